@@ -1,0 +1,57 @@
+"""The channels readers pay through: one module each, holding what is peculiar to it.
+
+A channel module defines ``CHANNEL`` (its name, what kind of support it usually carries,
+how it pays out) and, where the generic fee lookup is not enough, its own fee rule. The
+import issue adds each channel's importer to the same module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import import_module
+
+from supportledger.errors import LedgerError
+from supportledger.fees import FeeSchedule
+from supportledger.models import Kind
+from supportledger.money import Money
+
+NAMES = ("zelle", "patreon", "paypal", "check", "stripe", "kdp", "ebookit", "audible")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """What the ledger knows of one channel, beyond its fee schedule."""
+
+    name: str
+    label: str
+    default_kind: Kind
+    #: days from a payout (or a royalty month's end) until the bank sees the money
+    payout_lag_days: tuple[int, int] = (0, 5)
+    #: money is earned first and paid later (royalties), so it can be owed
+    royalty: bool = False
+
+    def expected_fee(
+        self,
+        schedule: FeeSchedule,
+        on: dt.date,
+        gross: Money,
+        plan: str | None = None,
+        flags: Iterable[str] = (),
+        bases: Mapping[str, Money] | None = None,
+    ) -> Money | None:
+        """The fee the schedule in force on ``on`` predicts for ``gross``."""
+        return schedule.expected_fee(self.name, on, gross, plan, flags, bases)
+
+
+def get_channel(name: str) -> Channel:
+    """The channel called ``name``; an unknown name is a user error listing the known ones."""
+    key = (name or "").strip().lower()
+    if key not in NAMES:
+        raise LedgerError(f"unknown channel {name!r}; known: {', '.join(NAMES)}")
+    return import_module(f"{__name__}.{key}").CHANNEL
+
+
+def all_channels() -> list[Channel]:
+    return [get_channel(name) for name in NAMES]

@@ -1,0 +1,11 @@
+"""Check. Paper checks mailed to the P.O. box: recorded when they arrive, counted when deposited."""
+
+from supportledger.channels import Channel
+from supportledger.models import Kind
+
+CHANNEL = Channel(
+    name="check",
+    label="Check",
+    default_kind=Kind.ONE_TIME,
+    payout_lag_days=(0, 10),
+)

@@ -1,0 +1,13 @@
+"""eBookIt: a small publisher's ebook royalties. Its terms are not public, so its fee rule
+is "unknown" until the writer puts their contract's rate in ``FEE_SCHEDULE_FILE``."""
+
+from supportledger.channels import Channel
+from supportledger.models import Kind
+
+CHANNEL = Channel(
+    name="ebookit",
+    label="eBookIt",
+    default_kind=Kind.SALE,
+    payout_lag_days=(30, 100),
+    royalty=True,
+)

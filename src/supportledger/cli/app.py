@@ -1,0 +1,91 @@
+"""The typer application and the few helpers every command shares.
+
+Commands live in the sibling modules (one per area) and only wire the library together:
+parse options, call ``supportledger.*``, print. User mistakes are :class:`LedgerError`s,
+turned into one line on stderr and exit status 1 by :func:`supportledger.cli.main`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from supportledger.config import load_settings
+from supportledger.errors import LedgerError
+from supportledger.ledger import Ledger
+from supportledger.months import Month
+
+app = typer.Typer(
+    name="supportledger",
+    help="The ledger of a writer's reader support: import, fees, statements, reconciliation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    html = "html"
+    csv = "csv"
+
+
+def open_ledger() -> Ledger:
+    """The ledger named by the environment / ``.env``."""
+    return Ledger(load_settings())
+
+
+def month_option(value: str | None) -> Month | None:
+    return Month.parse(value) if value is not None else None
+
+
+def check_format(fmt: Format, allowed: tuple[Format, ...]) -> None:
+    if fmt not in allowed:
+        names = "|".join(f.value for f in allowed)
+        raise LedgerError(f"--format: this command writes {names}, not {fmt.value}")
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write ``text`` to ``output`` (atomically: a temp file renamed) or to stdout."""
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(output)
+
+
+def to_json(data) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def safe_cell(value) -> str:
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a ``'``.
+
+    Plain numbers (``-5.00``) stay numbers.
+    """
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def to_csv(header: list[str], rows) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([safe_cell(v) for v in row] for row in rows)
+    return buffer.getvalue()

@@ -1,0 +1,246 @@
+"""Fee schedules: effective-dated data, not code.
+
+The shipped ``schedule.toml`` holds every channel's fees over time; a writer's own file
+(``FEE_SCHEDULE_FILE``, same format) adds rules or replaces a shipped rule with the same
+channel, plan and date, and may change the default plan per channel. The one rounding rule
+applies per component (half-up to the cent), then components are added.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+from supportledger.errors import LedgerError
+from supportledger.money import Money, MoneyError, currency_code, parse_decimal
+
+REFUND_POLICIES = ("none", "percent", "all")
+
+
+class ScheduleError(LedgerError):
+    """A fee schedule file that cannot be read, or a lookup it cannot answer."""
+
+
+def _decimal(where: str, value) -> Decimal:
+    if isinstance(value, float):
+        raise ScheduleError(f'{where}: write amounts as strings ("2.9"), not floats')
+    try:
+        return parse_decimal(str(value))
+    except MoneyError as exc:
+        raise ScheduleError(f"{where}: {exc}") from None
+
+
+def _per_currency(where: str, table: Mapping | None) -> dict[str, Decimal]:
+    try:
+        return {currency_code(k): _decimal(f"{where}.{k}", v) for k, v in (table or {}).items()}
+    except MoneyError as exc:
+        raise ScheduleError(f"{where}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Component:
+    """One part of a fee: ``percent`` of a basis plus a ``fixed`` amount per currency."""
+
+    name: str
+    percent: Decimal = Decimal(0)
+    fixed: Mapping[str, Decimal] = field(default_factory=dict)
+    when: str | None = None
+    above: Decimal | None = None
+    up_to: Decimal | None = None
+    basis: str = "gross"
+
+    def applies(self, gross: Money, flags: frozenset[str]) -> bool:
+        if self.when is not None and self.when not in flags:
+            return False
+        if self.above is not None and not abs(gross.amount) > self.above:
+            return False
+        return self.up_to is None or abs(gross.amount) <= self.up_to
+
+    def fee(self, gross: Money, bases: Mapping[str, Money]) -> Money | None:
+        """This component's fee, rounded; ``None`` when its fixed part has no such currency."""
+        basis = gross if self.basis == "gross" else bases.get(self.basis)
+        if basis is None:
+            raise ScheduleError(f"fee component {self.name!r} needs the {self.basis!r} amount")
+        amount = basis * (self.percent / 100)
+        if self.fixed:
+            if gross.currency not in self.fixed:
+                return None
+            amount = amount + Money(self.fixed[gross.currency], gross.currency)
+        return amount.rounded()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The fees of one channel and plan from ``effective_from`` until the next rule."""
+
+    channel: str
+    plan: str
+    effective_from: dt.date
+    components: tuple[Component, ...] = ()
+    refund_returns: str = "none"
+    dispute_fee: Mapping[str, Decimal] = field(default_factory=dict)
+    delivery_per_mb: Mapping[str, Decimal] = field(default_factory=dict)
+    unknown: bool = False
+    source: str = ""
+
+    def fee(
+        self,
+        gross: Money,
+        flags: Iterable[str] = (),
+        bases: Mapping[str, Money] | None = None,
+    ) -> Money | None:
+        """The fee this rule predicts for a payment of ``gross``; ``None`` if it cannot say."""
+        if self.unknown:
+            return None
+        flags = frozenset(flags)
+        total = Money.zero(gross.currency)
+        for component in self.components:
+            if component.applies(gross, flags):
+                part = component.fee(gross, bases or {})
+                if part is None:
+                    return None
+                total = total + part
+        return total
+
+    def describe(self) -> str:
+        parts = []
+        for c in self.components:
+            text = f"{c.percent.normalize():f}%"
+            if c.basis != "gross":
+                text += f" of {c.basis}"
+            if c.fixed:
+                text += " + " + "/".join(f"{v:f} {k}" for k, v in c.fixed.items())
+            conditions = [
+                f"if {c.when}" if c.when else "",
+                f"above {c.above:f}" if c.above is not None else "",
+                f"up to {c.up_to:f}" if c.up_to is not None else "",
+            ]
+            condition = ", ".join(filter(None, conditions))
+            parts.append(f"{c.name} {text}" + (f" ({condition})" if condition else ""))
+        if self.unknown:
+            return "unknown: set your contract's rate in FEE_SCHEDULE_FILE"
+        return "; ".join(parts) or "no fee"
+
+
+def _rule(where: str, raw: Mapping) -> Rule:
+    try:
+        channel, plan, start = str(raw["channel"]), str(raw["plan"]), raw["from"]
+    except KeyError as exc:
+        raise ScheduleError(f"{where}: missing {exc.args[0]!r}") from None
+    if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
+        raise ScheduleError(f"{where}: 'from' must be a date like 2021-08-02")
+    refund_returns = raw.get("refund_returns", "none")
+    if refund_returns not in REFUND_POLICIES:
+        raise ScheduleError(f"{where}: refund_returns must be one of {', '.join(REFUND_POLICIES)}")
+    components = []
+    for i, c in enumerate(raw.get("components", [])):
+        at = f"{where}.components[{i}]"
+        components.append(
+            Component(
+                name=str(c.get("name", f"part {i + 1}")),
+                percent=_decimal(f"{at}.percent", c.get("percent", "0")),
+                fixed=_per_currency(f"{at}.fixed", c.get("fixed")),
+                when=c.get("when"),
+                above=_decimal(f"{at}.above", c["above"]) if "above" in c else None,
+                up_to=_decimal(f"{at}.up_to", c["up_to"]) if "up_to" in c else None,
+                basis=str(c.get("basis", "gross")),
+            )
+        )
+    return Rule(
+        channel=channel,
+        plan=plan,
+        effective_from=start,
+        components=tuple(components),
+        refund_returns=refund_returns,
+        dispute_fee=_per_currency(f"{where}.dispute_fee", raw.get("dispute_fee")),
+        delivery_per_mb=_per_currency(f"{where}.delivery_per_mb", raw.get("delivery_per_mb")),
+        unknown=bool(raw.get("unknown", False)),
+        source=str(raw.get("source", "")),
+    )
+
+
+class FeeSchedule:
+    """All rules, looked up by channel, plan and date."""
+
+    def __init__(self, rules: Iterable[Rule], defaults: Mapping[str, str]) -> None:
+        by_key: dict[tuple[str, str, dt.date], Rule] = {}
+        for rule in rules:  # a later rule with the same key replaces the earlier one
+            by_key[(rule.channel, rule.plan, rule.effective_from)] = rule
+        self._rules: dict[tuple[str, str], list[Rule]] = {}
+        for rule in sorted(by_key.values(), key=lambda r: r.effective_from):
+            self._rules.setdefault((rule.channel, rule.plan), []).append(rule)
+        self.defaults = dict(defaults)
+
+    @property
+    def channels(self) -> list[str]:
+        return sorted({channel for channel, _ in self._rules})
+
+    def plans(self, channel: str) -> list[str]:
+        return sorted(plan for ch, plan in self._rules if ch == channel)
+
+    def rule(self, channel: str, on: dt.date, plan: str | None = None) -> Rule:
+        """The rule in force for ``channel`` (and ``plan``, else the default) on ``on``."""
+        plan = plan or self.defaults.get(channel)
+        history = self._rules.get((channel, plan or ""))
+        if not history:
+            raise ScheduleError(f"no fee schedule for channel {channel!r} plan {plan!r}")
+        index = bisect.bisect_right([r.effective_from for r in history], on) - 1
+        if index < 0:
+            raise ScheduleError(
+                f"no {channel} {plan} fees known before {history[0].effective_from}"
+            )
+        return history[index]
+
+    def expected_fee(
+        self,
+        channel: str,
+        on: dt.date,
+        gross: Money,
+        plan: str | None = None,
+        flags: Iterable[str] = (),
+        bases: Mapping[str, Money] | None = None,
+    ) -> Money | None:
+        return self.rule(channel, on, plan).fee(gross, flags, bases)
+
+    def in_force(self, on: dt.date, channel: str | None = None) -> list[Rule]:
+        """Every plan's rule in force on ``on`` (for ``fees show``)."""
+        found = []
+        for ch, plan in sorted(self._rules):
+            if channel in (None, ch):
+                try:
+                    found.append(self.rule(ch, on, plan))
+                except ScheduleError:
+                    continue  # that plan did not exist yet on that date
+        return found
+
+
+def _parse(where: str, text: str) -> tuple[list[Rule], dict[str, str]]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScheduleError(f"{where}: {exc}") from None
+    rules = [_rule(f"{where} rule {i + 1}", r) for i, r in enumerate(data.get("rule", []))]
+    return rules, {str(k): str(v) for k, v in data.get("defaults", {}).items()}
+
+
+def load_schedule(override: Path | None = None) -> FeeSchedule:
+    """The shipped schedule, with the writer's own file laid over it."""
+    shipped = resources.files(__package__).joinpath("schedule.toml").read_text("utf-8")
+    rules, defaults = _parse("shipped schedule.toml", shipped)
+    if override is not None:
+        try:
+            text = Path(override).read_text("utf-8")
+        except OSError as exc:
+            raise ScheduleError(
+                f"FEE_SCHEDULE_FILE: cannot read {override}: {exc.strerror}"
+            ) from None
+        own_rules, own_defaults = _parse(str(override), text)
+        rules += own_rules
+        defaults.update(own_defaults)
+    return FeeSchedule(rules, defaults)

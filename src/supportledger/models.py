@@ -1,0 +1,253 @@
+"""The schema: every table of the ledger, in one place.
+
+Conventions kept by every table:
+- amounts are integer minor units (``*_minor``) beside an ISO 4217 ``currency``; no float
+  column exists anywhere (a test checks);
+- instants are stored as UTC (:class:`UTCDateTime`); which month they fall in is decided
+  later, in ``LEDGER_TIMEZONE``;
+- personal data (e-mail, address, phone, handles) lives in ``supporter_handles`` and
+  ``supporter_details``, apart from amounts, so it can be erased without touching a figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from supportledger.money import Money
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; attach a time zone first")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+def utc_column(**kwargs) -> Column:
+    return Column(UTCDateTime(), **kwargs)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Kind(StrEnum):
+    """What the support was: the statement splits every figure by these."""
+
+    ONE_TIME = "one_time"
+    RECURRING = "recurring"
+    SALE = "sale"
+
+
+class Event(StrEnum):
+    """What happened to the money. Reversals point at the receipt they reverse."""
+
+    PAYMENT = "payment"
+    REFUND = "refund"
+    CHARGEBACK = "chargeback"
+    DISPUTE = "dispute"
+    DISPUTE_REVERSAL = "dispute_reversal"
+    FEE = "fee"
+    ADJUSTMENT = "adjustment"
+
+
+#: Events whose (negative) gross counts as "refunds" on a statement.
+REVERSALS = frozenset({Event.REFUND, Event.CHARGEBACK, Event.DISPUTE})
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    REVERSED = "reversed"
+    RETURNED = "returned"
+    DENIED = "denied"
+    DEPOSITED = "deposited"
+
+
+class SubscriptionStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+
+
+class Supporter(SQLModel, table=True):
+    __tablename__ = "supporters"
+
+    id: int | None = Field(default=None, primary_key=True)
+    display_name: str
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    merged_into_id: int | None = Field(default=None, foreign_key="supporters.id", index=True)
+    forgotten_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class SupporterHandle(SQLModel, table=True):
+    """How a channel names a supporter (PayPal e-mail, Patreon user id, name on a check)."""
+
+    __tablename__ = "supporter_handles"
+    __table_args__ = (UniqueConstraint("channel", "kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    supporter_id: int = Field(foreign_key="supporters.id", index=True)
+    channel: str
+    kind: str  # email | user_id | name
+    value: str
+
+
+class SupporterDetail(SQLModel, table=True):
+    """Personal details (e-mail, street address, phone), erased by ``supporters forget``."""
+
+    __tablename__ = "supporter_details"
+    __table_args__ = (UniqueConstraint("supporter_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    supporter_id: int = Field(foreign_key="supporters.id", index=True)
+    name: str  # email | street | city | state | zip | country | phone
+    value: str
+
+
+class ImportBatch(SQLModel, table=True):
+    """One file (or one API sync) taken into the ledger, and what it did."""
+
+    __tablename__ = "import_batches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    file_name: str
+    sha256: str = Field(index=True)
+    started_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    undone_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class Subscription(SQLModel, table=True):
+    """A recurring commitment on one channel (a Patreon tier, a PayPal subscription)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    external_id: str
+    supporter_id: int | None = Field(default=None, foreign_key="supporters.id", index=True)
+    tier: str | None = None
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    interval: str = "month"  # month | year
+    status: str = SubscriptionStatus.ACTIVE
+    started_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    ended_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    batch_id: int | None = Field(default=None, foreign_key="import_batches.id")
+
+    @property
+    def amount(self) -> Money:
+        return Money.from_minor(self.amount_minor, self.currency)
+
+
+class Receipt(SQLModel, table=True):
+    """One money event on a channel, in the base currency, with its fee.
+
+    ``gross`` is signed from the writer's side: a refund or chargeback is negative.
+    ``net = gross - fee`` is enforced by the database.
+    """
+
+    __tablename__ = "receipts"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        CheckConstraint("net_minor = gross_minor - fee_minor", name="net_is_gross_less_fee"),
+        Index("ix_receipts_occurred_at_channel", "occurred_at", "channel"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    external_id: str
+    kind: str = Kind.ONE_TIME
+    event: str = Event.PAYMENT
+    status: str = Status.COMPLETED
+    occurred_at: dt.datetime = Field(sa_column=utc_column(nullable=False))
+    currency: str = Field(max_length=3)
+    gross_minor: int = Field(sa_type=BigInteger)
+    fee_minor: int = Field(default=0, sa_type=BigInteger)
+    net_minor: int = Field(sa_type=BigInteger)
+    expected_fee_minor: int | None = Field(default=None, sa_type=BigInteger)
+    original_minor: int | None = Field(default=None, sa_type=BigInteger)
+    original_currency: str | None = Field(default=None, max_length=3)
+    fx_rate: str | None = None  # the rate actually applied, as decimal text
+    flags: str = ""  # comma-separated fee conditions: international, conversion, ...
+    reverses_id: int | None = Field(default=None, foreign_key="receipts.id", index=True)
+    supporter_id: int | None = Field(default=None, foreign_key="supporters.id", index=True)
+    subscription_id: int | None = Field(default=None, foreign_key="subscriptions.id")
+    check_number: str | None = None
+    description: str = ""
+    due_on: dt.date | None = None  # when a channel is expected to pay it out (royalties)
+    batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
+
+    @property
+    def gross(self) -> Money:
+        return Money.from_minor(self.gross_minor, self.currency)
+
+    @property
+    def fee(self) -> Money:
+        return Money.from_minor(self.fee_minor, self.currency)
+
+    @property
+    def net(self) -> Money:
+        return Money.from_minor(self.net_minor, self.currency)
+
+
+class Payout(SQLModel, table=True):
+    """Money leaving a channel's balance for the bank (a PayPal withdrawal, a KDP payment)."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    external_id: str
+    initiated_at: dt.datetime = Field(sa_column=utc_column(nullable=False))
+    arrived_on: dt.date | None = None
+    currency: str = Field(max_length=3)
+    amount_minor: int = Field(sa_type=BigInteger)  # positive: what left the channel
+    fee_minor: int = Field(default=0, sa_type=BigInteger)
+    status: str = "paid"
+    batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
+
+
+class BankLine(SQLModel, table=True):
+    """One line of a bank statement, and what it was found to be."""
+
+    __tablename__ = "bank_lines"
+    __table_args__ = (UniqueConstraint("account", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str
+    external_id: str  # OFX FITID, or a stable hash of the CSV line
+    posted_on: dt.date = Field(index=True)
+    currency: str = Field(max_length=3)
+    amount_minor: int = Field(sa_type=BigInteger)
+    description: str = ""
+    classification: str = "unclassified"  # zelle | check | payout | unclassified | ignored
+    counterparty: str | None = None  # the channel of a payout, the payer of a Zelle credit
+    receipt_id: int | None = Field(default=None, foreign_key="receipts.id")
+    payout_id: int | None = Field(default=None, foreign_key="payouts.id")
+    batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)

@@ -1,0 +1,114 @@
+"""Fixtures shared by the suite.
+
+Every test that touches the database runs twice: on SQLite (a file in the test's tmp dir)
+and on PostgreSQL (a fresh schema of its own, so parallel runs never meet). PostgreSQL
+comes from SUPPORTLEDGER_TEST_POSTGRES_URL; when it cannot be reached those cases skip
+with the reason, unless SUPPORTLEDGER_REQUIRE_POSTGRES=1 (as in CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from supportledger.config import load_settings
+from supportledger.ledger import Ledger
+
+POSTGRES_URL = os.environ.get(
+    "SUPPORTLEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("SUPPORTLEDGER_REQUIRE_POSTGRES") == "1"
+TIMEZONE = "America/Phoenix"
+
+_postgres_problem: list[str] = []  # memo: checked once per session
+
+
+def _postgres_unavailable() -> str | None:
+    if not _postgres_problem:
+        try:
+            engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+            with engine.connect() as connection:
+                connection.execute(text("select 1"))
+            engine.dispose()
+            _postgres_problem.append("")
+        except Exception as exc:  # any failure to reach it is a reason to skip
+            _postgres_problem.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+    return _postgres_problem[0] or None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path: Path):
+    """A URL to an empty database of each kind; the PostgreSQL schema is dropped after."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    problem = _postgres_unavailable()
+    if problem:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_URL}: {problem}")
+        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}: {problem}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def environ(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """The settings a test runs under (no .env is read: tests start from nothing)."""
+    return {
+        "DATABASE_URL": database_url,
+        "LEDGER_TIMEZONE": TIMEZONE,
+        "BASE_CURRENCY": "USD",
+    }
+
+
+@pytest.fixture
+def ledger(environ: dict[str, str], tmp_path: Path):
+    """A ledger with the current schema, on each database."""
+    instance = Ledger(load_settings(environ, dotenv_path=tmp_path / "no.env"))
+    instance.init()
+    yield instance
+    instance.engine.dispose()
+
+
+@pytest.fixture
+def cli(environ: dict[str, str], ledger: Ledger, tmp_path: Path, monkeypatch, capsys):
+    """Run ``supportledger ARGS`` in-process against the test's ledger.
+
+    Returns ``(exit_code, stdout, stderr)``.
+    """
+    from supportledger.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("SMTP_", "STATEMENT_", "STRIPE_")) or name in {
+            "DATABASE_URL",
+            "LEDGER_TIMEZONE",
+            "BASE_CURRENCY",
+            "FEE_SCHEDULE_FILE",
+            "SUPPORTLEDGER_TEMPLATES",
+        }:
+            monkeypatch.delenv(name)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -1,0 +1,151 @@
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from supportledger.channels import NAMES, get_channel
+from supportledger.errors import LedgerError
+from supportledger.fees import ScheduleError, load_schedule
+from supportledger.money import Money
+
+SCHEDULE = load_schedule()
+
+
+def fee(channel, day, amount, **kw):
+    return SCHEDULE.expected_fee(channel, dt.date.fromisoformat(day), Money.of(amount, "USD"), **kw)
+
+
+def test_every_channel_has_a_schedule_and_a_module():
+    assert sorted(SCHEDULE.channels) == sorted(NAMES)
+    for name in NAMES:
+        assert get_channel(name).name == name
+    with pytest.raises(LedgerError, match="unknown channel 'venmo'"):
+        get_channel("venmo")
+
+
+@pytest.mark.parametrize(
+    ("day", "amount", "expected"),
+    [
+        ("2021-08-01", "20.00", "0.88"),  # 2.9% + 0.30 = 0.58 + 0.30
+        ("2021-08-02", "20.00", "1.19"),  # 3.49% + 0.49 = 0.698 + 0.49 -> 1.188
+        ("2026-10-01", "1560.00", "54.93"),  # 54.444 + 0.49 = 54.934
+        ("2019-01-01", "10.00", "0.59"),
+    ],
+)
+def test_paypal_commercial_rate_changes_on_2021_08_02(day, amount, expected):
+    assert fee("paypal", day, amount) == Money.of(expected, "USD")
+
+
+def test_paypal_international_adds_one_and_a_half_percent():
+    assert fee("paypal", "2026-10-01", "20.00", flags={"international"}) == Money.of("1.49", "USD")
+
+
+def test_paypal_refunds_return_no_fee_from_2019_10_11():
+    assert SCHEDULE.rule("paypal", dt.date(2019, 10, 10)).refund_returns == "percent"
+    assert SCHEDULE.rule("paypal", dt.date(2019, 10, 11)).refund_returns == "none"
+
+
+@pytest.mark.parametrize(
+    ("plan", "day", "amount", "expected"),
+    [
+        ("pro", "2019-05-06", "5.00", "0.70"),  # 5% + 2.9% + 0.30 = 0.25 + 0.145->0.15 + 0.30
+        ("pro", "2026-10-01", "5.00", "0.85"),  # 8% (0.40) + 0.15 + 0.30
+        ("pro", "2026-10-01", "3.00", "0.49"),  # 8% (0.24) + 5% (0.15) + 0.10
+        ("lite", "2026-10-01", "10.00", "1.09"),  # 0.50 + 0.29 + 0.30
+        ("premium", "2026-10-01", "10.00", "1.79"),  # 1.20 + 0.29 + 0.30
+        ("standard", "2026-10-01", "10.00", "1.59"),  # 1.00 + 0.29 + 0.30
+    ],
+)
+def test_patreon_platform_and_processing(plan, day, amount, expected):
+    assert fee("patreon", day, amount, plan=plan) == Money.of(expected, "USD")
+
+
+def test_patreon_standard_plan_did_not_exist_before_august_2025():
+    with pytest.raises(ScheduleError, match="before 2025-08-04"):
+        fee("patreon", "2025-08-03", "5.00", plan="standard")
+
+
+def test_stripe_international_surcharge_rose_in_june_2023():
+    assert fee("stripe", "2023-05-31", "100.00", flags={"international"}) == Money.of("4.20", "USD")
+    assert fee("stripe", "2023-06-01", "100.00", flags={"international"}) == Money.of("4.70", "USD")
+    assert SCHEDULE.rule("stripe", dt.date(2026, 1, 1)).dispute_fee == {"USD": Decimal("15.00")}
+
+
+def test_zelle_and_checks_cost_nothing():
+    assert fee("zelle", "2026-10-01", "250.00") == Money.of("0", "USD")
+    assert fee("check", "2026-10-01", "250.00") == Money.of("0", "USD")
+
+
+def test_kdp_seventy_percent_keeps_delivery_cost():
+    kdp = get_channel("kdp")
+    on = dt.date(2016, 2, 1)
+    price = Money.of("2.99", "USD")
+    # the reference example: $2.99, 6 MB -> delivery $0.90 -> royalty 0.70 x 2.09 = $1.46
+    assert kdp.delivery_cost(SCHEDULE, on, "USD", Decimal(6), "70") == Money.of("0.90", "USD")
+    assert kdp.royalty_fee(SCHEDULE, on, price, 1, Decimal(6)) == Money.of("1.53", "USD")
+    # 35%: Amazon keeps 65% of 2.99 = 1.9435 -> 1.94 a copy, three copies
+    assert kdp.royalty_fee(SCHEDULE, on, price, 3, Decimal(6), plan="35") == Money.of("5.82", "USD")
+
+
+def test_audible_exclusive_pays_forty_percent():
+    assert fee("audible", "2026-10-01", "20.00") == Money.of("12.00", "USD")
+    assert fee("audible", "2026-10-01", "20.00", plan="non_exclusive") == Money.of("15.00", "USD")
+
+
+def test_ebookit_is_unknown_until_the_writer_says(tmp_path: Path):
+    assert fee("ebookit", "2026-10-01", "10.00") is None
+    own = tmp_path / "fees.toml"
+    own.write_text(
+        '[defaults]\npatreon = "lite"\n\n'
+        '[[rule]]\nchannel = "ebookit"\nplan = "contract"\nfrom = 2020-01-01\n'
+        'components = [{ name = "publisher", percent = "50" }]\n'
+    )
+    schedule = load_schedule(own)
+    on = dt.date(2026, 10, 1)
+    assert schedule.expected_fee("ebookit", on, Money.of("10.00", "USD")) == Money.of("5.00", "USD")
+    assert schedule.defaults["patreon"] == "lite"
+    assert schedule.expected_fee("patreon", on, Money.of("10.00", "USD")) == Money.of("1.09", "USD")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[rule]]\nplan = "x"\nfrom = 2020-01-01\n', "missing 'channel'"),
+        ('[[rule]]\nchannel = "x"\nplan = "x"\nfrom = "2020"\n', "'from' must be a date"),
+        (
+            '[[rule]]\nchannel = "x"\nplan = "y"\nfrom = 2020-01-01\n'
+            "components = [{ percent = 2.9 }]\n",
+            "not floats",
+        ),
+        ("not toml ][", "fees.toml"),
+    ],
+)
+def test_a_bad_schedule_file_names_the_problem(tmp_path: Path, text, message):
+    own = tmp_path / "fees.toml"
+    own.write_text(text)
+    with pytest.raises(ScheduleError, match=message):
+        load_schedule(own)
+
+
+amounts = st.integers(min_value=1, max_value=10**8).map(lambda c: Money.from_minor(c, "USD"))
+days = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 12, 31))
+
+
+@given(amounts, days, st.sampled_from(["paypal", "patreon", "stripe", "zelle", "audible"]))
+def test_fees_are_whole_cents_and_net_is_gross_less_fee(gross, day, channel):
+    predicted = SCHEDULE.expected_fee(channel, day, gross)
+    assert predicted.currency == "USD"
+    assert predicted.minor >= 0
+    net = gross - predicted
+    assert net.minor == gross.minor - predicted.minor
+    assert predicted.minor <= gross.minor or channel in {"paypal", "patreon", "stripe"}
+
+
+@given(amounts, days)
+def test_each_component_is_rounded_on_its_own(gross, day):
+    rule = SCHEDULE.rule("patreon", day, "pro")
+    parts = [c.fee(gross, {}) for c in rule.components if c.applies(gross, frozenset())]
+    assert rule.fee(gross).minor == sum(p.minor for p in parts)
