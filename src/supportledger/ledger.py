@@ -4,10 +4,7 @@ operations that write receipts. The CLI is a thin layer over this module.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import cached_property
 
 from sqlalchemy import Engine, func
@@ -17,16 +14,9 @@ from supportledger.channels import get_channel
 from supportledger.config import Settings
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, load_schedule
-from supportledger.models import (
-    Event,
-    Kind,
-    Receipt,
-    Status,
-    Supporter,
-    SupporterHandle,
-)
-from supportledger.money import Money
+from supportledger.models import Receipt, Supporter, SupporterHandle
 from supportledger.months import Month, local_date
+from supportledger.sources import ReceiptEntry
 
 
 class Ledger:
@@ -72,31 +62,6 @@ class Ledger:
         return Session(self.engine, expire_on_commit=False)
 
 
-@dataclass(frozen=True)
-class ReceiptEntry:
-    """A receipt as a source (or a person) states it, before it is in the ledger.
-
-    ``gross`` is in the base currency; when the payer paid in another currency,
-    ``original`` and ``fx_rate`` keep what they paid and the rate actually applied.
-    ``fee`` of ``None`` means the source did not say: the schedule's fee is booked.
-    """
-
-    channel: str
-    occurred_at: dt.datetime
-    gross: Money
-    fee: Money | None = None
-    external_id: str | None = None
-    kind: Kind | None = None
-    event: Event = Event.PAYMENT
-    status: Status = Status.COMPLETED
-    original: Money | None = None
-    fx_rate: Decimal | None = None
-    flags: frozenset[str] = field(default_factory=frozenset)
-    supporter_name: str | None = None
-    check_number: str | None = None
-    description: str = ""
-
-
 def supporter_for(session: Session, channel: str, name: str) -> Supporter:
     """The supporter this channel knows by ``name``; a new one when no handle matches."""
     handle = session.exec(
@@ -120,12 +85,13 @@ def supporter_for(session: Session, channel: str, name: str) -> Supporter:
     return supporter
 
 
-def _external_id(entry: ReceiptEntry) -> str:
-    if entry.external_id:
-        return entry.external_id
-    if entry.channel == "check" and entry.check_number:
-        payer = (entry.supporter_name or "").strip().lower()
-        return f"check:{entry.check_number}:{payer}"
+def manual_receipt_id(channel: str, check_number: str | None, payer: str | None) -> str:
+    """The id of a receipt typed in by hand: a check's number and payer, else a fresh one.
+
+    A check keeps a stable id so the same check cannot be recorded twice.
+    """
+    if channel == "check" and check_number:
+        return f"check:{check_number.strip()}:{(payer or '').strip().lower()}"
     return f"manual:{uuid.uuid4().hex}"
 
 
@@ -144,7 +110,8 @@ def record_receipt(ledger: Ledger, entry: ReceiptEntry) -> Receipt:
         raise LedgerError(
             f"the {channel.name} fee schedule cannot predict this fee; give it with --fee"
         )
-    external_id = _external_id(entry)
+    external_id = entry.external_id
+    name = entry.supporter.name if entry.supporter else None
     with ledger.session() as session:
         exists = session.exec(
             select(Receipt.id).where(
@@ -153,11 +120,7 @@ def record_receipt(ledger: Ledger, entry: ReceiptEntry) -> Receipt:
         ).first()
         if exists is not None:
             raise LedgerError(f"{channel.name} receipt {external_id!r} is already recorded")
-        supporter = (
-            supporter_for(session, channel.name, entry.supporter_name)
-            if entry.supporter_name
-            else None
-        )
+        supporter = supporter_for(session, channel.name, name) if name else None
         receipt = Receipt(
             channel=channel.name,
             external_id=external_id,

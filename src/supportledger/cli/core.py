@@ -20,10 +20,11 @@ from supportledger.cli.app import (
     to_json,
 )
 from supportledger.errors import LedgerError
-from supportledger.ledger import ReceiptEntry, list_receipts, record_receipt
+from supportledger.ledger import list_receipts, manual_receipt_id, record_receipt
 from supportledger.models import Kind
 from supportledger.money import Money
 from supportledger.months import parse_instant
+from supportledger.sources import ReceiptEntry, SupporterRef
 
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
@@ -82,16 +83,17 @@ def add(
         except InvalidOperation:
             raise LedgerError(f"--rate: not a number: {rate!r}") from None
         original, gross = paid, paid.converted(fx_rate, base)
+    payer = payer.strip() if payer else None
     entry = ReceiptEntry(
         channel=channel,
+        external_id=external_id or manual_receipt_id(channel, check_number, payer),
         occurred_at=parse_instant(date, ledger.tz),
         gross=gross,
         fee=Money.of(fee, base) if fee is not None else None,
-        external_id=external_id,
         kind=kind,
         original=original,
         fx_rate=fx_rate,
-        supporter_name=payer.strip() if payer else None,
+        supporter=SupporterRef(name=payer) if payer else None,
         check_number=check_number,
         description=note,
     )

@@ -9,9 +9,10 @@ import typer
 
 from supportledger.cli.app import app, emit
 from supportledger.config import load_settings
-from supportledger.ledger import Ledger, ReceiptEntry, list_receipts, record_receipt
+from supportledger.ledger import Ledger, list_receipts, manual_receipt_id, record_receipt
 from supportledger.money import Money
 from supportledger.months import Month, parse_instant
+from supportledger.sources import ReceiptEntry, SupporterRef
 
 SAMPLE_MONTH = Month(2026, 10)
 SAMPLES = [
@@ -41,9 +42,10 @@ def demo(
             ledger,
             ReceiptEntry(
                 channel=channel,
+                external_id=manual_receipt_id(channel, check, payer),
                 occurred_at=parse_instant(when, ledger.tz),
                 gross=Money.of(amount, ledger.currency),
-                supporter_name=payer,
+                supporter=SupporterRef(name=payer),
                 check_number=check,
             ),
         )

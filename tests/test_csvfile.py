@@ -1,0 +1,71 @@
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from supportledger.sources import RowError
+from supportledger.sources.csvfile import Amount, CsvFormat, Date, Text
+
+
+class Sample(CsvFormat):
+    name = "sample"
+    date = Date("Posting Date", "Date", formats=("%m/%d/%Y", "%Y-%m-%d"))
+    amount = Amount("Amount", "Gross")
+    memo = Text("Description", required=False, default="")
+
+
+def write(tmp_path: Path, text: str, name="export.csv", encoding="utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_rows_are_parsed_by_declared_columns_under_any_known_header(tmp_path):
+    path = write(tmp_path, '\ufeff"Date","Gross","Description"\n"10/01/2026","1,560.00","x"\n')
+    (row,) = Sample.rows(path)
+    assert (row.date, row.amount, row.memo, row.line) == (
+        dt.date(2026, 10, 1),
+        Decimal("1560.00"),
+        "x",
+        2,
+    )
+
+
+def test_a_preamble_above_the_header_is_passed_over(tmp_path):
+    text = "Account summary\nBeginning balance,100\n\nPosting Date,Amount\n2026-10-02,-5.00\n"
+    path = write(tmp_path, text)
+    assert Sample.identify(path, path.read_bytes())
+    (row,) = Sample.rows(path)
+    assert (row.amount, row.memo, row.line) == (Decimal("-5.00"), "", 5)
+
+
+def test_a_bad_cell_names_file_line_column_and_value(tmp_path):
+    path = write(tmp_path, "Date,Amount\n10/01/2026,5\n10/02/2026,five\n")
+    with pytest.raises(RowError) as caught:
+        list(Sample.rows(path))
+    assert str(caught.value) == "export.csv, line 3: column 'Amount' value 'five': is not an amount"
+
+
+def test_missing_columns_are_named(tmp_path):
+    path = write(tmp_path, "Date,Total\n10/01/2026,5\n")
+    assert not Sample.identify(path, path.read_bytes())
+    with pytest.raises(RowError, match="missing column"):
+        list(Sample.rows(path))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"Date,Amount\n10/01/2026,5\x00\n", "contains a NUL byte"),
+        (b'Date,Amount\n10/01/2026,"5\n', "not valid CSV"),
+        (b"Date,Amount\n10/01/2026,\xff5\n", "is not utf-8-sig text"),
+        (b"", "missing column"),
+        (b"Date,Amount,Description\n10/01/2026\n", "has 1 cells"),
+    ],
+)
+def test_broken_files_fail_with_a_precise_message(tmp_path, content, message):
+    path = tmp_path / "broken.csv"
+    path.write_bytes(content)
+    with pytest.raises(RowError, match=message):
+        list(Sample.rows(path))
