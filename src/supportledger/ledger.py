@@ -14,9 +14,10 @@ from supportledger.channels import get_channel
 from supportledger.config import Settings
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, load_schedule
-from supportledger.models import Receipt, Supporter, SupporterHandle
+from supportledger.models import Receipt, Supporter
 from supportledger.months import Month, local_date
 from supportledger.sources import ReceiptEntry
+from supportledger.supporters import resolve_supporter
 
 
 class Ledger:
@@ -62,29 +63,6 @@ class Ledger:
         return Session(self.engine, expire_on_commit=False)
 
 
-def supporter_for(session: Session, channel: str, name: str) -> Supporter:
-    """The supporter this channel knows by ``name``; a new one when no handle matches."""
-    handle = session.exec(
-        select(SupporterHandle).where(
-            SupporterHandle.channel == channel,
-            SupporterHandle.kind == "name",
-            SupporterHandle.value == name,
-        )
-    ).first()
-    if handle is not None:
-        supporter = session.get(Supporter, handle.supporter_id)
-        while supporter.merged_into_id is not None:
-            supporter = session.get(Supporter, supporter.merged_into_id)
-        return supporter
-    supporter = Supporter(display_name=name)
-    session.add(supporter)
-    session.flush()
-    session.add(
-        SupporterHandle(supporter_id=supporter.id, channel=channel, kind="name", value=name)
-    )
-    return supporter
-
-
 def manual_receipt_id(channel: str, check_number: str | None, payer: str | None) -> str:
     """The id of a receipt typed in by hand: a check's number and payer, else a fresh one.
 
@@ -111,7 +89,6 @@ def record_receipt(ledger: Ledger, entry: ReceiptEntry) -> Receipt:
             f"the {channel.name} fee schedule cannot predict this fee; give it with --fee"
         )
     external_id = entry.external_id
-    name = entry.supporter.name if entry.supporter else None
     with ledger.session() as session:
         exists = session.exec(
             select(Receipt.id).where(
@@ -120,7 +97,7 @@ def record_receipt(ledger: Ledger, entry: ReceiptEntry) -> Receipt:
         ).first()
         if exists is not None:
             raise LedgerError(f"{channel.name} receipt {external_id!r} is already recorded")
-        supporter = supporter_for(session, channel.name, name) if name else None
+        supporter_id = resolve_supporter(session, channel.name, entry.supporter)
         receipt = Receipt(
             channel=channel.name,
             external_id=external_id,
@@ -137,7 +114,7 @@ def record_receipt(ledger: Ledger, entry: ReceiptEntry) -> Receipt:
             original_currency=entry.original.currency if entry.original else None,
             fx_rate=str(entry.fx_rate) if entry.fx_rate is not None else None,
             flags=",".join(sorted(entry.flags)),
-            supporter_id=supporter.id if supporter else None,
+            supporter_id=supporter_id,
             check_number=entry.check_number,
             description=entry.description,
         )

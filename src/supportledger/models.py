@@ -133,6 +133,11 @@ class ImportBatch(SQLModel, table=True):
     file_name: str
     sha256: str = Field(index=True)
     started_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    #: the channel the file speaks for, and the span of time its entries cover: a statement
+    #: says which channels have no data for its month
+    channel: str | None = None
+    covers_from: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    covers_to: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     rows: int = 0
     added: int = 0
     updated: int = 0
@@ -250,4 +255,19 @@ class BankLine(SQLModel, table=True):
     counterparty: str | None = None  # the channel of a payout, the payer of a Zelle credit
     receipt_id: int | None = Field(default=None, foreign_key="receipts.id")
     payout_id: int | None = Field(default=None, foreign_key="payouts.id")
+    batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
+
+
+class ChannelBalance(SQLModel, table=True):
+    """A balance a channel's own export states (PayPal's Balance column, Stripe's balance),
+    kept to set beside the ledger's roll-forward."""
+
+    __tablename__ = "channel_balances"
+    __table_args__ = (UniqueConstraint("channel", "currency", "as_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    currency: str = Field(max_length=3)
+    as_of: dt.datetime = Field(sa_column=utc_column(nullable=False))
+    amount_minor: int = Field(sa_type=BigInteger)
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_core
 Revises:
-Create Date: 2026-11-27 16:33:13.954099
+Create Date: 2026-11-27 16:38:07.364026
 """
 
 import sqlalchemy as sa
@@ -25,6 +25,9 @@ def upgrade() -> None:
         sa.Column("file_name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("started_at", supportledger.models.UTCDateTime(), nullable=False),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("covers_from", supportledger.models.UTCDateTime(), nullable=True),
+        sa.Column("covers_to", supportledger.models.UTCDateTime(), nullable=True),
         sa.Column("rows", sa.Integer(), nullable=False),
         sa.Column("added", sa.Integer(), nullable=False),
         sa.Column("updated", sa.Integer(), nullable=False),
@@ -51,6 +54,26 @@ def upgrade() -> None:
     with op.batch_alter_table("supporters", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_supporters_merged_into_id"), ["merged_into_id"], unique=False
+        )
+
+    op.create_table(
+        "channel_balances",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+        sa.Column("as_of", supportledger.models.UTCDateTime(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["import_batches.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("channel", "currency", "as_of"),
+    )
+    with op.batch_alter_table("channel_balances", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_channel_balances_batch_id"), ["batch_id"], unique=False
         )
 
     op.create_table(
@@ -260,6 +283,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payouts_batch_id"))
 
     op.drop_table("payouts")
+    with op.batch_alter_table("channel_balances", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_channel_balances_batch_id"))
+
+    op.drop_table("channel_balances")
     with op.batch_alter_table("supporters", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_supporters_merged_into_id"))
 
