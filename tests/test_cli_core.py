@@ -25,6 +25,7 @@ def test_a_check_and_a_zelle_payment_land_in_the_authors_month(cli):
         ("zelle", "2026-10-31", "40.00", "0.00", "40.00"),
     ]
     assert rows[0]["supporter"] == "Lou Green"
+    assert (rows[0]["status"], rows[1]["status"]) == ("pending", "completed")  # not yet deposited
     assert rows[1]["external_id"] == "ZL-88120"
     code, out, _ = cli("receipts", "--month", "2026-11", "--format", "json")
     assert json.loads(out) == []

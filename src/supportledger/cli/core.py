@@ -21,7 +21,7 @@ from supportledger.cli.app import (
 )
 from supportledger.errors import LedgerError
 from supportledger.ledger import list_receipts, manual_receipt_id, record_receipt
-from supportledger.models import Kind
+from supportledger.models import Kind, Status
 from supportledger.money import Money
 from supportledger.months import parse_instant
 from supportledger.sources import ReceiptEntry, SupporterRef
@@ -94,6 +94,8 @@ def add(
         original=original,
         fx_rate=fx_rate,
         supporter=SupporterRef(name=payer) if payer else None,
+        # a check in hand is money received but not yet in the bank until it is deposited
+        status=Status.PENDING if channel.strip().lower() == "check" else Status.COMPLETED,
         check_number=check_number,
         description=note,
     )
