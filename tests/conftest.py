@@ -81,7 +81,26 @@ def ledger(environ: dict[str, str], tmp_path: Path):
     instance = Ledger(load_settings(environ, dotenv_path=tmp_path / "no.env"))
     instance.init()
     yield instance
+    assert_money_invariants(instance)
     instance.engine.dispose()
+
+
+def assert_money_invariants(ledger: Ledger) -> None:
+    """Checked after every test that wrote to a ledger: no cent invented or lost."""
+    with ledger.engine.connect() as connection:
+        broken = connection.execute(
+            text("select count(*) from receipts where net_minor <> gross_minor - fee_minor")
+        ).scalar_one()
+        assert broken == 0, f"{broken} receipts where net != gross - fee"
+        currencies = connection.execute(text("select distinct currency from receipts")).all()
+        assert {c for (c,) in currencies} <= {ledger.currency}, "a receipt not in base currency"
+        orphans = connection.execute(
+            text(
+                "select count(*) from receipts r where r.reverses_id is not null and not exists"
+                " (select 1 from receipts o where o.id = r.reverses_id)"
+            )
+        ).scalar_one()
+        assert orphans == 0, "a reversal points at no receipt"
 
 
 @pytest.fixture
