@@ -271,3 +271,32 @@ class ChannelBalance(SQLModel, table=True):
     as_of: dt.datetime = Field(sa_column=utc_column(nullable=False))
     amount_minor: int = Field(sa_type=BigInteger)
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
+
+
+class DeliveryState(StrEnum):
+    SENDING = "sending"  # claimed and being handed to the SMTP server
+    SENT = "sent"  # the server accepted it
+    FAILED = "failed"  # the server refused it or could not be reached: not delivered
+
+
+class Delivery(SQLModel, table=True):
+    """One attempt to e-mail a month's statement to one recipient.
+
+    The row is written as ``sending`` before the message leaves, so a job killed after the
+    server accepted it leaves a trace instead of a silent second send. ``attempt`` numbers
+    the tries for a (month, recipient); the unique constraint makes a claim exclusive.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("month", "recipient", "attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7)  # YYYY-MM, in LEDGER_TIMEZONE
+    recipient: str
+    attempt: int
+    message_id: str
+    state: str = DeliveryState.SENDING
+    sha256: str = Field(max_length=64)  # of the message bytes handed to the server
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    sent_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    failure: str | None = None  # the one-line reason of a failed attempt
