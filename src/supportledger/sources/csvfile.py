@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -181,21 +181,28 @@ class CsvFormat:
     @classmethod
     def _rows(cls, path: Path, handle) -> Iterator[Row]:
         reader = csv.reader(handle, delimiter=cls.delimiter, strict=True)
-        mapping = None
-        header: list[str] = []
         try:
-            for record in reader:
-                if mapping is None:
-                    header = record
-                    mapping = cls._match_header(record)
-                    if mapping is None and reader.line_num > cls.max_preamble:
-                        break
-                    continue
-                if not any(cell.strip() for cell in record):
-                    continue  # blank line (some exports end with one)
-                yield cls._row(path, reader.line_num, header, mapping, record)
+            yield from cls.parse_records(path, ((reader.line_num, r) for r in reader))
         except csv.Error as exc:
             raise RowError(path, reader.line_num, f"is not valid CSV ({exc})") from None
+
+    @classmethod
+    def parse_records(cls, path: Path, records: Iterable[tuple[int, list[str]]]) -> Iterator[Row]:
+        """Find the header among ``(line, cells)`` records and parse the rows below it.
+
+        Shared by every tabular reader (CSV here, XLSX sheets in ``xlsxfile``)."""
+        mapping = None
+        header: list[str] = []
+        for line, record in records:
+            if mapping is None:
+                header = record
+                mapping = cls._match_header(record)
+                if mapping is None and line > cls.max_preamble:
+                    break
+                continue
+            if not any(cell.strip() for cell in record):
+                continue  # blank line (some exports end with one)
+            yield cls._row(path, line, header, mapping, record)
         if mapping is None:
             missing = cls.missing_columns(header) if header else ["a header line"]
             raise RowError(path, None, f"missing column(s): {', '.join(missing)}")
