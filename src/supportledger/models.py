@@ -300,3 +300,19 @@ class Delivery(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
     sent_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     failure: str | None = None  # the one-line reason of a failed attempt
+
+
+class MonthClose(SQLModel, table=True):
+    """A month frozen by ``supportledger close``. Reopening keeps the row and says when and
+    why, so the history of closes is never lost; ``digest`` fingerprints the month's receipts
+    as they were when it was closed."""
+
+    __tablename__ = "month_closes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7, index=True)  # YYYY-MM in LEDGER_TIMEZONE
+    closed_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    digest: str
+    receipts: int = 0
+    reopened_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    reopen_reason: str | None = None

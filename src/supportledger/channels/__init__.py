@@ -27,10 +27,16 @@ class Channel:
     name: str
     label: str
     default_kind: Kind
-    #: days from a payout (or a royalty month's end) until the bank sees the money
+    #: days from a payout (the day the channel sends it) until the bank posts it:
+    #: the window ``reconcile`` matches a payout to a bank deposit in
     payout_lag_days: tuple[int, int] = (0, 5)
     #: money is earned first and paid later (royalties), so it can be owed
     royalty: bool = False
+    #: days after a royalty month ends until the channel pays it (when a sale has no due_on)
+    royalty_paid_after_days: int = 0
+    #: money waits in a balance at the channel until a payout (not Zelle, not checks),
+    #: so ``reconcile`` rolls that balance forward
+    holds_balance: bool = True
 
     def expected_fee(
         self,

@@ -7,6 +7,7 @@ CHANNEL = Channel(
     name="audible",
     label="Audible (ACX)",
     default_kind=Kind.SALE,
-    payout_lag_days=(25, 40),
+    payout_lag_days=(0, 7),
     royalty=True,
+    royalty_paid_after_days=30,
 )

@@ -8,4 +8,5 @@ CHANNEL = Channel(
     label="Check",
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(0, 10),
+    holds_balance=False,
 )

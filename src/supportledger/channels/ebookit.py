@@ -8,6 +8,7 @@ CHANNEL = Channel(
     name="ebookit",
     label="eBookIt",
     default_kind=Kind.SALE,
-    payout_lag_days=(30, 100),
+    payout_lag_days=(0, 10),
     royalty=True,
+    royalty_paid_after_days=90,  # terms not public: a guess, see the contract
 )

@@ -45,6 +45,7 @@ CHANNEL = KdpChannel(
     name="kdp",
     label="Amazon KDP",
     default_kind=Kind.SALE,
-    payout_lag_days=(55, 70),
+    payout_lag_days=(0, 7),
     royalty=True,
+    royalty_paid_after_days=60,
 )

@@ -8,4 +8,5 @@ CHANNEL = Channel(
     label="Zelle",
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(0, 1),
+    holds_balance=False,
 )
