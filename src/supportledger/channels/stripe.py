@@ -1,7 +1,31 @@
-"""Stripe. Card payments; payouts reach the bank about two business days later."""
+"""Stripe. Card payments; payouts reach the bank about two business days later.
+
+Stripe has no export to download: :func:`entries_since` reads the account's balance
+transactions through the official SDK and turns each into a ledger entry. Every
+transaction states its fee exactly, in integer minor units, so nothing here predicts one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+
+import stripe
 
 from supportledger.channels import Channel
-from supportledger.models import Kind
+from supportledger.config import Settings, require
+from supportledger.errors import LedgerError
+from supportledger.models import Event, Kind
+from supportledger.money import Money
+from supportledger.sources import (
+    BalanceEntry,
+    Entry,
+    PayoutEntry,
+    ReceiptEntry,
+    Skipped,
+    SupporterRef,
+)
 
 CHANNEL = Channel(
     name="stripe",
@@ -9,3 +33,247 @@ CHANNEL = Channel(
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(1, 5),
 )
+
+#: The fee schedule models Stripe's US pricing: a card issued elsewhere is "international".
+HOME_COUNTRY = "US"
+#: The most one Stripe list call returns.
+PAGE_SIZE = 100
+#: How far before the sync window the listing of paid invoice payments reaches. An invoice
+#: payment is created when its invoice is finalised, before the charge (retries can follow
+#: weeks later); reaching back saves a lookup per such charge, and a charge the listing
+#: misses is still looked up on its own, so this is a cost, not a correctness, setting.
+INVOICE_LOOKBACK = dt.timedelta(days=31)
+
+#: Reporting categories that move money back to or away from a charge, and their event.
+_REVERSALS = {
+    "refund": Event.REFUND,
+    "refund_failure": Event.ADJUSTMENT,
+    "dispute": Event.DISPUTE,
+    "dispute_reversal": Event.DISPUTE_REVERSAL,
+}
+_PAYOUT_REVERSAL_STATUS = {"payout_failure": "failed", "payout_cancel": "canceled"}
+
+
+def client_for(settings: Settings) -> stripe.StripeClient:
+    """The SDK client for the configured key; ``STRIPE_API_BASE`` only points it at a fake."""
+    require(settings, "STRIPE_API_KEY")
+    base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
+    return stripe.StripeClient(
+        settings.stripe_api_key.reveal(), base_addresses=base, max_network_retries=2
+    )
+
+
+def entries_since(client: stripe.StripeClient, since: dt.datetime | None) -> Iterator[Entry]:
+    """Every balance transaction created at or after ``since`` (all of them when ``None``),
+    newest first, as ledger entries; then the balance as of the newest one.
+
+    Raises ``stripe.StripeError`` as the SDK does; callers translate it (see :func:`sync`).
+    """
+    links = InvoiceLinks(client, since)
+    reversed_payouts: dict[str, tuple[stripe.Payout, str]] = {}
+    newest: dt.datetime | None = None
+    params: dict = {"limit": PAGE_SIZE, "expand": ["data.source"]}
+    if since is not None:
+        params["created"] = {"gte": int(since.timestamp())}
+    for bt in client.v1.balance_transactions.list(params).auto_paging_iter():
+        newest = max(newest or _instant(bt.created), _instant(bt.created))
+        try:
+            category = bt.reporting_category
+            if category == "payout_reversal":
+                # folded into the payout's own entry, so one sync yields one per payout
+                reversed_payouts[bt.source.id] = (bt.source, _PAYOUT_REVERSAL_STATUS[bt.type])
+            elif category == "payout":
+                _, status = reversed_payouts.pop(bt.source.id, (None, bt.source.status))
+                yield _payout(bt.source, status, Money.from_minor(bt.fee, bt.currency))
+            else:
+                yield _entry(bt, links)
+        except (LedgerError, KeyError, AttributeError) as exc:
+            raise LedgerError(
+                f"stripe balance transaction {bt.id}: cannot read it ({exc})"
+            ) from None
+    for payout, status in reversed_payouts.values():
+        yield _payout(payout, status, fee=None)
+    if newest is not None:
+        yield from _balances(client.v1.balance.retrieve(), newest)
+
+
+def _entry(bt: stripe.BalanceTransaction, links: InvoiceLinks) -> Entry:
+    category = bt.reporting_category
+    if category == "charge":
+        return _payment(bt, bt.source, links)
+    if category in _REVERSALS:
+        return _reversal(bt, _REVERSALS[category])
+    if category == "fee":
+        # Stripe's own charges outside any payment: a fee with nothing received
+        return ReceiptEntry(
+            channel=CHANNEL.name,
+            external_id=bt.id,
+            occurred_at=_instant(bt.created),
+            gross=Money.zero(bt.currency),
+            fee=Money.from_minor(-bt.net, bt.currency),
+            event=Event.FEE,
+            description=bt.description or bt.type,
+        )
+    return Skipped(reason=category)
+
+
+def _payment(
+    bt: stripe.BalanceTransaction, charge: stripe.Charge, links: InvoiceLinks
+) -> ReceiptEntry:
+    subscription = links.subscription_of(charge)
+    original, rate, flags = _as_paid(bt, charge.amount, charge.currency)
+    card = getattr(getattr(charge, "payment_method_details", None), "card", None)
+    country = getattr(card, "country", None)
+    if country and country.upper() != HOME_COUNTRY:
+        flags |= {"international"}
+    return ReceiptEntry(
+        channel=CHANNEL.name,
+        external_id=charge.id,
+        occurred_at=_instant(bt.created),
+        gross=Money.from_minor(bt.amount, bt.currency),
+        fee=Money.from_minor(bt.fee, bt.currency),
+        kind=Kind.RECURRING if subscription else Kind.ONE_TIME,
+        original=original,
+        fx_rate=rate,
+        flags=flags,
+        supporter=_supporter(charge),
+        subscription=subscription,
+        description=bt.description or "",
+    )
+
+
+def _reversal(bt: stripe.BalanceTransaction, event: Event) -> ReceiptEntry:
+    """A refund, a dispute or their undoing. A refund is known by its own id; a dispute by
+    its transaction's, since one dispute can take money and give it back."""
+    source = bt.source
+    if isinstance(source, stripe.Refund):
+        external_id = source.id if event is Event.REFUND else bt.id
+        reverses = _id(source.charge) if event is Event.REFUND else source.id
+    else:
+        external_id, reverses = bt.id, _id(source.charge)
+    original, rate, flags = _as_paid(bt, source.amount, source.currency)
+    return ReceiptEntry(
+        channel=CHANNEL.name,
+        external_id=external_id,
+        occurred_at=_instant(bt.created),
+        gross=Money.from_minor(bt.amount, bt.currency),
+        fee=Money.from_minor(bt.fee, bt.currency),
+        event=event,
+        original=original,
+        fx_rate=rate,
+        flags=flags,
+        reverses=reverses,
+        description=bt.description or "",
+    )
+
+
+def _payout(payout: stripe.Payout, status: str, fee: Money | None) -> PayoutEntry:
+    arrival = payout.arrival_date
+    return PayoutEntry(
+        channel=CHANNEL.name,
+        external_id=payout.id,
+        initiated_at=_instant(payout.created),
+        amount=Money.from_minor(payout.amount, payout.currency),
+        fee=fee,
+        arrived_on=_instant(arrival).date() if arrival else None,
+        status=status,
+    )
+
+
+def _balances(balance: stripe.Balance, as_of: dt.datetime) -> Iterator[BalanceEntry]:
+    """Stripe's balance per currency (available and pending together, as the transactions
+    add up), dated at the newest transaction: nothing changes a balance but a transaction."""
+    totals: dict[str, int] = {}
+    for part in [*balance.available, *balance.pending]:
+        totals[part.currency] = totals.get(part.currency, 0) + part.amount
+    for currency, amount in totals.items():
+        yield BalanceEntry(
+            channel=CHANNEL.name,
+            currency=Money.zero(currency).currency,
+            as_of=as_of,
+            amount=Money.from_minor(amount, currency),
+        )
+
+
+def _as_paid(
+    bt: stripe.BalanceTransaction, amount: int, currency: str
+) -> tuple[Money | None, Decimal | None, frozenset[str]]:
+    """What the supporter paid in their own currency and the rate Stripe applied, when it
+    converted; the rate comes from the two integer amounts, never the float ``exchange_rate``."""
+    if currency.lower() == bt.currency.lower():
+        return None, None, frozenset()
+    settled = Money.from_minor(bt.amount, bt.currency)
+    original = Money.from_minor(-amount if bt.amount < 0 else amount, currency)
+    rate = settled.amount / original.amount if original else None
+    return original, rate, frozenset({"conversion"})
+
+
+def _supporter(charge: stripe.Charge) -> SupporterRef | None:
+    billing = getattr(charge, "billing_details", None)
+    name = getattr(billing, "name", None)
+    email = getattr(billing, "email", None)
+    customer = _id(getattr(charge, "customer", None))
+    if not (name or email or customer):
+        return None
+    return SupporterRef(name=name, email=email, user_id=customer)
+
+
+class InvoiceLinks:
+    """Which payment intents paid a subscription's invoice: the subscription's id, or None.
+
+    One listing of the window's paid invoice payments answers for most charges at a call
+    per hundred; a charge it does not answer for, and that bills a customer (every invoice
+    does), costs one lookup of its own. Both are remembered for the rest of the sync.
+    """
+
+    def __init__(self, client: stripe.StripeClient, since: dt.datetime | None) -> None:
+        self._client = client
+        self._since = since
+        self._subscriptions: dict[str, str | None] | None = None
+
+    def subscription_of(self, charge: stripe.Charge) -> str | None:
+        intent = _id(getattr(charge, "payment_intent", None))
+        if intent is None:
+            return None
+        known = self._listed()
+        if intent not in known:
+            if _id(getattr(charge, "customer", None)) is None:
+                return None
+            payment = {"type": "payment_intent", "payment_intent": intent}
+            known.update(self._read({"payment": payment}))
+            known.setdefault(intent, None)
+        return known[intent]
+
+    def _listed(self) -> dict[str, str | None]:
+        if self._subscriptions is None:
+            params: dict = {"status": "paid"}
+            if self._since is not None:
+                params["created"] = {"gte": int((self._since - INVOICE_LOOKBACK).timestamp())}
+            self._subscriptions = self._read(params)
+        return self._subscriptions
+
+    def _read(self, params: dict) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        listing = self._client.v1.invoice_payments.list(
+            {**params, "limit": PAGE_SIZE, "expand": ["data.invoice"]}
+        )
+        for invoice_payment in listing.auto_paging_iter():
+            intent = _id(getattr(invoice_payment.payment, "payment_intent", None))
+            if intent is not None:
+                found[intent] = found.get(intent) or _subscription(invoice_payment.invoice)
+        return found
+
+
+def _subscription(invoice: stripe.Invoice) -> str | None:
+    parent = getattr(invoice, "parent", None)
+    details = getattr(parent, "subscription_details", None)
+    return _id(details.subscription) if details else None
+
+
+def _id(field) -> str | None:
+    """The id of an expandable field, whether Stripe sent the object or only its id."""
+    return getattr(field, "id", field)
+
+
+def _instant(unix_seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(unix_seconds, dt.UTC)

@@ -1,0 +1,222 @@
+"""Stripe: balance transactions read through the real SDK from a fake Stripe on 127.0.0.1.
+
+The account (tests/fake_stripe.py) is November 2026 of a writer's Stripe, written by hand:
+101 donations of $5.00 plus seven named charges, a refund, two disputes (one won), two
+payouts (one failed), a Billing usage fee and an adjustment the ledger does not know.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import stripe
+
+from fake_stripe import API_KEY, FakeStripe, at, sample_account
+from supportledger.channels.stripe import INVOICE_LOOKBACK, entries_since
+from supportledger.errors import LedgerError
+from supportledger.models import Event, Kind
+from supportledger.money import Money, total
+from supportledger.sources import BalanceEntry, PayoutEntry, ReceiptEntry, Skipped, SupporterRef
+
+
+def usd(text: str) -> Money:
+    return Money.of(text, "USD")
+
+
+def utc(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso).replace(tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def account():
+    return sample_account()
+
+
+@pytest.fixture
+def fake(account):
+    server = FakeStripe(account).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(fake):
+    return stripe.StripeClient(API_KEY, base_addresses={"api": fake.url}, max_network_retries=2)
+
+
+def by_id(entries):
+    return {e.external_id: e for e in entries if hasattr(e, "external_id")}
+
+
+def test_every_transaction_is_read_across_pages_with_stripes_own_fees(client, fake):
+    entries = list(entries_since(client, None))
+
+    receipts = [e for e in entries if isinstance(e, ReceiptEntry)]
+    payments = [e for e in receipts if e.event is Event.PAYMENT]
+    # 117 transactions: 108 charges, a refund, 3 dispute movements, a fee, an adjustment,
+    # and two payouts whose failure folds into the failed payout's one entry
+    assert len(payments) == 108
+    assert len(receipts) == 108 + 1 + 3 + 1
+    assert sum(isinstance(e, PayoutEntry) for e in entries) == 2
+    assert [e for e in entries if isinstance(e, Skipped)] == [Skipped(reason="other_adjustment")]
+    # 101 x 5.00 + 25.00 + 21.70 (the EUR charge settled) + 10 + 50 + 15 + 30 + 40
+    assert total((e.gross for e in payments), "USD") == usd("696.70")
+    # 101 x 0.45 + 1.03 + 1.47 + 0.59 + 1.75 + 0.74 + 1.17 + 1.46
+    assert total((e.fee for e in payments), "USD") == usd("53.66")
+    assert by_id(entries)["ch_3QDonation042"] == ReceiptEntry(
+        channel="stripe",
+        external_id="ch_3QDonation042",
+        occurred_at=utc("2026-11-02T16:54:00"),
+        gross=usd("5.00"),
+        fee=usd("0.45"),
+        kind=Kind.ONE_TIME,
+        supporter=SupporterRef(name="Reader 042", email="reader042@example.com"),
+        description="Donation",
+    )
+    pages = fake.calls("/v1/balance_transactions")
+    assert len(pages) == 2
+    assert pages[0] == {"limit": ["100"], "expand[0]": ["data.source"]}
+    oldest_of_first_page = sorted(fake.account.transactions, key=lambda t: -t["created"])[99]
+    assert pages[1]["starting_after"] == [oldest_of_first_page["id"]]
+
+
+def test_a_charge_in_another_currency_keeps_what_was_paid_and_the_rate_from_the_amounts(client):
+    jonas = by_id(entries_since(client, None))["ch_3QJonasWeber"]
+
+    assert (jonas.gross, jonas.fee) == (usd("21.70"), usd("1.47"))
+    assert jonas.original == Money.of("20.00", "EUR")
+    assert jonas.fx_rate == Decimal("1.085")  # 2170 / 2000, not the float 1.085
+    assert isinstance(jonas.fx_rate, Decimal)
+    assert jonas.flags == frozenset({"conversion", "international"})
+    assert jonas.supporter == SupporterRef(name="Jonas Weber", email="jonas@example.de")
+
+
+def test_recurring_only_when_the_intent_paid_a_subscriptions_invoice(client, fake):
+    entries = by_id(entries_since(client, None))
+
+    monthly = entries["ch_3QLouMonthly"]
+    assert (monthly.kind, monthly.subscription) == (Kind.RECURRING, "sub_1Lou")
+    assert monthly.supporter == SupporterRef(
+        name="Lou Green", email="lou@example.com", user_id="cus_Lou"
+    )
+    # invoiced through Checkout with no subscription parent, and a gift with no invoice
+    assert (entries["ch_3QMiaCheckout"].kind, entries["ch_3QMiaCheckout"].subscription) == (
+        Kind.ONE_TIME,
+        None,
+    )
+    assert entries["ch_3QLouGift"].kind is Kind.ONE_TIME
+    # one listing of paid invoice payments for 108 charges, and one lookup for the only
+    # charge that bills a customer and is not in it; guests cannot have an invoice
+    lookups = fake.calls("/v1/invoice_payments")
+    assert lookups == [
+        {"status": ["paid"], "limit": ["100"], "expand[0]": ["data.invoice"]},
+        {
+            "payment[type]": ["payment_intent"],
+            "payment[payment_intent]": ["pi_3QLouGift"],
+            "limit": ["100"],
+            "expand[0]": ["data.invoice"],
+        },
+    ]
+
+
+def test_refunds_and_disputes_reverse_their_charge_with_the_fee_stripe_reports(client):
+    entries = list(entries_since(client, None))
+    found = by_id(entries)
+    refund = found["re_3QAnaRuiz"]
+    assert (refund.event, refund.gross, refund.fee, refund.reverses, refund.kind) == (
+        Event.REFUND,
+        usd("-25.00"),
+        usd("0.00"),
+        "ch_3QAnaRuiz",
+        None,
+    )
+    disputes = [e for e in entries if isinstance(e, ReceiptEntry) and e.event.startswith("disp")]
+    assert sorted((e.reverses, e.event, e.gross, e.fee, e.occurred_at) for e in disputes) == [
+        ("ch_3QKimLee", Event.DISPUTE, usd("-40.00"), usd("15.00"), utc("2026-11-15T10:00")),
+        ("ch_3QKimLee", Event.DISPUTE_REVERSAL, usd("40.00"), usd("0.00"), utc("2026-11-25T10:00")),
+        ("ch_3QSamPost", Event.DISPUTE, usd("-30.00"), usd("15.00"), utc("2026-11-14T10:00")),
+    ]
+    # a dispute moves money twice, so each movement is known by its own transaction
+    assert all(e.external_id.startswith("txn_") for e in disputes)
+
+
+def test_payouts_fees_and_the_balance(client):
+    entries = list(entries_since(client, None))
+    found = by_id(entries)
+
+    assert found["po_1Nov16"] == PayoutEntry(
+        channel="stripe",
+        external_id="po_1Nov16",
+        initiated_at=utc("2026-11-16T00:05"),
+        amount=usd("100.00"),
+        fee=usd("0.00"),
+        arrived_on=dt.date(2026, 11, 18),
+        status="paid",
+    )
+    assert (found["po_1Nov20"].amount, found["po_1Nov20"].status) == (usd("50.00"), "failed")
+    usage = next(e for e in entries if isinstance(e, ReceiptEntry) and e.event is Event.FEE)
+    assert (usage.gross, usage.fee, usage.description) == (
+        usd("0.00"),
+        usd("0.07"),
+        "Billing - Usage Fee (2026-10-01 - 2026-10-31)",
+    )
+    # nets: donations 101 x 4.55 = 459.55; named charges 23.97 + 20.23 + 9.41 + 48.25
+    # + 14.26 + 28.83 + 38.54 = 183.49; refund -25.00; disputes -45.00 - 55.00 + 40.00;
+    # payouts -100.00 - 50.00 + 50.00; usage fee -0.07; adjustment -1.00: 456.97
+    assert entries[-1] == BalanceEntry(
+        channel="stripe",
+        currency="USD",
+        as_of=utc("2026-11-25T10:00"),
+        amount=usd("456.97"),
+    )
+
+
+def test_since_reads_only_the_window_and_folds_a_payout_failure_into_its_payout(client, fake):
+    since = utc("2026-11-21T00:00")
+    entries = list(entries_since(client, since))
+
+    assert fake.calls("/v1/balance_transactions")[0]["created[gte]"] == [
+        str(at("2026-11-21T00:00:00Z"))
+    ]
+    # in the window: the won dispute's reversal, the payout failure, the adjustment
+    assert [type(e).__name__ for e in entries] == [
+        "ReceiptEntry",
+        "Skipped",
+        "PayoutEntry",
+        "BalanceEntry",
+    ]
+    failed = entries[2]
+    assert (failed.external_id, failed.amount, failed.status, failed.fee) == (
+        "po_1Nov20",
+        usd("50.00"),
+        "failed",
+        None,
+    )
+    assert fake.calls("/v1/invoice_payments") == []  # no charge, no invoice question
+
+
+def test_the_invoice_listing_reaches_back_before_the_window(client, fake):
+    since = utc("2026-11-12T00:00")
+    list(entries_since(client, since))
+
+    reached = fake.calls("/v1/invoice_payments")[0]["created[gte]"]
+    assert reached == [str(int((since - INVOICE_LOOKBACK).timestamp()))]
+
+
+def test_a_transaction_the_ledger_cannot_read_names_itself(client, account):
+    broken = account.other(
+        amount=-10,
+        created="2026-11-26T00:00:00Z",
+        type="stripe_fee",
+        category="fee",
+        description="odd",
+    )
+    broken["currency"] = "zzz"
+
+    with pytest.raises(LedgerError) as caught:
+        list(entries_since(client, None))
+    assert str(caught.value) == (
+        f"stripe balance transaction {broken['id']}: cannot read it (unknown currency 'zzz')"
+    )
