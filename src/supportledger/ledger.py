@@ -17,7 +17,6 @@ from supportledger.fees import FeeSchedule, load_schedule
 from supportledger.models import Receipt, Supporter
 from supportledger.months import Month, local_date
 from supportledger.sources import ReceiptEntry
-from supportledger.supporters import resolve_supporter
 
 
 class Ledger:
@@ -74,7 +73,13 @@ def manual_receipt_id(channel: str, check_number: str | None, payer: str | None)
 
 
 def record_receipt(ledger: Ledger, entry: ReceiptEntry) -> Receipt:
-    """Book one receipt by hand, with the schedule's fee when none is given."""
+    """Book one receipt by hand, with the schedule's fee when none is given.
+
+    It goes through the import writer (:func:`supportledger.imports.write_receipt`), so a
+    receipt typed in is stored exactly as an imported one would be.
+    """
+    from supportledger.imports import expected_fee, write_receipt
+
     channel = get_channel(entry.channel)
     if entry.gross.currency != ledger.currency:
         raise LedgerError(
@@ -82,46 +87,13 @@ def record_receipt(ledger: Ledger, entry: ReceiptEntry) -> Receipt:
             f"with the original amount and the rate applied"
         )
     on = local_date(entry.occurred_at, ledger.tz)
-    expected = channel.expected_fee(ledger.schedule, on, entry.gross, flags=entry.flags)
-    fee = entry.fee if entry.fee is not None else expected
-    if fee is None:
+    if entry.fee is None and expected_fee(ledger.schedule, channel, on, entry) is None:
         raise LedgerError(
             f"the {channel.name} fee schedule cannot predict this fee; give it with --fee"
         )
-    external_id = entry.external_id
+    receipt_id = write_receipt(ledger, entry)
     with ledger.session() as session:
-        exists = session.exec(
-            select(Receipt.id).where(
-                Receipt.channel == channel.name, Receipt.external_id == external_id
-            )
-        ).first()
-        if exists is not None:
-            raise LedgerError(f"{channel.name} receipt {external_id!r} is already recorded")
-        supporter_id = resolve_supporter(session, channel.name, entry.supporter)
-        receipt = Receipt(
-            channel=channel.name,
-            external_id=external_id,
-            kind=entry.kind or channel.default_kind,
-            event=entry.event,
-            status=entry.status,
-            occurred_at=entry.occurred_at,
-            currency=entry.gross.currency,
-            gross_minor=entry.gross.minor,
-            fee_minor=fee.minor,
-            net_minor=(entry.gross - fee).minor,
-            expected_fee_minor=expected.minor if expected is not None else None,
-            original_minor=entry.original.minor if entry.original else None,
-            original_currency=entry.original.currency if entry.original else None,
-            fx_rate=str(entry.fx_rate) if entry.fx_rate is not None else None,
-            flags=",".join(sorted(entry.flags)),
-            supporter_id=supporter_id,
-            check_number=entry.check_number,
-            description=entry.description,
-        )
-        session.add(receipt)
-        session.commit()
-        session.refresh(receipt)
-        return receipt
+        return session.get(Receipt, receipt_id)
 
 
 def list_receipts(

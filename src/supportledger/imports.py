@@ -1,0 +1,1006 @@
+"""The ledger writer: entries from any source into the database, one file at a time.
+
+Every importer, the Stripe sync and ``add`` hand their entries to the same writer, which
+- writes a file in one transaction or not at all: a :class:`RowError` anywhere rolls it back;
+- keys every row on the source's own id, never on date and amount: ``(channel, external_id)``
+  for receipts, payouts and subscriptions, ``(account, external_id)`` for bank lines,
+  ``(channel, currency, as_of)`` for balances. A re-import or an overlapping download adds
+  nothing, and two identical $5 pledges with their own ids stay two receipts;
+- updates a receipt whose status or amount a later download changed (Pending → Completed),
+  always through :func:`change_receipt`, the one place an existing receipt is altered;
+- streams: entries are taken a chunk at a time, looked up with one ``IN`` query per chunk and
+  written with executemany, so memory stays flat on a file of a million rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from supportledger.channels import Channel, get_channel
+from supportledger.errors import LedgerError
+from supportledger.fees import FeeSchedule, ScheduleError
+from supportledger.models import (
+    REVERSALS,
+    BankLine,
+    ChannelBalance,
+    Event,
+    ImportBatch,
+    Payout,
+    Receipt,
+    Status,
+    Subscription,
+    SubscriptionStatus,
+    utcnow,
+)
+from supportledger.money import Money
+from supportledger.months import local_date, local_midnight
+from supportledger.sources import (
+    BalanceEntry,
+    BankLineEntry,
+    Entry,
+    ImportContext,
+    Importer,
+    PayoutEntry,
+    ReceiptEntry,
+    RowError,
+    Skipped,
+    SubscriptionEntry,
+    SupporterRef,
+)
+from supportledger.sources.registry import importers
+from supportledger.supporters import resolve_supporter
+
+if TYPE_CHECKING:
+    from supportledger.ledger import Ledger
+
+#: entries looked up and written together: big enough for executemany to pay, small enough
+#: that memory stays flat and an ``IN`` list stays well under every backend's limits
+CHUNK = 2000
+HEAD_BYTES = 64 * 1024
+#: a check recorded by hand is matched to a deposit up to this long after it was recorded
+CHECK_WINDOW = dt.timedelta(days=60)
+
+BATCHES: Table = ImportBatch.__table__
+RECEIPTS: Table = Receipt.__table__
+PAYOUTS: Table = Payout.__table__
+SUBSCRIPTIONS: Table = Subscription.__table__
+BANK_LINES: Table = BankLine.__table__
+BALANCES: Table = ChannelBalance.__table__
+
+#: the columns a later download may change; any difference there updates the row
+RECEIPT_TRACKED = (
+    "event",
+    "status",
+    "occurred_at",
+    "gross_minor",
+    "fee_minor",
+    "net_minor",
+    "expected_fee_minor",
+    "original_minor",
+    "original_currency",
+    "fx_rate",
+    "flags",
+    "due_on",
+)
+PAYOUT_TRACKED = ("initiated_at", "arrived_on", "currency", "amount_minor", "fee_minor", "status")
+SUBSCRIPTION_TRACKED = (
+    "tier",
+    "amount_minor",
+    "currency",
+    "interval",
+    "status",
+    "started_at",
+    "ended_at",
+)
+BALANCE_TRACKED = ("amount_minor",)
+#: a bank line, once taken, is what the bank said: a later statement never changes it
+BANK_LINE_TRACKED = ()
+
+Progress = Callable[["FileReport"], None]
+
+
+@dataclass
+class FileReport:
+    """What one file (or one sync) did: every entry is exactly one of added, updated,
+    unchanged or skipped, or the whole file was rejected."""
+
+    file_name: str
+    source: str
+    batch_id: int | None = None
+    channel: str | None = None
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    skip_reasons: Counter[str] = field(default_factory=Counter)
+    #: bank lines nobody could classify, left for the writer to decide
+    unclassified: list[BankLineEntry] = field(default_factory=list)
+    covers_from: dt.datetime | None = None
+    covers_to: dt.datetime | None = None
+    dry_run: bool = False
+    #: the batch that took this very file (same SHA-256) before; nothing was written
+    already_imported: int | None = None
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def skip(self, reason: str) -> None:
+        self.skipped += 1
+        self.skip_reasons[reason] += 1
+
+    def cover(self, instant: dt.datetime) -> None:
+        if self.covers_from is None or instant < self.covers_from:
+            self.covers_from = instant
+        if self.covers_to is None or instant > self.covers_to:
+            self.covers_to = instant
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file_name,
+            "source": self.source,
+            "batch": self.batch_id,
+            "channel": self.channel,
+            "dry_run": self.dry_run,
+            "already_imported": self.already_imported,
+            "rows": self.rows,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "skip_reasons": dict(self.skip_reasons.most_common()),
+            "unclassified": [
+                {
+                    "posted_on": line.posted_on.isoformat(),
+                    "amount": line.amount.plain(),
+                    "currency": line.amount.currency,
+                    "description": line.description,
+                }
+                for line in self.unclassified
+            ],
+        }
+
+
+def expected_fee(
+    schedule: FeeSchedule, channel: Channel, on: dt.date, entry: ReceiptEntry
+) -> Money | None:
+    """The fee the schedule in force on ``on`` predicts for ``entry``.
+
+    A payment: the channel's fee. A refund, chargeback or dispute: minus what the rule gives
+    back of the original fee under its ``refund_returns`` policy (nothing since PayPal's
+    change of 11 Oct 2019; before it, the percentage part, prorated on the amount refunded),
+    plus the rule's dispute fee for a chargeback or dispute. Other events: ``None``.
+    """
+    gross = entry.gross
+    if entry.event == Event.PAYMENT:
+        return channel.expected_fee(schedule, on, gross, flags=entry.flags)
+    if entry.event not in REVERSALS:
+        return None
+    rule = schedule.rule(channel.name, on)
+    refunded = abs(gross)
+    full = rule.fee(refunded, entry.flags)
+    if full is None:
+        return None
+    returned = Money.zero(gross.currency)
+    if rule.refund_returns == "all":
+        returned = full
+    elif rule.refund_returns == "percent":
+        fixed = [
+            Money(c.fixed[gross.currency], gross.currency)
+            for c in rule.components
+            if c.fixed and c.applies(refunded, frozenset(entry.flags))
+        ]
+        returned = full - sum(fixed, Money.zero(gross.currency))
+    fee = -returned
+    if entry.event != Event.REFUND and gross.currency in rule.dispute_fee:
+        fee = fee + Money(rule.dispute_fee[gross.currency], gross.currency)
+    return fee
+
+
+def change_receipt(connection: Connection, current: Mapping, changes: Mapping) -> None:
+    """Alter the existing receipt ``current`` (its ``id`` and tracked columns) by ``changes``.
+
+    The one place a receipt already in the ledger is changed: a status or amount a later
+    download changed, a hand-recorded check marked deposited (or pending again on undo).
+    """
+    connection.execute(update(RECEIPTS).where(RECEIPTS.c.id == current["id"]).values(**changes))
+
+
+def _update_row(table: Table, connection: Connection, current: Mapping, changes: Mapping) -> None:
+    connection.execute(update(table).where(table.c.id == current["id"]).values(**changes))
+
+
+def _utc(instant: dt.datetime | None) -> dt.datetime | None:
+    return instant.astimezone(dt.UTC) if instant is not None else None
+
+
+def _same_check(recorded: str | None, deposited: str | None) -> bool:
+    """Check numbers agree when both are known (leading zeros aside)."""
+    if not recorded or not deposited:
+        return True
+    return recorded.strip().lstrip("0") == deposited.strip().lstrip("0")
+
+
+def _supporter_key(channel: str, ref: SupporterRef) -> tuple:
+    return (channel, ref.name, (ref.email or "").lower(), ref.user_id)
+
+
+class _Writer:
+    """Applies entries inside one open transaction, a chunk at a time, counting each."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        connection: Connection,
+        session: Session,
+        report: FileReport,
+        batch_id: int | None,
+    ) -> None:
+        self.connection = connection
+        self.session = session
+        self.report = report
+        self.batch_id = batch_id
+        self.tz = ledger.tz
+        self.base = ledger.currency
+        self.schedule = ledger.schedule
+        self._channels: dict[str, Channel] = {}
+        self._supporters: dict[tuple, int | None] = {}
+        self._subscriptions: dict[tuple[str, str], int] = {}
+        #: (refund key, original key, take the original's kind) for receipts added here
+        self._reversals: list[tuple[tuple[str, str], tuple[str, str], bool]] = []
+        self._channel_names: set[str] = set()
+
+    # ------------------------------------------------------------------ driving
+    def write(self, entries: Iterable[Entry], progress: Progress | None = None) -> None:
+        iterator = iter(entries)
+        while chunk := list(islice(iterator, CHUNK)):
+            self._write_chunk(chunk)
+            if progress is not None:
+                progress(self.report)
+        self._link_reversals()
+        if len(self._channel_names) == 1:
+            self.report.channel = next(iter(self._channel_names))
+
+    def _write_chunk(self, chunk: list[Entry]) -> None:
+        by_type: dict[type, list] = defaultdict(list)
+        for entry in chunk:
+            self.report.rows += 1
+            if isinstance(entry, Skipped):
+                self.report.skip(entry.reason)
+            else:
+                by_type[type(entry)].append(entry)
+        unknown = set(by_type) - {
+            SubscriptionEntry,
+            ReceiptEntry,
+            PayoutEntry,
+            BalanceEntry,
+            BankLineEntry,
+        }
+        if unknown:
+            raise TypeError(f"not an entry: {', '.join(t.__name__ for t in unknown)}")
+        # subscriptions first, so payments in the same chunk find them
+        outcomes = [
+            *self._write_subscriptions(by_type[SubscriptionEntry]),
+            *self._write_receipts(by_type[ReceiptEntry]),
+            *self._write_payouts(by_type[PayoutEntry]),
+            *self._write_balances(by_type[BalanceEntry]),
+            *self._write_bank_lines(by_type[BankLineEntry]),
+        ]
+        for outcome in outcomes:
+            self.report.count(outcome)
+
+    def _channel(self, name: str) -> Channel:
+        if name not in self._channels:
+            self._channels[name] = get_channel(name)
+        return self._channels[name]
+
+    def _error(self, entry, problem: str) -> RowError:
+        return RowError(self.report.file_name, entry.line, problem)
+
+    # ------------------------------------------------------------------ the generic upsert
+    def _existing(
+        self, table: Table, key: tuple[str, ...], tracked: tuple[str, ...], keys: Iterable[tuple]
+    ) -> dict[tuple, dict]:
+        """The rows of ``table`` with these ``keys``: one ``IN`` query per key prefix."""
+        *prefix, last = key
+        groups: dict[tuple, set] = defaultdict(set)
+        for k in keys:
+            groups[k[:-1]].add(k[-1])
+        columns = [table.c.id, *(table.c[name] for name in dict.fromkeys((*key, *tracked)))]
+        found = {}
+        for fixed, lasts in groups.items():
+            query = select(*columns).where(
+                *(table.c[name] == value for name, value in zip(prefix, fixed, strict=True)),
+                table.c[last].in_(lasts),
+            )
+            for row in self.connection.execute(query).mappings():
+                found[tuple(row[name] for name in key)] = dict(row)
+        return found
+
+    def _upsert(
+        self,
+        table: Table,
+        key: tuple[str, ...],
+        tracked: tuple[str, ...],
+        rows: list[tuple[Entry, dict]],
+        prepare: Callable[[list[tuple[Entry, dict]]], None] | None = None,
+        change: Callable[[Connection, Mapping, Mapping], None] | None = None,
+    ) -> list[str]:
+        """Insert the rows not in ``table`` yet, change those that differ in ``tracked``.
+
+        ``prepare`` completes the new rows just before they are inserted (supporters, links).
+        Returns each row's outcome: added, updated or unchanged.
+        """
+        if not rows:
+            return []
+        change = change or partial(_update_row, table)
+        existing = self._existing(
+            table, key, tracked, {tuple(v[name] for name in key) for _, v in rows}
+        )
+        new: dict[tuple, tuple[Entry, dict]] = {}
+        outcomes = []
+        for entry, values in rows:
+            k = tuple(values[name] for name in key)
+            current = new[k][1] if k in new else existing.get(k)
+            if current is None:
+                new[k] = (entry, values)
+                outcomes.append("added")
+                continue
+            changes = {name: values[name] for name in tracked if values[name] != current[name]}
+            if not changes:
+                outcomes.append("unchanged")
+                continue
+            if k not in new:
+                change(self.connection, current, changes)
+            current.update(changes)
+            outcomes.append("updated")
+        if new:
+            if prepare is not None:
+                prepare(list(new.values()))
+            self.connection.execute(insert(table), [values for _, values in new.values()])
+        return outcomes
+
+    # ------------------------------------------------------------------ receipts
+    def _write_receipts(self, entries: list[ReceiptEntry], count_channels: bool = True):
+        rows = [(entry, self._receipt_values(entry)) for entry in entries]
+        if count_channels:
+            self._channel_names.update(values["channel"] for _, values in rows)
+        return self._upsert(
+            RECEIPTS,
+            ("channel", "external_id"),
+            RECEIPT_TRACKED,
+            rows,
+            prepare=self._prepare_receipts,
+            change=change_receipt,
+        )
+
+    def _receipt_values(self, entry: ReceiptEntry) -> dict:
+        channel = self._channel(entry.channel)
+        if entry.gross.currency != self.base:
+            raise self._error(
+                entry,
+                f"amount is in {entry.gross.currency}, not {self.base}: "
+                f"give the {self.base} amount with the original and the rate applied",
+            )
+        fee, expected = self._fees(channel, entry)
+        occurred = _utc(entry.occurred_at)
+        self.report.cover(occurred)
+        return {
+            "channel": channel.name,
+            "external_id": entry.external_id,
+            "kind": str(entry.kind or channel.default_kind),
+            "event": str(entry.event),
+            "status": str(entry.status),
+            "occurred_at": occurred,
+            "currency": entry.gross.currency,
+            "gross_minor": entry.gross.minor,
+            "fee_minor": fee.minor,
+            "net_minor": (entry.gross - fee).minor,
+            "expected_fee_minor": expected.minor if expected is not None else None,
+            "original_minor": entry.original.minor if entry.original else None,
+            "original_currency": entry.original.currency if entry.original else None,
+            "fx_rate": str(entry.fx_rate) if entry.fx_rate is not None else None,
+            "flags": ",".join(sorted(entry.flags)),
+            "reverses_id": None,
+            "supporter_id": None,
+            "subscription_id": None,
+            "check_number": entry.check_number,
+            "description": entry.description,
+            "due_on": entry.due_on,
+            "batch_id": self.batch_id,
+        }
+
+    def _fees(self, channel: Channel, entry: ReceiptEntry) -> tuple[Money, Money | None]:
+        """The fee to book (the source's, else the schedule's) and the schedule's own."""
+        try:
+            expected = expected_fee(
+                self.schedule, channel, local_date(entry.occurred_at, self.tz), entry
+            )
+        except ScheduleError as exc:
+            if entry.fee is None:
+                raise self._error(entry, str(exc)) from None
+            expected = None
+        fee = entry.fee if entry.fee is not None else expected
+        if fee is None:
+            raise self._error(
+                entry,
+                f"no fee given and the {channel.name} fee schedule cannot predict it "
+                f"(set your rate in FEE_SCHEDULE_FILE)",
+            )
+        return fee, expected
+
+    def _prepare_receipts(self, new: list[tuple[ReceiptEntry, dict]]) -> None:
+        for entry, values in new:
+            values["supporter_id"] = self._supporter(values["channel"], entry.supporter)
+        named = [(e, v) for e, v in new if e.subscription]
+        ids = self._subscription_ids(named)
+        for entry, values in named:
+            values["subscription_id"] = ids[(values["channel"], entry.subscription)]
+        for entry, values in new:
+            if entry.reverses:
+                self._reversals.append(
+                    (
+                        (values["channel"], values["external_id"]),
+                        (values["channel"], entry.reverses),
+                        entry.kind is None,
+                    )
+                )
+
+    def _supporter(self, channel: str, ref: SupporterRef | None) -> int | None:
+        """The supporter ``ref`` names, resolved once per import (cached)."""
+        if ref is None:
+            return None
+        key = _supporter_key(channel, ref)
+        if key not in self._supporters:
+            self._supporters[key] = resolve_supporter(self.session, channel, ref)
+        return self._supporters[key]
+
+    def _subscription_ids(self, named: list[tuple[ReceiptEntry, dict]]) -> dict:
+        """Ids of the subscriptions payments name; one the ledger has not seen yet is
+        created from its first payment (a PayPal subscription is known only by them)."""
+        wanted = {(v["channel"], e.subscription) for e, v in named} - set(self._subscriptions)
+        if wanted:
+            found = self._existing(SUBSCRIPTIONS, ("channel", "external_id"), (), wanted)
+            missing = {}
+            for entry, values in named:
+                k = (values["channel"], entry.subscription)
+                if k in wanted and k not in found and k not in missing:
+                    missing[k] = {
+                        "channel": k[0],
+                        "external_id": k[1],
+                        "supporter_id": values["supporter_id"],
+                        "tier": None,
+                        "amount_minor": abs(values["gross_minor"]),
+                        "currency": values["currency"],
+                        "interval": "month",
+                        "status": str(SubscriptionStatus.ACTIVE),
+                        "started_at": values["occurred_at"],
+                        "ended_at": None,
+                        "batch_id": self.batch_id,
+                    }
+            if missing:
+                self.connection.execute(insert(SUBSCRIPTIONS), list(missing.values()))
+                found.update(self._existing(SUBSCRIPTIONS, ("channel", "external_id"), (), missing))
+            self._subscriptions.update({k: row["id"] for k, row in found.items()})
+        return self._subscriptions
+
+    def receipt_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        found = self._existing(RECEIPTS, ("channel", "external_id"), (), keys)
+        return {k: row["id"] for k, row in found.items()}
+
+    def _link_reversals(self) -> None:
+        """Point each refund added here at the receipt it reverses (in this file or earlier),
+        taking that receipt's kind unless the source said otherwise."""
+        statement = (
+            update(RECEIPTS)
+            .where(RECEIPTS.c.id == bindparam("b_id"))
+            .values(reverses_id=bindparam("b_reverses"), kind=bindparam("b_kind"))
+        )
+        for start in range(0, len(self._reversals), CHUNK):
+            part = self._reversals[start : start + CHUNK]
+            found = self._existing(
+                RECEIPTS,
+                ("channel", "external_id"),
+                ("kind",),
+                {k for refund, original, _ in part for k in (refund, original)},
+            )
+            links = [
+                {
+                    "b_id": found[refund]["id"],
+                    "b_reverses": found[original]["id"],
+                    "b_kind": found[original if inherit else refund]["kind"],
+                }
+                for refund, original, inherit in part
+                if original in found and refund in found
+            ]
+            if links:
+                self.connection.execute(statement, links)
+
+    # ------------------------------------------------------------------ other entries
+    def _write_payouts(self, entries: list[PayoutEntry]) -> list[str]:
+        rows = []
+        for entry in entries:
+            channel = self._channel(entry.channel).name
+            self._channel_names.add(channel)
+            initiated = _utc(entry.initiated_at)
+            self.report.cover(initiated)
+            fee = entry.fee or Money.zero(entry.amount.currency)
+            rows.append(
+                (
+                    entry,
+                    {
+                        "channel": channel,
+                        "external_id": entry.external_id,
+                        "initiated_at": initiated,
+                        "arrived_on": entry.arrived_on,
+                        "currency": entry.amount.currency,
+                        "amount_minor": entry.amount.minor,
+                        "fee_minor": fee.minor,
+                        "status": entry.status,
+                        "batch_id": self.batch_id,
+                    },
+                )
+            )
+        return self._upsert(PAYOUTS, ("channel", "external_id"), PAYOUT_TRACKED, rows)
+
+    def _write_subscriptions(self, entries: list[SubscriptionEntry]) -> list[str]:
+        rows = []
+        for entry in entries:
+            channel = self._channel(entry.channel).name
+            self._channel_names.add(channel)
+            rows.append(
+                (
+                    entry,
+                    {
+                        "channel": channel,
+                        "external_id": entry.external_id,
+                        "supporter_id": None,
+                        "tier": entry.tier,
+                        "amount_minor": entry.amount.minor,
+                        "currency": entry.amount.currency,
+                        "interval": entry.interval,
+                        "status": str(entry.status),
+                        "started_at": _utc(entry.started_at),
+                        "ended_at": _utc(entry.ended_at),
+                        "batch_id": self.batch_id,
+                    },
+                )
+            )
+
+        def prepare(new: list[tuple[SubscriptionEntry, dict]]) -> None:
+            for entry, values in new:
+                values["supporter_id"] = self._supporter(values["channel"], entry.supporter)
+
+        return self._upsert(
+            SUBSCRIPTIONS, ("channel", "external_id"), SUBSCRIPTION_TRACKED, rows, prepare
+        )
+
+    def _write_balances(self, entries: list[BalanceEntry]) -> list[str]:
+        rows = []
+        for entry in entries:
+            channel = self._channel(entry.channel).name
+            self._channel_names.add(channel)
+            as_of = _utc(entry.as_of)
+            self.report.cover(as_of)
+            rows.append(
+                (
+                    entry,
+                    {
+                        "channel": channel,
+                        "currency": entry.amount.currency,
+                        "as_of": as_of,
+                        "amount_minor": entry.amount.minor,
+                        "batch_id": self.batch_id,
+                    },
+                )
+            )
+        return self._upsert(BALANCES, ("channel", "currency", "as_of"), BALANCE_TRACKED, rows)
+
+    # ------------------------------------------------------------------ bank lines
+    def _write_bank_lines(self, entries: list[BankLineEntry]) -> list[str]:
+        rows = []
+        for entry in entries:
+            self.report.cover(local_midnight(entry.posted_on, self.tz))
+            rows.append(
+                (
+                    entry,
+                    {
+                        "account": entry.account,
+                        "external_id": entry.external_id,
+                        "posted_on": entry.posted_on,
+                        "currency": entry.amount.currency,
+                        "amount_minor": entry.amount.minor,
+                        "description": entry.description,
+                        "classification": entry.classification,
+                        "counterparty": entry.counterparty,
+                        "receipt_id": None,
+                        "payout_id": None,
+                        "batch_id": self.batch_id,
+                    },
+                )
+            )
+        return self._upsert(
+            BANK_LINES,
+            ("account", "external_id"),
+            BANK_LINE_TRACKED,
+            rows,
+            prepare=self._prepare_bank_lines,
+        )
+
+    def _prepare_bank_lines(self, new: list[tuple[BankLineEntry, dict]]) -> None:
+        """Zelle credits and check deposits are income: each gets its receipt (a hand-recorded
+        check is matched and marked deposited, never booked twice). Payouts are money already
+        counted on their channel and stay bank lines only; unclassified ones are reported."""
+        matched = self._match_checks([(e, v) for e, v in new if e.classification == "check"])
+        created: list[tuple[dict, ReceiptEntry]] = []
+        for entry, values in new:
+            if entry.classification == "unclassified":
+                self.report.unclassified.append(entry)
+            if entry.classification not in ("zelle", "check"):
+                continue
+            check = matched.get(id(values))
+            if check is not None:
+                change_receipt(self.connection, check, {"status": str(Status.DEPOSITED)})
+                values["receipt_id"] = check["id"]
+                continue
+            receipt = ReceiptEntry(
+                channel=entry.classification,
+                external_id=f"bank:{entry.account}:{entry.external_id}",
+                occurred_at=local_midnight(entry.posted_on, self.tz),
+                gross=entry.amount,
+                status=Status.DEPOSITED if entry.classification == "check" else Status.COMPLETED,
+                supporter=entry.supporter,
+                check_number=entry.check_number,
+                description=entry.description,
+                line=entry.line,
+            )
+            created.append((values, receipt))
+        if created:
+            self._write_receipts([r for _, r in created], count_channels=False)
+            ids = self.receipt_ids({(r.channel, r.external_id) for _, r in created})
+            for values, receipt in created:
+                values["receipt_id"] = ids[(receipt.channel, receipt.external_id)]
+
+    def _match_checks(self, deposits: list[tuple[BankLineEntry, dict]]) -> dict[int, dict]:
+        """Pending hand-recorded checks these deposits pay in: same amount, the same number
+        when both have one, recorded up to :data:`CHECK_WINDOW` before the deposit day.
+        One query for all; the oldest fitting check wins, and each is used once."""
+        if not deposits:
+            return {}
+        earliest = min(local_midnight(e.posted_on, self.tz) for e, _ in deposits) - CHECK_WINDOW
+        columns = dict.fromkeys(("id", "currency", "check_number", *RECEIPT_TRACKED))
+        query = (
+            select(*(RECEIPTS.c[name] for name in columns))
+            .where(
+                RECEIPTS.c.channel == "check",
+                RECEIPTS.c.status == str(Status.PENDING),
+                RECEIPTS.c.gross_minor.in_({e.amount.minor for e, _ in deposits}),
+                RECEIPTS.c.occurred_at >= earliest,
+            )
+            .order_by(RECEIPTS.c.occurred_at, RECEIPTS.c.id)
+        )
+        pool = [dict(row) for row in self.connection.execute(query).mappings()]
+        matched = {}
+        for entry, values in deposits:
+            start = local_midnight(entry.posted_on, self.tz)
+            end = local_midnight(entry.posted_on + dt.timedelta(days=1), self.tz)
+            for check in pool:
+                if (
+                    (check["gross_minor"], check["currency"])
+                    == (entry.amount.minor, entry.amount.currency)
+                    and start - CHECK_WINDOW <= check["occurred_at"] < end
+                    and _same_check(check["check_number"], entry.check_number)
+                ):
+                    matched[id(values)] = check
+                    pool.remove(check)
+                    break
+        return matched
+
+
+# ---------------------------------------------------------------------- transactions
+@contextmanager
+def _transaction(engine: Engine) -> Iterator[tuple[Connection, Session]]:
+    """A connection in one transaction, and a session sharing it (for supporters).
+
+    Nothing is kept unless the caller commits. On SQLite the transaction takes the write
+    lock at once (``BEGIN IMMEDIATE``), so two imports run one after the other instead of
+    failing half-way.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        session = Session(bind=connection, autoflush=True)
+        try:
+            yield connection, session
+        finally:
+            session.close()
+
+
+def _apply(
+    ledger: Ledger,
+    make_entries: Callable[[], Iterable[Entry]],
+    *,
+    source: str,
+    file_name: str,
+    sha256: str,
+    dry_run: bool,
+    progress: Progress | None,
+    replayable: bool,
+) -> FileReport:
+    """Apply a file's entries; on PostgreSQL a clash with a concurrent import of the same rows
+    (IntegrityError) is retried once, when the entries can be read again: the retry then
+    finds the other import's rows and adds nothing."""
+    retry = replayable and ledger.engine.dialect.name == "postgresql"
+    try:
+        return _apply_once(
+            ledger, make_entries(), source, file_name, sha256, dry_run=dry_run, progress=progress
+        )
+    except IntegrityError:
+        if not retry:
+            raise
+    return _apply_once(
+        ledger, make_entries(), source, file_name, sha256, dry_run=dry_run, progress=progress
+    )
+
+
+def _apply_once(
+    ledger: Ledger,
+    entries: Iterable[Entry],
+    source: str,
+    file_name: str,
+    sha256: str,
+    *,
+    dry_run: bool,
+    progress: Progress | None,
+) -> FileReport:
+    report = FileReport(file_name=file_name, source=source, dry_run=dry_run)
+    with _transaction(ledger.engine) as (connection, session):
+        earlier = connection.execute(
+            select(BATCHES.c.id)
+            .where(BATCHES.c.sha256 == sha256, BATCHES.c.undone_at.is_(None))
+            .order_by(BATCHES.c.id)
+        ).first()
+        if earlier is not None:
+            report.already_imported = earlier.id
+            return report
+        batch_id = connection.execute(
+            insert(BATCHES).values(
+                source=source,
+                file_name=file_name,
+                sha256=sha256,
+                started_at=utcnow(),
+                rows=0,
+                added=0,
+                updated=0,
+                skipped=0,
+            )
+        ).inserted_primary_key[0]
+        _Writer(ledger, connection, session, report, batch_id).write(entries, progress)
+        session.flush()
+        connection.execute(
+            update(BATCHES)
+            .where(BATCHES.c.id == batch_id)
+            .values(
+                channel=report.channel,
+                covers_from=report.covers_from,
+                covers_to=report.covers_to,
+                rows=report.rows,
+                added=report.added,
+                updated=report.updated,
+                skipped=report.skipped,
+            )
+        )
+        if not dry_run:
+            session.close()
+            connection.commit()
+            report.batch_id = batch_id
+    return report
+
+
+# ---------------------------------------------------------------------- public entry points
+def apply_entries(
+    ledger: Ledger,
+    entries: Iterable[Entry],
+    *,
+    source: str,
+    file_name: str,
+    sha256: str,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> FileReport:
+    """Write ``entries`` (from a file or an API) as one batch, all or nothing.
+
+    A list is retried after a clash with a concurrent import on PostgreSQL; a one-shot
+    iterator cannot be read twice, so its clash is raised.
+    """
+    return _apply(
+        ledger,
+        lambda: entries,
+        source=source,
+        file_name=file_name,
+        sha256=sha256,
+        dry_run=dry_run,
+        progress=progress,
+        replayable=not isinstance(entries, Iterator),
+    )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except OSError as exc:
+        raise LedgerError(f"{path}: cannot read ({exc.strerror})") from None
+    return digest.hexdigest()
+
+
+def find_importer(path: Path, known: list[Importer], source: str | None = None) -> Importer:
+    """The importer ``--source`` names, else the first whose ``identify`` knows the file."""
+    names = ", ".join(importer.name for importer in known) or "none"
+    if source is not None:
+        wanted = source.strip().lower()
+        for importer in known:
+            if importer.name == wanted:
+                return importer
+        raise LedgerError(f"--source: unknown format {source!r}; known formats: {names}")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    except OSError as exc:
+        raise LedgerError(f"{path}: cannot read ({exc.strerror})") from None
+    for importer in known:
+        if importer.identify(path, head):
+            return importer
+    raise LedgerError(
+        f"{path.name}: not a format supportledger recognises; known formats: {names} "
+        f"(or name one with --source)"
+    )
+
+
+def import_paths(
+    ledger: Ledger,
+    paths: Iterable[Path | str],
+    source: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> list[FileReport]:
+    """Import each file in its own transaction; the first bad file stops with its error
+    (files before it stay imported)."""
+    known = importers()
+    context = ImportContext(ledger.tz, ledger.currency, ledger.schedule)
+    reports = []
+    for path in map(Path, paths):
+        sha256 = file_sha256(path)
+        importer = find_importer(path, known, source)
+        reports.append(
+            _apply(
+                ledger,
+                partial(importer.entries, path, context),
+                source=importer.name,
+                file_name=path.name,
+                sha256=sha256,
+                dry_run=dry_run,
+                progress=progress,
+                replayable=True,
+            )
+        )
+    return reports
+
+
+def write_receipt(ledger: Ledger, entry: ReceiptEntry) -> int:
+    """Book one receipt typed in by hand through the same writer, outside any batch.
+
+    Refuses a receipt whose channel id is already recorded; returns the new receipt's id.
+    """
+    report = FileReport(file_name="add", source="manual")
+    with _transaction(ledger.engine) as (connection, session):
+        writer = _Writer(ledger, connection, session, report, batch_id=None)
+        writer.write([entry])
+        key = (get_channel(entry.channel).name, entry.external_id)
+        if not report.added:
+            raise LedgerError(f"{key[0]} receipt {key[1]!r} is already recorded")
+        receipt_id = writer.receipt_ids([key])[key]
+        session.close()
+        connection.commit()
+    return receipt_id
+
+
+# ---------------------------------------------------------------------- batches
+def list_batches(ledger: Ledger) -> list[dict]:
+    """Every import batch, newest first, with what it did."""
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(select(BATCHES).order_by(BATCHES.c.id.desc())).mappings()
+        return [
+            {**row, "unchanged": row["rows"] - row["added"] - row["updated"] - row["skipped"]}
+            for row in rows
+        ]
+
+
+def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
+    """Remove what batch ``batch_id`` added and mark it undone; a check it marked deposited
+    is pending again. Changes it made to rows of earlier imports (a status a later download
+    updated) stay. Returns how many rows of each kind went."""
+    with _transaction(ledger.engine) as (connection, _):
+        batch = connection.execute(select(BATCHES).where(BATCHES.c.id == batch_id)).first()
+        if batch is None:
+            raise LedgerError(f"no import batch #{batch_id} (see `supportledger imports`)")
+        if batch.undone_at is not None:
+            raise LedgerError(
+                f"batch #{batch_id} was already undone on {batch.undone_at:%Y-%m-%d %H:%M} UTC"
+            )
+        not_ours = or_(RECEIPTS.c.batch_id.is_(None), RECEIPTS.c.batch_id != batch_id)
+        deposited = select(RECEIPTS.c.id, *(RECEIPTS.c[name] for name in RECEIPT_TRACKED)).where(
+            RECEIPTS.c.id.in_(
+                select(BANK_LINES.c.receipt_id).where(
+                    BANK_LINES.c.batch_id == batch_id, BANK_LINES.c.classification == "check"
+                )
+            ),
+            RECEIPTS.c.status == str(Status.DEPOSITED),
+            not_ours,
+        )
+        for check in connection.execute(deposited).mappings().all():
+            change_receipt(connection, check, {"status": str(Status.PENDING)})
+        # links from rows of other batches to rows that go are cleared (links, not money)
+        ours = select(RECEIPTS.c.id).where(RECEIPTS.c.batch_id == batch_id)
+        connection.execute(
+            update(RECEIPTS)
+            .where(RECEIPTS.c.reverses_id.in_(ours), not_ours)
+            .values(reverses_id=None)
+        )
+        connection.execute(
+            update(RECEIPTS)
+            .where(
+                RECEIPTS.c.subscription_id.in_(
+                    select(SUBSCRIPTIONS.c.id).where(SUBSCRIPTIONS.c.batch_id == batch_id)
+                ),
+                not_ours,
+            )
+            .values(subscription_id=None)
+        )
+        other_lines = or_(BANK_LINES.c.batch_id.is_(None), BANK_LINES.c.batch_id != batch_id)
+        connection.execute(
+            update(BANK_LINES)
+            .where(BANK_LINES.c.receipt_id.in_(ours), other_lines)
+            .values(receipt_id=None)
+        )
+        connection.execute(
+            update(BANK_LINES)
+            .where(
+                BANK_LINES.c.payout_id.in_(
+                    select(PAYOUTS.c.id).where(PAYOUTS.c.batch_id == batch_id)
+                ),
+                other_lines,
+            )
+            .values(payout_id=None)
+        )
+        removed = {}
+        for name, table in (
+            ("bank lines", BANK_LINES),
+            ("receipts", RECEIPTS),
+            ("payouts", PAYOUTS),
+            ("subscriptions", SUBSCRIPTIONS),
+            ("balances", BALANCES),
+        ):
+            removed[name] = connection.execute(
+                delete(table).where(table.c.batch_id == batch_id)
+            ).rowcount
+        connection.execute(
+            update(BATCHES).where(BATCHES.c.id == batch_id).values(undone_at=utcnow())
+        )
+        connection.commit()
+    return removed
