@@ -1,0 +1,59 @@
+"""What royalty reports (KDP, ACX) share: the royalty month and when it is due."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from supportledger.months import Month
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_NAME = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_PATTERNS = (
+    # 2026-10, 2026-10-31, 2026/10
+    (re.compile(r"\b(?P<y>\d{4})[-/](?P<m>\d{1,2})(?:[-/]\d{1,2})?\b"), None),
+    # 10/2026, 10/31/2026
+    (re.compile(r"\b(?P<m>\d{1,2})/(?:\d{1,2}/)?(?P<y>\d{4})\b"), None),
+    # October 2026, Oct-2026
+    (re.compile(rf"\b(?P<name>{_NAME})[\s\-,]+(?P<y>\d{{4}})\b", re.I), "name"),
+    # 2025_OCT (ACX cover sheet)
+    (re.compile(rf"\b(?P<y>\d{{4}})[_\s\-](?P<name>{_NAME})\b", re.I), "name"),
+)
+
+
+def month_in(text: str | dt.date | None) -> Month | None:
+    """The month a cell names (``2026-10``, ``October 2026``, ``2025_OCT``, a date), if any."""
+    if isinstance(text, dt.date):
+        return Month(text.year, text.month)
+    for pattern, by_name in _PATTERNS:
+        match = pattern.search(text or "")
+        if match:
+            number = _MONTHS[match["name"].lower()] if by_name else int(match["m"])
+            if 1 <= number <= 12:
+                return Month(int(match["y"]), number)
+    return None
+
+
+def due_on(month: Month, months_later: int) -> dt.date:
+    """The last day of the month ``months_later`` after the royalty month."""
+    return month.shift(months_later).last_day
