@@ -14,6 +14,7 @@ import datetime as dt
 import itertools
 import json
 import threading
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -530,6 +531,8 @@ class FakeStripe:
             "/v1/balance": lambda q: (200, self.account.balance()),
         }
         route = routes.get(parts.path)
+        if parts.path.startswith("/v1/balance_transactions/"):
+            route = partial(self._balance_transaction, txn_id=parts.path.rsplit("/", 1)[1])
         if route is None:
             return self._send(handler, 404, _error(f"Unrecognized request URL (GET: {parts.path})"))
         return self._send(handler, *route(query))
@@ -544,6 +547,12 @@ class FakeStripe:
             for t in rows
         ]
         return _page("/v1/balance_transactions", shown, query)
+
+    def _balance_transaction(self, query, txn_id):
+        found = [t for t in self.account.transactions if t["id"] == txn_id]
+        if not found:
+            return 404, _error(f"No such balance transaction: '{txn_id}'")
+        return 200, found[0]
 
     def _invoice_payments(self, query):
         rows = self.account.invoice_payments

@@ -12,11 +12,12 @@ from decimal import Decimal
 
 import pytest
 import stripe
+from sqlalchemy import select, text
 
 from fake_stripe import API_KEY, FakeStripe, at, sample_account
-from supportledger.channels.stripe import INVOICE_LOOKBACK, entries_since
+from supportledger.channels.stripe import INVOICE_LOOKBACK, entries_since, sync
 from supportledger.errors import LedgerError
-from supportledger.models import Event, Kind
+from supportledger.models import Event, Kind, Payout
 from supportledger.money import Money, total
 from supportledger.sources import BalanceEntry, PayoutEntry, ReceiptEntry, Skipped, SupporterRef
 
@@ -192,8 +193,11 @@ def test_since_reads_only_the_window_and_folds_a_payout_failure_into_its_payout(
         "po_1Nov20",
         usd("50.00"),
         "failed",
-        None,
+        usd("0.00"),
     )
+    # the payout's own transaction (before the window) was read for its fee
+    payout_txn = fake.account.objects["po_1Nov20"]["balance_transaction"]
+    assert len(fake.calls(f"/v1/balance_transactions/{payout_txn}")) == 1
     assert fake.calls("/v1/invoice_payments") == []  # no charge, no invoice question
 
 
@@ -220,3 +224,94 @@ def test_a_transaction_the_ledger_cannot_read_names_itself(client, account):
     assert str(caught.value) == (
         f"stripe balance transaction {broken['id']}: cannot read it (unknown currency 'zzz')"
     )
+
+
+# ---------------------------------------------------------------------- into the ledger
+def rows(ledger, query: str, **params) -> list[tuple]:
+    with ledger.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(text(query), params)]
+
+
+def test_a_sync_books_every_figure_and_running_it_again_adds_nothing(ledger, client, account):
+    report = sync(ledger, client=client)
+
+    # 116 entries from 117 transactions (a payout and its failure are one), the balance
+    assert (report.rows, report.added, report.updated, report.unchanged) == (117, 116, 0, 0)
+    assert dict(report.skip_reasons) == {"other_adjustment": 1}
+    assert rows(
+        ledger,
+        "select event, kind, count(*), sum(gross_minor), sum(fee_minor), sum(net_minor)"
+        " from receipts group by event, kind order by event, kind",
+    ) == [
+        ("dispute", "one_time", 2, -7000, 3000, -10000),
+        ("dispute_reversal", "one_time", 1, 4000, 0, 4000),
+        ("fee", "one_time", 1, 0, 7, -7),
+        ("payment", "one_time", 107, 68670, 5307, 63363),
+        ("payment", "recurring", 1, 1000, 59, 941),
+        ("refund", "one_time", 1, -2500, 0, -2500),
+    ]
+    assert rows(
+        ledger,
+        "select gross_minor, fee_minor, original_minor, original_currency, fx_rate, flags"
+        " from receipts where external_id = 'ch_3QJonasWeber'",
+    ) == [(2170, 147, 2000, "EUR", "1.085", "conversion,international")]
+    # the refund points at Ana's charge; the subscription came from its first payment
+    assert rows(
+        ledger,
+        "select o.external_id from receipts r join receipts o on o.id = r.reverses_id"
+        " where r.external_id = 're_3QAnaRuiz'",
+    ) == [("ch_3QAnaRuiz",)]
+    assert rows(
+        ledger,
+        "select s.external_id, s.amount_minor, p.display_name from receipts r"
+        " join subscriptions s on s.id = r.subscription_id"
+        " join supporters p on p.id = r.supporter_id where r.external_id = 'ch_3QLouMonthly'",
+    ) == [("sub_1Lou", 1000, "Lou Green")]
+    payouts = select(
+        Payout.external_id, Payout.amount_minor, Payout.fee_minor, Payout.arrived_on, Payout.status
+    ).order_by(Payout.external_id)
+    with ledger.engine.connect() as connection:
+        assert [tuple(row) for row in connection.execute(payouts)] == [
+            ("po_1Nov16", 10000, 0, dt.date(2026, 11, 18), "paid"),
+            ("po_1Nov20", 5000, 0, dt.date(2026, 11, 23), "failed"),
+        ]
+    # Stripe's balance (456.97) is the ledger's roll-forward, 557.97 in less the 100.00
+    # paid out, less the 1.00 adjustment the ledger was told to skip
+    assert rows(ledger, "select currency, amount_minor from channel_balances") == [("USD", 45697)]
+    assert rows(ledger, "select sum(net_minor) from receipts where status = 'completed'") == [
+        (55797,)
+    ]
+
+    again = sync(ledger, client=client)  # from the newest transaction the first one read
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
+    assert sync(ledger, client=client).already_imported == again.batch_id
+    assert rows(ledger, "select count(*) from receipts") == [(113,)]
+
+
+def test_a_later_sync_adds_only_what_is_new(ledger, client, account, fake):
+    sync(ledger, client=client)
+    account.charge(
+        "ch_3QLateGift",
+        amount=2000,
+        fee=88,
+        created="2026-11-26T18:00:00Z",
+        name="Ana Ruiz",
+        email="ana@example.com",
+    )  # 58 + 30
+
+    report = sync(ledger, client=client)
+
+    assert fake.calls("/v1/balance_transactions")[-1]["created[gte]"] == [
+        str(at("2026-11-25T10:00:00Z"))
+    ]
+    # the new charge and the new balance; the won dispute read again is unchanged
+    assert (report.added, report.updated, report.unchanged) == (2, 0, 1)
+    assert rows(
+        ledger,
+        "select p.display_name, count(*) from receipts r join supporters p"
+        " on p.id = r.supporter_id where p.display_name = 'Ana Ruiz' group by p.display_name",
+    ) == [("Ana Ruiz", 2)]
+    assert rows(ledger, "select amount_minor from channel_balances order by as_of") == [
+        (45697,),
+        (45697 + 1912,),
+    ]

@@ -7,16 +7,21 @@ transaction states its fee exactly, in integer minor units, so nothing here pred
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import stripe
+from sqlmodel import func, select
 
 from supportledger.channels import Channel
 from supportledger.config import Settings, require
 from supportledger.errors import LedgerError
-from supportledger.models import Event, Kind
+from supportledger.models import Event, ImportBatch, Kind
 from supportledger.money import Money
 from supportledger.sources import (
     BalanceEntry,
@@ -26,6 +31,12 @@ from supportledger.sources import (
     Skipped,
     SupporterRef,
 )
+
+if TYPE_CHECKING:  # the SDK loads only when a sync runs, not whenever the channel is named
+    import stripe
+
+    from supportledger.imports import FileReport
+    from supportledger.ledger import Ledger
 
 CHANNEL = Channel(
     name="stripe",
@@ -52,10 +63,100 @@ _REVERSALS = {
     "dispute_reversal": Event.DISPUTE_REVERSAL,
 }
 _PAYOUT_REVERSAL_STATUS = {"payout_failure": "failed", "payout_cancel": "canceled"}
+#: What a sync is called in the import history.
+SYNC_NAME = "stripe api"
+
+
+def sync(
+    ledger: Ledger,
+    since: dt.datetime | None = None,
+    *,
+    client: stripe.StripeClient | None = None,
+    dry_run: bool = False,
+) -> FileReport:
+    """Bring the ledger up to date with Stripe: every transaction created at or after
+    ``since`` (default: the newest one the last sync read, else all), as one batch.
+
+    Stripe's errors become a one-line :class:`LedgerError` that never shows the key.
+    """
+    from supportledger.imports import apply_entries
+
+    start = since if since is not None else last_synced(ledger)
+    with _safe_errors(ledger.settings.stripe_api_base or "https://api.stripe.com"):
+        entries = list(entries_since(client or client_for(ledger.settings), start))
+    return apply_entries(
+        ledger,
+        entries,
+        source=CHANNEL.name,
+        file_name=SYNC_NAME,
+        sha256=_digest(start, entries),
+        dry_run=dry_run,
+    )
+
+
+def last_synced(ledger: Ledger) -> dt.datetime | None:
+    """The newest transaction a Stripe sync took (its balance is dated there). The next
+    sync starts at that instant, reading it again, so a transaction of the same second is
+    not missed."""
+    with ledger.session() as session:
+        return session.exec(
+            select(func.max(ImportBatch.covers_to)).where(
+                ImportBatch.source == CHANNEL.name, ImportBatch.undone_at.is_(None)
+            )
+        ).one()
+
+
+def _digest(since: dt.datetime | None, entries: list[Entry]) -> str:
+    """The sync's fingerprint: its window and what it read, so the writer knows a sync that
+    found nothing new (same transactions in the same state) as already imported."""
+    digest = hashlib.sha256(f"stripe since {since.isoformat() if since else '-'}".encode())
+    for entry in entries:
+        fields = {"type": type(entry).__name__, **dataclasses.asdict(entry)}
+        digest.update(json.dumps(fields, sort_keys=True, default=_canonical).encode())
+    return digest.hexdigest()
+
+
+def _canonical(value) -> object:
+    return sorted(value) if isinstance(value, frozenset) else str(value)
+
+
+@contextmanager
+def _safe_errors(base: str) -> Iterator[None]:
+    """Stripe's exceptions carry the request and may quote the key: one safe line instead."""
+    import stripe
+
+    try:
+        yield
+    except stripe.AuthenticationError:
+        raise LedgerError(
+            "Stripe refused STRIPE_API_KEY (HTTP 401): check the key "
+            "(a restricted key with read access is enough)"
+        ) from None
+    except stripe.PermissionError as exc:
+        raise LedgerError(
+            f"STRIPE_API_KEY may not read what the sync needs (HTTP 403, {_request(exc)}): "
+            "give it read access to balance, balance transactions, charges, invoices, payouts"
+        ) from None
+    except stripe.APIConnectionError:
+        raise LedgerError(
+            f"cannot reach Stripe at {base} (check the network, or STRIPE_API_BASE)"
+        ) from None
+    except stripe.StripeError as exc:
+        what = exc.code or type(exc).__name__
+        raise LedgerError(
+            f"Stripe answered HTTP {exc.http_status} ({what}, {_request(exc)}); "
+            "nothing was imported"
+        ) from None
+
+
+def _request(exc: stripe.StripeError) -> str:
+    return f"request {exc.request_id}" if exc.request_id else "no request id"
 
 
 def client_for(settings: Settings) -> stripe.StripeClient:
     """The SDK client for the configured key; ``STRIPE_API_BASE`` only points it at a fake."""
+    import stripe
+
     require(settings, "STRIPE_API_KEY")
     base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
     return stripe.StripeClient(
@@ -92,7 +193,9 @@ def entries_since(client: stripe.StripeClient, since: dt.datetime | None) -> Ite
                 f"stripe balance transaction {bt.id}: cannot read it ({exc})"
             ) from None
     for payout, status in reversed_payouts.values():
-        yield _payout(payout, status, fee=None)
+        # the payout left the balance before the window: its own transaction has the fee
+        own = client.v1.balance_transactions.retrieve(_id(payout.balance_transaction))
+        yield _payout(payout, status, Money.from_minor(own.fee, own.currency))
     if newest is not None:
         yield from _balances(client.v1.balance.retrieve(), newest)
 
@@ -146,7 +249,7 @@ def _reversal(bt: stripe.BalanceTransaction, event: Event) -> ReceiptEntry:
     """A refund, a dispute or their undoing. A refund is known by its own id; a dispute by
     its transaction's, since one dispute can take money and give it back."""
     source = bt.source
-    if isinstance(source, stripe.Refund):
+    if source.object == "refund":
         external_id = source.id if event is Event.REFUND else bt.id
         reverses = _id(source.charge) if event is Event.REFUND else source.id
     else:
@@ -167,7 +270,7 @@ def _reversal(bt: stripe.BalanceTransaction, event: Event) -> ReceiptEntry:
     )
 
 
-def _payout(payout: stripe.Payout, status: str, fee: Money | None) -> PayoutEntry:
+def _payout(payout: stripe.Payout, status: str, fee: Money) -> PayoutEntry:
     arrival = payout.arrival_date
     return PayoutEntry(
         channel=CHANNEL.name,
