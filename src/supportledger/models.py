@@ -316,3 +316,18 @@ class MonthClose(SQLModel, table=True):
     receipts: int = 0
     reopened_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     reopen_reason: str | None = None
+
+
+class TaxForm(SQLModel, table=True):
+    """The gross a channel reported on its 1099-K for a year, as the writer recorded it,
+    set beside the ledger's own gross on the annual summary."""
+
+    __tablename__ = "tax_forms"
+    __table_args__ = (UniqueConstraint("year", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    channel: str
+    currency: str = Field(max_length=3)
+    gross_minor: int = Field(sa_type=BigInteger)
+    recorded_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))

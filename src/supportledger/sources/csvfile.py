@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
-from supportledger.money import MoneyError, parse_decimal
+from supportledger.money import MoneyError, currency_code, parse_decimal
 from supportledger.sources import RowError
 
 csv.field_size_limit(1 << 20)  # a cell over 1 MiB is a broken file, not an export
@@ -69,6 +69,16 @@ class Amount(Column):
             return parse_decimal(text)
         except MoneyError:
             raise ValueError("is not an amount") from None
+
+
+class Currency(Column):
+    """An ISO 4217 code (``usd`` is ``USD``); any other text is a bad cell."""
+
+    def parse(self, text: str) -> str:
+        try:
+            return currency_code(text)
+        except MoneyError:
+            raise ValueError("is not an ISO 4217 currency code") from None
 
 
 class Date(Column):

@@ -10,7 +10,9 @@ from importlib import import_module
 
 from supportledger.sources import Importer
 
-IMPORTERS: tuple[str, ...] = ()
+IMPORTERS: tuple[str, ...] = (
+    "supportledger.channels.paypal:PayPalActivity",
+)
 
 
 def importers() -> list[Importer]:
