@@ -1,0 +1,959 @@
+"""Monthly statements and annual summaries, computed as plain data.
+
+Two layers, kept apart so each can be read (and tested) on its own:
+
+- the **query layer** (``_read_*``) asks the database for aggregates only: receipts are
+  summed in SQL, grouped by month bucket, channel, kind and event over UTC ranges taken
+  from :meth:`Month.bounds`, so the index on ``occurred_at`` does the work and a ledger of
+  a million receipts never crosses into Python row by row;
+- the **pure layer** (``build_monthly_statement``, ``build_annual_summary``) turns those
+  facts into frozen dataclasses of :class:`Money`, ints, dates and strings. It formats
+  nothing: HTML, text, JSON and CSV are renderings (``supportledger.render``).
+
+Which receipts count as income: ``completed``, ``deposited`` and ``reversed`` ones (a
+reversed payment is answered by its own negative reversal row). ``pending`` receipts are
+money still owed (a check not yet deposited); ``denied`` and ``returned`` never arrived.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, null, or_, select
+
+from supportledger.channels import NAMES, get_channel
+from supportledger.errors import LedgerError
+from supportledger.fees import FeeSchedule
+from supportledger.models import (
+    REVERSALS,
+    Event,
+    ImportBatch,
+    Kind,
+    Payout,
+    Receipt,
+    Status,
+    Subscription,
+    Supporter,
+)
+from supportledger.money import ROUNDING, Money
+from supportledger.months import Month, local_date
+
+#: Receipt statuses whose money counts on a statement (see the module docstring).
+COUNTED_STATUSES = (Status.COMPLETED, Status.DEPOSITED, Status.REVERSED)
+#: Payout statuses that mean the money never reached the bank.
+FAILED_PAYOUTS = ("failed", "canceled", "cancelled", "returned", "reversed")
+KINDS = tuple(Kind)
+#: Events that take back (or, for a won dispute, give back) a payment: the "refunds" line.
+REFUND_EVENTS = frozenset(REVERSALS | {Event.DISPUTE_REVERSAL})
+
+MRR_CONVENTION = (
+    "MRR counts subscriptions active at the end of the calendar month in {tz}, annual plans "
+    "divided by 12, before fees (the net figure takes off each channel's scheduled fee on "
+    "the subscription amount). Movements compare each supporter's MRR at the start and end "
+    "of the month: churn when a subscription is cancelled or declined, contraction when one "
+    "of several ends, reactivation when a former supporter returns. Refunds do not move MRR."
+)
+
+
+# --------------------------------------------------------------------------- the figures
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Receipts summed: ``net = gross - refunds - fees`` always holds."""
+
+    count: int
+    gross: Money
+    refunds: Money
+    fees: Money
+    net: Money
+
+    @classmethod
+    def zero(cls, currency: str) -> Figures:
+        nothing = Money.zero(currency)
+        return cls(0, nothing, nothing, nothing, nothing)
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            self.count + other.count,
+            self.gross + other.gross,
+            self.refunds + other.refunds,
+            self.fees + other.fees,
+            self.net + other.net,
+        )
+
+    @property
+    def fee_share(self) -> Decimal | None:
+        """Fees as a percentage of gross, to one decimal; ``None`` when nothing was paid."""
+        if not self.gross:
+            return None
+        return (self.fees.amount * 100 / self.gross.amount).quantize(Decimal("0.1"), ROUNDING)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.count or self.gross or self.refunds or self.fees or self.net)
+
+
+def add_up(figures: Iterable[Figures], currency: str) -> Figures:
+    result = Figures.zero(currency)
+    for one in figures:
+        result = result + one
+    return result
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    """One channel's month (or the total): split by kind, with the fees nobody predicted."""
+
+    channel: str
+    label: str
+    figures: Figures
+    kinds: Mapping[str, Figures]
+    #: receipts whose fee differs from the schedule's, and by how much in all (fee - expected)
+    unexpected_fees: int
+    unexpected_fee_amount: Money
+
+
+@dataclass(frozen=True)
+class SubscriptionLine:
+    """MRR of one channel's active subscriptions at month end."""
+
+    channel: str
+    label: str
+    active: int
+    mrr_gross: Money
+    mrr_net: Money
+
+
+@dataclass(frozen=True)
+class Movements:
+    """MRR at the start and end of the month and what moved it: ``end = start + new +
+    expansion + reactivation - contraction - churn``."""
+
+    start: Money
+    new: Money
+    expansion: Money
+    contraction: Money
+    churn: Money
+    reactivation: Money
+    end: Money
+
+
+@dataclass(frozen=True)
+class Recurring:
+    active: int
+    supporters: int
+    new: int
+    cancelled: int
+    lapsed: int
+    mrr_gross: Money
+    mrr_net: Money
+    by_channel: tuple[SubscriptionLine, ...]
+    movements: Movements
+    convention: str
+    #: channels whose fee the schedule cannot predict: their net MRR is taken as gross
+    fee_unknown: tuple[str, ...]
+    #: supporters' names, only when SHOW_SUPPORTER_NAMES allows; otherwise ``None``
+    new_names: tuple[str, ...] | None
+    cancelled_names: tuple[str, ...] | None
+    lapsed_names: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class RoyaltyOwed:
+    channel: str
+    label: str
+    due_month: Month
+    count: int
+    amount: Money
+
+
+@dataclass(frozen=True)
+class PendingCheck:
+    received_on: dt.date
+    age_days: int
+    amount: Money
+    check_number: str | None
+    payer: str | None  # only when names may be shown
+
+
+@dataclass(frozen=True)
+class BalanceLine:
+    """A channel's net receipts to date less what it has paid out: money it still holds."""
+
+    channel: str
+    label: str
+    earned: Money
+    paid_out: Money
+    balance: Money
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    royalties: tuple[RoyaltyOwed, ...]
+    royalties_total: Money
+    checks: tuple[PendingCheck, ...]
+    checks_total: Money
+    balances: tuple[BalanceLine, ...]
+    balances_total: Money
+    total: Money
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    channel: str
+    label: str
+    initiated_on: dt.date
+    arrived_on: dt.date | None
+    amount: Money
+    fee: Money
+    to_bank: Money
+    status: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    previous_month: Month
+    previous: Figures
+    year_ago_month: Month
+    year_ago: Figures
+    year_to_date_from: Month
+    year_to_date: Figures
+
+
+@dataclass(frozen=True)
+class SeriesMonth:
+    month: Month
+    net: Mapping[str, Money]  # every channel
+    total: Money
+
+
+@dataclass(frozen=True)
+class MissingData:
+    channel: str
+    label: str
+    covered_to: dt.date | None  # last local day any import reached; None: nothing before
+
+    @property
+    def message(self) -> str:
+        if self.covered_to is None:
+            return f"{self.label}: nothing imported for this month"
+        return f"{self.label}: nothing imported after {self.covered_to.isoformat()}"
+
+
+@dataclass(frozen=True)
+class MonthlyStatement:
+    month: Month
+    timezone: str
+    currency: str
+    channels: tuple[ChannelFigures, ...]  # every known channel, zeros included
+    totals: ChannelFigures
+    recurring: Recurring
+    outstanding: Outstanding
+    payouts: tuple[PayoutLine, ...]
+    payouts_total: Money
+    comparison: Comparison
+    series: tuple[SeriesMonth, ...]  # the 12 months ending with this one
+    missing_data: tuple[MissingData, ...]
+    names_shown: bool
+
+    @property
+    def net_total(self) -> Money:
+        """What the month brought in, all channels: the headline figure."""
+        return self.totals.figures.net
+
+
+@dataclass(frozen=True)
+class TaxFormLine:
+    """A channel's ledger gross for the year beside the 1099-K gross the writer recorded."""
+
+    channel: str
+    label: str
+    ledger_gross: Money
+    reported_gross: Money | None
+    difference: Money | None  # reported - ledger
+
+
+@dataclass(frozen=True)
+class ScheduleC:
+    """The lines of IRS Schedule C these figures fill."""
+
+    line_1_gross_receipts: Money
+    line_2_returns_and_allowances: Money
+    line_3_subtotal: Money
+    line_10_commissions_and_fees: Money
+
+
+@dataclass(frozen=True)
+class AnnualSummary:
+    year: int
+    timezone: str
+    currency: str
+    channels: tuple[ChannelFigures, ...]
+    totals: ChannelFigures
+    schedule_c: ScheduleC
+    tax_forms: tuple[TaxFormLine, ...]
+    months: tuple[tuple[Month, Figures], ...]
+
+
+# --------------------------------------------------------------------------- facts from SQL
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """Receipts of one month bucket, channel, kind, event and currency, summed in SQL."""
+
+    bucket: int
+    channel: str
+    kind: str
+    event: str
+    currency: str
+    count: int
+    gross: int
+    fee: int
+    net: int
+    unexpected_fees: int
+    unexpected_fee_amount: int
+
+
+@dataclass(frozen=True)
+class SubscriptionFact:
+    id: int
+    channel: str
+    supporter_id: int | None
+    name: str | None
+    amount_minor: int
+    currency: str
+    interval: str
+    status: str
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class MonthFacts:
+    """Everything the database says that a monthly statement needs, and nothing more."""
+
+    currency: str
+    timezone: ZoneInfo
+    show_names: bool
+    lapse_grace_days: int
+    months: tuple[Month, ...]  # 13 months ending with the statement's; buckets index these
+    aggregates: tuple[Aggregate, ...]
+    subscriptions: tuple[SubscriptionFact, ...]
+    last_payments: Mapping[int, dt.datetime]  # subscription id -> latest payment seen
+    royalties: tuple[tuple[str, dt.date, str, int, int], ...]  # channel, due, currency, n, net
+    pending_checks: tuple[tuple[dt.datetime, str, int, str | None, str | None], ...]
+    earned: Mapping[tuple[str, str], int]  # (channel, currency) -> net to date
+    paid_out: Mapping[tuple[str, str], int]  # (channel, currency) -> payouts to date
+    payouts: tuple[tuple[str, dt.datetime, dt.date | None, str, int, int, str], ...]
+    coverage: tuple[tuple[str, dt.datetime | None, dt.datetime], ...]  # channel, from, to
+    used_channels: frozenset[str]
+
+
+def _sum(column):
+    return func.coalesce(func.sum(column), 0)
+
+
+def _read_aggregates(connection, months: list[Month], tz: ZoneInfo) -> list[Aggregate]:
+    """Sum receipts per month bucket, channel, kind, event and currency in one query.
+
+    The months are contiguous; a CASE over their UTC boundaries names each row's bucket,
+    and the WHERE on ``occurred_at`` keeps the scan to that range of the index.
+    """
+    edges = [m.bounds(tz)[0] for m in months] + [months[-1].bounds(tz)[1]]
+    occurred = Receipt.occurred_at
+    bucket = case(
+        *[(occurred < edge, i) for i, edge in enumerate(edges[1:-1])], else_=len(edges) - 2
+    )
+    surprise = and_(
+        Receipt.expected_fee_minor.is_not(None), Receipt.fee_minor != Receipt.expected_fee_minor
+    )
+    rows = (
+        select(
+            bucket.label("bucket"),
+            Receipt.channel,
+            Receipt.kind,
+            Receipt.event,
+            Receipt.currency,
+            Receipt.gross_minor,
+            Receipt.fee_minor,
+            Receipt.net_minor,
+            case((surprise, 1), else_=0).label("surprise"),
+            case((surprise, Receipt.fee_minor - Receipt.expected_fee_minor), else_=0).label(
+                "surprise_amount"
+            ),
+        )
+        .where(occurred >= edges[0], occurred < edges[-1])
+        .where(Receipt.status.in_(COUNTED_STATUSES))
+        .subquery()
+    )
+    keys = (rows.c.bucket, rows.c.channel, rows.c.kind, rows.c.event, rows.c.currency)
+    query = select(
+        *keys,
+        func.count(),
+        _sum(rows.c.gross_minor),
+        _sum(rows.c.fee_minor),
+        _sum(rows.c.net_minor),
+        _sum(rows.c.surprise),
+        _sum(rows.c.surprise_amount),
+    ).group_by(*keys)
+    return [
+        Aggregate(int(b), ch, kind, event, cur, *(int(v) for v in values))
+        for b, ch, kind, event, cur, *values in connection.execute(query)
+    ]
+
+
+def _read_subscriptions(connection, show_names: bool) -> list[SubscriptionFact]:
+    """Every subscription (a writer has hundreds, not millions), names only if allowed."""
+    name = Supporter.display_name if show_names else None
+    columns = [
+        Subscription.id,
+        Subscription.channel,
+        Subscription.supporter_id,
+        Subscription.amount_minor,
+        Subscription.currency,
+        Subscription.interval,
+        Subscription.status,
+        Subscription.started_at,
+        Subscription.ended_at,
+    ]
+    query = select(*columns, name) if name is not None else select(*columns)
+    if name is not None:
+        query = query.outerjoin(Supporter, Supporter.id == Subscription.supporter_id)
+    facts = []
+    for row in connection.execute(query.order_by(Subscription.id)):
+        sid, channel, supporter, amount, currency, interval, status, start, end, *rest = row
+        facts.append(
+            SubscriptionFact(
+                sid, channel, supporter, rest[0] if rest else None, int(amount), currency,
+                interval, status, start, end,
+            )
+        )  # fmt: skip
+    return facts
+
+
+def lapse_window(interval: str, grace_days: int) -> dt.timedelta:
+    """How long a subscription may go without a payment before it counts as lapsed."""
+    return dt.timedelta(days=(366 if interval == "year" else 31) + grace_days)
+
+
+def _read_month_facts(ledger, month: Month) -> MonthFacts:
+    settings = ledger.settings
+    tz, currency = ledger.tz, ledger.currency
+    months = [month.shift(i) for i in range(-12, 1)]
+    start, end = month.bounds(tz)
+    channels = [get_channel(name) for name in NAMES]
+    royalty_channels = [c.name for c in channels if c.royalty]
+    holding_channels = [c.name for c in channels if c.holds_balance and not c.royalty]
+    with ledger.engine.connect() as connection:
+        aggregates = _read_aggregates(connection, months, tz)
+        subscriptions = _read_subscriptions(connection, settings.show_supporter_names)
+        since = end - lapse_window("year", settings.lapse_grace_days)
+        last_payments = dict(
+            connection.execute(
+                select(Receipt.subscription_id, func.max(Receipt.occurred_at))
+                .where(Receipt.occurred_at >= since, Receipt.occurred_at < end)
+                .where(Receipt.subscription_id.is_not(None), Receipt.event == Event.PAYMENT)
+                .group_by(Receipt.subscription_id)
+            ).all()
+        )
+        royalties = connection.execute(
+            select(
+                Receipt.channel, Receipt.due_on, Receipt.currency, func.count(),
+                _sum(Receipt.net_minor),
+            )
+            .where(Receipt.occurred_at < end, Receipt.channel.in_(royalty_channels))
+            .where(Receipt.kind == Kind.SALE, Receipt.due_on > month.last_day)
+            .where(Receipt.status.in_(COUNTED_STATUSES))
+            .group_by(Receipt.channel, Receipt.due_on, Receipt.currency)
+        ).all()  # fmt: skip
+        show_names = settings.show_supporter_names
+        checks_query = (
+            select(
+                Receipt.occurred_at, Receipt.currency, Receipt.gross_minor, Receipt.check_number,
+                Supporter.display_name if show_names else null(),
+            )
+            .where(Receipt.channel == "check", Receipt.status == Status.PENDING)
+            .where(Receipt.occurred_at < end)
+            .order_by(Receipt.occurred_at, Receipt.id)
+        )  # fmt: skip
+        if show_names:
+            checks_query = checks_query.outerjoin(Supporter, Supporter.id == Receipt.supporter_id)
+        pending_checks = [
+            (when, cur, int(gross), number, who)
+            for when, cur, gross, number, who in connection.execute(checks_query)
+        ]
+        live_payout = Payout.status.not_in(FAILED_PAYOUTS)
+        paid_out = {
+            (ch, cur): int(amount)
+            for ch, cur, amount in connection.execute(
+                select(Payout.channel, Payout.currency, _sum(Payout.amount_minor))
+                .where(Payout.initiated_at < end, live_payout)
+                .where(Payout.channel.in_(holding_channels))
+                .group_by(Payout.channel, Payout.currency)
+            )
+        }
+        earned = {
+            (ch, cur): int(net)
+            for ch, cur, net in connection.execute(
+                select(Receipt.channel, Receipt.currency, _sum(Receipt.net_minor))
+                .where(Receipt.occurred_at < end, Receipt.channel.in_(holding_channels))
+                .where(Receipt.status.in_(COUNTED_STATUSES))
+                .group_by(Receipt.channel, Receipt.currency)
+            )
+        }
+        arrived_in_month = Payout.arrived_on.between(month.first_day, month.last_day)
+        sent_in_month = and_(
+            Payout.arrived_on.is_(None), Payout.initiated_at >= start, Payout.initiated_at < end
+        )
+        payouts = connection.execute(
+            select(
+                Payout.channel, Payout.initiated_at, Payout.arrived_on, Payout.currency,
+                Payout.amount_minor, Payout.fee_minor, Payout.status,
+            )
+            .where(or_(arrived_in_month, sent_in_month), live_payout)
+            .order_by(func.coalesce(Payout.arrived_on, Payout.initiated_at), Payout.id)
+        ).all()  # fmt: skip
+        coverage = connection.execute(
+            select(ImportBatch.channel, ImportBatch.covers_from, ImportBatch.covers_to)
+            .where(ImportBatch.channel.is_not(None), ImportBatch.covers_to.is_not(None))
+            .where(ImportBatch.undone_at.is_(None))
+        ).all()
+        used = connection.execute(
+            select(Receipt.channel).where(Receipt.occurred_at < end).distinct()
+        ).scalars()
+        used_channels = frozenset(used)
+    return MonthFacts(
+        currency=currency,
+        timezone=tz,
+        show_names=settings.show_supporter_names,
+        lapse_grace_days=settings.lapse_grace_days,
+        months=tuple(months),
+        aggregates=tuple(aggregates),
+        subscriptions=tuple(subscriptions),
+        last_payments=last_payments,
+        royalties=tuple((ch, due, cur, int(n), int(net)) for ch, due, cur, n, net in royalties),
+        pending_checks=tuple(pending_checks),
+        earned=earned,
+        paid_out=paid_out,
+        payouts=tuple(
+            (ch, at, on, cur, int(amount), int(fee), status)
+            for ch, at, on, cur, amount, fee, status in payouts
+        ),
+        coverage=tuple(coverage),
+        used_channels=used_channels,
+    )
+
+
+# --------------------------------------------------------------------------- pure layer
+
+
+def _label(channel: str) -> str:
+    try:
+        return get_channel(channel).label
+    except LedgerError:
+        return channel
+
+
+def _channel_order(seen: Iterable[str]) -> list[str]:
+    """Every known channel in the usual order, then any other name the data holds."""
+    return [*NAMES, *sorted(set(seen) - set(NAMES))]
+
+
+def _money(minor: int, currency: str, row_currency: str, what: str) -> Money:
+    """Refuse a row in another currency: the ledger never adds currencies without a rate."""
+    if row_currency != currency:
+        raise LedgerError(
+            f"{what} is in {row_currency}, not {currency}: receipts must be stored in the "
+            f"base currency (the original amount kept beside it)"
+        )
+    return Money.from_minor(minor, currency)
+
+
+def _aggregate_figures(row: Aggregate, currency: str) -> Figures:
+    """What one aggregate row adds to each line; its net is gross - refunds - fees."""
+    m = lambda minor: _money(minor, currency, row.currency, f"a {row.channel} receipt")  # noqa: E731
+    nothing = Money.zero(currency)
+    gross = m(row.gross)
+    is_payment = row.event in (Event.PAYMENT, Event.ADJUSTMENT)
+    figures = Figures(
+        count=row.count if row.event == Event.PAYMENT else 0,
+        gross=gross if is_payment else nothing,
+        refunds=-gross if row.event in REFUND_EVENTS else nothing,
+        # a standalone fee row may carry its fee as a negative gross; a returned fee is < 0
+        fees=m(row.fee) - (gross if row.event == Event.FEE else nothing),
+        net=m(row.net),
+    )
+    assert figures.net == figures.gross - figures.refunds - figures.fees, row
+    return figures
+
+
+def _channel_lines(
+    aggregates: Iterable[Aggregate], currency: str
+) -> tuple[tuple[ChannelFigures, ...], ChannelFigures]:
+    """Per channel and kind, and the total, from the aggregates of one period."""
+    rows = list(aggregates)
+    zero = Figures.zero(currency)
+    by_kind: dict[str, dict[str, Figures]] = defaultdict(lambda: dict.fromkeys(KINDS, zero))
+    surprises: dict[str, tuple[int, Money]] = {}
+    for row in rows:
+        kinds = by_kind[row.channel]
+        kinds[row.kind] = kinds.get(row.kind, zero) + _aggregate_figures(row, currency)
+        count, amount = surprises.get(row.channel, (0, Money.zero(currency)))
+        surprises[row.channel] = (
+            count + row.unexpected_fees,
+            amount + Money.from_minor(row.unexpected_fee_amount, currency),
+        )
+    channels = []
+    for name in _channel_order(by_kind):
+        kinds = by_kind[name]
+        count, amount = surprises.get(name, (0, Money.zero(currency)))
+        channels.append(
+            ChannelFigures(
+                name, _label(name), add_up(kinds.values(), currency), dict(kinds), count, amount
+            )
+        )
+    totals = ChannelFigures(
+        "total",
+        "Total",
+        add_up((c.figures for c in channels), currency),
+        {k: add_up((c.kinds.get(k, zero) for c in channels), currency) for k in KINDS},
+        sum(c.unexpected_fees for c in channels),
+        add_up_money((c.unexpected_fee_amount for c in channels), currency),
+    )
+    net_of_rows = Money.from_minor(sum(r.net for r in rows), currency)
+    assert totals.figures.net == net_of_rows, (totals.figures.net, net_of_rows)
+    return tuple(channels), totals
+
+
+def add_up_money(amounts: Iterable[Money], currency: str) -> Money:
+    result = Money.zero(currency)
+    for amount in amounts:
+        result = result + amount
+    return result
+
+
+def _active_at(sub: SubscriptionFact, instant: dt.datetime) -> bool:
+    """Was ``sub`` paying at ``instant``? An end date is the truth; without one, the status."""
+    if sub.started_at is not None and sub.started_at >= instant:
+        return False
+    if sub.ended_at is not None:
+        return sub.ended_at >= instant
+    return sub.status == "active"
+
+
+def _monthly(amount: Money, interval: str) -> Money:
+    """Monthly-normalised, exact (rounded only when summed): annual plans / 12."""
+    return amount * (Decimal(1) / 12) if interval == "year" else amount
+
+
+def _recurring(facts: MonthFacts, month: Month, schedule: FeeSchedule) -> Recurring:
+    currency, tz = facts.currency, facts.timezone
+    start, end = month.bounds(tz)
+    zero = Money.zero(currency)
+
+    def amount(sub: SubscriptionFact) -> Money:
+        return _money(sub.amount_minor, currency, sub.currency, f"{sub.channel} subscription")
+
+    def customer(sub: SubscriptionFact):
+        return sub.supporter_id if sub.supporter_id is not None else f"subscription {sub.id}"
+
+    active = [s for s in facts.subscriptions if _active_at(s, end)]
+    fee_unknown: set[str] = set()
+    gross_by_channel: dict[str, Money] = defaultdict(lambda: zero)
+    net_by_channel: dict[str, Money] = defaultdict(lambda: zero)
+    for sub in active:
+        gross = amount(sub)
+        fee = schedule.expected_fee(sub.channel, month.last_day, gross)
+        if fee is None:
+            fee_unknown.add(sub.channel)
+            fee = zero
+        gross_by_channel[sub.channel] += _monthly(gross, sub.interval)
+        net_by_channel[sub.channel] += _monthly(gross - fee, sub.interval)
+    lines = tuple(
+        SubscriptionLine(
+            ch,
+            _label(ch),
+            sum(1 for s in active if s.channel == ch),
+            gross_by_channel[ch].rounded(),
+            net_by_channel[ch].rounded(),
+        )
+        for ch in _channel_order(gross_by_channel)
+        if ch in gross_by_channel
+    )
+
+    def mrr_by_customer(instant: dt.datetime) -> dict:
+        totals: dict = defaultdict(lambda: zero)
+        for sub in facts.subscriptions:
+            if _active_at(sub, instant):
+                totals[customer(sub)] += _monthly(amount(sub), sub.interval)
+        return totals
+
+    before, after = mrr_by_customer(start), mrr_by_customer(end)
+    seen_before = {
+        customer(s) for s in facts.subscriptions if s.started_at is None or s.started_at < start
+    }
+    moves = dict.fromkeys(("new", "expansion", "contraction", "churn", "reactivation"), zero)
+    for who in set(before) | set(after):
+        was, now = before.get(who, zero), after.get(who, zero)
+        if not was and now:
+            moves["reactivation" if who in seen_before else "new"] += now
+        elif was and not now:
+            moves["churn"] += was
+        elif now > was:
+            moves["expansion"] += now - was
+        elif now < was:
+            moves["contraction"] += was - now
+    movements = Movements(
+        start=add_up_money(before.values(), currency).rounded(),
+        end=add_up_money(after.values(), currency).rounded(),
+        **{k: v.rounded() for k, v in moves.items()},
+    )
+
+    new = [
+        s for s in facts.subscriptions if s.started_at is not None and start <= s.started_at < end
+    ]
+    ended = [s for s in facts.subscriptions if s.ended_at is not None and start <= s.ended_at < end]
+    lapsed = [
+        s
+        for s in active
+        if s.ended_at is None
+        and (
+            s.started_at is None
+            or s.started_at < end - lapse_window(s.interval, facts.lapse_grace_days)
+        )
+        and facts.last_payments.get(s.id, end - dt.timedelta(days=10_000))
+        < end - lapse_window(s.interval, facts.lapse_grace_days)
+    ]
+
+    def names(subs: list[SubscriptionFact]) -> tuple[str, ...] | None:
+        if not facts.show_names:
+            return None
+        return tuple(sorted({s.name or "(anonymous)" for s in subs}))
+
+    return Recurring(
+        active=len(active),
+        supporters=len({customer(s) for s in active}),
+        new=len(new),
+        cancelled=len(ended),
+        lapsed=len(lapsed),
+        mrr_gross=add_up_money((x.mrr_gross for x in lines), currency),
+        mrr_net=add_up_money((x.mrr_net for x in lines), currency),
+        by_channel=lines,
+        movements=movements,
+        convention=MRR_CONVENTION.format(tz=tz.key),
+        fee_unknown=tuple(sorted(fee_unknown)),
+        new_names=names(new),
+        cancelled_names=names(ended),
+        lapsed_names=names(lapsed),
+    )
+
+
+def _outstanding(facts: MonthFacts, month: Month) -> Outstanding:
+    currency, tz = facts.currency, facts.timezone
+    owed: dict[tuple[str, Month], list] = defaultdict(lambda: [0, Money.zero(currency)])
+    for channel, due, cur, count, net in facts.royalties:
+        line = owed[(channel, Month.of(due))]
+        line[0] += count
+        line[1] += _money(net, currency, cur, f"a {channel} royalty")
+    royalties = tuple(
+        RoyaltyOwed(ch, _label(ch), due, n, amount)
+        for (ch, due), (n, amount) in sorted(owed.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    )
+    checks = tuple(
+        PendingCheck(
+            received_on=local_date(when, tz),
+            age_days=(month.last_day - local_date(when, tz)).days,
+            amount=_money(gross, currency, cur, "a check"),
+            check_number=number,
+            payer=(who or "(unknown)") if facts.show_names else None,
+        )
+        for when, cur, gross, number, who in facts.pending_checks
+    )
+
+    def per_channel(sums: Mapping[tuple[str, str], int], what: str) -> dict[str, Money]:
+        found: dict[str, Money] = defaultdict(lambda: Money.zero(currency))
+        for (channel, cur), minor in sums.items():
+            found[channel] += _money(minor, currency, cur, f"{channel} {what}")
+        return found
+
+    earned, paid = per_channel(facts.earned, "receipts"), per_channel(facts.paid_out, "payouts")
+    balances = [
+        BalanceLine(ch, _label(ch), earned[ch], paid[ch], earned[ch] - paid[ch])
+        for ch in _channel_order({*earned, *paid})
+        if ch in earned or ch in paid
+    ]
+    royalties_total = add_up_money((r.amount for r in royalties), currency)
+    checks_total = add_up_money((c.amount for c in checks), currency)
+    balances_total = add_up_money((b.balance for b in balances), currency)
+    return Outstanding(
+        royalties=royalties,
+        royalties_total=royalties_total,
+        checks=checks,
+        checks_total=checks_total,
+        balances=tuple(balances),
+        balances_total=balances_total,
+        total=royalties_total + checks_total + balances_total,
+    )
+
+
+def _payouts(facts: MonthFacts) -> tuple[PayoutLine, ...]:
+    currency, tz = facts.currency, facts.timezone
+    lines = []
+    for channel, initiated, arrived, cur, amount, fee, status in facts.payouts:
+        gross = _money(amount, currency, cur, f"a {channel} payout")
+        charge = Money.from_minor(fee, currency)
+        lines.append(
+            PayoutLine(
+                channel, _label(channel), local_date(initiated, tz), arrived, gross, charge,
+                gross - charge, status,
+            )
+        )  # fmt: skip
+    return tuple(lines)
+
+
+def _missing_data(facts: MonthFacts, month: Month) -> tuple[MissingData, ...]:
+    """Channels once imported whose imports stop before this month's last day.
+
+    A channel only ever typed in by hand, or never used, has no import to miss.
+    """
+    tz = facts.timezone
+    end = month.bounds(tz)[1]
+    reached: dict[str, dt.date | None] = {}
+    for channel, covers_from, covers_to in facts.coverage:
+        if covers_from is not None and covers_from >= end:
+            reached.setdefault(channel, None)
+            continue
+        day = local_date(covers_to, tz)
+        best = reached.get(channel)
+        reached[channel] = day if best is None or day > best else best
+    missing = []
+    for channel in _channel_order(reached):
+        if channel not in reached or channel not in facts.used_channels:
+            continue
+        day = reached[channel]
+        if day is None or day < month.last_day:
+            missing.append(MissingData(channel, _label(channel), day))
+    return tuple(missing)
+
+
+def build_monthly_statement(
+    facts: MonthFacts, month: Month, schedule: FeeSchedule
+) -> MonthlyStatement:
+    """The statement for ``month`` from the facts read for it: pure, no database."""
+    currency = facts.currency
+    by_bucket: dict[int, list[Aggregate]] = defaultdict(list)
+    for row in facts.aggregates:
+        by_bucket[row.bucket].append(row)
+    periods = {
+        m: _channel_lines(by_bucket.get(i, []), currency) for i, m in enumerate(facts.months)
+    }
+    channels, totals = periods[month]
+    ytd_months = [m for m in facts.months if m.year == month.year and m <= month]
+    comparison = Comparison(
+        previous_month=month.previous(),
+        previous=periods[month.previous()][1].figures,
+        year_ago_month=month.shift(-12),
+        year_ago=periods[month.shift(-12)][1].figures,
+        year_to_date_from=ytd_months[0],
+        year_to_date=add_up((periods[m][1].figures for m in ytd_months), currency),
+    )
+    series = tuple(
+        SeriesMonth(
+            m,
+            {c.channel: c.figures.net for c in periods[m][0]},
+            periods[m][1].figures.net,
+        )
+        for m in facts.months[1:]
+    )
+    payouts = _payouts(facts)
+    return MonthlyStatement(
+        month=month,
+        timezone=facts.timezone.key,
+        currency=currency,
+        channels=channels,
+        totals=totals,
+        recurring=_recurring(facts, month, schedule),
+        outstanding=_outstanding(facts, month),
+        payouts=payouts,
+        payouts_total=add_up_money((p.to_bank for p in payouts), currency),
+        comparison=comparison,
+        series=series,
+        missing_data=_missing_data(facts, month),
+        names_shown=facts.show_names,
+    )
+
+
+def monthly_statement(ledger, month: Month) -> MonthlyStatement:
+    """The statement of ``month`` (in ``LEDGER_TIMEZONE``, in ``BASE_CURRENCY``)."""
+    return build_monthly_statement(_read_month_facts(ledger, month), month, ledger.schedule)
+
+
+# --------------------------------------------------------------------------- annual
+
+
+@dataclass(frozen=True)
+class YearFacts:
+    currency: str
+    timezone: ZoneInfo
+    months: tuple[Month, ...]
+    aggregates: tuple[Aggregate, ...]
+    tax_forms: Mapping[str, tuple[str, int]] = field(default_factory=dict)  # channel -> cur, gross
+
+
+def build_annual_summary(facts: YearFacts, year: int) -> AnnualSummary:
+    """The year's figures laid out for Schedule C, beside the 1099-Ks recorded: pure."""
+    currency = facts.currency
+    channels, totals = _channel_lines(facts.aggregates, currency)
+    by_bucket: dict[int, list[Aggregate]] = defaultdict(list)
+    for row in facts.aggregates:
+        by_bucket[row.bucket].append(row)
+    months = tuple(
+        (m, _channel_lines(by_bucket.get(i, []), currency)[1].figures)
+        for i, m in enumerate(facts.months)
+    )
+    t = totals.figures
+    forms = []
+    for line in channels:
+        if line.channel not in facts.tax_forms and line.figures.empty:
+            continue
+        recorded = facts.tax_forms.get(line.channel)
+        reported = (
+            _money(recorded[1], currency, recorded[0], f"the {line.label} 1099-K")
+            if recorded
+            else None
+        )
+        forms.append(
+            TaxFormLine(
+                line.channel, line.label, line.figures.gross, reported,
+                reported - line.figures.gross if reported is not None else None,
+            )
+        )  # fmt: skip
+    return AnnualSummary(
+        year=year,
+        timezone=facts.timezone.key,
+        currency=currency,
+        channels=channels,
+        totals=totals,
+        schedule_c=ScheduleC(t.gross, t.refunds, t.gross - t.refunds, t.fees),
+        tax_forms=tuple(forms),
+        months=months,
+    )
+
+
+def annual_summary(ledger, year: int) -> AnnualSummary:
+    """The year ``year`` (local months of ``LEDGER_TIMEZONE``), for the tax return."""
+    from supportledger.taxforms import read_tax_forms
+
+    months = [Month(year, m) for m in range(1, 13)]
+    with ledger.engine.connect() as connection:
+        aggregates = _read_aggregates(connection, months, ledger.tz)
+        forms = read_tax_forms(connection, year)
+    facts = YearFacts(ledger.currency, ledger.tz, tuple(months), tuple(aggregates), forms)
+    return build_annual_summary(facts, year)
