@@ -7,12 +7,21 @@ needs the file size as well as the price.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
+from pathlib import Path
 
 from supportledger.channels import Channel
-from supportledger.fees import FeeSchedule
-from supportledger.models import Kind
-from supportledger.money import Money
+from supportledger.fees import FeeSchedule, ScheduleError
+from supportledger.models import Event, Kind
+from supportledger.money import Money, MoneyError, currency_code
+from supportledger.months import Month
+from supportledger.sources import ImportContext, ReceiptEntry, RowError, Skipped
+from supportledger.sources.csvfile import Amount, Row, Text
+from supportledger.sources.currency import ToBase
+from supportledger.sources.ids import Occurrences, stable_id
+from supportledger.sources.royalties import due_on, month_in
+from supportledger.sources.xlsxfile import SheetFormat
 
 
 class KdpChannel(Channel):
@@ -49,3 +58,140 @@ CHANNEL = KdpChannel(
     royalty=True,
     royalty_paid_after_days=60,
 )
+
+
+# ---------------------------------------------------------------- importer
+_PLANS = {"70%": "70", "35%": "35"}
+
+
+def _whole(path: Path, row: Row, column: str, value: Decimal) -> int:
+    if value != value.to_integral_value():
+        raise RowError(path, row.line, "is not a whole number of units", column, str(value))
+    return int(value)
+
+
+class KdpRoyalties(SheetFormat):
+    """KDP royalty reports: the XLSX as downloaded, or a CSV with the same columns.
+
+    One sheet is read, so nothing is counted twice: "eBook Royalty", else "Combined Sales",
+    "Total Earnings" or "Total Royalty", else the first sheet (the older single-sheet layout
+    with a title row above the header). Paperback, hardcover and KENP sheets are not read.
+
+    Each row (title × marketplace × royalty type × transaction type) is a sale in the
+    royalty month: gross = what readers paid (net units × average offer price without tax,
+    else the list price), net = the royalty, fee = gross − royalty; the expected fee is
+    :meth:`KdpChannel.royalty_fee` (35% or 70% with the delivery cost of the file size). A row
+    with no price (KENP) has gross = royalty. The month comes from the Royalty Date column,
+    else from a "Month YYYY" above the header, else from the file name.
+
+    A marketplace currency other than the ledger's needs a rate (``rates``: units of the
+    base currency per unit); without one the import stops naming that currency, rather
+    than book a pound as a dollar or drop the sale.
+    """
+
+    name = "kdp"
+    sheets = ("eBook Royalty", "Combined Sales", "Total Earnings", "Total Royalty")
+    title = Text("Title")
+    asin = Text("ASIN", "ASIN/ISBN", "eBook ASIN")
+    marketplace = Text("Marketplace")
+    royalty_type = Text("Royalty Type")
+    net_units = Amount(
+        "Net Units Sold",
+        "Net Units Sold or KENP Read**",
+        "Net Units Sold or KENP Read",
+        "Net Units Sold or Combined KENP",
+    )
+    royalty = Amount("Royalty", "Earnings")
+    currency = Text("Currency")
+    royalty_date = Text("Royalty Date", required=False, default="")
+    transaction_type = Text(
+        "Transaction Type", "Transaction Type*", "Payout Plan", required=False, default=""
+    )
+    offer_price = Amount("Avg. Offer Price without tax", required=False)
+    list_price = Amount("Avg. List Price without tax", required=False)
+    file_size = Amount("Avg. File Size (MB)", required=False, default=Decimal(0))
+
+    def __init__(self, rates: Mapping[str, Decimal] | None = None) -> None:
+        self.rates = dict(rates or {})
+
+    def report_month(self, path: Path) -> Month | None:
+        """The month written above the header, else in the file name."""
+        for _, record in self.top_records(path):
+            if self._match_header(record) is not None:
+                break
+            found = next(filter(None, map(month_in, record)), None)
+            if found:
+                return found
+        return month_in(path.stem)
+
+    def entries(self, path: Path, context: ImportContext) -> Iterator[ReceiptEntry | Skipped]:
+        to_base = ToBase(context.base_currency, self.rates)
+        same_key = Occurrences()
+        report_month = None
+        for row in self.rows(path):
+            month = month_in(row.royalty_date) if row.royalty_date else None
+            if month is None:
+                report_month = report_month or self.report_month(path)
+                month = report_month
+            if month is None:
+                raise RowError(
+                    path,
+                    row.line,
+                    "has no royalty month (no Royalty Date, no 'Month YYYY' above the header "
+                    "or in the file name)",
+                    "Royalty Date",
+                    row.royalty_date,
+                )
+            try:
+                currency = currency_code(row.currency)
+            except MoneyError as exc:
+                raise RowError(path, row.line, str(exc), "Currency", row.currency) from None
+            units = _whole(path, row, "Net Units Sold", row.net_units)
+            royalty = Money(row.royalty, currency).rounded()
+            price = row.offer_price if row.offer_price is not None else row.list_price
+            paid = (Money(price, currency) * units).rounded() if price is not None else royalty
+            if not paid and not royalty:
+                yield Skipped("no money: no units sold, or a free promotion", row.line)
+                continue
+            rate = to_base.rate(currency, path, row.line, "Currency")
+            gross, net = (
+                to_base.apply(paid, rate, to_base.base),
+                to_base.apply(royalty, rate, to_base.base),
+            )
+            expected = None
+            plan = _PLANS.get(row.royalty_type.strip())
+            if plan and price is not None:
+                try:
+                    kept = CHANNEL.royalty_fee(
+                        context.schedule,
+                        month.first_day,
+                        Money(price, currency),
+                        units,
+                        row.file_size,
+                        plan,
+                    )
+                except ScheduleError:
+                    kept = None
+                expected = None if kept is None else to_base.apply(kept, rate, to_base.base)
+            key = (month, row.asin, row.marketplace, row.royalty_type, row.transaction_type)
+            occurrence = same_key.index(*key)
+            yield ReceiptEntry(
+                channel=CHANNEL.name,
+                external_id=f"royalty:{month}:"
+                + stable_id(*key, *([occurrence] if occurrence else [])),
+                occurred_at=month.bounds(context.timezone)[0],
+                gross=gross,
+                fee=gross - net,
+                kind=Kind.SALE,
+                event=Event.REFUND if royalty.amount < 0 else Event.PAYMENT,
+                expected_fee=expected,
+                original=paid if rate is not None else None,
+                fx_rate=rate,
+                description=" · ".join(
+                    filter(
+                        None, (row.title, row.marketplace, row.royalty_type, row.transaction_type)
+                    )
+                ),
+                due_on=due_on(month, 2),
+                line=row.line,
+            )

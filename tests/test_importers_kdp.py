@@ -1,0 +1,159 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from openpyxl import Workbook
+
+from importer_support import CONTEXT, write
+from supportledger.channels.kdp import KdpRoyalties
+from supportledger.models import Event, Kind
+from supportledger.money import Money
+from supportledger.sources import ReceiptEntry, RowError, Skipped
+from supportledger.sources.ids import stable_id
+
+HEADER = [
+    "Royalty Date",
+    "Title",
+    "Author Name",
+    "ASIN",
+    "Marketplace",
+    "Royalty Type",
+    "Transaction Type",
+    "Units Sold",
+    "Units Refunded",
+    "Net Units Sold",
+    "Avg. List Price without tax",
+    "Avg. Offer Price without tax",
+    "Avg. File Size (MB)",
+    "Avg. Delivery Cost",
+    "Royalty",
+    "Currency",
+]
+D = Decimal
+ROWS = [
+    ["2026-10", "The Long Road", "Jane Writer", "B0ABC12345", "Amazon.com", "70%", "Standard",
+     12, 2, 10, D("4.99"), D("4.99"), D("1.2"), D("0.18"), D("33.67"), "USD"],
+    ["2026-10", "The Long Road", "Jane Writer", "B0ABC12345", "Amazon.com", "35%", "Standard",
+     3, 0, 3, D("2.99"), D("2.99"), D("1.2"), None, D("3.14"), "USD"],
+    ["2026-10", "The Long Road", "Jane Writer", "B0ABC12345", "Amazon.com", "70%",
+     "Free - Promotion", 40, 0, 40, D("4.99"), D("0.00"), D("1.2"), 0, 0, "USD"],
+    ["2026-10", "The Long Road", "Jane Writer", "B0ABC12345", "Amazon.co.uk", "70%", "Standard",
+     2, 0, 2, D("3.99"), D("3.99"), D("1.2"), D("0.12"), D("5.45"), "GBP"],
+]  # fmt: skip
+
+
+def workbook(tmp_path, sheets, name="KDP_Prior_Month_Royalties.xlsx"):
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    path = tmp_path / name
+    book.save(path)
+    return path
+
+
+def test_ebook_royalty_sheet(tmp_path):
+    combined = [["October 2026"], ["Title", "ASIN", "Marketplace"], ["ignored", "X", "Y"]]
+    path = workbook(tmp_path, {"Combined Sales": combined, "eBook Royalty": [HEADER, *ROWS]})
+    importer = KdpRoyalties(rates={"GBP": D("1.2650")})
+    assert importer.identify(path, path.read_bytes()[:65536])
+    seventy, thirty_five, promotion, uk = importer.entries(path, CONTEXT)
+
+    key = ("2026-10", "B0ABC12345", "Amazon.com", "70%", "Standard")
+    assert seventy == ReceiptEntry(
+        channel="kdp",
+        external_id="royalty:2026-10:" + stable_id(*key),
+        occurred_at=dt.datetime(2026, 10, 1, 7, tzinfo=dt.UTC),
+        gross=Money(D("49.90"), "USD"),  # 10 × 4.99
+        fee=Money(D("16.23"), "USD"),  # 49.90 − 33.67
+        kind=Kind.SALE,
+        # per copy: 30% of 4.99 = 1.50, plus 70% of delivery 0.15 × 1.2 MB = 0.13; × 10
+        expected_fee=Money(D("16.30"), "USD"),
+        description="The Long Road · Amazon.com · 70% · Standard",
+        due_on=dt.date(2026, 12, 31),
+        line=2,
+    )
+    # 35%: 3 × 2.99 = 8.97 paid, royalty 3.14; expected 65% of 2.99 = 1.94 per copy
+    assert (thirty_five.gross, thirty_five.fee, thirty_five.expected_fee) == (
+        Money(D("8.97"), "USD"),
+        Money(D("5.83"), "USD"),
+        Money(D("5.82"), "USD"),
+    )
+    assert promotion == Skipped("no money: no units sold, or a free promotion", 4)
+    # 2 × 3.99 = 7.98 GBP → 10.09 USD at 1.2650; royalty 5.45 GBP → 6.89 USD
+    # expected: (30% of 3.99 = 1.20, + 70% of 0.10 × 1.2 = 0.08) × 2 = 2.56 GBP → 3.24 USD
+    assert (uk.gross, uk.fee, uk.expected_fee, uk.original, uk.fx_rate) == (
+        Money(D("10.09"), "USD"),
+        Money(D("3.20"), "USD"),
+        Money(D("3.24"), "USD"),
+        Money(D("7.98"), "GBP"),
+        D("1.2650"),
+    )
+
+
+def test_a_currency_without_a_rate_stops_the_file(tmp_path):
+    path = workbook(tmp_path, {"eBook Royalty": [HEADER, *ROWS]}, name="kdp.xlsx")
+    with pytest.raises(RowError) as caught:
+        list(KdpRoyalties().entries(path, CONTEXT))
+    assert str(caught.value).startswith(
+        "kdp.xlsx, line 5: column 'Currency' value 'GBP': amount in GBP and no GBP->USD rate"
+    )
+
+
+def test_older_single_sheet_layout_takes_its_month_from_the_title(tmp_path):
+    header = [
+        "Title", "Author", "ASIN", "Marketplace", "Units Sold", "Units Refunded",
+        "Net Units Sold or KENP Read**", "Royalty Type", "Transaction Type*", "Currency",
+        "Avg. List Price without tax", "Avg. Offer Price without tax", "Avg. File Size (MB)",
+        "Avg. Delivery Cost", "Royalty",
+    ]  # fmt: skip
+    row = ["Short Tales", "Jane Writer", "B0SHORT001", "Amazon.com", 1, 2, -1, "70%",
+           "Standard", "USD", D("2.99"), D("2.99"), D("0.5"), D("0.08"), D("-2.04")]  # fmt: skip
+    path = workbook(tmp_path, {"Sheet1": [["Sales Report for September 2026"], [], header, row]})
+    (refund,) = KdpRoyalties().entries(path, CONTEXT)
+    # 0.7 × (2.99 − 0.08) = 2.04 returned; paid −2.99, so −0.95 was Amazon's share
+    assert (refund.gross, refund.fee, refund.event, refund.line) == (
+        Money(D("-2.99"), "USD"),
+        Money(D("-0.95"), "USD"),
+        Event.REFUND,
+        4,
+    )
+    assert refund.occurred_at == dt.datetime(2026, 9, 1, 7, tzinfo=dt.UTC)
+    assert refund.due_on == dt.date(2026, 11, 30)
+    # per copy 30% of 2.99 = 0.90 and 70% of 0.08 = 0.06, for −1 copy
+    assert refund.expected_fee == Money(D("-0.96"), "USD")
+
+
+def csv_text(rows):
+    def cell(value):
+        return "" if value is None else str(value)
+
+    return "\n".join(",".join(map(cell, r)) for r in [HEADER, *rows]) + "\n"
+
+
+def test_the_same_columns_as_csv(tmp_path):
+    path = write(tmp_path, "royalties.csv", csv_text(ROWS[:2]))
+    assert KdpRoyalties().identify(path, path.read_bytes())
+    seventy, thirty_five = KdpRoyalties().entries(path, CONTEXT)
+    assert (seventy.gross, seventy.fee) == (Money(D("49.90"), "USD"), Money(D("16.23"), "USD"))
+    assert thirty_five.line == 3
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        (14, "33.6.7", "line 2: column 'Royalty' value '33.6.7': is not an amount"),
+        (9, "10.5", "line 2: column 'Net Units Sold' value '10.5': is not a whole number"),
+        (15, "US", "line 2: column 'Currency' value 'US': unknown currency 'US'"),
+        (0, "someday", "line 2: column 'Royalty Date' value 'someday': has no royalty month"),
+    ],
+)
+def test_bad_rows_are_named(tmp_path, column, value, message):
+    row = list(ROWS[0])
+    row[column] = value
+    path = write(tmp_path, "royalties.csv", csv_text([row]))
+    with pytest.raises(RowError) as caught:
+        list(KdpRoyalties().entries(path, CONTEXT))
+    assert str(caught.value).startswith(f"royalties.csv, {message}")
