@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import sys
 
-from supportledger.cli import core, demo, importing, people  # noqa: F401  (registers commands)
+from supportledger.cli import (  # noqa: F401  (registers commands)
+    core,
+    demo,
+    export,
+    importing,
+    people,
+)
 from supportledger.cli.app import app
 from supportledger.errors import LedgerError
 

@@ -12,8 +12,11 @@ import io
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import TextIO
 
 import typer
 
@@ -53,15 +56,30 @@ def check_format(fmt: Format, allowed: tuple[Format, ...]) -> None:
         raise LedgerError(f"--format: this command writes {names}, not {fmt.value}")
 
 
+@contextmanager
+def open_output(output: Path | None) -> Iterator[TextIO]:
+    """A stream to ``output`` (a temp file, renamed over it only once complete) or stdout."""
+    if output is None:
+        yield sys.stdout
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as stream:
+            yield stream
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(output)
+
+
 def emit(text: str, output: Path | None) -> None:
     """Write ``text`` to ``output`` (atomically: a temp file renamed) or to stdout."""
     if output is None:
         sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(output)
+    with open_output(output) as stream:
+        stream.write(text)
 
 
 def to_json(data) -> str:

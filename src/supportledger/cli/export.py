@@ -1,0 +1,50 @@
+"""``export``: the ledger as a beancount or hledger journal, or a CSV for an accountant."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from supportledger.cli.app import app, open_ledger, open_output
+from supportledger.errors import LedgerError
+from supportledger.export import ExportFormat, Window, export
+from supportledger.months import Month
+
+
+def _month(option: str, value: str | None) -> Month | None:
+    if value is None:
+        return None
+    try:
+        return Month.parse(value)
+    except LedgerError:
+        raise LedgerError(f"{option}: expected YYYY-MM, got {value!r}") from None
+
+
+@app.command("export")
+def export_command(
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="beancount, hledger or csv.", show_default=False),
+    ],
+    first: Annotated[
+        str | None, typer.Option("--from", help="First month, YYYY-MM (LEDGER_TIMEZONE).")
+    ] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM, included.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Export receipts and payouts as a beancount or hledger journal, or receipts as CSV.
+
+    Example: supportledger export --format beancount --from 2026-07 --to 2026-09 -o q3.beancount
+    """
+    window = Window(_month("--from", first), _month("--to", last))
+    ledger = open_ledger()
+    with open_output(output) as stream:
+        count = export(ledger, fmt, stream, window)
+    if output is not None:
+        what = "rows" if fmt is ExportFormat.csv else "transactions"
+        print(f"exported {count} {what} to {output}", file=sys.stderr)
