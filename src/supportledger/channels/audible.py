@@ -1,7 +1,22 @@
 """Audible (ACX). Audiobook royalties, paid about 30 days after the sales month."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+
 from supportledger.channels import Channel
-from supportledger.models import Kind
+from supportledger.fees import ScheduleError
+from supportledger.models import Event, Kind
+from supportledger.money import Money, MoneyError, parse_decimal
+from supportledger.months import Month
+from supportledger.sources import ImportContext, ReceiptEntry, RowError
+from supportledger.sources.csvfile import Amount, Row, Text
+from supportledger.sources.currency import ToBase, currency_in
+from supportledger.sources.ids import Occurrences, stable_id
+from supportledger.sources.royalties import RowMonths, due_on, month_in
+from supportledger.sources.xlsxfile import SheetFormat
 
 CHANNEL = Channel(
     name="audible",
@@ -11,3 +26,121 @@ CHANNEL = Channel(
     royalty=True,
     royalty_paid_after_days=30,
 )
+
+
+# ---------------------------------------------------------------- importer
+_PLANS = {Decimal("0.40"): "exclusive", Decimal("0.25"): "non_exclusive"}
+COVER_SHEET = "Cover Sheet (ACX)"
+
+
+def _fraction(path: Path, row: Row, column: str, text: str) -> Decimal | None:
+    """``40%``, ``40`` or ``0.4`` → 0.4; empty → ``None``."""
+    if not text.strip():
+        return None
+    try:
+        value = parse_decimal(text.replace("%", ""))
+    except MoneyError:
+        raise RowError(path, row.line, "is not a percentage", column, text) from None
+    return value / 100 if "%" in text or value > 1 else value
+
+
+class AcxSalesDetail(SheetFormat):
+    """ACX's monthly "Sales Detail (Net Sales)" sheet (XLSX), or a CSV of its columns.
+
+    Each row is a sale: gross = Net Sales, net = Net Royalties Earned, fee = the difference.
+    The month is the row's Period (or Date) column, else the cover sheet's ``Period:
+    2025_OCT``, else the file name; it is paid by the end of the following month. The
+    expected fee follows the Royalty Rate (40% exclusive, 25% non-exclusive) and the Payee
+    Split of a Royalty Share title. Another currency than the ledger's needs a rate.
+    """
+
+    name = "acx"
+    sheets = ("Sales Detail (Net Sales)",)
+    product_id = Text("Product ID")
+    title = Text("Title")
+    transaction_type = Text("Transaction Type")
+    marketplace = Text("Marketplace")
+    currency = Text("Currency")
+    net_units = Amount("Net Units")
+    net_sales = Amount("Net Sales")
+    net_royalties = Amount("Net Royalties Earned")
+    period = Text("Period", "Date", required=False, default="")
+    purchase_type = Text("Purchase Type", required=False, default="")
+    offer = Text("Offer", required=False, default="")
+    royalty_rule = Text("Royalty Rule", required=False, default="")
+    royalty_rate = Text("Royalty Rate", required=False, default="")
+    payee_split = Text("Payee Split", required=False, default="")
+
+    def __init__(self, rates: Mapping[str, Decimal] | None = None) -> None:
+        self.rates = dict(rates or {})
+
+    def report_month(self, path: Path) -> Month | None:
+        for _, record in self.top_records(path, COVER_SHEET):
+            for cell in record:
+                if cell.strip().lower().startswith("period") and month_in(cell):
+                    return month_in(cell)
+        return month_in(path.stem)
+
+    def entries(self, path: Path, context: ImportContext) -> Iterator[ReceiptEntry]:
+        to_base = ToBase(context.base_currency, self.rates)
+        same_key = Occurrences()
+        months = RowMonths(
+            path,
+            self.report_month,
+            "Period",
+            f"no Period column, no 'Period: YYYY_MON' on the {COVER_SHEET!r} sheet "
+            f"or in the file name",
+        )
+        for row in self.rows(path):
+            month = months.of(row.line, row.period)
+            currency = currency_in(path, row.line, "Currency", row.currency)
+            rate = to_base.rate(currency, path, row.line, "Currency")
+            sales = Money(row.net_sales, currency).rounded()
+            royalties = Money(row.net_royalties, currency).rounded()
+            gross = to_base.apply(sales, rate, to_base.base)
+            net = to_base.apply(royalties, rate, to_base.base)
+            key = (
+                month,
+                row.product_id,
+                row.marketplace,
+                row.transaction_type,
+                row.purchase_type,
+                row.offer,
+                row.royalty_rule,
+                currency,
+            )
+            occurrence = same_key.index(*key)
+            yield ReceiptEntry(
+                channel=CHANNEL.name,
+                external_id=f"royalty:{month}:"
+                + stable_id(*key, *([occurrence] if occurrence else [])),
+                occurred_at=month.bounds(context.timezone)[0],
+                gross=gross,
+                fee=gross - net,
+                kind=Kind.SALE,
+                event=Event.REFUND if "return" in row.transaction_type.lower() else Event.PAYMENT,
+                expected_fee=self._expected(path, row, context, month, gross),
+                original=sales if rate is not None else None,
+                fx_rate=rate,
+                description=" · ".join(
+                    filter(None, (row.title, row.marketplace, row.transaction_type, row.offer))
+                ),
+                due_on=due_on(month, 1),
+                line=row.line,
+            )
+
+    def _expected(self, path, row, context, month, gross: Money) -> Money | None:
+        """What Audible keeps under the rate's plan; on Royalty Share the producer's half
+        of the royalty is not the writer's either."""
+        rate = _fraction(path, row, "Royalty Rate", row.royalty_rate)
+        plan = _PLANS.get(rate) if rate is not None else None
+        try:
+            store = CHANNEL.expected_fee(context.schedule, month.first_day, gross, plan)
+        except ScheduleError:
+            return None
+        if store is None:
+            return None
+        split = _fraction(path, row, "Payee Split", row.payee_split)
+        if split is None or split == 1:
+            return store
+        return (gross - (gross - store) * split).rounded()

@@ -14,13 +14,13 @@ from pathlib import Path
 from supportledger.channels import Channel
 from supportledger.fees import FeeSchedule, ScheduleError
 from supportledger.models import Event, Kind
-from supportledger.money import Money, MoneyError, currency_code
+from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.sources import ImportContext, ReceiptEntry, RowError, Skipped
 from supportledger.sources.csvfile import Amount, Row, Text
-from supportledger.sources.currency import ToBase
+from supportledger.sources.currency import ToBase, currency_in
 from supportledger.sources.ids import Occurrences, stable_id
-from supportledger.sources.royalties import due_on, month_in
+from supportledger.sources.royalties import RowMonths, due_on, month_in
 from supportledger.sources.xlsxfile import SheetFormat
 
 
@@ -127,25 +127,15 @@ class KdpRoyalties(SheetFormat):
     def entries(self, path: Path, context: ImportContext) -> Iterator[ReceiptEntry | Skipped]:
         to_base = ToBase(context.base_currency, self.rates)
         same_key = Occurrences()
-        report_month = None
+        months = RowMonths(
+            path,
+            self.report_month,
+            "Royalty Date",
+            "no Royalty Date, no 'Month YYYY' above the header or in the file name",
+        )
         for row in self.rows(path):
-            month = month_in(row.royalty_date) if row.royalty_date else None
-            if month is None:
-                report_month = report_month or self.report_month(path)
-                month = report_month
-            if month is None:
-                raise RowError(
-                    path,
-                    row.line,
-                    "has no royalty month (no Royalty Date, no 'Month YYYY' above the header "
-                    "or in the file name)",
-                    "Royalty Date",
-                    row.royalty_date,
-                )
-            try:
-                currency = currency_code(row.currency)
-            except MoneyError as exc:
-                raise RowError(path, row.line, str(exc), "Currency", row.currency) from None
+            month = months.of(row.line, row.royalty_date)
+            currency = currency_in(path, row.line, "Currency", row.currency)
             units = _whole(path, row, "Net Units Sold", row.net_units)
             royalty = Money(row.royalty, currency).rounded()
             price = row.offer_price if row.offer_price is not None else row.list_price

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from supportledger.channels import Channel
 from supportledger.models import Event, Kind, SubscriptionStatus
-from supportledger.money import Money, MoneyError, currency_code
+from supportledger.money import Money
 from supportledger.months import local_midnight
 from supportledger.sources import (
     ImportContext,
@@ -22,7 +22,7 @@ from supportledger.sources import (
     SupporterRef,
 )
 from supportledger.sources.csvfile import Amount, CsvFormat, Date, DateTime, Row, Text
-from supportledger.sources.currency import ToBase
+from supportledger.sources.currency import ToBase, currency_in
 from supportledger.sources.ids import Occurrences
 from supportledger.sources.royalties import month_in
 
@@ -79,10 +79,7 @@ def _lookup(table: dict[str, str], path: Path, row: Row, column: str, value: str
 
 
 def _currency(row: Row, context: ImportContext, path: Path) -> str:
-    try:
-        return currency_code(row.currency) if row.currency else context.base_currency
-    except MoneyError as exc:
-        raise RowError(path, row.line, str(exc), "Currency", row.currency) from None
+    return currency_in(path, row.line, "Currency", row.currency, context.base_currency)
 
 
 class PatreonMembers(CsvFormat):

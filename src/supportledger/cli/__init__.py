@@ -12,6 +12,7 @@ from supportledger.cli import (  # noqa: F401  (registers commands)
     demo,
     export,
     importing,
+    mail,
     people,
 )
 from supportledger.cli.app import app
@@ -19,12 +20,12 @@ from supportledger.errors import LedgerError
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; a user mistake prints one line on stderr and exits 1."""
+    """Run the CLI; a user mistake prints one line on stderr and exits 1 (or its exit_code)."""
     try:
         app(args=argv, standalone_mode=False)
     except LedgerError as exc:
         print(f"supportledger: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except Exception as exc:  # click's usage errors and aborts carry their own exit codes
         import click
 

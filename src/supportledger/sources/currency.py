@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from supportledger.money import Money
+from supportledger.money import Money, MoneyError, currency_code
 from supportledger.sources import RowError
 
 
@@ -42,3 +42,11 @@ class ToBase:
     @staticmethod
     def apply(amount: Money, rate: Decimal | None, base: str) -> Money:
         return amount.rounded() if rate is None else amount.converted(rate, base)
+
+
+def currency_in(path: Path, line: int | None, column: str, text: str, default: str = "") -> str:
+    """The ISO 4217 code a cell names (``default`` when empty); else a RowError."""
+    try:
+        return currency_code(text) if text.strip() or not default else default
+    except MoneyError as exc:
+        raise RowError(path, line, str(exc), column=column, value=text) from None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 from supportledger.months import Month
+from supportledger.sources import RowError
 
 _MONTHS = {
     name: number
@@ -57,3 +60,25 @@ def month_in(text: str | dt.date | None) -> Month | None:
 def due_on(month: Month, months_later: int) -> dt.date:
     """The last day of the month ``months_later`` after the royalty month."""
     return month.shift(months_later).last_day
+
+
+class RowMonths:
+    """Each row's royalty month: its own cell, else the report's (looked up once, lazily)."""
+
+    def __init__(
+        self, path: Path, report_month: Callable[[Path], Month | None], column: str, where: str
+    ) -> None:
+        self.path, self._report_month, self.column, self.where = path, report_month, column, where
+        self._report: list[Month | None] = []
+
+    def of(self, line: int, cell: str) -> Month:
+        month = month_in(cell) if cell else None
+        if month is None:
+            if not self._report:
+                self._report.append(self._report_month(self.path))
+            month = self._report[0]
+        if month is None:
+            raise RowError(
+                self.path, line, f"has no royalty month ({self.where})", self.column, cell
+            )
+        return month

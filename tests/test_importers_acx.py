@@ -1,0 +1,108 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from openpyxl import Workbook
+
+from importer_support import CONTEXT, write
+from supportledger.channels.audible import AcxSalesDetail
+from supportledger.models import Event, Kind
+from supportledger.money import Money
+from supportledger.sources import ReceiptEntry, RowError
+from supportledger.sources.ids import stable_id
+
+D = Decimal
+HEADER = [
+    "Royalty Earner", "Product ID", "Author", "Title", "Digital ISBN", "Provider Product ID",
+    "Transaction Type", "Marketplace", "Purchase Type", "Offer", "Royalty Rule",
+    "Additional Rule Details", "Currency", "Royalty Rate", "Payee Split", "Net Units",
+    "Net Sales", "Net Royalties Earned",
+]  # fmt: skip
+SALE = ["Jane Writer", "BK_ACX0_012345", "Jane Writer", "The Long Road", "9781234567897",
+        "P-1", "Sale", "Audible.com", "A La Carte", "Standard", "Exclusive", "", "USD",
+        "40%", "100%", 3, D("44.85"), D("17.94")]  # fmt: skip
+SHARE = ["Jane Writer", "BK_ACX0_054321", "Jane Writer", "Short Tales", "", "P-2", "Sale",
+         "Audible.com", "Member", "Credit", "Royalty Share", "", "USD", "40%", "50%", 2,
+         D("20.00"), D("4.00")]  # fmt: skip
+RETURN = ["Jane Writer", "BK_ACX0_012345", "Jane Writer", "The Long Road", "9781234567897",
+          "P-1", "Return", "Audible.com", "A La Carte", "Standard", "Exclusive", "", "USD",
+          "40%", "100%", -1, D("-14.95"), D("-5.98")]  # fmt: skip
+
+
+def workbook(tmp_path, rows, name="ACX_Royalty_Statement.xlsx"):
+    book = Workbook()
+    cover = book.active
+    cover.title = "Cover Sheet (ACX)"
+    cover.append(["ACX Royalty Statement"])
+    cover.append(["Period: 2025_OCT"])
+    detail = book.create_sheet("Sales Detail (Net Sales)")
+    for row in [HEADER, *rows]:
+        detail.append(row)
+    path = tmp_path / name
+    book.save(path)
+    return path
+
+
+def test_sales_detail_sheet_with_the_period_on_the_cover(tmp_path):
+    path = workbook(tmp_path, [SALE, SHARE, RETURN])
+    assert AcxSalesDetail().identify(path, path.read_bytes()[:65536])
+    sale, share, returned = AcxSalesDetail().entries(path, CONTEXT)
+    key = ("2025-10", "BK_ACX0_012345", "Audible.com", "Sale", "A La Carte", "Standard",
+           "Exclusive", "USD")  # fmt: skip
+    assert sale == ReceiptEntry(
+        channel="audible",
+        external_id="royalty:2025-10:" + stable_id(*key),
+        occurred_at=dt.datetime(2025, 10, 1, 7, tzinfo=dt.UTC),
+        gross=Money(D("44.85"), "USD"),
+        fee=Money(D("26.91"), "USD"),  # 44.85 − 17.94
+        kind=Kind.SALE,
+        expected_fee=Money(D("26.91"), "USD"),  # 60% of 44.85
+        description="The Long Road · Audible.com · Sale · Standard",
+        due_on=dt.date(2025, 11, 30),
+        line=2,
+    )
+    # Royalty Share: Audible keeps 60% (12.00); of the 8.00 royalty the producer has half
+    assert (share.fee, share.expected_fee) == (Money(D("16.00"), "USD"), Money(D("16.00"), "USD"))
+    assert (returned.event, returned.gross, returned.fee, returned.expected_fee) == (
+        Event.REFUND,
+        Money(D("-14.95"), "USD"),
+        Money(D("-8.97"), "USD"),
+        Money(D("-8.97"), "USD"),
+    )
+    assert returned.external_id != sale.external_id
+
+
+def test_csv_with_a_period_column(tmp_path):
+    text = ",".join(["Period", *HEADER]) + "\n" + ",".join(map(str, ["2025_NOV", *SALE])) + "\n"
+    path = write(tmp_path, "acx.csv", text)
+    assert AcxSalesDetail().identify(path, path.read_bytes())
+    (sale,) = AcxSalesDetail().entries(path, CONTEXT)
+    assert (sale.occurred_at, sale.due_on, sale.gross) == (
+        dt.datetime(2025, 11, 1, 7, tzinfo=dt.UTC),
+        dt.date(2025, 12, 31),
+        Money(D("44.85"), "USD"),
+    )
+
+
+def test_another_currency_without_a_rate_is_refused(tmp_path):
+    uk = [*SALE[:7], "Audible.co.uk", *SALE[8:12], "GBP", *SALE[13:]]
+    path = workbook(tmp_path, [SALE, uk], name="acx.xlsx")
+    with pytest.raises(RowError) as caught:
+        list(AcxSalesDetail().entries(path, CONTEXT))
+    assert str(caught.value).startswith(
+        "acx.xlsx, line 3: column 'Currency' value 'GBP': amount in GBP and no GBP->USD rate"
+    )
+    (_, converted) = AcxSalesDetail(rates={"GBP": D("1.25")}).entries(path, CONTEXT)
+    # 44.85 GBP × 1.25 = 56.0625 → 56.06; royalty 17.94 × 1.25 = 22.425 → 22.43 (half-up)
+    assert (converted.gross, converted.fee, converted.original) == (
+        Money(D("56.06"), "USD"),
+        Money(D("33.63"), "USD"),
+        Money(D("44.85"), "GBP"),
+    )
+
+
+def test_no_period_anywhere_is_named(tmp_path):
+    text = ",".join(HEADER) + "\n" + ",".join(map(str, SALE)) + "\n"
+    path = write(tmp_path, "acx.csv", text)
+    with pytest.raises(RowError, match=r"acx.csv, line 2: column 'Period' value '': has no"):
+        list(AcxSalesDetail().entries(path, CONTEXT))
