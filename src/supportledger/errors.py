@@ -7,3 +7,6 @@ setting, a file the ledger cannot read); anything else is a bug and keeps its tr
 
 class LedgerError(Exception):
     """A problem the user can fix; its message is the whole story, on one line."""
+
+    #: the CLI's exit status: 1 for a user mistake; a subclass may name another (mail.py)
+    exit_code: int = 1

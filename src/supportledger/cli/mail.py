@@ -1,0 +1,101 @@
+"""``email-statement``: the unattended job that e-mails a month's statement, exactly once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from supportledger.cli.app import app, open_ledger
+from supportledger.config import ConfigError, require
+from supportledger.mail import (
+    Outcome,
+    address,
+    build_message,
+    deliver,
+    previous_month,
+    require_complete,
+    statement_mail,
+    write_eml,
+)
+from supportledger.models import utcnow
+from supportledger.months import Month
+
+
+def _eml_name(month: Month, recipient: str, several: bool) -> str:
+    """``statement-YYYY-MM.eml``; with several recipients, one file each, named for them."""
+    if not several:
+        return f"statement-{month}.eml"
+    return f"statement-{month}-{re.sub(r'[^A-Za-z0-9@._+-]', '_', recipient)}.eml"
+
+
+@app.command("email-statement")
+def email_statement(
+    month: Annotated[
+        str,
+        typer.Option(help="YYYY-MM, or 'previous': the month before today in LEDGER_TIMEZONE."),
+    ] = "previous",
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="A recipient (repeat for several); default STATEMENT_TO."),
+    ] = None,
+    dry_run: Annotated[
+        Path | None,
+        typer.Option(
+            "--dry-run",
+            metavar="DIR",
+            help="Write the message as DIR/statement-YYYY-MM.eml; send and record nothing.",
+        ),
+    ] = None,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Send again, on purpose, a month already sent.")
+    ] = False,
+    complete: Annotated[
+        bool,
+        typer.Option(
+            "--require-complete", help="Refuse to send while a channel has no data for the month."
+        ),
+    ] = False,
+) -> None:
+    """E-mail a month's statement (HTML and text, CSV attached) once per recipient.
+
+    Exit status: 0 sent or already sent; 1 user or configuration error; 2 temporary SMTP
+    failure after retries (the next run sends); 3 permanent SMTP failure; 4 an earlier
+    attempt may have been delivered (check the inbox, then --resend); 5 month incomplete
+    with --require-complete.
+    """
+    ledger = open_ledger()
+    settings = ledger.settings
+    chosen = previous_month(settings) if month.strip().lower() == "previous" else Month.parse(month)
+    if to:
+        recipients = [address(raw, "--to") for raw in to]
+    else:
+        recipients = [address(raw, "STATEMENT_TO") for raw in settings.statement_to]
+    if not recipients:
+        raise ConfigError("STATEMENT_TO is not set (put it in the environment or .env, or --to)")
+    recipients = list(dict.fromkeys(recipients))
+    require(settings, "STATEMENT_FROM")
+    mail = statement_mail(ledger, chosen)
+    if complete:
+        require_complete(mail)
+    if mail.missing:
+        typer.echo(f"note: no data for {', '.join(mail.missing)} in {chosen}; the e-mail says so")
+    if dry_run is not None:
+        for recipient in recipients:
+            message = build_message(mail, settings.statement_from, recipient, utcnow())
+            path = write_eml(message, dry_run / _eml_name(chosen, recipient, len(recipients) > 1))
+            typer.echo(f"wrote {path} for {recipient} (nothing sent)")
+        return
+    require(settings, "SMTP_HOST")
+    for recipient in recipients:
+        result = deliver(ledger, mail, recipient, resend=resend)
+        if result.outcome is Outcome.SENT:
+            typer.echo(f"sent statement {chosen} to {recipient} (Message-ID {result.message_id})")
+        else:
+            when = f" on {result.sent_at:%Y-%m-%d %H:%M} UTC" if result.sent_at else ""
+            typer.echo(
+                f"statement {chosen} was already sent to {recipient}{when} "
+                f"(Message-ID {result.message_id}); nothing sent (--resend sends it again)"
+            )
