@@ -8,6 +8,8 @@ payouts (one failed), a Billing usage fee and an adjustment the ledger does not 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import socket
 from decimal import Decimal
 
 import pytest
@@ -315,3 +317,94 @@ def test_a_later_sync_adds_only_what_is_new(ledger, client, account, fake):
         (45697,),
         (45697 + 1912,),
     ]
+
+
+# ---------------------------------------------------------------------- the command
+@pytest.fixture
+def stripe_cli(cli, fake, monkeypatch):
+    """``supportledger`` with STRIPE_API_KEY and STRIPE_API_BASE pointing at the fake."""
+    monkeypatch.setenv("STRIPE_API_KEY", API_KEY)
+    monkeypatch.setenv("STRIPE_API_BASE", fake.url)
+    return cli
+
+
+def test_sync_stripe_prints_the_import_summary_and_a_rerun_adds_nothing(stripe_cli):
+    assert stripe_cli("sync", "stripe") == (
+        0,
+        "stripe api (stripe), batch #1: 117 entries: 116 added, 0 updated, 0 unchanged, "
+        "1 skipped\n  skipped: 1 other_adjustment\n",
+        "",
+    )
+    assert stripe_cli("sync", "stripe")[1] == (
+        "stripe api (stripe), batch #2: 2 entries: 0 added, 0 updated, 2 unchanged, 0 skipped\n"
+    )
+    assert stripe_cli("sync", "stripe")[1] == (
+        "stripe api (stripe): already imported as batch #2; nothing written\n"
+    )
+    # 21 Nov in Phoenix: the adjustment, the payout failure, the won dispute, the balance
+    assert stripe_cli("sync", "stripe", "--since", "2026-11-21")[1] == (
+        "stripe api (stripe), batch #3: 4 entries: 0 added, 0 updated, 3 unchanged, 1 skipped\n"
+        "  skipped: 1 other_adjustment\n"
+    )
+
+
+def test_the_key_never_shows_in_output_or_logs_even_when_refused(
+    stripe_cli, fake, monkeypatch, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("STRIPE_LOG", "debug")  # the SDK's own console log, on stderr
+    code, out, err = stripe_cli("sync", "stripe")
+    assert code == 0 and "116 added" in out
+    assert API_KEY not in out + err + caplog.text
+
+    wrong = "sk_test_51RevokedKeyThatIsStillASecret77Wxyz"
+    monkeypatch.setenv("STRIPE_API_KEY", wrong)
+    code, out, err = stripe_cli("sync", "stripe")
+
+    assert fake.requests[-1][0] == "/v1/balance_transactions"  # the key reached the server
+    assert (code, out) == (1, "")
+    assert err.splitlines()[-1] == (
+        "supportledger: Stripe refused STRIPE_API_KEY (HTTP 401): check the key "
+        "(a restricted key with read access is enough)"
+    )
+    for secret in (API_KEY, wrong):
+        assert secret not in out + err + caplog.text
+
+
+def test_an_unreachable_server_is_one_line(stripe_cli, monkeypatch):
+    with socket.socket() as probe:  # a port nothing listens on once the probe closes
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("STRIPE_API_BASE", closed)
+
+    assert stripe_cli("sync", "stripe") == (
+        1,
+        "",
+        f"supportledger: cannot reach Stripe at {closed} (check the network, or STRIPE_API_BASE)\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "unset", "message"),
+    [
+        (
+            ("sync", "stripe"),
+            "STRIPE_API_KEY",
+            "STRIPE_API_KEY is not set (put it in the environment or .env)",
+        ),
+        (
+            ("sync", "stripe", "--since", "last week"),
+            None,
+            "--since: expected YYYY-MM-DD or an ISO instant like 2026-11-01T00:00:00Z, "
+            "got 'last week'",
+        ),
+    ],
+)
+def test_user_mistakes_are_one_line_and_write_nothing(
+    stripe_cli, ledger, fake, monkeypatch, args, unset, message
+):
+    if unset:
+        monkeypatch.delenv(unset)
+    assert stripe_cli(*args) == (1, "", f"supportledger: {message}\n")
+    assert fake.requests == []
+    assert rows(ledger, "select count(*) from import_batches") == [(0,)]
