@@ -37,9 +37,11 @@ from supportledger.channels import all_channels
 from supportledger.config import ConfigError
 from supportledger.errors import LedgerError
 from supportledger.ledger import Ledger
-from supportledger.models import REVERSALS, Event, Kind, Payout, Receipt, Status, Supporter
+from supportledger.models import Event, Kind, Payout, Receipt, Status, Supporter
 from supportledger.money import Money
 from supportledger.months import Month
+from supportledger.render import safe_cell
+from supportledger.statement import COUNTED_STATUSES, FAILED_PAYOUTS, REFUND_EVENTS
 
 #: Rows fetched from the database at a time.
 CHUNK = 2000
@@ -73,12 +75,8 @@ _KIND_ACCOUNTS = {
 }
 _KIND_WORDS = {Kind.ONE_TIME: "one-time support", Kind.RECURRING: "recurring support"}
 
-#: Receipts whose money never moved (a declined charge, a check returned unpaid): not books.
-UNBOOKED_RECEIPTS = (Status.DENIED, Status.RETURNED)
-#: Payouts whose money never reached the bank.
-UNBOOKED_PAYOUTS = ("failed", "canceled", "cancelled", "returned", "reversed")
-#: Events booked on the income account's ``:Refunds`` (a won dispute gives money back there).
-REFUND_EVENTS = frozenset(REVERSALS | {Event.DISPUTE_REVERSAL})
+#: Receipts in the books: what the statement counts, and checks in hand not yet deposited.
+BOOKED_RECEIPTS = (*COUNTED_STATUSES, Status.PENDING)
 
 CSV_COLUMNS = [
     "date",
@@ -278,7 +276,7 @@ class _Exporter:
             )
             .outerjoin(reversed_, reversed_.c.id == table.c.reverses_id)
             .where(
-                table.c.status.not_in(UNBOOKED_RECEIPTS),
+                table.c.status.in_(BOOKED_RECEIPTS),
                 *self.window.conditions(table.c.occurred_at, self.tz),
             )
             .order_by(table.c.occurred_at, table.c.channel, self._ordered(table.c.external_id))
@@ -290,7 +288,7 @@ class _Exporter:
         query = (
             select(table)
             .where(
-                table.c.status.not_in(UNBOOKED_PAYOUTS),
+                table.c.status.not_in(FAILED_PAYOUTS),
                 *self.window.conditions(table.c.initiated_at, self.tz),
             )
             .order_by(table.c.initiated_at, table.c.channel, self._ordered(table.c.external_id))
@@ -311,7 +309,7 @@ class _Exporter:
         for channel, kind, event, status, first in self.connection.execute(
             select(*groups, func.min(receipts.occurred_at))
             .where(
-                receipts.status.not_in(UNBOOKED_RECEIPTS),
+                receipts.status.in_(BOOKED_RECEIPTS),
                 *self.window.conditions(receipts.occurred_at, self.tz),
             )
             .group_by(*groups)
@@ -320,7 +318,7 @@ class _Exporter:
         for channel, first in self.connection.execute(
             select(payouts.channel, func.min(payouts.initiated_at))
             .where(
-                payouts.status.not_in(UNBOOKED_PAYOUTS),
+                payouts.status.not_in(FAILED_PAYOUTS),
                 *self.window.conditions(payouts.initiated_at, self.tz),
             )
             .group_by(payouts.channel)
@@ -475,9 +473,6 @@ def export(ledger: Ledger, fmt: ExportFormat, stream: TextIO, window: Window = W
     with ledger.engine.connect() as connection:
         exporter = _Exporter(ledger, connection, window)
         if fmt is ExportFormat.csv:
-            # imported here: ``supportledger.cli`` imports this module when it loads
-            from supportledger.cli.app import safe_cell
-
             writer = csv.writer(stream, lineterminator="\n")
             writer.writerow(CSV_COLUMNS)
             count = 0
