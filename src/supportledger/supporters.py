@@ -2,15 +2,63 @@
 
 Handles (a PayPal e-mail, a Patreon user id, the name on a check) and personal details
 live in their own tables, apart from amounts, so a person can be erased without changing a
-figure. An import attaches a receipt to an existing supporter only on an exact handle match.
+figure. An import attaches a receipt to an existing supporter only on an exact handle match;
+near matches are only *suggested*, and the writer merges them.
+
+A merge never touches a receipt: the absorbed supporter points at the one that absorbed it
+(``merged_into_id``), receipts keep their ``supporter_id``, and every query that groups by
+supporter goes through :func:`supporter_roots`. So ``unmerge`` puts everything back.
 """
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+import datetime as dt
+import difflib
+import logging
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations
 
-from supportledger.models import Supporter, SupporterDetail, SupporterHandle
+from sqlalchemy import case, func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, delete, select
+
+from supportledger.errors import LedgerError
+from supportledger.models import (
+    BankLine,
+    Event,
+    Kind,
+    Receipt,
+    Status,
+    Subscription,
+    SubscriptionStatus,
+    Supporter,
+    SupporterDetail,
+    SupporterHandle,
+    utcnow,
+)
+from supportledger.money import Money, total
+from supportledger.months import Month, local_date, local_midnight
 from supportledger.sources import SupporterRef
+
+log = logging.getLogger(__name__)
+
+#: Receipts whose money never arrived (a declined charge, a returned check): listed on a
+#: supporter's page, never added to what they gave.
+NEVER_ARRIVED = (Status.DENIED, Status.RETURNED)
+#: Channels with no subscription data, where a monthly habit is inferred from payments.
+INFERRED_CHANNELS = ("zelle", "check")
+#: Consecutive paid months that make an inferred monthly supporter.
+INFERRED_RUN = 3
+#: Subscription statuses that are a standing commitment (a declined one is retried).
+COMMITTED = (SubscriptionStatus.ACTIVE, SubscriptionStatus.DECLINED)
+MONTHS_PER_INTERVAL = {"month": 1, "year": 12}
+#: difflib ratio above which two names are suggested as one person.
+SIMILAR_NAMES = 0.85
+#: What a forgotten supporter is called from then on.
+FORMER = "former supporter #{id}"
 
 
 def _handles(channel: str, ref: SupporterRef) -> list[tuple[str, str, str]]:
@@ -92,3 +140,602 @@ def resolve_supporter(session: Session, channel: str, ref: SupporterRef | None) 
             session.add(row)
     session.flush()
     return supporter_id
+
+
+# --- following merges ------------------------------------------------------------------
+
+
+def supporter_roots():
+    """A CTE of ``(supporter_id, root_id)`` for every supporter, merges followed.
+
+    Join receipts on ``supporter_id`` and group by ``root_id``: a merged supporter's
+    receipts then count for the one that absorbed it, on SQLite and PostgreSQL alike.
+    """
+    table = Supporter.__table__
+    roots = (
+        sa_select(table.c.id.label("supporter_id"), table.c.id.label("root_id"))
+        .where(table.c.merged_into_id.is_(None))
+        .cte("supporter_roots", recursive=True)
+    )
+    merged = table.alias("merged")
+    return roots.union_all(
+        sa_select(merged.c.id, roots.c.root_id).where(
+            merged.c.merged_into_id == roots.c.supporter_id
+        )
+    )
+
+
+def _root_map(session: Session) -> dict[int, int]:
+    roots = supporter_roots()
+    return dict(session.exec(select(roots.c.supporter_id, roots.c.root_id)).all())
+
+
+def _members(session: Session, root_id: int) -> list[int]:
+    """``root_id`` and every supporter merged into it (directly or through another)."""
+    roots = supporter_roots()
+    query = select(roots.c.supporter_id).where(roots.c.root_id == root_id)
+    return sorted(session.exec(query).all())
+
+
+def _counted():
+    return Receipt.status.not_in(NEVER_ARRIVED)
+
+
+# --- finding a supporter by name or id ---------------------------------------------------
+
+
+def _without_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def name_key(name: str) -> str:
+    """A name as people compare names: no case, accents, punctuation or extra spaces."""
+    return " ".join(re.sub(r"[\W_]+", " ", _without_accents(name.casefold())).split())
+
+
+def _candidates(session: Session, text: str) -> list[Supporter]:
+    """Supporters ``text`` may mean: an id (``12`` or ``#12``), a display name, or a handle."""
+    wanted = (text or "").strip()
+    number = re.fullmatch(r"#?(\d+)", wanted)
+    if number:
+        found = session.get(Supporter, int(number[1]))
+        return [found] if found is not None else []
+    key = name_key(wanted)
+    everyone = session.exec(select(Supporter).order_by(Supporter.id)).all()
+    named = [s for s in everyone if name_key(s.display_name) == key]
+    if named or not key:
+        return named
+    handles = session.exec(
+        select(SupporterHandle.supporter_id, SupporterHandle.kind, SupporterHandle.value).where(
+            col(SupporterHandle.kind).in_(("name", "email"))
+        )
+    ).all()
+    ids = {
+        sid
+        for sid, kind, value in handles
+        if (value == wanted.lower() if kind == "email" else name_key(value) == key)
+    }
+    return [s for s in everyone if s.id in ids]
+
+
+def _describe(session: Session, supporter: Supporter) -> str:
+    """``#3 Ana Ruiz (zelle, check)``: enough to choose between namesakes, no personal data."""
+    channels = session.exec(
+        select(SupporterHandle.channel)
+        .where(SupporterHandle.supporter_id == supporter.id, SupporterHandle.channel != "*")
+        .distinct()
+    ).all()
+    notes = sorted(channels)
+    if supporter.merged_into_id is not None:
+        notes.append(f"merged into #{supporter.merged_into_id}")
+    suffix = f" ({', '.join(notes)})" if notes else ""
+    return f"#{supporter.id} {supporter.display_name}{suffix}"
+
+
+def _not_found(text: str) -> LedgerError:
+    return LedgerError(f"no supporter {text!r}; `supportledger supporters` lists them")
+
+
+def find_supporter(session: Session, text: str) -> Supporter:
+    """The one supporter ``text`` names; none or several is a one-line error."""
+    found = _candidates(session, text)
+    if not found:
+        raise _not_found(text)
+    if len(found) > 1:
+        listed = "; ".join(_describe(session, s) for s in found)
+        raise LedgerError(f"{text!r} could be {listed}: give the id")
+    return found[0]
+
+
+def find_person(session: Session, text: str) -> int:
+    """The root supporter ``text`` names: namesakes already merged are one person."""
+    found = _candidates(session, text)
+    if not found:
+        raise _not_found(text)
+    roots = {canonical(session, s.id) for s in found}
+    if len(roots) > 1:
+        listed = "; ".join(_describe(session, session.get(Supporter, r)) for r in sorted(roots))
+        raise LedgerError(f"{text!r} could be {listed}: give the id")
+    return roots.pop()
+
+
+# --- merging -------------------------------------------------------------------------------
+
+
+def merge(session: Session, keeper: str, absorbed: str) -> tuple[Supporter, Supporter]:
+    """``keeper`` absorbs ``absorbed`` (names or ids). No receipt is touched."""
+    a = find_supporter(session, keeper)
+    b = find_supporter(session, absorbed)
+    if b.merged_into_id is not None:
+        raise LedgerError(f"#{b.id} is already merged into #{b.merged_into_id}; unmerge it first")
+    if canonical(session, a.id) == b.id:
+        raise LedgerError(f"#{a.id} and #{b.id} are already one supporter")
+    b.merged_into_id = a.id
+    session.add(b)
+    session.flush()
+    log.info("supporter #%d merged into #%d", b.id, a.id)
+    return a, b
+
+
+def unmerge(session: Session, text: str) -> tuple[Supporter, int]:
+    """Undo the merge of ``text`` (a name or id); returns it and whom it was merged into."""
+    supporter = find_supporter(session, text)
+    if supporter.merged_into_id is None:
+        raise LedgerError(f"#{supporter.id} is not merged into anyone")
+    keeper = supporter.merged_into_id
+    supporter.merged_into_id = None
+    session.add(supporter)
+    session.flush()
+    log.info("supporter #%d unmerged from #%d", supporter.id, keeper)
+    return supporter, keeper
+
+
+# --- suggesting merges -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeSuggestion:
+    """Two supporters who look like one person; ``keeper`` is the older."""
+
+    keeper_id: int
+    keeper_name: str
+    other_id: int
+    other_name: str
+    reason: str
+
+
+def _tokens(name: str) -> list[str]:
+    return name_key(name).split()
+
+
+def _initials_match(a: list[str], b: list[str]) -> bool:
+    """``J. Smith`` and ``John Smith``; ``John Q. Smith`` and ``John Smith``."""
+    if len(a) < 2 or len(b) < 2 or a[-1] != b[-1]:
+        return False
+    first, other = sorted((a[0], b[0]), key=len)
+    return first == other or (len(first) == 1 and other.startswith(first))
+
+
+def _name_likeness(a: str, b: str) -> tuple[float, str] | None:
+    """Why names ``a`` and ``b`` may be one person's, with a strength (above 1 for the
+    rules, the difflib ratio otherwise); ``None`` when they look like two people."""
+    ta, tb = _tokens(a), _tokens(b)
+    if not ta or not tb:
+        return None
+    if ta == tb:
+        return 4.0, "same name apart from case, accents or spacing"
+    if sorted(ta) == sorted(tb):
+        return 3.0, "same name, words in another order"
+    if _initials_match(ta, tb):
+        return 2.0, "same surname, matching first name or initial"
+    matcher = difflib.SequenceMatcher(None, " ".join(sorted(ta)), " ".join(sorted(tb)))
+    if matcher.real_quick_ratio() < SIMILAR_NAMES or matcher.quick_ratio() < SIMILAR_NAMES:
+        return None
+    ratio = matcher.ratio()
+    return (ratio, f"similar names ({ratio:.2f})") if ratio >= SIMILAR_NAMES else None
+
+
+def suggest_merges(session: Session) -> list[MergeSuggestion]:
+    """Supporters (not yet merged, not forgotten) who share an e-mail or a near-identical
+    name, for the writer to confirm with ``merge``. Nothing is merged here."""
+    roots = _root_map(session)
+    people = {
+        s.id: s
+        for s in session.exec(select(Supporter).where(col(Supporter.forgotten_at).is_(None)))
+    }
+    names: dict[int, set[str]] = defaultdict(set)
+    emails: dict[str, set[int]] = defaultdict(set)
+    for supporter in people.values():
+        names[roots[supporter.id]].add(supporter.display_name)
+    handles = session.exec(
+        select(SupporterHandle.supporter_id, SupporterHandle.kind, SupporterHandle.value)
+    ).all()
+    details = session.exec(
+        select(SupporterDetail.supporter_id, SupporterDetail.value).where(
+            SupporterDetail.name == "email"
+        )
+    ).all()
+    for sid, kind, value in handles:
+        if kind == "name":
+            names[roots[sid]].add(value)
+        elif kind == "email":
+            emails[value].add(roots[sid])
+    for sid, value in details:
+        emails[value.strip().lower()].add(roots[sid])
+
+    reasons: dict[tuple[int, int], str] = {}
+    for shared in emails.values():
+        for pair in combinations(sorted(shared), 2):
+            reasons[pair] = "same e-mail"
+    live_roots = sorted(r for r in names if r in people)
+    for pair in combinations(live_roots, 2):
+        if pair in reasons:
+            continue
+        likenesses = [
+            found
+            for a in names[pair[0]]
+            for b in names[pair[1]]
+            if (found := _name_likeness(a, b)) is not None
+        ]
+        if likenesses:
+            reasons[pair] = max(likenesses)[1]
+    return [
+        MergeSuggestion(a, people[a].display_name, b, people[b].display_name, reason)
+        for (a, b), reason in sorted(reasons.items())
+        if a in people and b in people
+    ]
+
+
+# --- totals -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SupporterTotal:
+    supporter_id: int
+    display_name: str
+    receipts: int
+    lifetime_net: Money
+
+
+def list_supporters(ledger) -> list[SupporterTotal]:
+    """Every supporter (merges followed) with their number of receipts and lifetime net."""
+    roots = supporter_roots()
+    query = (
+        select(
+            Supporter.id,
+            Supporter.display_name,
+            func.count(Receipt.id),
+            func.coalesce(func.sum(case((_counted(), Receipt.net_minor), else_=0)), 0),
+        )
+        .join(roots, roots.c.root_id == Supporter.id)
+        .outerjoin(Receipt, Receipt.supporter_id == roots.c.supporter_id)
+        .group_by(Supporter.id, Supporter.display_name)
+    )
+    with ledger.session() as session:
+        rows = session.exec(query).all()
+    found = [
+        SupporterTotal(sid, name, count, Money.from_minor(int(net), ledger.currency))
+        for sid, name, count, net in rows
+    ]
+    # sorted here, not in SQL: SQLite and PostgreSQL collate names differently
+    return sorted(found, key=lambda p: (name_key(p.display_name), p.supporter_id))
+
+
+# --- recurring ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecurringSupporter:
+    """A standing commitment: a subscription, or a monthly habit inferred from payments."""
+
+    supporter_id: int
+    display_name: str
+    channel: str
+    basis: str  # "subscription" | "inferred"
+    amount: Money
+    last_paid: dt.date | None
+    next_due: dt.date | None
+    lapsed: bool
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or that month's last day (31 Jan + 1 → 28 Feb)."""
+    month = Month.of(day).shift(months)
+    return month.first_day.replace(day=min(day.day, month.last_day.day))
+
+
+def _is_lapsed(next_due: dt.date | None, as_of: dt.date, grace_days: int) -> bool:
+    return next_due is not None and as_of > next_due + dt.timedelta(days=grace_days)
+
+
+def _payments_until(as_of: dt.date, tz):
+    """Money actually received from a known supporter, up to the end of ``as_of``."""
+    end = local_midnight(as_of + dt.timedelta(days=1), tz)
+    return (
+        Receipt.supporter_id.is_not(None),
+        Receipt.event == Event.PAYMENT,
+        _counted(),
+        Receipt.gross_minor > 0,
+        Receipt.occurred_at < end,
+    )
+
+
+def _subscription_commitments(session, ledger, as_of, roots, names) -> list[RecurringSupporter]:
+    tz = ledger.tz
+    end = local_midnight(as_of + dt.timedelta(days=1), tz)
+    subscriptions = session.exec(
+        select(Subscription)
+        .where(col(Subscription.status).in_(COMMITTED))
+        .where(or_(col(Subscription.started_at).is_(None), Subscription.started_at < end))
+        .where(or_(col(Subscription.ended_at).is_(None), Subscription.ended_at >= end))
+        .where(col(Subscription.supporter_id).is_not(None))
+    ).all()
+    if not subscriptions:
+        return []
+    # the last payment linked to each subscription, and each supporter's last recurring
+    # payment per channel (for importers that cannot link a payment to its subscription)
+    latest = session.exec(
+        select(
+            Receipt.supporter_id,
+            Receipt.channel,
+            Receipt.subscription_id,
+            Receipt.kind,
+            func.max(Receipt.occurred_at),
+        )
+        .where(*_payments_until(as_of, tz))
+        .where(col(Receipt.channel).in_({s.channel for s in subscriptions}))
+        .group_by(Receipt.supporter_id, Receipt.channel, Receipt.subscription_id, Receipt.kind)
+    ).all()
+    by_subscription: dict[int, dt.datetime] = {}
+    by_channel: dict[tuple[int, str], dt.datetime] = {}
+    for sid, channel, subscription_id, kind, at in latest:
+        at = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at  # max() loses the type
+        if subscription_id is not None:
+            by_subscription[subscription_id] = max(at, by_subscription.get(subscription_id, at))
+        if kind == Kind.RECURRING:
+            key = (roots[sid], channel)
+            by_channel[key] = max(at, by_channel.get(key, at))
+    found = []
+    for sub in subscriptions:
+        if sub.interval not in MONTHS_PER_INTERVAL:
+            raise LedgerError(
+                f"{sub.channel} subscription {sub.external_id}: unknown interval {sub.interval!r}"
+            )
+        root = roots[sub.supporter_id]
+        paid = [t for t in (by_subscription.get(sub.id), by_channel.get((root, sub.channel))) if t]
+        last_paid = local_date(max(paid), tz) if paid else None
+        if last_paid is not None:
+            next_due = add_months(last_paid, MONTHS_PER_INTERVAL[sub.interval])
+        else:
+            next_due = local_date(sub.started_at, tz) if sub.started_at else None
+        found.append(
+            RecurringSupporter(
+                supporter_id=root,
+                display_name=names[root],
+                channel=sub.channel,
+                basis="subscription",
+                amount=sub.amount,
+                last_paid=last_paid,
+                next_due=next_due,
+                lapsed=_is_lapsed(next_due, as_of, ledger.settings.lapse_grace_days),
+            )
+        )
+    return found
+
+
+def _inferred_commitments(session, ledger, as_of, roots, names) -> list[RecurringSupporter]:
+    """Zelle and check supporters who paid in each of three consecutive months, the latest
+    of them no more than two months before ``as_of``'s month (so a missed payment shows as
+    lapsed for a while before the habit is taken as over)."""
+    tz = ledger.tz
+    this_month = Month.of(as_of)
+    # the oldest run still counted starts two runs' length before this month
+    earliest = this_month.shift(-2 * (INFERRED_RUN - 1))
+    payments = session.exec(
+        select(Receipt.supporter_id, Receipt.channel, Receipt.occurred_at, Receipt.gross_minor)
+        .where(*_payments_until(as_of, tz))
+        .where(col(Receipt.channel).in_(INFERRED_CHANNELS))
+        .where(Receipt.occurred_at >= earliest.bounds(tz)[0])
+        .order_by(Receipt.occurred_at, Receipt.id)
+    ).all()
+    months: dict[tuple[int, str], set[Month]] = defaultdict(set)
+    last: dict[tuple[int, str], tuple[dt.date, int]] = {}
+    for sid, channel, at, gross in payments:
+        key = (roots[sid], channel)
+        months[key].add(Month.of(at, tz))
+        last[key] = (local_date(at, tz), gross)
+    found = []
+    for (root, channel), paid_months in months.items():
+        last_paid, gross = last[(root, channel)]
+        latest = Month.of(last_paid)
+        run = {latest.shift(-i) for i in range(INFERRED_RUN)}
+        if not run <= paid_months or latest < this_month.shift(-(INFERRED_RUN - 1)):
+            continue
+        next_due = add_months(last_paid, 1)
+        found.append(
+            RecurringSupporter(
+                supporter_id=root,
+                display_name=names[root],
+                channel=channel,
+                basis="inferred",
+                amount=Money.from_minor(gross, ledger.currency),
+                last_paid=last_paid,
+                next_due=next_due,
+                lapsed=_is_lapsed(next_due, as_of, ledger.settings.lapse_grace_days),
+            )
+        )
+    return found
+
+
+def recurring_status(ledger, as_of: dt.date) -> list[RecurringSupporter]:
+    """Every recurring commitment standing on ``as_of`` (a day in ``LEDGER_TIMEZONE``),
+    with whether its expected payment is overdue by more than ``LAPSE_GRACE_DAYS``.
+
+    Only payments up to the end of ``as_of`` are seen, so a past day gives the status as
+    it stood then.
+    """
+    with ledger.session() as session:
+        roots = _root_map(session)
+        names = dict(session.exec(select(Supporter.id, Supporter.display_name)).all())
+        found = _subscription_commitments(session, ledger, as_of, roots, names)
+        found += _inferred_commitments(session, ledger, as_of, roots, names)
+    return sorted(found, key=lambda r: (name_key(r.display_name), r.supporter_id, r.channel))
+
+
+def lapsed_supporters(ledger, month: Month) -> list[RecurringSupporter]:
+    """The recurring supporters lapsed at the end of ``month`` (or today, for the month in
+    progress): what a statement lists, by name only when ``SHOW_SUPPORTER_NAMES`` is on."""
+    today = dt.datetime.now(ledger.tz).date()
+    return [r for r in recurring_status(ledger, min(month.last_day, today)) if r.lapsed]
+
+
+# --- one supporter's page -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SupporterReport:
+    supporter_id: int
+    display_name: str
+    #: supporters merged into this one
+    merged: tuple[int, ...]
+    receipts: tuple[Receipt, ...]
+    lifetime_gross: Money
+    lifetime_net: Money
+    year: int
+    year_gross: Money
+    year_net: Money
+    first_support: dt.date | None
+    last_support: dt.date | None
+    recurring: tuple[RecurringSupporter, ...]
+
+
+def supporter_report(ledger, text: str, as_of: dt.date) -> SupporterReport:
+    """Everything ``text`` (a name or id) gave, on every channel, merges followed; "this
+    year" is ``as_of``'s year in ``LEDGER_TIMEZONE``."""
+    tz, currency = ledger.tz, ledger.currency
+    with ledger.session() as session:
+        root = find_person(session, text)
+        members = _members(session, root)
+        name = session.get(Supporter, root).display_name
+        receipts = session.exec(
+            select(Receipt)
+            .where(col(Receipt.supporter_id).in_(members))
+            .order_by(Receipt.occurred_at, Receipt.id)
+        ).all()
+    given = [r for r in receipts if r.status not in NEVER_ARRIVED]
+    this_year = [r for r in given if local_date(r.occurred_at, tz).year == as_of.year]
+    payments = [local_date(r.occurred_at, tz) for r in given if r.event == Event.PAYMENT]
+    return SupporterReport(
+        supporter_id=root,
+        display_name=name,
+        merged=tuple(m for m in members if m != root),
+        receipts=tuple(receipts),
+        lifetime_gross=total((r.gross for r in given), currency),
+        lifetime_net=total((r.net for r in given), currency),
+        year=as_of.year,
+        year_gross=total((r.gross for r in this_year), currency),
+        year_net=total((r.net for r in this_year), currency),
+        first_support=min(payments, default=None),
+        last_support=max(payments, default=None),
+        recurring=tuple(r for r in recurring_status(ledger, as_of) if r.supporter_id == root),
+    )
+
+
+# --- forgetting ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    supporter_ids: tuple[int, ...]
+    label: str
+    #: SQLite only: whether the write-ahead log was emptied, so no old page remains in it
+    log_emptied: bool | None
+
+
+#: Details too short or too generic to hunt for in free text ("AZ", "US").
+_MIN_REDACTED = 4
+
+
+def _redactor(values: set[str], replacement: str):
+    """A function replacing each of ``values`` in a text with ``replacement``, whatever the
+    case, accents or spacing the text writes it with."""
+    patterns = {
+        r"\s+".join(map(re.escape, form.split()))
+        for value in values
+        for form in (value, _without_accents(value))
+        if len(form.strip()) >= _MIN_REDACTED
+    }
+    if not patterns:
+        return lambda text: text
+    pattern = re.compile("|".join(sorted(patterns, key=len, reverse=True)), re.IGNORECASE)
+    return lambda text: pattern.sub(replacement, text) if text else text
+
+
+def forget(ledger, text: str) -> Forgotten:
+    """Erase a person (``text``: a name or id, with everyone merged into them): their
+    handles and personal details are deleted, their names become ``former supporter #N``,
+    and traces of them in their own receipts' notes and ids, subscription ids and bank
+    lines are replaced. No amount changes. On SQLite the log is then emptied so the erased
+    bytes survive in no page (``secure_delete`` zeroes them in the file itself)."""
+    with ledger.session() as session:
+        root = find_person(session, text)
+        members = _members(session, root)
+        label = FORMER.format(id=root)
+        people = session.exec(select(Supporter).where(col(Supporter.id).in_(members))).all()
+        traces = {s.display_name for s in people if s.forgotten_at is None}
+        traces |= set(
+            session.exec(
+                select(SupporterHandle.value).where(col(SupporterHandle.supporter_id).in_(members))
+            ).all()
+        )
+        traces |= set(
+            session.exec(
+                select(SupporterDetail.value).where(col(SupporterDetail.supporter_id).in_(members))
+            ).all()
+        )
+        redact = _redactor(traces, label)
+        receipts = session.exec(select(Receipt).where(col(Receipt.supporter_id).in_(members)))
+        receipt_ids = []
+        for receipt in receipts.all():
+            receipt_ids.append(receipt.id)
+            receipt.description = redact(receipt.description)
+            receipt.external_id = redact(receipt.external_id)
+            session.add(receipt)
+        for sub in session.exec(
+            select(Subscription).where(col(Subscription.supporter_id).in_(members))
+        ).all():
+            sub.external_id = redact(sub.external_id)
+            session.add(sub)
+        lowered = {t.lower() for t in traces}
+        for line in session.exec(
+            select(BankLine).where(
+                or_(
+                    col(BankLine.receipt_id).in_(receipt_ids),
+                    func.lower(BankLine.counterparty).in_(lowered),
+                )
+            )
+        ).all():
+            line.description = redact(line.description)
+            line.counterparty = redact(line.counterparty)
+            session.add(line)
+        session.exec(delete(SupporterHandle).where(col(SupporterHandle.supporter_id).in_(members)))
+        session.exec(delete(SupporterDetail).where(col(SupporterDetail.supporter_id).in_(members)))
+        now = utcnow()
+        for person in people:
+            person.display_name = FORMER.format(id=person.id)
+            person.forgotten_at = person.forgotten_at or now
+            session.add(person)
+        session.commit()
+    log.info("supporters %s forgotten", ", ".join(f"#{m}" for m in members))
+    return Forgotten(tuple(members), label, _empty_sqlite_log(ledger))
+
+
+def _empty_sqlite_log(ledger) -> bool | None:
+    """Checkpoint and truncate SQLite's write-ahead log (it holds old pages); ``None`` on
+    PostgreSQL, ``False`` when a reader kept it from being emptied."""
+    if ledger.engine.dialect.name != "sqlite":
+        return None
+    with ledger.engine.connect() as connection:
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    return busy == 0

@@ -1,63 +1,272 @@
-"""``supporters``: the people behind the receipts."""
+"""``supporters``: the people behind the receipts, across channels."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
-from sqlalchemy import func
-from sqlmodel import select
 
+from supportledger import supporters as people
 from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
-from supportledger.models import Receipt, Supporter
-from supportledger.money import Money
+from supportledger.errors import LedgerError
 
 supporters_app = typer.Typer(help="Supporters across channels.", invoke_without_command=True)
 app.add_typer(supporters_app, name="supporters")
 
+FormatOption = Annotated[Format, typer.Option("--format", help="text or json.")]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="YYYY-MM-DD; default today in LEDGER_TIMEZONE.")
+]
+
+
+def _as_of(ledger, text: str | None) -> dt.date:
+    if text is None:
+        return dt.datetime.now(ledger.tz).date()
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise LedgerError(f"--as-of: expected YYYY-MM-DD, got {text!r}") from None
+
+
+def _day(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
 
 @supporters_app.callback()
-def supporters(
-    ctx: typer.Context,
-    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
-) -> None:
-    """List supporters with their number of receipts and lifetime net."""
+def supporters(ctx: typer.Context, fmt: FormatOption = Format.text) -> None:
+    """List supporters (merges followed) with their number of receipts and lifetime net."""
     if ctx.invoked_subcommand is not None:
         return
     check_format(fmt, (Format.text, Format.json))
-    ledger = open_ledger()
-    query = (
-        select(
-            Supporter.id,
-            Supporter.display_name,
-            func.count(Receipt.id),
-            func.coalesce(func.sum(Receipt.net_minor), 0),
-        )
-        .outerjoin(Receipt, Receipt.supporter_id == Supporter.id)
-        .where(Supporter.merged_into_id.is_(None))
-        .group_by(Supporter.id, Supporter.display_name)
-        .order_by(Supporter.display_name)
-    )
-    with ledger.session() as session:
-        rows = session.exec(query).all()
-    people = [
-        {
-            "id": sid,
-            "name": name,
-            "receipts": count,
-            "lifetime_net": Money.from_minor(net, ledger.currency).plain(),
-        }
-        for sid, name, count, net in rows
-    ]
+    found = people.list_supporters(open_ledger())
     if fmt is Format.json:
-        emit(to_json(people), None)
-    elif not people:
+        emit(
+            to_json(
+                [
+                    {
+                        "id": p.supporter_id,
+                        "name": p.display_name,
+                        "receipts": p.receipts,
+                        "lifetime_net": p.lifetime_net.plain(),
+                    }
+                    for p in found
+                ]
+            ),
+            None,
+        )
+    elif not found:
         emit("no supporters yet", None)
     else:
         emit(
             "\n".join(
-                f"{p['name'][:40]:<40} {p['receipts']:>5} receipts {p['lifetime_net']:>12}"
-                for p in people
+                f"#{p.supporter_id:<5} {p.display_name[:40]:<40} {p.receipts:>5} receipts "
+                f"{p.lifetime_net.plain():>12}"
+                for p in found
             ),
             None,
+        )
+
+
+@supporters_app.command()
+def suggest(fmt: FormatOption = Format.text) -> None:
+    """List supporters who look like one person (same e-mail, near-identical names).
+
+    Nothing is merged: confirm each with `supportledger supporters merge A B`.
+    """
+    check_format(fmt, (Format.text, Format.json))
+    with open_ledger().session() as session:
+        found = people.suggest_merges(session)
+    if fmt is Format.json:
+        emit(
+            to_json(
+                [
+                    {
+                        "keeper": {"id": s.keeper_id, "name": s.keeper_name},
+                        "other": {"id": s.other_id, "name": s.other_name},
+                        "reason": s.reason,
+                        "command": f"supportledger supporters merge {s.keeper_id} {s.other_id}",
+                    }
+                    for s in found
+                ]
+            ),
+            None,
+        )
+    elif not found:
+        emit("no likely duplicates", None)
+    else:
+        emit(
+            "\n".join(
+                f"#{s.keeper_id} {s.keeper_name} ~ #{s.other_id} {s.other_name}: {s.reason}"
+                f"  → supportledger supporters merge {s.keeper_id} {s.other_id}"
+                for s in found
+            ),
+            None,
+        )
+
+
+@supporters_app.command()
+def merge(
+    keeper: Annotated[str, typer.Argument(help="The supporter who stays (name or id).")],
+    absorbed: Annotated[str, typer.Argument(help="The one merged into it (name or id).")],
+) -> None:
+    """Make two supporters one: KEEPER absorbs ABSORBED. Amounts never change; `unmerge`
+    undoes it."""
+    with open_ledger().session() as session:
+        a, b = people.merge(session, keeper, absorbed)
+        session.commit()
+    typer.echo(f"merged #{b.id} {b.display_name} into #{a.id} {a.display_name}")
+
+
+@supporters_app.command()
+def unmerge(
+    supporter: Annotated[str, typer.Argument(help="The merged supporter (name or id).")],
+) -> None:
+    """Undo a merge: SUPPORTER stands on its own again, with its own receipts."""
+    with open_ledger().session() as session:
+        separated, keeper = people.unmerge(session, supporter)
+        session.commit()
+    typer.echo(f"#{separated.id} {separated.display_name} is no longer merged into #{keeper}")
+
+
+def _recurring_json(r: people.RecurringSupporter) -> dict:
+    return {
+        "supporter_id": r.supporter_id,
+        "name": r.display_name,
+        "channel": r.channel,
+        "basis": r.basis,
+        "amount": r.amount.plain(),
+        "currency": r.amount.currency,
+        "last_paid": _day(r.last_paid),
+        "next_due": _day(r.next_due),
+        "lapsed": r.lapsed,
+    }
+
+
+def _recurring_line(r: people.RecurringSupporter) -> str:
+    basis = "subscription" if r.basis == "subscription" else "inferred monthly"
+    state = "LAPSED" if r.lapsed else "current"
+    return (
+        f"{r.channel} {basis} {r.amount}: last paid {_day(r.last_paid) or 'never'}, "
+        f"next due {_day(r.next_due) or 'unknown'} ({state})"
+    )
+
+
+@supporters_app.command()
+def show(
+    supporter: Annotated[str, typer.Argument(help="A name or id.")],
+    fmt: FormatOption = Format.text,
+    as_of: AsOfOption = None,
+) -> None:
+    """Every receipt of one supporter across channels, totals and recurring commitments."""
+    check_format(fmt, (Format.text, Format.json))
+    ledger = open_ledger()
+    report = people.supporter_report(ledger, supporter, _as_of(ledger, as_of))
+    receipts = [
+        {
+            "id": r.id,
+            "date": r.occurred_at.astimezone(ledger.tz).date().isoformat(),
+            "channel": r.channel,
+            "kind": r.kind,
+            "event": r.event,
+            "status": r.status,
+            "gross": r.gross.plain(),
+            "fee": r.fee.plain(),
+            "net": r.net.plain(),
+        }
+        for r in report.receipts
+    ]
+    if fmt is Format.json:
+        emit(
+            to_json(
+                {
+                    "id": report.supporter_id,
+                    "name": report.display_name,
+                    "merged": list(report.merged),
+                    "currency": ledger.currency,
+                    "lifetime": {
+                        "gross": report.lifetime_gross.plain(),
+                        "net": report.lifetime_net.plain(),
+                    },
+                    "this_year": {
+                        "year": report.year,
+                        "gross": report.year_gross.plain(),
+                        "net": report.year_net.plain(),
+                    },
+                    "first_support": _day(report.first_support),
+                    "last_support": _day(report.last_support),
+                    "recurring": [_recurring_json(r) for r in report.recurring],
+                    "receipts": receipts,
+                }
+            ),
+            None,
+        )
+        return
+    merged = f" (with {', '.join(f'#{m}' for m in report.merged)})" if report.merged else ""
+    lines = [
+        f"#{report.supporter_id} {report.display_name}{merged}",
+        f"first support {_day(report.first_support) or '-'}, "
+        f"last support {_day(report.last_support) or '-'}",
+        f"lifetime   gross {report.lifetime_gross}  net {report.lifetime_net}",
+        f"{report.year}       gross {report.year_gross}  net {report.year_net}",
+    ]
+    lines += [f"recurring: {_recurring_line(r)}" for r in report.recurring] or ["recurring: none"]
+    lines.append(f"{'date':<10}  {'channel':<8} {'kind':<9} {'gross':>10} {'fee':>8} {'net':>10}")
+    lines += [
+        f"{r['date']}  {r['channel']:<8} {r['kind']:<9} {r['gross']:>10} {r['fee']:>8} "
+        f"{r['net']:>10}"
+        + ("" if r["status"] in ("completed", "deposited") else f"  {r['status']}")
+        for r in receipts
+    ]
+    emit("\n".join(lines), None)
+
+
+@supporters_app.command()
+def recurring(
+    fmt: FormatOption = Format.text,
+    as_of: AsOfOption = None,
+    lapsed: Annotated[bool, typer.Option("--lapsed", help="Only lapsed ones.")] = False,
+) -> None:
+    """Recurring supporters on every channel: subscriptions, and Zelle or check payers
+    inferred monthly; lapsed when a payment is overdue by more than LAPSE_GRACE_DAYS."""
+    check_format(fmt, (Format.text, Format.json))
+    ledger = open_ledger()
+    found = people.recurring_status(ledger, _as_of(ledger, as_of))
+    found = [r for r in found if r.lapsed or not lapsed]
+    if fmt is Format.json:
+        emit(to_json([_recurring_json(r) for r in found]), None)
+    elif not found:
+        emit("no recurring supporters", None)
+    else:
+        emit(
+            "\n".join(f"#{r.supporter_id} {r.display_name}: {_recurring_line(r)}" for r in found),
+            None,
+        )
+
+
+def _confirmed(question: str) -> bool:
+    try:
+        return typer.confirm(question)
+    except typer.Abort:  # end of input or Ctrl-C: no
+        return False
+
+
+@supporters_app.command()
+def forget(
+    supporter: Annotated[str, typer.Argument(help="A name or id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a person's personal details and handles for good; their receipts stay, as
+    "former supporter #N", so every total stays the same."""
+    if not yes and not _confirmed(f"Erase {supporter!r}'s personal details for good?"):
+        raise LedgerError("nothing forgotten (answer y, or give --yes)")
+    done = people.forget(open_ledger(), supporter)
+    typer.echo(
+        f"forgotten: now {done.label!r}; receipts kept "
+        f"({len(done.supporter_ids)} supporter record(s) erased of personal data)"
+    )
+    if done.log_emptied is False:
+        typer.echo(
+            "note: another process was reading the database, so SQLite's log still holds old "
+            "pages; they are overwritten at the next checkpoint"
         )

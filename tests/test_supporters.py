@@ -1,0 +1,655 @@
+"""Supporters across channels: one person, many handles; merges; recurring; forgetting.
+
+Every figure below is worked out by hand in the comments next to it.
+"""
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import stat
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import make_url
+
+from supportledger.ledger import Ledger, list_receipts, record_receipt
+from supportledger.models import BankLine, Kind, Status, Subscription
+from supportledger.money import Money
+from supportledger.months import Month, parse_instant
+from supportledger.sources import ReceiptEntry, SupporterRef
+from supportledger.supporters import (
+    add_months,
+    lapsed_supporters,
+    list_supporters,
+    recurring_status,
+    suggest_merges,
+)
+
+MARGUERITE = SupporterRef(
+    name="Marguerite Duval",
+    user_id="48213377",
+    email="mduval@example.net",
+    details={
+        "street": "1428 Elm Street",
+        "city": "Tucson",
+        "state": "AZ",
+        "zip": "85701",
+        "phone": "520-555-0199",
+    },
+)
+#: Everything that identifies Marguerite; none of it may survive `forget`.
+HER_TRACES = (
+    "Marguerite",
+    "Duval",
+    "mduval@example.net",
+    "1428 Elm Street",
+    "520-555-0199",
+    "48213377",
+)
+
+
+def pay(ledger, channel, external_id, when, gross, fee="0.00", who=None, **extra):
+    """Book a receipt as an import would: the channel's own id, its stated fee."""
+    return record_receipt(
+        ledger,
+        ReceiptEntry(
+            channel=channel,
+            external_id=external_id,
+            occurred_at=parse_instant(when, ledger.tz),
+            gross=Money.of(gross, "USD"),
+            fee=Money.of(fee, "USD"),
+            supporter=who,
+            **extra,
+        ),
+    )
+
+
+def add_subscription(ledger, supporter_id, **fields):
+    with ledger.session() as session:
+        session.add(Subscription(supporter_id=supporter_id, currency="USD", **fields))
+        session.commit()
+
+
+def supporter_named(ledger, name):
+    (found,) = [p for p in list_supporters(ledger) if p.display_name == name]
+    return found
+
+
+def book_marguerite(ledger):
+    """One reader on three channels. Patreon: $10 a month, fee $1.39 (Pro 8% = 0.80, plus
+    processing 2.9% + 0.30 = 0.59), net 8.61. PayPal: a $50 donation, fee 3.49% + 0.49 =
+    1.745 → 1.75 + 0.49 = 2.24, net 47.76. A $100 check, no fee."""
+    for month in ("08", "09", "10"):
+        pay(
+            ledger,
+            "patreon",
+            f"pt-2026{month}-48213377",
+            f"2026-{month}-01",
+            "10.00",
+            "1.39",
+            MARGUERITE,
+            kind=Kind.RECURRING,
+        )
+    # Patreon's November charge was declined: no money, listed but never added up
+    pay(
+        ledger,
+        "patreon",
+        "pt-202611-48213377",
+        "2026-11-01",
+        "10.00",
+        "0.00",
+        MARGUERITE,
+        kind=Kind.RECURRING,
+        status=Status.DENIED,
+    )
+    # PayPal knows her by another e-mail case and a nickname: the e-mail alone finds her
+    pay(
+        ledger,
+        "paypal",
+        "5TY08213AB771093K",
+        "2026-06-14",
+        "50.00",
+        "2.24",
+        SupporterRef(name="Margie Duval", email="MDuval@Example.net"),
+    )
+    # the check is written "DUVAL, MARGUERITE"; 04:00 UTC on 1 Jan 2026 is 21:00 on
+    # 31 Dec 2025 in Phoenix, so it is 2025's support
+    pay(
+        ledger,
+        "check",
+        "check:3310:duval, marguerite",
+        "2026-01-01T04:00:00Z",
+        "100.00",
+        who=SupporterRef(name="DUVAL, MARGUERITE"),
+        status=Status.DEPOSITED,
+        check_number="3310",
+    )
+    pay(
+        ledger,
+        "check",
+        "check:2041:lou green",
+        "2026-10-06",
+        "100.00",
+        who=SupporterRef(name="Lou Green"),
+        status=Status.DEPOSITED,
+    )
+    pay(ledger, "zelle", "ZL-55120", "2026-10-12", "25.00", who=SupporterRef(name="Lee Green"))
+
+
+def statuses(ledger, day):
+    """recurring_status on ``day`` as plain tuples."""
+    return [
+        (r.display_name, r.channel, r.basis, r.amount.plain(), r.last_paid, r.next_due, r.lapsed)
+        for r in recurring_status(ledger, dt.date.fromisoformat(day))
+    ]
+
+
+def receipt_rows(ledger):
+    return [
+        (r.id, r.supporter_id, r.gross_minor, r.fee_minor, r.net_minor)
+        for r, _ in list_receipts(ledger)
+    ]
+
+
+def test_a_reader_on_patreon_paypal_and_check_is_one_supporter_once_merged(ledger, cli):
+    book_marguerite(ledger)
+    # e-mail matched PayPal to Patreon on its own; the check's name is on another supporter
+    assert [
+        (p.display_name, p.receipts, p.lifetime_net.plain()) for p in list_supporters(ledger)
+    ] == [
+        ("DUVAL, MARGUERITE", 1, "100.00"),
+        ("Lee Green", 1, "25.00"),
+        ("Lou Green", 1, "100.00"),
+        # 3 × 8.61 + 47.76 = 73.59; the declined charge is counted as a receipt, not as money
+        ("Marguerite Duval", 5, "73.59"),
+    ]
+    marguerite = supporter_named(ledger, "Marguerite Duval").supporter_id
+    check_id = supporter_named(ledger, "DUVAL, MARGUERITE").supporter_id
+
+    code, out, err = cli("supporters", "suggest", "--format", "json")
+    assert (code, err) == (0, "")
+    # Lou and Lee Green are not the same person (ratio 0.78); Marguerite's two records are
+    assert json.loads(out) == [
+        {
+            "keeper": {"id": marguerite, "name": "Marguerite Duval"},
+            "other": {"id": check_id, "name": "DUVAL, MARGUERITE"},
+            "reason": "same name, words in another order",
+            "command": f"supportledger supporters merge {marguerite} {check_id}",
+        }
+    ]
+    before = receipt_rows(ledger)
+    code, out, err = cli("supporters", "merge", "Marguerite Duval", "DUVAL, MARGUERITE")
+    assert (code, err) == (0, "")
+    assert out == (f"merged #{check_id} DUVAL, MARGUERITE into #{marguerite} Marguerite Duval\n")
+    assert receipt_rows(ledger) == before  # a merge touches no receipt
+    code, out, _ = cli("supporters", "suggest")
+    assert out == "no likely duplicates\n"
+
+    code, out, err = cli(
+        "supporters", "show", "marguerite duval", "--as-of", "2026-11-05", "--format", "json"
+    )
+    assert (code, err) == (0, "")
+    page = json.loads(out)
+    assert page["merged"] == [check_id]
+    # lifetime: gross 30 + 50 + 100 = 180.00; net 25.83 + 47.76 + 100.00 = 173.59
+    assert page["lifetime"] == {"gross": "180.00", "net": "173.59"}
+    # 2026 only (the check is 2025's in Phoenix): gross 80.00, net 73.59
+    assert page["this_year"] == {"year": 2026, "gross": "80.00", "net": "73.59"}
+    assert (page["first_support"], page["last_support"]) == ("2025-12-31", "2026-10-01")
+    assert [
+        (r["date"], r["channel"], r["kind"], r["gross"], r["fee"], r["net"], r["status"])
+        for r in page["receipts"]
+    ] == [
+        ("2025-12-31", "check", "one_time", "100.00", "0.00", "100.00", "deposited"),
+        ("2026-06-14", "paypal", "one_time", "50.00", "2.24", "47.76", "completed"),
+        ("2026-08-01", "patreon", "recurring", "10.00", "1.39", "8.61", "completed"),
+        ("2026-09-01", "patreon", "recurring", "10.00", "1.39", "8.61", "completed"),
+        ("2026-10-01", "patreon", "recurring", "10.00", "1.39", "8.61", "completed"),
+        ("2026-11-01", "patreon", "recurring", "10.00", "0.00", "10.00", "denied"),
+    ]
+    assert page["recurring"] == []  # no subscription data, and Patreon is never inferred
+
+    code, out, _ = cli("supporters", "--format", "json")
+    assert [(p["name"], p["receipts"], p["lifetime_net"]) for p in json.loads(out)] == [
+        ("Lee Green", 1, "25.00"),
+        ("Lou Green", 1, "100.00"),
+        ("Marguerite Duval", 6, "173.59"),
+    ]
+
+
+def test_a_merge_is_undone_and_nothing_moved(ledger, cli):
+    book_marguerite(ledger)
+    before = receipt_rows(ledger)
+    marguerite = supporter_named(ledger, "Marguerite Duval").supporter_id
+    check_id = supporter_named(ledger, "DUVAL, MARGUERITE").supporter_id
+    assert cli("supporters", "merge", str(marguerite), f"#{check_id}")[0] == 0
+    assert supporter_named(ledger, "Marguerite Duval").lifetime_net.plain() == "173.59"
+
+    code, out, err = cli("supporters", "unmerge", "DUVAL, MARGUERITE")
+    assert (code, err) == (0, "")
+    assert out == f"#{check_id} DUVAL, MARGUERITE is no longer merged into #{marguerite}\n"
+    assert receipt_rows(ledger) == before
+    assert supporter_named(ledger, "Marguerite Duval").lifetime_net.plain() == "73.59"
+    assert supporter_named(ledger, "DUVAL, MARGUERITE").lifetime_net.plain() == "100.00"
+    _, out, _ = cli(
+        "supporters", "show", "Marguerite Duval", "--as-of", "2026-11-05", "--format", "json"
+    )
+    assert json.loads(out)["lifetime"] == {"gross": "80.00", "net": "73.59"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("merge", "Ana Ruiz", "Lou Green"),
+            "'Ana Ruiz' could be #1 Ana Ruiz (zelle); #2 Ana Ruiz (check): give the id",
+        ),
+        (("merge", "1", "1"), "#1 and #1 are already one supporter"),
+        (("merge", "1", "Nobody"), "no supporter 'Nobody'"),
+        (("unmerge", "2"), "#2 is not merged into anyone"),
+        (("show", "#99"), "no supporter '#99'"),
+        (("show", "Ana Ruiz", "--as-of", "31/10/2026"), "--as-of: expected YYYY-MM-DD"),
+        (("forget", "Ana Ruiz", "--yes"), "'Ana Ruiz' could be #1 Ana Ruiz"),
+    ],
+)
+def test_ambiguous_or_unknown_names_are_one_line_errors(ledger, cli, args, message):
+    pay(ledger, "zelle", "ZL-1", "2026-10-01", "25.00", who=SupporterRef(name="Ana Ruiz"))
+    pay(
+        ledger,
+        "check",
+        "check:1:ana ruiz",
+        "2026-10-02",
+        "40.00",
+        who=SupporterRef(name="Ana Ruiz"),
+    )
+    pay(
+        ledger,
+        "check",
+        "check:2:lou green",
+        "2026-10-03",
+        "40.00",
+        who=SupporterRef(name="Lou Green"),
+    )
+    code, out, err = cli("supporters", *args)
+    assert (code, out) == (1, "")
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_merging_twice_or_in_a_circle_is_refused(ledger, cli):
+    for n, name in enumerate(("Ana Ruiz", "Ana Ruíz", "ANA RUIZ"), start=1):
+        pay(ledger, "zelle", f"ZL-{n}", "2026-10-01", "25.00", who=SupporterRef(name=name))
+    assert cli("supporters", "merge", "1", "2")[0] == 0
+    assert cli("supporters", "merge", "3", "2")[2] == (
+        "supportledger: #2 is already merged into #1; unmerge it first\n"
+    )
+    assert cli("supporters", "merge", "2", "1")[2] == (
+        "supportledger: #2 and #1 are already one supporter\n"
+    )
+    # a chain: 1 absorbs 3, which then counts (through 1) as one person with 2
+    assert cli("supporters", "merge", "1", "3")[0] == 0
+    assert [
+        (p.supporter_id, p.receipts, p.lifetime_net.plain()) for p in list_supporters(ledger)
+    ] == [(1, 3, "75.00")]
+
+
+def test_suggestions_for_the_writer_to_confirm(ledger):
+    people = [
+        ("zelle", "Ana Ruiz", None),
+        ("check", "ana  ruíz", None),  # case, accents and spacing
+        ("paypal", "John Smith", "john@example.org"),
+        ("check", "J. Smith", None),  # an initial
+        ("zelle", "Jon Smith", None),  # a typo: ratio 0.95
+        ("check", "Lou Green", None),
+        ("zelle", "Lee Green", None),  # 0.78: not suggested
+    ]
+    for n, (channel, name, email) in enumerate(people, start=1):
+        pay(
+            ledger,
+            channel,
+            f"{channel}-{n}",
+            "2026-10-01",
+            "20.00",
+            who=SupporterRef(name=name, email=email),
+        )
+    # Kim: Patreon first without an e-mail, PayPal by e-mail, then Patreon adds the same
+    # e-mail to its record: two supporters now share one e-mail
+    pay(
+        ledger,
+        "patreon",
+        "pt-1",
+        "2026-09-01",
+        "5.00",
+        "0.50",
+        SupporterRef(name="Kim Park", user_id="77001"),
+    )
+    pay(
+        ledger,
+        "paypal",
+        "pp-9",
+        "2026-09-02",
+        "5.00",
+        "0.66",
+        SupporterRef(name="K.", email="kim@example.com"),
+    )
+    pay(
+        ledger,
+        "patreon",
+        "pt-2",
+        "2026-10-01",
+        "5.00",
+        "0.50",
+        SupporterRef(name="Kim Park", user_id="77001", email="kim@example.com"),
+    )
+    with ledger.session() as session:
+        found = [(s.keeper_id, s.other_id, s.reason) for s in suggest_merges(session)]
+    assert found == [
+        (1, 2, "same name apart from case, accents or spacing"),
+        (3, 4, "same surname, matching first name or initial"),
+        (3, 5, "similar names (0.95)"),
+        (4, 5, "same surname, matching first name or initial"),
+        (8, 9, "same e-mail"),
+    ]
+
+
+def test_a_zelle_supporter_goes_from_inferred_monthly_to_lapsed(ledger, cli):
+    rosa = SupporterRef(name="Rosa Delgado")
+    for n, day in enumerate(("2026-08-03", "2026-09-03", "2026-10-03"), start=1):
+        pay(ledger, "zelle", f"ZL-{n}", day, "25.00", who=rosa)
+    pay(ledger, "zelle", "ZL-9", "2026-10-05", "30.00", who=SupporterRef(name="Ben Ode"))
+
+    october, november = dt.date(2026, 10, 3), dt.date(2026, 11, 3)
+    assert statuses(ledger, "2026-09-20") == []  # two months are not yet a habit
+    current = [("Rosa Delgado", "zelle", "inferred", "25.00", october, november, False)]
+    assert statuses(ledger, "2026-10-20") == current
+    assert (
+        statuses(ledger, "2026-11-13") == current
+    )  # due 3 Nov + 10 days' grace: the last good day
+    lapsed = [("Rosa Delgado", "zelle", "inferred", "25.00", october, november, True)]
+    assert statuses(ledger, "2026-11-14") == lapsed
+    assert statuses(ledger, "2026-12-31") == lapsed  # still shown while the habit is recent
+    assert statuses(ledger, "2027-01-01") == []  # November and December missed: the habit is over
+
+    assert lapsed_supporters(ledger, Month(2026, 10)) == []
+    assert [r.display_name for r in lapsed_supporters(ledger, Month(2026, 11))] == ["Rosa Delgado"]
+    # the grace period is a setting
+    strict = dataclasses.replace(ledger.settings, lapse_grace_days=3)
+    quick = Ledger(strict, engine=ledger.engine)
+    assert [r.lapsed for r in recurring_status(quick, dt.date(2026, 11, 6))] == [False]
+    assert [r.lapsed for r in recurring_status(quick, dt.date(2026, 11, 7))] == [True]
+
+    _, out, _ = cli("supporters", "recurring", "--as-of", "2026-11-14", "--lapsed")
+    assert out == (
+        "#1 Rosa Delgado: zelle inferred monthly 25.00 USD: last paid 2026-10-03, "
+        "next due 2026-11-03 (LAPSED)\n"
+    )
+    # her November payment arrives late, on the 20th: current again, next due 20 December
+    pay(ledger, "zelle", "ZL-4", "2026-11-20", "25.00", who=rosa)
+    assert statuses(ledger, "2026-11-14") == lapsed  # the past stays as it was
+    assert statuses(ledger, "2026-11-21") == [
+        (
+            "Rosa Delgado",
+            "zelle",
+            "inferred",
+            "25.00",
+            dt.date(2026, 11, 20),
+            dt.date(2026, 12, 20),
+            False,
+        )
+    ]
+
+
+def test_the_month_of_a_payment_is_the_writers(ledger):
+    """03:30 UTC on 1 Nov is 20:30 on 31 Oct in Phoenix: August, September, October paid."""
+    rosa = SupporterRef(name="Rosa Delgado")
+    for n, when in enumerate(("2026-08-03", "2026-09-03", "2026-11-01T03:30:00Z"), start=1):
+        pay(ledger, "zelle", f"ZL-{n}", when, "25.00", who=rosa)
+    (found,) = recurring_status(ledger, dt.date(2026, 10, 31))
+    assert (found.last_paid, found.next_due, found.lapsed) == (
+        dt.date(2026, 10, 31),
+        dt.date(2026, 11, 30),  # one month on, clamped to November's last day
+        False,
+    )
+
+
+def test_checks_are_inferred_too_and_merges_join_the_months(ledger, cli):
+    """A check in August and September under one name, October under another: after the
+    merge the three months are one person's habit."""
+    pay(
+        ledger,
+        "check",
+        "check:101:lou green",
+        "2026-08-10",
+        "50.00",
+        who=SupporterRef(name="Lou Green"),
+    )
+    pay(
+        ledger,
+        "check",
+        "check:102:lou green",
+        "2026-09-10",
+        "50.00",
+        who=SupporterRef(name="Lou Green"),
+    )
+    pay(
+        ledger,
+        "check",
+        "check:103:louis green",
+        "2026-10-10",
+        "50.00",
+        who=SupporterRef(name="Louis Green"),
+    )
+    assert recurring_status(ledger, dt.date(2026, 10, 20)) == []
+    assert cli("supporters", "merge", "Lou Green", "Louis Green")[0] == 0
+    (found,) = recurring_status(ledger, dt.date(2026, 10, 20))
+    assert (found.display_name, found.channel, found.basis, found.next_due) == (
+        "Lou Green",
+        "check",
+        "inferred",
+        dt.date(2026, 11, 10),
+    )
+
+
+def test_subscriptions_are_recurring_and_lapse_without_payment(ledger, cli):
+    book_marguerite(ledger)
+    marguerite = supporter_named(ledger, "Marguerite Duval").supporter_id
+    lou = supporter_named(ledger, "Lou Green").supporter_id
+    started = parse_instant("2026-08-01", ledger.tz)
+    add_subscription(
+        ledger,
+        marguerite,
+        channel="patreon",
+        external_id="member-48213377",
+        amount_minor=1000,
+        tier="Reader",
+        started_at=started,
+    )
+    # a cancelled PayPal subscription is no commitment
+    add_subscription(
+        ledger,
+        marguerite,
+        channel="paypal",
+        external_id="I-8RXL1Y23JYX",
+        amount_minor=500,
+        status="cancelled",
+        started_at=started,
+    )
+    # an annual one that has never been paid is due from its start
+    add_subscription(
+        ledger,
+        lou,
+        channel="paypal",
+        external_id="I-LOU",
+        amount_minor=6000,
+        interval="year",
+        started_at=parse_instant("2026-10-25", ledger.tz),
+    )
+
+    # the November charge was declined, so October's is the last payment: due 1 Nov.
+    # Lou's annual plan, never paid, is due from its start: 25 Oct
+    lou_due = ("Lou Green", "paypal", "subscription", "60.00", None, dt.date(2026, 10, 25))
+    hers = (
+        "Marguerite Duval",
+        "patreon",
+        "subscription",
+        "10.00",
+        dt.date(2026, 10, 1),
+        dt.date(2026, 11, 1),
+    )
+    assert statuses(ledger, "2026-11-04") == [(*lou_due, False), (*hers, False)]  # 25 Oct + 10 days
+    assert statuses(ledger, "2026-11-05") == [(*lou_due, True), (*hers, False)]
+    assert statuses(ledger, "2026-11-11") == [(*lou_due, True), (*hers, False)]  # 1 Nov + 10 days
+    assert statuses(ledger, "2026-11-12") == [(*lou_due, True), (*hers, True)]
+    assert statuses(ledger, "2026-10-20") == [(*hers, False)]  # Lou's starts on the 25th
+    _, out, _ = cli("supporters", "show", "Marguerite Duval", "--as-of", "2026-11-12")
+    assert (
+        "recurring: patreon subscription 10.00 USD: last paid 2026-10-01, next due 2026-11-01 "
+        "(LAPSED)" in out.splitlines()
+    )
+
+
+def test_add_months_keeps_the_day_or_takes_the_months_last():
+    assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+    assert add_months(dt.date(2026, 11, 15), 12) == dt.date(2027, 11, 15)
+    assert add_months(dt.date(2026, 12, 3), 1) == dt.date(2027, 1, 3)
+
+
+# --- forgetting ---------------------------------------------------------------------------
+
+
+def figures(ledger):
+    """Receipt sums per channel and month (gross, fee, net, count): a statement's figures."""
+    sums = defaultdict(lambda: [0, 0, 0, 0])
+    for r, _ in list_receipts(ledger):
+        line = sums[(r.channel, str(Month.of(r.occurred_at, ledger.tz)), r.status)]
+        for i, value in enumerate((r.gross_minor, r.fee_minor, r.net_minor, 1)):
+            line[i] += value
+    return dict(sums)
+
+
+def traces_in_rows(ledger, words):
+    """(table, word) for every word found in any column of any row, ignoring case."""
+    tables = MetaData()
+    tables.reflect(ledger.engine)
+    found = set()
+    with ledger.engine.connect() as connection:
+        for table in tables.sorted_tables:
+            for row in connection.execute(table.select()):
+                cells = " ".join(str(v) for v in row).lower()
+                found |= {(table.name, w) for w in words if w.lower() in cells}
+    return found
+
+
+def traces_in_files(ledger, words):
+    """Words found in the raw bytes of the SQLite file and its -wal and -shm companions."""
+    path = Path(make_url(ledger.settings.database_url).database)
+    found = set()
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists():
+            data = file.read_bytes().lower()
+            found |= {(file.name, w) for w in words if w.lower().encode() in data}
+    return found
+
+
+def test_forget_erases_a_person_and_keeps_every_figure(ledger, cli, caplog):
+    caplog.set_level(logging.DEBUG, logger="supportledger")
+    book_marguerite(ledger)
+    # a check typed in by hand: its id holds the payer's name (check:3377:duval, marguerite)
+    code, _, err = cli(
+        "add",
+        "--channel",
+        "check",
+        "--amount",
+        "60.00",
+        "--date",
+        "2026-10-20",
+        "--from",
+        "DUVAL, MARGUERITE",
+        "--check-number",
+        "3377",
+    )
+    assert (code, err) == (0, "")
+    zelle = pay(
+        ledger,
+        "zelle",
+        "ZL-77120",
+        "2026-10-22",
+        "15.00",
+        who=SupporterRef(name="Marguerite Duval", email="mduval@example.net"),
+        description="ZELLE FROM MARGUERITE  DUVAL CONF# 77120",
+    )
+    marguerite = supporter_named(ledger, "Marguerite Duval").supporter_id
+    assert cli("supporters", "merge", "Marguerite Duval", "DUVAL, MARGUERITE")[0] == 0
+    with ledger.session() as session:
+        session.add(
+            BankLine(
+                account="checking",
+                external_id="fitid-1",
+                posted_on=dt.date(2026, 10, 22),
+                currency="USD",
+                amount_minor=1500,
+                description="Zelle from MARGUERITE DUVAL conf 77120",
+                classification="zelle",
+                counterparty="MARGUERITE DUVAL",
+                receipt_id=zelle.id,
+            )
+        )
+        session.commit()
+    add_subscription(
+        ledger,
+        marguerite,
+        channel="patreon",
+        external_id="member-48213377",
+        amount_minor=1000,
+        started_at=parse_instant("2026-08-01", ledger.tz),
+    )
+    sqlite = ledger.engine.dialect.name == "sqlite"
+    # the scans can fail: before forgetting, every trace is there to be found
+    assert {w for _, w in traces_in_rows(ledger, HER_TRACES)} == set(HER_TRACES)
+    if sqlite:
+        assert {w for _, w in traces_in_files(ledger, HER_TRACES)} == set(HER_TRACES)
+    before = figures(ledger)
+    # 173.59 (see above) + 60.00 check + 15.00 Zelle = 248.59
+    assert supporter_named(ledger, "Marguerite Duval").lifetime_net.plain() == "248.59"
+    lou_before = supporter_named(ledger, "Lou Green")
+
+    code, out, err = cli("supporters", "forget", "Marguerite Duval", "--yes")
+    assert (code, err) == (0, "")
+    label = f"former supporter #{marguerite}"
+    assert out == f"forgotten: now '{label}'; receipts kept (2 supporter record(s) erased of " \
+                  "personal data)\n"  # fmt: skip
+
+    assert figures(ledger) == before
+    assert supporter_named(ledger, label).lifetime_net.plain() == "248.59"
+    assert supporter_named(ledger, "Lou Green") == lou_before
+    assert traces_in_rows(ledger, HER_TRACES) == set()
+    if sqlite:
+        assert traces_in_files(ledger, HER_TRACES) == set()
+        path = Path(make_url(ledger.settings.database_url).database)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        with ledger.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA secure_delete")).scalar_one() == 1
+    # her receipts are still hers (under the pseudonym), still found by id
+    _, out, _ = cli(
+        "supporters", "show", str(marguerite), "--as-of", "2026-11-05", "--format", "json"
+    )
+    page = json.loads(out)
+    assert (page["name"], page["lifetime"]) == (label, {"gross": "255.00", "net": "248.59"})
+    assert cli("supporters", "show", "Marguerite Duval")[2] == (
+        "supportledger: no supporter 'Marguerite Duval'; `supportledger supporters` lists them\n"
+    )
+    # logs name supporters by id only
+    assert f"#{marguerite}" in caplog.text
+    assert not [w for w in HER_TRACES if w.lower() in caplog.text.lower()]
+
+
+def test_forget_asks_first(ledger, cli, monkeypatch):
+    pay(ledger, "zelle", "ZL-1", "2026-10-01", "25.00", who=SupporterRef(name="Ana Ruiz"))
+    monkeypatch.setattr("sys.stdin", open(os.devnull))  # noqa: SIM115 - closed by pytest
+    code, _, err = cli("supporters", "forget", "Ana Ruiz")
+    assert (code, err) == (1, "supportledger: nothing forgotten (answer y, or give --yes)\n")
+    assert [p.display_name for p in list_supporters(ledger)] == ["Ana Ruiz"]
