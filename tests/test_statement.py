@@ -136,6 +136,7 @@ def test_every_figure_of_october(october):
         "new": 3,  # subscriptions 2, 7 and 9 started in October
         "cancelled": 2,  # 4 and 10 ended in October
         "lapsed": 1,  # 6: monthly, last paid 1 August, more than 31 + 10 days before 1 Nov
+        "lapse_grace_days": 10,  # LAPSE_GRACE_DAYS' default
         "mrr_gross": "48.00",
         "mrr_net": "42.89",  # 14.40 + 18.80 + 9.69
         "by_channel": {

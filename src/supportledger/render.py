@@ -117,6 +117,7 @@ def statement_data(s) -> dict:
             "new": r.new,
             "cancelled": r.cancelled,
             "lapsed": r.lapsed,
+            "lapse_grace_days": r.lapse_grace_days,
             "mrr_gross": r.mrr_gross.plain(),
             "mrr_net": r.mrr_net.plain(),
             "by_channel": {
@@ -413,6 +414,7 @@ def statement_view(s) -> dict:
             "new": r.new,
             "cancelled": r.cancelled,
             "lapsed": r.lapsed,
+            "grace_days": r.lapse_grace_days,
             "mrr_gross": amount(r.mrr_gross),
             "mrr_net": amount(r.mrr_net),
             "by_channel": [

@@ -151,6 +151,8 @@ class Recurring:
     new: int
     cancelled: int
     lapsed: int
+    #: a subscription is lapsed after its period and this many days without a payment
+    lapse_grace_days: int
     mrr_gross: Money
     mrr_net: Money
     by_channel: tuple[SubscriptionLine, ...]
@@ -743,6 +745,7 @@ def _recurring(facts: MonthFacts, month: Month, schedule: FeeSchedule) -> Recurr
         new=len(new),
         cancelled=len(ended),
         lapsed=len(lapsed),
+        lapse_grace_days=facts.lapse_grace_days,
         mrr_gross=add_up_money((x.mrr_gross for x in lines), currency),
         mrr_net=add_up_money((x.mrr_net for x in lines), currency),
         by_channel=lines,
