@@ -298,7 +298,10 @@ def test_a_refused_login_fails_at_once(ledger, smtp_server):
     assert [row[2] for row in delivery_rows(ledger)] == ["failed"]
 
 
-def test_starttls_with_a_ca_named_in_the_settings(ledger, smtp_server, certificate_authority):
+def test_starttls_with_a_ca_named_in_the_settings(
+    ledger, smtp_server, certificate_authority, caplog
+):
+    caplog.set_level(logging.DEBUG)
     ca_file, server_context = certificate_authority
     server = smtp_server(tls=server_context, login=True)
     secured = dict(
@@ -317,8 +320,31 @@ def test_starttls_with_a_ca_named_in_the_settings(ledger, smtp_server, certifica
         job(ledger, server.port, smtp_ca_file=ca_file, **secured), transport_mail(), WRITER
     )
     assert result.outcome is Outcome.SENT
+    assert PASSWORD not in caplog.text
     assert len(server.handler.messages) == 1
     assert [row[1:3] for row in delivery_rows(ledger)] == [(1, "failed"), (2, "sent")]
+
+
+def test_a_reply_lost_after_the_message_went_out_is_in_doubt(ledger, smtp_server):
+    """The bytes reached the server but its answer never came: it may have delivered."""
+    server = smtp_server()
+    answered = threading.Event()
+    server.handler.before_accept = lambda: answered.wait(WAIT)  # silent past SMTP_TIMEOUT
+    slept: list[float] = []
+
+    with pytest.raises(DeliveryInDoubt) as doubt:
+        deliver(
+            job(ledger, server.port, smtp_timeout=1),
+            transport_mail(),
+            WRITER,
+            retry=Retry(sleep=slept.append),
+        )
+    answered.set()
+
+    [(_, _, state, message_id)] = delivery_rows(ledger)
+    assert state == "sending" and message_id in str(doubt.value) and "--resend" in str(doubt)
+    assert doubt.value.exit_code == 4
+    assert slept == []  # not retried: a retry could be a second copy
 
 
 def test_two_jobs_at_the_same_moment_send_one_message(ledger, smtp_server):
@@ -412,6 +438,49 @@ def test_the_statement_arrives_once_with_both_alternatives_and_the_csv(
     assert code == 0 and "sent statement 2026-10" in out
     assert len(server.handler.messages) == 2
     assert [row[1:3] for row in delivery_rows(october)] == [(1, "sent"), (2, "sent")]
+
+
+def test_to_overrides_statement_to_and_each_recipient_gets_one_message(
+    october, cli, smtp_server, monkeypatch
+):
+    server = smtp_server()
+    for name, value in smtp_env(server.port).items():
+        monkeypatch.setenv(name, value)
+    accountant = "Accounts <ledger@accountant.example>"
+
+    code, _, err = cli("email-statement", "--month", "2026-10", "--to", WRITER, "--to", accountant)
+
+    assert (code, err) == (0, "")
+    assert sorted(rcpts for _, rcpts in server.handler.envelopes) == [
+        ["ledger@accountant.example"],
+        [WRITER],
+    ]
+    assert [row[:3] for row in delivery_rows(october)] == [
+        ("ledger@accountant.example", 1, "sent"),
+        (WRITER, 1, "sent"),
+    ]
+
+
+def test_settings_missing_or_wrong_are_one_line_and_exit_1(october, cli, monkeypatch):
+    monkeypatch.setenv("STATEMENT_FROM", SENDER)
+    code, _, err = cli("email-statement", "--month", "2026-10")
+    assert (code, err) == (
+        1,
+        "supportledger: STATEMENT_TO is not set (put it in the environment or .env, or --to)\n",
+    )
+
+    code, _, err = cli("email-statement", "--month", "2026-10", "--to", "writer")
+    assert (code, err) == (1, "supportledger: --to: not an e-mail address: 'writer'\n")
+
+    code, _, err = cli("email-statement", "--month", "2026-10", "--to", WRITER)
+    assert (code, err) == (
+        1,
+        "supportledger: SMTP_HOST is not set (put it in the environment or .env)\n",
+    )
+
+    code, _, err = cli("email-statement", "--month", "October")
+    assert code == 1 and err.count("\n") == 1 and "--month" in err
+    assert delivery_rows(october) == []
 
 
 def test_dry_run_writes_an_eml_that_parses_and_sends_nothing(october, cli, tmp_path, monkeypatch):

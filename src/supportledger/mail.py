@@ -38,6 +38,8 @@ from supportledger.config import Settings
 from supportledger.errors import LedgerError
 from supportledger.models import Delivery, DeliveryState, utcnow
 from supportledger.months import Month
+from supportledger.render import format_money, month_name, render
+from supportledger.statement import monthly_statement
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +113,6 @@ class DeliveryResult:
 
 def statement_mail(ledger, month: Month) -> StatementMail:
     """Compute and render ``month``'s statement with the same templates as ``statement``."""
-    from supportledger.render import format_money, render
-    from supportledger.statement import monthly_statement
-
     statement = monthly_statement(ledger, month)
     settings = ledger.settings
     return StatementMail(
@@ -128,7 +127,7 @@ def statement_mail(ledger, month: Month) -> StatementMail:
 
 def subject(mail: StatementMail) -> str:
     """``Support statement October 2026: net $1,234.56``, flagged when data is missing."""
-    line = f"Support statement {mail.month.first_day:%B %Y}: net {mail.net_total}"
+    line = f"Support statement {month_name(mail.month)}: net {mail.net_total}"
     return f"{line} (incomplete)" if mail.missing else line
 
 
