@@ -49,7 +49,8 @@ class RowError(LedgerError):
         where = f"{Path(path).name}" + (f", line {line}" if line is not None else "")
         what = f" column {column!r}" if column else ""
         shown = f" value {_clip(value)!r}" if value is not None else ""
-        super().__init__(f"{where}:{what}{shown}: {problem}")
+        detail = f"{what}{shown}"
+        super().__init__(f"{where}:{detail}: {problem}" if detail else f"{where}: {problem}")
 
 
 def _clip(value: str, limit: int = 60) -> str:
