@@ -204,7 +204,9 @@ class Account:
             }
         )
 
-    def refund(self, refund_id, charge_id, *, amount, created):
+    def refund(self, refund_id, charge_id, *, amount, created, failed_at=None):
+        """A refund; one that failed (a closed card) puts the money back in a second
+        transaction."""
         charge = self.objects[charge_id]
         txn = self._transaction(
             amount=-amount,
@@ -215,7 +217,19 @@ class Account:
             source=refund_id,
             description="REFUND FOR CHARGE (Donation)",
         )
-        charge.update(amount_refunded=amount, refunded=amount == charge["amount"])
+        failure = None
+        if failed_at:
+            failure = self._transaction(
+                amount=amount,
+                fee=0,
+                created=at(failed_at),
+                type="refund_failure",
+                category="refund_failure",
+                source=refund_id,
+                description="REFUND FAILURE FOR CHARGE (Donation)",
+            )
+        else:
+            charge.update(amount_refunded=amount, refunded=amount == charge["amount"])
         self.objects[refund_id] = {
             "id": refund_id,
             "object": "refund",
@@ -224,10 +238,12 @@ class Account:
             "charge": charge_id,
             "created": at(created),
             "currency": charge["currency"],
+            "failure_balance_transaction": failure["id"] if failure else None,
+            "failure_reason": "expired_or_canceled_card" if failure else None,
             "metadata": {},
             "payment_intent": charge["payment_intent"],
             "reason": "requested_by_customer",
-            "status": "succeeded",
+            "status": "failed" if failure else "succeeded",
         }
 
     def dispute(self, dispute_id, charge_id, *, created, won_at=None):
@@ -346,7 +362,7 @@ class Account:
 
 
 def sample_account() -> Account:
-    """A writer's November 2026 on Stripe: 117 balance transactions, two pages."""
+    """A writer's November 2026 on Stripe: 119 balance transactions, two pages."""
     account = Account()
     # a run of $5.00 donations: fee 2.9% of 500 = 14.5 -> 15, + 30 = 45 each
     for n in range(1, 102):
@@ -369,6 +385,14 @@ def sample_account() -> Account:
         email="ana@example.com",
     )
     account.refund("re_3QAnaRuiz", "ch_3QAnaRuiz", amount=2500, created="2026-11-05T16:00:00Z")
+    # a refund of one $5.00 donation that failed: the money came back five days later
+    account.refund(
+        "re_3QDonation050",
+        "ch_3QDonation050",
+        amount=500,
+        created="2026-11-04T10:00:00Z",
+        failed_at="2026-11-09T10:00:00Z",
+    )
     # 20.00 EUR on a German card, settled as 21.70 USD: 5.4% of 2170 = 117.18 -> 117, + 30
     account.charge(
         "ch_3QJonasWeber",

@@ -58,10 +58,11 @@ def test_every_transaction_is_read_across_pages_with_stripes_own_fees(client, fa
 
     receipts = [e for e in entries if isinstance(e, ReceiptEntry)]
     payments = [e for e in receipts if e.event is Event.PAYMENT]
-    # 117 transactions: 108 charges, a refund, 3 dispute movements, a fee, an adjustment,
+    # 119 transactions: 108 charges, 2 refunds (one failed, and its failure), 3 dispute
+    # movements, a fee, an adjustment,
     # and two payouts whose failure folds into the failed payout's one entry
     assert len(payments) == 108
-    assert len(receipts) == 108 + 1 + 3 + 1
+    assert len(receipts) == 108 + 3 + 3 + 1
     assert sum(isinstance(e, PayoutEntry) for e in entries) == 2
     assert [e for e in entries if isinstance(e, Skipped)] == [Skipped(reason="other_adjustment")]
     # 101 x 5.00 + 25.00 + 21.70 (the EUR charge settled) + 10 + 50 + 15 + 30 + 40
@@ -135,6 +136,18 @@ def test_refunds_and_disputes_reverse_their_charge_with_the_fee_stripe_reports(c
         "ch_3QAnaRuiz",
         None,
     )
+    # a refund that failed gives the money back, pointing at the refund
+    failed = found["re_3QDonation050"]
+    back = next(
+        e for e in entries if isinstance(e, ReceiptEntry) and e.reverses == failed.external_id
+    )
+    assert (failed.gross, back.event, back.gross, back.fee) == (
+        usd("-5.00"),
+        Event.ADJUSTMENT,
+        usd("5.00"),
+        usd("0.00"),
+    )
+    assert back.external_id.startswith("txn_")
     disputes = [e for e in entries if isinstance(e, ReceiptEntry) and e.event.startswith("disp")]
     assert sorted((e.reverses, e.event, e.gross, e.fee, e.occurred_at) for e in disputes) == [
         ("ch_3QKimLee", Event.DISPUTE, usd("-40.00"), usd("15.00"), utc("2026-11-15T10:00")),
@@ -166,7 +179,8 @@ def test_payouts_fees_and_the_balance(client):
         "Billing - Usage Fee (2026-10-01 - 2026-10-31)",
     )
     # nets: donations 101 x 4.55 = 459.55; named charges 23.97 + 20.23 + 9.41 + 48.25
-    # + 14.26 + 28.83 + 38.54 = 183.49; refund -25.00; disputes -45.00 - 55.00 + 40.00;
+    # + 14.26 + 28.83 + 38.54 = 183.49; refunds -25.00 - 5.00, the failed one back + 5.00;
+    # disputes -45.00 - 55.00 + 40.00;
     # payouts -100.00 - 50.00 + 50.00; usage fee -0.07; adjustment -1.00: 456.97
     assert entries[-1] == BalanceEntry(
         channel="stripe",
@@ -237,20 +251,21 @@ def rows(ledger, query: str, **params) -> list[tuple]:
 def test_a_sync_books_every_figure_and_running_it_again_adds_nothing(ledger, client, account):
     report = sync(ledger, client=client)
 
-    # 116 entries from 117 transactions (a payout and its failure are one), the balance
-    assert (report.rows, report.added, report.updated, report.unchanged) == (117, 116, 0, 0)
+    # 118 entries from 119 transactions (a payout and its failure are one), the balance
+    assert (report.rows, report.added, report.updated, report.unchanged) == (119, 118, 0, 0)
     assert dict(report.skip_reasons) == {"other_adjustment": 1}
     assert rows(
         ledger,
         "select event, kind, count(*), sum(gross_minor), sum(fee_minor), sum(net_minor)"
         " from receipts group by event, kind order by event, kind",
     ) == [
+        ("adjustment", "one_time", 1, 500, 0, 500),
         ("dispute", "one_time", 2, -7000, 3000, -10000),
         ("dispute_reversal", "one_time", 1, 4000, 0, 4000),
         ("fee", "one_time", 1, 0, 7, -7),
         ("payment", "one_time", 107, 68670, 5307, 63363),
         ("payment", "recurring", 1, 1000, 59, 941),
-        ("refund", "one_time", 1, -2500, 0, -2500),
+        ("refund", "one_time", 2, -3000, 0, -3000),
     ]
     assert rows(
         ledger,
@@ -287,7 +302,7 @@ def test_a_sync_books_every_figure_and_running_it_again_adds_nothing(ledger, cli
     again = sync(ledger, client=client)  # from the newest transaction the first one read
     assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
     assert sync(ledger, client=client).already_imported == again.batch_id
-    assert rows(ledger, "select count(*) from receipts") == [(113,)]
+    assert rows(ledger, "select count(*) from receipts") == [(115,)]
 
 
 def test_a_later_sync_adds_only_what_is_new(ledger, client, account, fake):
@@ -331,7 +346,7 @@ def stripe_cli(cli, fake, monkeypatch):
 def test_sync_stripe_prints_the_import_summary_and_a_rerun_adds_nothing(stripe_cli):
     assert stripe_cli("sync", "stripe") == (
         0,
-        "stripe api (stripe), batch #1: 117 entries: 116 added, 0 updated, 0 unchanged, "
+        "stripe api (stripe), batch #1: 119 entries: 118 added, 0 updated, 0 unchanged, "
         "1 skipped\n  skipped: 1 other_adjustment\n",
         "",
     )
@@ -354,7 +369,7 @@ def test_the_key_never_shows_in_output_or_logs_even_when_refused(
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("STRIPE_LOG", "debug")  # the SDK's own console log, on stderr
     code, out, err = stripe_cli("sync", "stripe")
-    assert code == 0 and "116 added" in out
+    assert code == 0 and "118 added" in out
     assert API_KEY not in out + err + caplog.text
 
     wrong = "sk_test_51RevokedKeyThatIsStillASecret77Wxyz"

@@ -22,7 +22,7 @@ from supportledger.channels import Channel
 from supportledger.config import Settings, require
 from supportledger.errors import LedgerError
 from supportledger.models import Event, ImportBatch, Kind
-from supportledger.money import Money
+from supportledger.money import Money, currency_code
 from supportledger.sources import (
     BalanceEntry,
     Entry,
@@ -292,7 +292,7 @@ def _balances(balance: stripe.Balance, as_of: dt.datetime) -> Iterator[BalanceEn
     for currency, amount in totals.items():
         yield BalanceEntry(
             channel=CHANNEL.name,
-            currency=Money.zero(currency).currency,
+            currency=currency_code(currency),
             as_of=as_of,
             amount=Money.from_minor(amount, currency),
         )
