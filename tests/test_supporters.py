@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
+from sqlmodel import select
 
 from supportledger.ledger import Ledger, list_receipts, record_receipt
 from supportledger.models import BankLine, Kind, Status, Subscription
@@ -599,22 +600,61 @@ def test_forget_erases_a_person_and_keeps_every_figure(ledger, cli, caplog):
             )
         )
         session.commit()
-    add_subscription(
+    # a second Patreon account of hers (found by her name on Patreon): $5.00, fee 8% = 0.40
+    # plus 2.9% + 0.30 = 0.445 → 0.45, so 0.85, net 4.15
+    pay(
         ledger,
-        marguerite,
-        channel="patreon",
-        external_id="member-48213377",
-        amount_minor=1000,
-        started_at=parse_instant("2026-08-01", ledger.tz),
+        "patreon",
+        "pt-202610-51000999",
+        "2026-10-01",
+        "5.00",
+        "0.85",
+        SupporterRef(name="Marguerite Duval", user_id="51000999"),
+        kind=Kind.RECURRING,
     )
+    # the Patreon importer keys a subscription on the member's user id itself
+    for user_id, amount in (("48213377", 1000), ("51000999", 500)):
+        add_subscription(
+            ledger,
+            marguerite,
+            channel="patreon",
+            external_id=user_id,
+            amount_minor=amount,
+            started_at=parse_instant("2026-08-01", ledger.tz),
+        )
+    # a Zelle credit the bank named her on, never tied to a supporter
+    unresolved = pay(
+        ledger,
+        "zelle",
+        "bank:checking:fitid-2",
+        "2026-10-25",
+        "20.00",
+        description="Zelle payment from Marguerite Duval",
+    )
+    with ledger.session() as session:
+        session.add(
+            BankLine(
+                account="checking",
+                external_id="fitid-2",
+                posted_on=dt.date(2026, 10, 25),
+                currency="USD",
+                amount_minor=2000,
+                description="ZELLE PAYMENT FROM MARGUERITE DUVAL",
+                classification="zelle",
+                counterparty="Marguerite Duval",
+                receipt_id=unresolved.id,
+            )
+        )
+        session.commit()
+    traces = (*HER_TRACES, "51000999")
     sqlite = ledger.engine.dialect.name == "sqlite"
     # the scans can fail: before forgetting, every trace is there to be found
-    assert {w for _, w in traces_in_rows(ledger, HER_TRACES)} == set(HER_TRACES)
+    assert {w for _, w in traces_in_rows(ledger, traces)} == set(traces)
     if sqlite:
-        assert {w for _, w in traces_in_files(ledger, HER_TRACES)} == set(HER_TRACES)
+        assert {w for _, w in traces_in_files(ledger, traces)} == set(traces)
     before = figures(ledger)
-    # 173.59 (see above) + 60.00 check + 15.00 Zelle = 248.59
-    assert supporter_named(ledger, "Marguerite Duval").lifetime_net.plain() == "248.59"
+    # 173.59 (see above) + 60.00 check + 15.00 Zelle + 4.15 second Patreon = 252.74
+    assert supporter_named(ledger, "Marguerite Duval").lifetime_net.plain() == "252.74"
     lou_before = supporter_named(ledger, "Lou Green")
 
     code, out, err = cli("supporters", "forget", "Marguerite Duval", "--yes")
@@ -624,11 +664,16 @@ def test_forget_erases_a_person_and_keeps_every_figure(ledger, cli, caplog):
                   "personal data)\n"  # fmt: skip
 
     assert figures(ledger) == before
-    assert supporter_named(ledger, label).lifetime_net.plain() == "248.59"
+    assert supporter_named(ledger, label).lifetime_net.plain() == "252.74"
     assert supporter_named(ledger, "Lou Green") == lou_before
-    assert traces_in_rows(ledger, HER_TRACES) == set()
+    assert traces_in_rows(ledger, traces) == set()
+    with ledger.session() as session:  # ids that named her are replaced, still unique
+        subscriptions = session.exec(select(Subscription.id, Subscription.external_id)).all()
+    assert sorted(external_id for _, external_id in subscriptions) == sorted(
+        f"forgotten:{sid}" for sid, _ in subscriptions
+    )
     if sqlite:
-        assert traces_in_files(ledger, HER_TRACES) == set()
+        assert traces_in_files(ledger, traces) == set()
         path = Path(make_url(ledger.settings.database_url).database)
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         with ledger.engine.connect() as connection:
@@ -638,13 +683,13 @@ def test_forget_erases_a_person_and_keeps_every_figure(ledger, cli, caplog):
         "supporters", "show", str(marguerite), "--as-of", "2026-11-05", "--format", "json"
     )
     page = json.loads(out)
-    assert (page["name"], page["lifetime"]) == (label, {"gross": "255.00", "net": "248.59"})
+    assert (page["name"], page["lifetime"]) == (label, {"gross": "260.00", "net": "252.74"})
     assert cli("supporters", "show", "Marguerite Duval")[2] == (
         "supportledger: no supporter 'Marguerite Duval'; `supportledger supporters` lists them\n"
     )
     # logs name supporters by id only
     assert f"#{marguerite}" in caplog.text
-    assert not [w for w in HER_TRACES if w.lower() in caplog.text.lower()]
+    assert not [w for w in traces if w.lower() in caplog.text.lower()]
 
 
 def test_forget_asks_first(ledger, cli, monkeypatch):

@@ -672,55 +672,63 @@ def _redactor(values: set[str], replacement: str):
     return lambda text: pattern.sub(replacement, text) if text else text
 
 
+def _traces(session: Session, members: list[int], people: list[Supporter]) -> set[str]:
+    """Every name, handle and detail of ``members``: what must not survive them."""
+    traces = {s.display_name for s in people if s.forgotten_at is None}
+    for column, owner in (
+        (SupporterHandle.value, SupporterHandle.supporter_id),
+        (SupporterDetail.value, SupporterDetail.supporter_id),
+    ):
+        traces |= set(session.exec(select(column).where(col(owner).in_(members))).all())
+    return traces
+
+
+def _scrub(session: Session, members: list[int], traces: set[str], label: str) -> None:
+    """Replace ``traces`` in the person's receipts, subscriptions and bank lines. Free text
+    keeps its other words; an id that names them is replaced whole, by one still unique."""
+    redact = _redactor(traces, label)
+
+    def scrubbed_id(external_id: str, row_id: int) -> str:
+        return external_id if redact(external_id) == external_id else f"forgotten:{row_id}"
+
+    theirs = set(session.exec(select(Receipt.id).where(col(Receipt.supporter_id).in_(members))))
+    lines = session.exec(
+        select(BankLine).where(
+            or_(
+                col(BankLine.receipt_id).in_(theirs),
+                func.lower(BankLine.counterparty).in_({t.lower() for t in traces}),
+            )
+        )
+    ).all()
+    for line in lines:
+        line.description = redact(line.description)
+        line.counterparty = redact(line.counterparty)
+        session.add(line)
+    theirs |= {line.receipt_id for line in lines if line.receipt_id is not None}
+    for receipt in session.exec(select(Receipt).where(col(Receipt.id).in_(theirs))).all():
+        receipt.description = redact(receipt.description)
+        receipt.external_id = scrubbed_id(receipt.external_id, receipt.id)
+        session.add(receipt)
+    for sub in session.exec(
+        select(Subscription).where(col(Subscription.supporter_id).in_(members))
+    ).all():
+        sub.external_id = scrubbed_id(sub.external_id, sub.id)
+        session.add(sub)
+
+
 def forget(ledger, text: str) -> Forgotten:
     """Erase a person (``text``: a name or id, with everyone merged into them): their
     handles and personal details are deleted, their names become ``former supporter #N``,
-    and traces of them in their own receipts' notes and ids, subscription ids and bank
-    lines are replaced. No amount changes. On SQLite the log is then emptied so the erased
-    bytes survive in no page (``secure_delete`` zeroes them in the file itself)."""
+    and traces of them in receipts' notes and ids, subscription ids and bank lines are
+    replaced. No amount changes. On SQLite the log is then emptied, so that with
+    ``secure_delete`` the erased bytes survive nowhere in the files."""
     with ledger.session() as session:
         root = find_person(session, text)
         members = _members(session, root)
-        label = FORMER.format(id=root)
         people = session.exec(select(Supporter).where(col(Supporter.id).in_(members))).all()
-        traces = {s.display_name for s in people if s.forgotten_at is None}
-        traces |= set(
-            session.exec(
-                select(SupporterHandle.value).where(col(SupporterHandle.supporter_id).in_(members))
-            ).all()
-        )
-        traces |= set(
-            session.exec(
-                select(SupporterDetail.value).where(col(SupporterDetail.supporter_id).in_(members))
-            ).all()
-        )
-        redact = _redactor(traces, label)
-        receipts = session.exec(select(Receipt).where(col(Receipt.supporter_id).in_(members)))
-        receipt_ids = []
-        for receipt in receipts.all():
-            receipt_ids.append(receipt.id)
-            receipt.description = redact(receipt.description)
-            receipt.external_id = redact(receipt.external_id)
-            session.add(receipt)
-        for sub in session.exec(
-            select(Subscription).where(col(Subscription.supporter_id).in_(members))
-        ).all():
-            sub.external_id = redact(sub.external_id)
-            session.add(sub)
-        lowered = {t.lower() for t in traces}
-        for line in session.exec(
-            select(BankLine).where(
-                or_(
-                    col(BankLine.receipt_id).in_(receipt_ids),
-                    func.lower(BankLine.counterparty).in_(lowered),
-                )
-            )
-        ).all():
-            line.description = redact(line.description)
-            line.counterparty = redact(line.counterparty)
-            session.add(line)
-        session.exec(delete(SupporterHandle).where(col(SupporterHandle.supporter_id).in_(members)))
-        session.exec(delete(SupporterDetail).where(col(SupporterDetail.supporter_id).in_(members)))
+        _scrub(session, members, _traces(session, members, people), FORMER.format(id=root))
+        for model in (SupporterHandle, SupporterDetail):
+            session.exec(delete(model).where(col(model.supporter_id).in_(members)))
         now = utcnow()
         for person in people:
             person.display_name = FORMER.format(id=person.id)
@@ -728,7 +736,7 @@ def forget(ledger, text: str) -> Forgotten:
             session.add(person)
         session.commit()
     log.info("supporters %s forgotten", ", ".join(f"#{m}" for m in members))
-    return Forgotten(tuple(members), label, _empty_sqlite_log(ledger))
+    return Forgotten(tuple(members), FORMER.format(id=root), _empty_sqlite_log(ledger))
 
 
 def _empty_sqlite_log(ledger) -> bool | None:
