@@ -118,10 +118,13 @@ def test_earnings_give_a_receipt_per_month_and_a_refund(tmp_path):
         gross=Money(Decimal("1200.00"), "USD"),
         fee=Money(Decimal("137.10"), "USD"),
         kind=Kind.RECURRING,
+        # the Pro plan's 8% of 1,200.00 = 96.00, plus the 41.10 processing reported
+        expected_fee=Money(Decimal("137.10"), "USD"),
         description="Patreon earnings 2026-09",
         line=2,
     )
     assert (october.gross.amount, october.fee.amount) == (Decimal("850.00"), Decimal("99.20"))
+    assert october.expected_fee == Money(Decimal("99.20"), "USD")  # 68.00 + 31.20
     assert october_refunds == ReceiptEntry(
         channel="patreon",
         external_id="earnings:2026-10:refunds",

@@ -60,7 +60,7 @@ from supportledger.sources import (
     SubscriptionEntry,
     SupporterRef,
 )
-from supportledger.sources.registry import importers
+from supportledger.sources.registry import importers, mapping_source
 from supportledger.supporters import resolve_supporter
 
 if TYPE_CHECKING:
@@ -424,7 +424,10 @@ class _Writer:
         }
 
     def _fees(self, channel: Channel, entry: ReceiptEntry) -> tuple[Money, Money | None]:
-        """The fee to book (the source's, else the schedule's) and the schedule's own."""
+        """The fee to book (the source's, else the schedule's) and the schedule's own (the
+        importer's, when it knows more: KDP's delivery cost, ACX's royalty share)."""
+        if entry.expected_fee is not None:
+            return (entry.fee if entry.fee is not None else entry.expected_fee), entry.expected_fee
         try:
             expected = expected_fee(
                 self.schedule, channel, local_date(entry.occurred_at, self.tz), entry
@@ -853,6 +856,9 @@ def find_importer(path: Path, known: list[Importer], source: str | None = None) 
     """The importer ``--source`` names, else the first whose ``identify`` knows the file."""
     names = ", ".join(importer.name for importer in known) or "none"
     if source is not None:
+        mapped = mapping_source(source)  # mapping:PATH.toml
+        if mapped is not None:
+            return mapped
         wanted = source.strip().lower()
         for importer in known:
             if importer.name == wanted:

@@ -9,9 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from supportledger.channels import Channel
+from supportledger.fees import ScheduleError
 from supportledger.models import Event, Kind, SubscriptionStatus
 from supportledger.money import Money
-from supportledger.months import local_midnight
+from supportledger.months import Month, local_midnight
 from supportledger.sources import (
     ImportContext,
     PayoutEntry,
@@ -150,7 +151,8 @@ class PatreonEarnings(CsvFormat):
     The month's receipt is the processed amount with the fee Patreon actually took
     (platform + processing), id ``earnings:YYYY-MM``; refunds become ``earnings:YYYY-MM:
     refunds``, a negative receipt that keeps its fee (Patreon's fee return is unconfirmed).
-    No expected fee is given: processing is per payment and a month is a sum of payments.
+    The expected fee is the plan's platform share of the month plus the processing Patreon
+    reports: processing is charged per payment, which a month's sum cannot predict.
     """
 
     name = "patreon-earnings"
@@ -177,10 +179,15 @@ class PatreonEarnings(CsvFormat):
                 "kind": Kind.RECURRING,
                 "line": row.line,
             }
+            processed, processing = (
+                Money(row.processed, currency),
+                Money(abs(row.processing), currency),
+            )
             yield ReceiptEntry(
                 external_id=f"earnings:{month}",
-                gross=Money(row.processed, currency),
-                fee=Money(abs(row.platform) + abs(row.processing), currency),
+                gross=processed,
+                fee=Money(abs(row.platform), currency) + processing,
+                expected_fee=self._expected(context, month, processed, processing),
                 description=f"Patreon earnings {month}",
                 **common,
             )
@@ -193,6 +200,17 @@ class PatreonEarnings(CsvFormat):
                     description=f"Patreon refunds {month}",
                     **common,
                 )
+
+    @staticmethod
+    def _expected(context, month: Month, processed: Money, processing: Money) -> Money | None:
+        try:
+            rule = context.schedule.rule(CHANNEL.name, month.first_day)
+        except ScheduleError:
+            return None
+        shares = [c.fee(processed, {}) for c in rule.components if c.name == "platform"]
+        if not shares or None in shares:
+            return None
+        return sum(shares, processing)
 
 
 class PatreonPayouts(CsvFormat):
