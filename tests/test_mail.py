@@ -629,11 +629,10 @@ def test_a_job_killed_after_the_server_accepted_does_not_send_twice(
 
     server.handler.before_accept = before_accept
     server.handler.after_accept = accepted.set
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SMTP_", "STATEMENT_"))},
-        **environ,
-        **smtp_env(server.port),
+    inherited = {
+        k: os.environ[k] for k in ("PATH", "HOME", "LANG", "PYTHONPATH") if k in os.environ
     }
+    env = {**inherited, **environ, **smtp_env(server.port)}  # no .env, no stray settings
     command = [sys.executable, "-m", "supportledger", "email-statement", "--month", "2026-10"]
     process = subprocess.Popen(
         command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE

@@ -24,7 +24,7 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -108,7 +108,7 @@ class DeliveryResult:
     recipient: str
     outcome: Outcome
     message_id: str
-    sent_at: dt.datetime | None = field(default=None)
+    sent_at: dt.datetime | None = None
 
 
 def statement_mail(ledger, month: Month) -> StatementMail:
@@ -216,12 +216,11 @@ def _latest(connection: Connection, month: Month, recipient: str):
     ).first()
 
 
-def in_doubt_reason(month: str, recipient: str, started: dt.datetime, message_id: str) -> str:
+def in_doubt_reason(month: str, recipient: str, why: str, message_id: str) -> str:
+    """The one line that tells a person what to look for before sending again."""
     return (
-        f"statement {month} to {recipient}: the delivery started {started:%Y-%m-%d %H:%M} UTC "
-        f"was never recorded as finished (another job may be sending it now, or one was "
-        f"stopped after sending): check the inbox for Message-ID {message_id}, and only if "
-        f"it is not there run again with --resend"
+        f"statement {month} to {recipient}: {why}: check the inbox for Message-ID "
+        f"{message_id}, and only if it is not there run again with --resend"
     )
 
 
@@ -247,10 +246,14 @@ def _claim(
                     if latest.state == DeliveryState.SENT:
                         return latest
                     if latest.state == DeliveryState.SENDING:
+                        started = f"{latest.created_at:%Y-%m-%d %H:%M} UTC"
+                        why = (
+                            f"the delivery started {started} was never recorded as finished "
+                            f"(another job may be sending it now, or one was stopped after "
+                            f"sending)"
+                        )
                         raise DeliveryInDoubt(
-                            in_doubt_reason(
-                                latest.month, recipient, latest.created_at, latest.message_id
-                            )
+                            in_doubt_reason(latest.month, recipient, why, latest.message_id)
                         )
                 connection.execute(
                     insert(deliveries).values(
@@ -272,16 +275,11 @@ def _claim(
     )
 
 
-def _finish(engine: Engine, message_id: str, state: DeliveryState, failure: str | None) -> None:
+def _finish(engine: Engine, message_id: str, **values) -> None:
+    """Record how the attempt ended (``state`` and ``sent_at`` or ``failure``)."""
     with engine.begin() as connection:
         connection.execute(
-            update(deliveries)
-            .where(deliveries.c.message_id == message_id)
-            .values(
-                state=state,
-                sent_at=utcnow() if state == DeliveryState.SENT else None,
-                failure=failure,
-            )
+            update(deliveries).where(deliveries.c.message_id == message_id).values(**values)
         )
 
 
@@ -367,7 +365,7 @@ def send_once(settings: Settings, sender: str, recipient: str, data: bytes) -> N
             raise DeliveryInDoubt(
                 f"{where}: connection lost while handing over the message "
                 f"({_redacted(str(exc) or type(exc).__name__, settings)})"
-            ) from None
+            ) from None  # deliver() adds what to do about it
         _expect(result, {250}, "message", settings)
     except OSError as exc:  # smtplib's own errors are OSErrors too
         raise TemporaryFailure(
@@ -390,7 +388,8 @@ def send_with_retries(
             if number == tries:
                 raise TemporaryFailure(f"{exc}; gave up after {tries} tries") from None
             delay = retry.delays[number - 1]
-            log.warning("%s; trying again in %s s (try %d of %d)", exc, delay, number, tries)
+            # info, not warning: cron mails stderr, and only the final outcome belongs there
+            log.info("%s; trying again in %s s (try %d of %d)", exc, delay, number, tries)
             retry.sleep(delay)
 
 
@@ -408,32 +407,34 @@ def deliver(
 ) -> DeliveryResult:
     """Send ``mail`` to ``recipient`` unless it was already sent, recording each step."""
     settings = ledger.settings
-    sender = settings.statement_from
-    message = build_message(mail, sender, recipient, now or utcnow())
+    message = build_message(mail, settings.statement_from, recipient, now or utcnow())
     data = message_bytes(message)
     message_id = message["Message-ID"]
-    started = utcnow()
     earlier = _claim(
         ledger.engine,
         mail.month,
         recipient,
         message_id=message_id,
         digest=hashlib.sha256(data).hexdigest(),
-        started=started,
+        started=utcnow(),
         resend=resend,
     )
     if earlier is not None:
         return DeliveryResult(recipient, Outcome.ALREADY_SENT, earlier.message_id, earlier.sent_at)
+    envelope_from = address(settings.statement_from, "STATEMENT_FROM")
     try:
-        send_with_retries(settings, sender, recipient, data, retry or DEFAULT_RETRY)
+        send_with_retries(settings, envelope_from, recipient, data, retry or DEFAULT_RETRY)
     except (TemporaryFailure, PermanentFailure) as exc:
-        _finish(ledger.engine, message_id, DeliveryState.FAILED, str(exc))
+        _finish(ledger.engine, message_id, state=DeliveryState.FAILED, failure=str(exc))
         raise
     except DeliveryInDoubt as exc:  # the row stays "sending": the next run will not guess
-        reason = in_doubt_reason(str(mail.month), recipient, started, message_id)
-        raise DeliveryInDoubt(f"{exc}; {reason}") from None
-    _finish(ledger.engine, message_id, DeliveryState.SENT, None)
-    return DeliveryResult(recipient, Outcome.SENT, message_id, utcnow())
+        why = f"{exc}, after the message went out, so the server may have accepted it"
+        raise DeliveryInDoubt(
+            in_doubt_reason(str(mail.month), recipient, why, message_id)
+        ) from None
+    sent_at = utcnow()
+    _finish(ledger.engine, message_id, state=DeliveryState.SENT, sent_at=sent_at)
+    return DeliveryResult(recipient, Outcome.SENT, message_id, sent_at)
 
 
 def previous_month(settings: Settings, now: dt.datetime | None = None) -> Month:
