@@ -343,6 +343,15 @@ def stripe_cli(cli, fake, monkeypatch):
     return cli
 
 
+def test_a_dry_run_shows_the_sync_and_writes_nothing(stripe_cli, ledger):
+    assert stripe_cli("sync", "stripe", "--dry-run")[1] == (
+        "stripe api (stripe), dry run, nothing written: 119 entries: 118 added, 0 updated, "
+        "0 unchanged, 1 skipped\n  skipped: 1 other_adjustment\n"
+    )
+    assert rows(ledger, "select count(*) from import_batches") == [(0,)]
+    assert rows(ledger, "select count(*) from receipts") == [(0,)]
+
+
 def test_sync_stripe_prints_the_import_summary_and_a_rerun_adds_nothing(stripe_cli):
     assert stripe_cli("sync", "stripe") == (
         0,
@@ -361,6 +370,16 @@ def test_sync_stripe_prints_the_import_summary_and_a_rerun_adds_nothing(stripe_c
         "stripe api (stripe), batch #3: 4 entries: 0 added, 0 updated, 3 unchanged, 1 skipped\n"
         "  skipped: 1 other_adjustment\n"
     )
+
+
+def test_a_sync_undone_is_taken_again_whole(stripe_cli, ledger):
+    stripe_cli("sync", "stripe")
+    assert stripe_cli("imports", "undo", "1")[0] == 0
+    assert rows(ledger, "select count(*) from receipts") == [(0,)]
+
+    code, out, _ = stripe_cli("sync", "stripe")  # from the start again, not where #1 stopped
+    assert (code, rows(ledger, "select count(*) from receipts")) == (0, [(115,)])
+    assert "119 entries: 118 added" in out
 
 
 def test_the_key_never_shows_in_output_or_logs_even_when_refused(
