@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from supportledger.channels import Channel, get_channel
+from supportledger.closing import ClosedMonths
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, ScheduleError
 from supportledger.models import (
@@ -210,13 +211,23 @@ def expected_fee(
     return fee
 
 
-def change_receipt(connection: Connection, current: Mapping, changes: Mapping) -> None:
+def change_receipt(
+    connection: Connection, current: Mapping, changes: Mapping, batch_id: int | None = None
+) -> None:
     """Alter the existing receipt ``current`` (its ``id`` and tracked columns) by ``changes``.
 
     The one place a receipt already in the ledger is changed: a status or amount a later
     download changed, a hand-recorded check marked deposited (or pending again on undo).
+    A receipt of a closed month is left as it is: the change becomes an adjustment in the
+    first open month (:mod:`supportledger.closing`), added by batch ``batch_id``.
     """
-    connection.execute(update(RECEIPTS).where(RECEIPTS.c.id == current["id"]).values(**changes))
+    changes, adjustments = ClosedMonths.load(connection).revise(
+        connection, current, changes, batch_id
+    )
+    if changes:
+        connection.execute(update(RECEIPTS).where(RECEIPTS.c.id == current["id"]).values(**changes))
+    if adjustments:
+        connection.execute(insert(RECEIPTS), adjustments)
 
 
 def _update_row(table: Table, connection: Connection, current: Mapping, changes: Mapping) -> None:
@@ -262,6 +273,7 @@ class _Writer:
         #: (refund key, original key, take the original's kind) for receipts added here
         self._reversals: list[tuple[tuple[str, str], tuple[str, str], bool]] = []
         self._channel_names: set[str] = set()
+        self.closed = ClosedMonths.load(connection)
 
     # ------------------------------------------------------------------ driving
     def write(self, entries: Iterable[Entry], progress: Progress | None = None) -> None:
@@ -384,7 +396,7 @@ class _Writer:
             RECEIPT_TRACKED,
             rows,
             prepare=self._prepare_receipts,
-            change=change_receipt,
+            change=partial(change_receipt, batch_id=self.batch_id),
         )
 
     def _receipt_values(self, entry: ReceiptEntry) -> dict:
@@ -447,6 +459,7 @@ class _Writer:
 
     def _prepare_receipts(self, new: list[tuple[ReceiptEntry, dict]]) -> None:
         for entry, values in new:
+            values.update(self.closed.late_entry(values))  # dated in a closed month: moved
             values["supporter_id"] = self._supporter(values["channel"], entry.supporter)
         named = [(e, v) for e, v in new if e.subscription]
         ids = self._subscription_ids(named)
@@ -656,7 +669,9 @@ class _Writer:
                 continue
             check = matched.get(id(values))
             if check is not None:
-                change_receipt(self.connection, check, {"status": str(Status.DEPOSITED)})
+                change_receipt(
+                    self.connection, check, {"status": str(Status.DEPOSITED)}, self.batch_id
+                )
                 values["receipt_id"] = check["id"]
                 continue
             receipt = ReceiptEntry(
@@ -943,6 +958,7 @@ def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
     updated) stay. Returns how many rows of each kind went."""
     with _transaction(ledger.engine) as (connection, _):
         batch = connection.execute(select(BATCHES).where(BATCHES.c.id == batch_id)).first()
+        ClosedMonths.load(connection).refuse_undo(connection, batch_id)
         if batch is None:
             raise LedgerError(f"no import batch #{batch_id} (see `supportledger imports`)")
         if batch.undone_at is not None:

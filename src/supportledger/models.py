@@ -205,6 +205,8 @@ class Receipt(SQLModel, table=True):
     check_number: str | None = None
     description: str = ""
     due_on: dt.date | None = None  # when a channel is expected to pay it out (royalties)
+    #: on an adjustment booked because its month was closed: that month (YYYY-MM)
+    adjusts_month: str | None = Field(default=None, max_length=7)
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
     @property
@@ -311,6 +313,9 @@ class MonthClose(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     month: str = Field(max_length=7, index=True)  # YYYY-MM in LEDGER_TIMEZONE
+    #: the month as the UTC range it covered when closed: what stays frozen
+    starts_at: dt.datetime = Field(sa_column=utc_column(nullable=False))
+    ends_at: dt.datetime = Field(sa_column=utc_column(nullable=False))
     closed_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
     digest: str
     receipts: int = 0

@@ -1,4 +1,5 @@
-"""closed months: when each was closed and reopened, and the digest of its receipts
+"""closed months: when each was closed and reopened, the digest of its receipts, and
+the closed month an adjustment receipt belongs to
 
 Revision ID: 0002_closing
 Revises: 0001_core
@@ -22,6 +23,8 @@ def upgrade() -> None:
         "month_closes",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+        sa.Column("starts_at", supportledger.models.UTCDateTime(), nullable=False),
+        sa.Column("ends_at", supportledger.models.UTCDateTime(), nullable=False),
         sa.Column("closed_at", supportledger.models.UTCDateTime(), nullable=False),
         sa.Column("digest", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("receipts", sa.Integer(), nullable=False),
@@ -31,9 +34,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("month_closes", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_month_closes_month"), ["month"], unique=False)
+    with op.batch_alter_table("receipts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("adjusts_month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=True)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("receipts", schema=None) as batch_op:
+        batch_op.drop_column("adjusts_month")
     with op.batch_alter_table("month_closes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_month_closes_month"))
 

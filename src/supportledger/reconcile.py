@@ -1,0 +1,867 @@
+"""Reconciling a month: proving that what each channel says came in, less its fees, is what
+reached the bank, and that nothing was counted twice.
+
+:func:`reconcile_month` computes a :class:`Reconciliation` (plain data); :func:`render_text`
+and :func:`reconciliation_data` lay it out. It reports, for one month in LEDGER_TIMEZONE:
+
+- **payouts and bank deposits**: each channel payout (``payouts``) against the bank line
+  that received it (``bank_lines`` classified ``payout``, counterparty = channel): the same
+  currency, the amount less the payout's fee, posted within the channel's
+  ``payout_lag_days`` of the day the channel sent it. A pair that can only be each other is
+  recorded (``bank_lines.payout_id``), so the report reads the same tomorrow; several
+  candidates are left for the writer (``supportledger match``);
+- **channel balances**: opening + net receipts − payouts = closing, for every channel that
+  holds money until a payout, beside the balance the channel's own export stated (the last
+  one in the month), with the difference from the ledger at that same instant;
+- **fees that differ from the schedule** by more than a cent, with a likely cause;
+- **money owed**: checks not deposited at the month's end, checks returned unpaid (with the
+  bank's returned-item fee), and royalties earned but not yet paid, with the month due;
+- adjustments booked in the month because the month they belong to was closed.
+
+Everything but the recorded matches is read as of the month's end, so the report of a
+past month does not drift as later months are imported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, bindparam, func, select, update
+
+from supportledger.channels import NAMES, get_channel
+from supportledger.closing import ClosedMonths, latest_close, month_digest
+from supportledger.errors import LedgerError
+from supportledger.fees import FeeSchedule, ScheduleError
+from supportledger.models import BankLine, ChannelBalance, Event, Payout, Receipt, Status
+from supportledger.money import Money
+from supportledger.months import Month, local_date
+from supportledger.statement import COUNTED_STATUSES, FAILED_PAYOUTS
+
+if TYPE_CHECKING:
+    from supportledger.ledger import Ledger
+
+#: a fee further than this from the schedule's (in minor units) is reported
+FEE_TOLERANCE_MINOR = 1
+#: a schedule change this close to a receipt's date may be why its fee differs
+SCHEDULE_CHANGE_NEAR = dt.timedelta(days=45)
+#: a gross this small may have been charged a micropayment rate
+MICROPAYMENT_GROSS = Decimal("10.00")
+#: the bank lines that are money arriving from a channel's balance
+PAYOUT_LINE = "payout"
+
+
+# --------------------------------------------------------------------------- the data
+@dataclass(frozen=True)
+class PayoutItem:
+    id: int
+    channel: str
+    external_id: str
+    sent_on: dt.date
+    amount: Money  # what left the channel
+    fee: Money  # the channel's payout fee, taken out of it
+    window: tuple[dt.date, dt.date]  # the days the bank may post it
+
+    @property
+    def expected_deposit(self) -> Money:
+        return self.amount - self.fee
+
+
+@dataclass(frozen=True)
+class DepositItem:
+    id: int
+    account: str
+    posted_on: dt.date
+    amount: Money
+    channel: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class PayoutMatch:
+    payout: PayoutItem
+    deposit: DepositItem
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    payout: PayoutItem
+    candidates: tuple[DepositItem, ...]
+
+
+@dataclass(frozen=True)
+class PayoutReport:
+    matched: tuple[PayoutMatch, ...]  # deposits posted in the month, with their payout
+    ambiguous: tuple[Ambiguity, ...]
+    deposits_without_payout: tuple[DepositItem, ...]
+    payouts_without_deposit: tuple[PayoutItem, ...]  # their window ended by the month's end
+    in_transit: tuple[PayoutItem, ...]  # sent, and still inside their window at month end
+
+
+@dataclass(frozen=True)
+class BalanceLine:
+    channel: str
+    opening: Money
+    receipts: Money  # net of fees
+    payouts: Money
+    closing: Money
+    stated: Money | None = None  # the channel's own figure, the last one in the month
+    stated_at: dt.datetime | None = None
+    ledger_at_stated: Money | None = None  # the ledger's balance at that same instant
+    difference: Money | None = None  # stated - ledger_at_stated
+
+
+@dataclass(frozen=True)
+class FeeDifference:
+    receipt_id: int
+    channel: str
+    on: dt.date
+    external_id: str
+    gross: Money
+    expected: Money
+    actual: Money
+    cause: str
+
+    @property
+    def difference(self) -> Money:
+        return self.actual - self.expected
+
+
+@dataclass(frozen=True)
+class PendingCheck:
+    receipt_id: int
+    check_number: str | None
+    received_on: dt.date
+    amount: Money
+    age_days: int  # at the month's end
+
+
+@dataclass(frozen=True)
+class ReturnedCheck:
+    receipt_id: int
+    check_number: str | None
+    received_on: dt.date
+    returned_on: dt.date
+    amount: Money
+    fee: Money  # the bank's returned-item fee
+
+
+@dataclass(frozen=True)
+class RoyaltyOwed:
+    channel: str
+    earned_in: str  # YYYY-MM
+    due_in: str  # YYYY-MM
+    earned: Money
+    owed: Money
+
+
+@dataclass(frozen=True)
+class AdjustmentItem:
+    receipt_id: int
+    channel: str
+    adjusts_month: str
+    adjusts_receipt_id: int | None  # None: a late entry, not a change to a receipt
+    event: str
+    gross: Money
+    fee: Money
+    net: Money
+    description: str
+
+
+@dataclass(frozen=True)
+class MonthState:
+    closed: bool
+    closed_at: dt.datetime | None = None
+    reopened_at: dt.datetime | None = None
+    reopen_reason: str | None = None
+    #: closed: are the month's receipts still what they were when it was closed?
+    unchanged_since_close: bool | None = None
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    month: Month
+    timezone: str
+    state: MonthState
+    payouts: PayoutReport
+    balances: tuple[BalanceLine, ...]
+    fees: tuple[FeeDifference, ...]  # by channel, then date
+    pending_checks: tuple[PendingCheck, ...]
+    returned_checks: tuple[ReturnedCheck, ...]
+    royalties_owed: tuple[RoyaltyOwed, ...]
+    adjustments: tuple[AdjustmentItem, ...]
+
+
+# --------------------------------------------------------------------------- payouts
+def _payout_item(row, tz) -> PayoutItem:
+    sent_on = local_date(row.initiated_at, tz)
+    low, high = get_channel(row.channel).payout_lag_days
+    return PayoutItem(
+        id=row.id,
+        channel=row.channel,
+        external_id=row.external_id,
+        sent_on=sent_on,
+        amount=Money.from_minor(row.amount_minor, row.currency),
+        fee=Money.from_minor(row.fee_minor, row.currency),
+        window=(sent_on + dt.timedelta(days=low), sent_on + dt.timedelta(days=high)),
+    )
+
+
+def _deposit_item(row) -> DepositItem:
+    return DepositItem(
+        id=row.id,
+        account=row.account,
+        posted_on=row.posted_on,
+        amount=Money.from_minor(row.amount_minor, row.currency),
+        channel=row.counterparty,
+        description=row.description,
+    )
+
+
+def _fits(payout: PayoutItem, deposit: DepositItem) -> bool:
+    return (
+        deposit.channel == payout.channel
+        and deposit.amount == payout.expected_deposit
+        and payout.window[0] <= deposit.posted_on <= payout.window[1]
+    )
+
+
+def settle_matches(connection: Connection, tz) -> dict[int, tuple[DepositItem, ...]]:
+    """Record every payout whose only candidate deposit has no other candidate payout;
+    return the candidates of the payouts still unmatched (ledger-wide, not per month)."""
+    payouts = [
+        _payout_item(row, tz)
+        for row in connection.execute(
+            select(Payout)
+            .where(Payout.status.not_in(FAILED_PAYOUTS))
+            .where(
+                Payout.id.not_in(select(BankLine.payout_id).where(BankLine.payout_id.is_not(None)))
+            )
+        )
+    ]
+    free = defaultdict(list)
+    for row in connection.execute(
+        select(BankLine).where(
+            BankLine.classification == PAYOUT_LINE,
+            BankLine.payout_id.is_(None),
+            BankLine.counterparty.is_not(None),
+        )
+    ):
+        deposit = _deposit_item(row)
+        free[(deposit.channel, deposit.amount)].append(deposit)
+    candidates = {
+        p.id: tuple(d for d in free[(p.channel, p.expected_deposit)] if _fits(p, d))
+        for p in payouts
+    }
+    claims = defaultdict(int)
+    for found in candidates.values():
+        for deposit in found:
+            claims[deposit.id] += 1
+    settled = [
+        {"b_line": found[0].id, "b_payout": payout_id}
+        for payout_id, found in candidates.items()
+        if len(found) == 1 and claims[found[0].id] == 1
+    ]
+    if settled:
+        connection.execute(
+            update(BankLine.__table__)
+            .where(BankLine.__table__.c.id == bindparam("b_line"))
+            .values(payout_id=bindparam("b_payout")),
+            settled,
+        )
+    done = {s["b_payout"] for s in settled}
+    return {pid: found for pid, found in candidates.items() if found and pid not in done}
+
+
+def _payout_report(
+    connection: Connection, month: Month, tz, ambiguous: dict[int, tuple[DepositItem, ...]]
+) -> PayoutReport:
+    first, last = month.first_day, month.last_day
+    end = month.bounds(tz)[1]
+    matched = tuple(
+        PayoutMatch(_payout_item(p, tz), _deposit_item(b))
+        for b, p in connection.execute(
+            select(BankLine, Payout)
+            .join(Payout, Payout.id == BankLine.payout_id)
+            .where(BankLine.posted_on.between(first, last))
+            .order_by(BankLine.posted_on, BankLine.id)
+        )
+    )
+    candidate_ids = {d.id for found in ambiguous.values() for d in found}
+    without_payout = tuple(
+        _deposit_item(b)
+        for b in connection.execute(
+            select(BankLine)
+            .where(BankLine.classification == PAYOUT_LINE, BankLine.payout_id.is_(None))
+            .where(BankLine.posted_on.between(first, last))
+            .order_by(BankLine.posted_on, BankLine.id)
+        )
+        if b.id not in candidate_ids
+    )
+    arrived_by_end = select(BankLine.payout_id).where(
+        BankLine.payout_id.is_not(None), BankLine.posted_on <= last
+    )
+    open_payouts = [
+        _payout_item(p, tz)
+        for p in connection.execute(
+            select(Payout)
+            .where(Payout.status.not_in(FAILED_PAYOUTS), Payout.initiated_at < end)
+            .where(Payout.id.not_in(arrived_by_end))
+            .order_by(Payout.initiated_at, Payout.id)
+        )
+    ]
+    unsettled = tuple(
+        Ambiguity(p, ambiguous[p.id])
+        for p in open_payouts
+        if p.id in ambiguous and p.window[1] >= first
+    )
+    waiting = [p for p in open_payouts if p.id not in ambiguous]
+    return PayoutReport(
+        matched=matched,
+        ambiguous=unsettled,
+        deposits_without_payout=without_payout,
+        payouts_without_deposit=tuple(p for p in waiting if p.window[1] <= last),
+        in_transit=tuple(p for p in waiting if p.window[1] > last),
+    )
+
+
+def match_payout(ledger: Ledger, payout_id: int, bank_line_id: int) -> tuple[Payout, BankLine]:
+    """Record by hand that bank line ``bank_line_id`` is payout ``payout_id`` arriving.
+
+    Refused unless the currencies agree and the line is the payout less its fee, and
+    neither is matched to something else already.
+    """
+    with ledger.engine.begin() as connection:
+        payout, line = _pair(connection, payout_id, bank_line_id)
+        if line.payout_id == payout.id:
+            raise LedgerError(f"bank line #{line.id} is already matched to payout #{payout.id}")
+        if line.payout_id is not None:
+            raise LedgerError(
+                f"bank line #{line.id} is matched to payout #{line.payout_id}; "
+                f"undo that first (supportledger match {line.payout_id} {line.id} --undo)"
+            )
+        taken = connection.execute(
+            select(BankLine.id).where(BankLine.payout_id == payout.id)
+        ).scalar()
+        if taken is not None:
+            raise LedgerError(f"payout #{payout.id} is already matched to bank line #{taken}")
+        item, deposit = _payout_item(payout, ledger.tz), _deposit_item(line)
+        if deposit.amount.currency != item.amount.currency:
+            raise LedgerError(
+                f"bank line #{line.id} is in {deposit.amount.currency}, "
+                f"payout #{payout.id} in {item.amount.currency}"
+            )
+        if deposit.amount != item.expected_deposit:
+            raise LedgerError(
+                f"bank line #{line.id} is {deposit.amount}, but payout #{payout.id} should "
+                f"arrive as {item.expected_deposit} ({item.amount} less fee {item.fee})"
+            )
+        connection.execute(
+            update(BankLine.__table__)
+            .where(BankLine.__table__.c.id == line.id)
+            .values(payout_id=payout.id, classification=PAYOUT_LINE, counterparty=payout.channel)
+        )
+    return payout, line
+
+
+def unmatch_payout(ledger: Ledger, payout_id: int, bank_line_id: int) -> None:
+    """Undo a match (made by hand or by ``reconcile``)."""
+    with ledger.engine.begin() as connection:
+        payout, line = _pair(connection, payout_id, bank_line_id)
+        if line.payout_id != payout.id:
+            raise LedgerError(f"bank line #{line.id} is not matched to payout #{payout.id}")
+        connection.execute(
+            update(BankLine.__table__)
+            .where(BankLine.__table__.c.id == line.id)
+            .values(payout_id=None)
+        )
+
+
+def _pair(connection: Connection, payout_id: int, bank_line_id: int):
+    payout = connection.execute(select(Payout).where(Payout.id == payout_id)).first()
+    if payout is None:
+        raise LedgerError(f"no payout #{payout_id} (see `supportledger reconcile`)")
+    line = connection.execute(select(BankLine).where(BankLine.id == bank_line_id)).first()
+    if line is None:
+        raise LedgerError(f"no bank line #{bank_line_id} (see `supportledger reconcile`)")
+    return payout, line
+
+
+# --------------------------------------------------------------------------- balances
+def _sums(connection: Connection, query) -> dict[tuple[str, str], int]:
+    return {(ch, cur): int(total) for ch, cur, total in connection.execute(query)}
+
+
+def _net_receipts(until: dt.datetime, since: dt.datetime | None = None, inclusive=False):
+    query = (
+        select(Receipt.channel, Receipt.currency, func.sum(Receipt.net_minor))
+        .where(Receipt.status.in_(COUNTED_STATUSES))
+        .where(Receipt.occurred_at <= until if inclusive else Receipt.occurred_at < until)
+        .group_by(Receipt.channel, Receipt.currency)
+    )
+    return query.where(Receipt.occurred_at >= since) if since is not None else query
+
+
+def _paid_out(until: dt.datetime, since: dt.datetime | None = None, inclusive=False):
+    query = (
+        select(Payout.channel, Payout.currency, func.sum(Payout.amount_minor))
+        .where(Payout.status.not_in(FAILED_PAYOUTS))
+        .where(Payout.initiated_at <= until if inclusive else Payout.initiated_at < until)
+        .group_by(Payout.channel, Payout.currency)
+    )
+    return query.where(Payout.initiated_at >= since) if since is not None else query
+
+
+def _holds_balance(channel: str) -> bool:
+    try:
+        return get_channel(channel).holds_balance
+    except LedgerError:  # a name the ledger no longer knows: show it rather than hide it
+        return True
+
+
+def _balances(connection: Connection, month: Month, tz) -> tuple[BalanceLine, ...]:
+    start, end = month.bounds(tz)
+    before = [_sums(connection, _net_receipts(start)), _sums(connection, _paid_out(start))]
+    during = [
+        _sums(connection, _net_receipts(end, since=start)),
+        _sums(connection, _paid_out(end, since=start)),
+    ]
+    latest = (
+        select(
+            ChannelBalance.channel,
+            ChannelBalance.currency,
+            func.max(ChannelBalance.as_of).label("as_of"),
+        )
+        .where(ChannelBalance.as_of >= start, ChannelBalance.as_of < end)
+        .group_by(ChannelBalance.channel, ChannelBalance.currency)
+        .subquery()
+    )
+    stated = {
+        (row.channel, row.currency): row
+        for row in connection.execute(
+            select(ChannelBalance).join(
+                latest,
+                (latest.c.channel == ChannelBalance.channel)
+                & (latest.c.currency == ChannelBalance.currency)
+                & (latest.c.as_of == ChannelBalance.as_of),
+            )
+        )
+    }
+    keys = {k for sums in (*before, *during) for k in sums} | set(stated)
+    lines = []
+    for channel, currency in sorted(k for k in keys if _holds_balance(k[0])):
+        key = (channel, currency)
+
+        def money(sums, key=key, currency=currency):
+            return Money.from_minor(sums.get(key, 0), currency)
+
+        opening = money(before[0]) - money(before[1])
+        receipts, payouts = money(during[0]), money(during[1])
+        closing = opening + receipts - payouts
+        line = BalanceLine(channel, opening, receipts, payouts, closing)
+        if key in stated:
+            row = stated[key]
+            at = row.as_of
+            then = money(_sums(connection, _net_receipts(at, inclusive=True))) - money(
+                _sums(connection, _paid_out(at, inclusive=True))
+            )
+            said = Money.from_minor(row.amount_minor, currency)
+            line = BalanceLine(
+                channel, opening, receipts, payouts, closing, said, at, then, said - then
+            )
+        lines.append(line)
+    return tuple(lines)
+
+
+# --------------------------------------------------------------------------- fees
+def likely_cause(
+    schedule: FeeSchedule,
+    channel: str,
+    on: dt.date,
+    gross: Money,
+    actual: Money,
+    flags: frozenset[str],
+    converted: bool,
+) -> str:
+    """Why a fee may differ from the schedule's, most specific reason first."""
+    if "international" in flags:
+        return "international card"
+    if "conversion" in flags or converted:
+        return "currency conversion"
+
+    def predicts(rule) -> bool:
+        try:
+            fee = rule.fee(gross, flags)
+        except ScheduleError:  # it needs amounts a receipt does not keep (KDP delivery)
+            return False
+        return fee is not None and abs(fee.minor - actual.minor) <= FEE_TOLERANCE_MINOR
+
+    default = schedule.defaults.get(channel)
+    for plan in schedule.plans(channel):
+        if plan == default:
+            continue
+        try:
+            rule = schedule.rule(channel, on, plan)
+        except ScheduleError:
+            continue
+        if predicts(rule):
+            return "micropayment rate" if "micro" in plan else f"{plan} plan rate"
+    in_force = set()
+    for day in (on - SCHEDULE_CHANGE_NEAR, on, on + SCHEDULE_CHANGE_NEAR):
+        try:
+            in_force.add(schedule.rule(channel, day).effective_from)
+        except ScheduleError:
+            continue
+    if len(in_force) > 1:
+        return "schedule out of date?"
+    if abs(gross.amount) <= MICROPAYMENT_GROSS:
+        return "micropayment-sized payment"
+    return "unexplained"
+
+
+def _fee_differences(
+    connection: Connection, month: Month, tz, schedule: FeeSchedule
+) -> tuple[FeeDifference, ...]:
+    start, end = month.bounds(tz)
+    rows = connection.execute(
+        select(Receipt)
+        .where(Receipt.occurred_at >= start, Receipt.occurred_at < end)
+        .where(Receipt.status.in_(COUNTED_STATUSES), Receipt.expected_fee_minor.is_not(None))
+        .where(func.abs(Receipt.fee_minor - Receipt.expected_fee_minor) > FEE_TOLERANCE_MINOR)
+        .order_by(Receipt.channel, Receipt.occurred_at, Receipt.id)
+    )
+    found = []
+    for r in rows:
+        on = local_date(r.occurred_at, tz)
+        gross = Money.from_minor(r.gross_minor, r.currency)
+        actual = Money.from_minor(r.fee_minor, r.currency)
+        flags = frozenset(filter(None, r.flags.split(",")))
+        converted = r.original_currency not in (None, r.currency)
+        cause = likely_cause(schedule, r.channel, on, gross, actual, flags, converted)
+        expected = Money.from_minor(r.expected_fee_minor, r.currency)
+        found.append(
+            FeeDifference(r.id, r.channel, on, r.external_id, gross, expected, actual, cause)
+        )
+    return tuple(found)
+
+
+# --------------------------------------------------------------------------- money owed
+def _checks(
+    connection: Connection, month: Month, tz
+) -> tuple[tuple[PendingCheck, ...], tuple[ReturnedCheck, ...]]:
+    end, last = month.bounds(tz)[1], month.last_day
+    deposited = dict(
+        connection.execute(
+            select(BankLine.receipt_id, func.min(BankLine.posted_on))
+            .where(BankLine.receipt_id.is_not(None))
+            .group_by(BankLine.receipt_id)
+        ).all()
+    )
+    returns = {
+        row.reverses_id: row
+        for row in connection.execute(
+            select(Receipt.reverses_id, Receipt.occurred_at, Receipt.fee_minor, Receipt.currency)
+            .where(Receipt.channel == "check", Receipt.event == Event.FEE)
+            .where(Receipt.reverses_id.is_not(None), Receipt.occurred_at < end)
+        )
+    }
+    pending, returned = [], []
+    for r in connection.execute(
+        select(Receipt)
+        .where(Receipt.channel == "check", Receipt.event == Event.PAYMENT)
+        .where(Receipt.occurred_at < end)
+        .order_by(Receipt.occurred_at, Receipt.id)
+    ):
+        received = local_date(r.occurred_at, tz)
+        amount = Money.from_minor(r.gross_minor, r.currency)
+        if r.status == Status.RETURNED and r.id in returns:
+            back = returns[r.id]
+            returned.append(
+                ReturnedCheck(
+                    r.id,
+                    r.check_number,
+                    received,
+                    local_date(back.occurred_at, tz),
+                    amount,
+                    Money.from_minor(back.fee_minor, back.currency),
+                )
+            )
+            continue
+        deposit = deposited.get(r.id)
+        waiting = deposit > last if deposit is not None else r.status == Status.PENDING
+        if waiting:
+            pending.append(
+                PendingCheck(r.id, r.check_number, received, amount, (last - received).days)
+            )
+    return tuple(pending), tuple(returned)
+
+
+def _royalties_owed(connection: Connection, month: Month, tz) -> tuple[RoyaltyOwed, ...]:
+    """Royalties earned by the month's end and not yet paid, oldest first.
+
+    A royalty payout pays the oldest months that were due by the month it was sent in;
+    what it pays beyond them is for months before the ledger begins, and is not spread
+    over later ones.
+    """
+    end = month.bounds(tz)[1]
+    royalty = [c.name for c in map(get_channel, NAMES) if c.royalty]
+    earned: dict[tuple[str, str], dict[Month, list]] = defaultdict(dict)
+    for r in connection.execute(
+        select(
+            Receipt.channel,
+            Receipt.currency,
+            Receipt.occurred_at,
+            Receipt.net_minor,
+            Receipt.due_on,
+        )
+        .where(Receipt.channel.in_(royalty), Receipt.occurred_at < end)
+        .where(Receipt.status.in_(COUNTED_STATUSES))
+    ):
+        earned_in = Month.of(r.occurred_at, tz)
+        entry = earned[(r.channel, r.currency)].setdefault(earned_in, [0, None])
+        entry[0] += r.net_minor
+        if r.due_on is not None:
+            entry[1] = max(entry[1] or r.due_on, r.due_on)
+    owed = []
+    for (channel, currency), months in sorted(earned.items()):
+        delay = dt.timedelta(days=get_channel(channel).royalty_paid_after_days)
+        due = {m: Month.of(on or m.last_day + delay) for m, (_, on) in months.items()}
+        remaining = {m: total for m, (total, _) in months.items()}
+        for sent_at, amount in connection.execute(
+            select(Payout.initiated_at, Payout.amount_minor)
+            .where(Payout.channel == channel, Payout.currency == currency)
+            .where(Payout.status.not_in(FAILED_PAYOUTS), Payout.initiated_at < end)
+            .order_by(Payout.initiated_at, Payout.id)
+        ):
+            sent_in = Month.of(sent_at, tz)
+            for m in sorted(remaining):
+                if amount <= 0 or due[m] > sent_in:
+                    break
+                paid = min(amount, remaining[m])
+                remaining[m] -= paid
+                amount -= paid
+        for m in sorted(remaining):
+            if remaining[m] > 0:
+                owed.append(
+                    RoyaltyOwed(
+                        channel,
+                        str(m),
+                        str(due[m]),
+                        Money.from_minor(months[m][0], currency),
+                        Money.from_minor(remaining[m], currency),
+                    )
+                )
+    return tuple(owed)
+
+
+# --------------------------------------------------------------------------- closed months
+def _adjustments(connection: Connection, month: Month, tz) -> tuple[AdjustmentItem, ...]:
+    start, end = month.bounds(tz)
+    return tuple(
+        AdjustmentItem(
+            r.id,
+            r.channel,
+            r.adjusts_month,
+            r.reverses_id if r.event == Event.ADJUSTMENT else None,
+            r.event,
+            Money.from_minor(r.gross_minor, r.currency),
+            Money.from_minor(r.fee_minor, r.currency),
+            Money.from_minor(r.net_minor, r.currency),
+            r.description,
+        )
+        for r in connection.execute(
+            select(Receipt)
+            .where(Receipt.occurred_at >= start, Receipt.occurred_at < end)
+            .where(Receipt.adjusts_month.is_not(None))
+            .order_by(Receipt.occurred_at, Receipt.id)
+        )
+    )
+
+
+def _state(connection: Connection, month: Month, tz) -> MonthState:
+    close = latest_close(connection, month)
+    if close is None:
+        return MonthState(closed=False)
+    closed = close["reopened_at"] is None
+    unchanged = month_digest(connection, month, tz)[0] == close["digest"] if closed else None
+    return MonthState(
+        closed, close["closed_at"], close["reopened_at"], close["reopen_reason"], unchanged
+    )
+
+
+# --------------------------------------------------------------------------- the whole
+def reconcile_month(ledger: Ledger, month: Month) -> Reconciliation:
+    """Reconcile ``month``; unambiguous payout matches found on the way are recorded."""
+    tz = ledger.tz
+    with ledger.engine.begin() as connection:
+        ambiguous = settle_matches(connection, tz)
+        pending, returned = _checks(connection, month, tz)
+        return Reconciliation(
+            month=month,
+            timezone=ledger.settings.timezone_name,
+            state=_state(connection, month, tz),
+            payouts=_payout_report(connection, month, tz, ambiguous),
+            balances=_balances(connection, month, tz),
+            fees=_fee_differences(connection, month, tz, ledger.schedule),
+            pending_checks=pending,
+            returned_checks=returned,
+            royalties_owed=_royalties_owed(connection, month, tz),
+            adjustments=_adjustments(connection, month, tz),
+        )
+
+
+def closed_months(ledger: Ledger) -> ClosedMonths:
+    with ledger.engine.connect() as connection:
+        return ClosedMonths.load(connection)
+
+
+# --------------------------------------------------------------------------- rendering
+def _plain(value):
+    if isinstance(value, Money):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Month):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def reconciliation_data(rec: Reconciliation) -> dict:
+    """The reconciliation as JSON-ready data: amounts as "12.34 USD", dates ISO."""
+    data = _plain(asdict(rec))
+    data["month"] = str(rec.month)
+    for item, source in zip(
+        data["payouts"]["payouts_without_deposit"], rec.payouts.payouts_without_deposit, strict=True
+    ):
+        item["expected_deposit"] = str(source.expected_deposit)
+    for item, source in zip(data["fees"], rec.fees, strict=True):
+        item["difference"] = str(source.difference)
+    return data
+
+
+def _signed(money: Money) -> str:
+    return ("+" if money.amount > 0 else "") + str(money)
+
+
+def _payout_text(p: PayoutItem) -> str:
+    fee = f" - fee {p.fee.plain()}" if p.fee else ""
+    return f"payout #{p.id} {p.channel} {p.external_id} sent {p.sent_on} {p.amount}{fee}"
+
+
+def _deposit_text(d: DepositItem) -> str:
+    return f"bank #{d.id} {d.posted_on} {d.amount} ({d.channel or 'channel unknown'})"
+
+
+def _section(title: str, lines: Iterable[str], empty: str = "none") -> list[str]:
+    lines = list(lines)
+    return [title, *(f"  {line}" for line in lines)] if lines else [f"{title}: {empty}"]
+
+
+def render_text(rec: Reconciliation) -> str:
+    """The reconciliation as plain text, one fact a line."""
+    state = rec.state
+    if state.closed:
+        fingerprint = "unchanged since" if state.unchanged_since_close else "CHANGED since"
+        status = f"closed {state.closed_at:%Y-%m-%d %H:%M} UTC; receipts {fingerprint}"
+    elif state.reopened_at is not None:
+        status = f"open (reopened {state.reopened_at:%Y-%m-%d %H:%M} UTC: {state.reopen_reason})"
+    else:
+        status = "open"
+    out = [f"Reconciliation of {rec.month} ({rec.timezone}): {status}", ""]
+    p = rec.payouts
+    out.append("Payouts and bank deposits")
+    out += _section(
+        " matched",
+        (f"{_payout_text(m.payout)} -> {_deposit_text(m.deposit)}" for m in p.matched),
+    )
+    out += _section(
+        " ambiguous (settle with: supportledger match PAYOUT BANKLINE)",
+        (
+            f"{_payout_text(a.payout)} -> one of "
+            + ", ".join(_deposit_text(d) for d in a.candidates)
+            for a in p.ambiguous
+        ),
+    )
+    out += _section(" bank deposits with no payout", map(_deposit_text, p.deposits_without_payout))
+    out += _section(
+        " payouts with no deposit",
+        (
+            f"{_payout_text(x)}: {x.expected_deposit} expected by {x.window[1]}"
+            for x in p.payouts_without_deposit
+        ),
+    )
+    out += _section(
+        " in transit at month end",
+        (f"{_payout_text(x)}: expected by {x.window[1]}" for x in p.in_transit),
+    )
+    out.append("")
+    balance_lines = []
+    for b in rec.balances:
+        text = (
+            f"{b.channel}: opening {b.opening.plain()} + receipts {b.receipts.plain()} "
+            f"- payouts {b.payouts.plain()} = closing {b.closing} "
+        )
+        if b.stated is None:
+            text += "; the channel states no balance this month"
+        else:
+            text += (
+                f"; stated {b.stated.plain()} at {b.stated_at:%Y-%m-%d %H:%M} UTC, "
+                f"ledger then {b.ledger_at_stated.plain()}, difference {_signed(b.difference)}"
+            )
+        balance_lines.append(text)
+    out += _section("Channel balances", balance_lines)
+    out.append("")
+    fee_lines = []
+    for channel in dict.fromkeys(f.channel for f in rec.fees):
+        fee_lines.append(f"{channel}:")
+        fee_lines += [
+            f"  {f.on} #{f.receipt_id} {f.external_id} gross {f.gross.plain()}: "
+            f"expected {f.expected.plain()}, charged {f.actual.plain()} "
+            f"({_signed(f.difference)}): {f.cause}"
+            for f in rec.fees
+            if f.channel == channel
+        ]
+    out += _section("Fees that differ from the schedule", fee_lines)
+    out.append("")
+    out.append("Money owed")
+    out += _section(
+        " checks not deposited",
+        (
+            f"check {c.check_number or '(no number)'} #{c.receipt_id} received {c.received_on} "
+            f"{c.amount}, {c.age_days} days"
+            for c in rec.pending_checks
+        ),
+    )
+    out += _section(
+        " checks returned unpaid",
+        (
+            f"check {c.check_number or '(no number)'} #{c.receipt_id} received {c.received_on} "
+            f"{c.amount}, returned {c.returned_on}, returned-item fee {c.fee}"
+            for c in rec.returned_checks
+        ),
+    )
+    out += _section(
+        " royalties earned, not yet paid",
+        (
+            f"{r.channel} {r.earned_in}: {r.owed} of {r.earned}, due {r.due_in}"
+            for r in rec.royalties_owed
+        ),
+    )
+    out.append("")
+    out += _section(
+        "Adjustments to closed months",
+        (
+            f"#{a.receipt_id} {a.channel} for {a.adjusts_month}: gross {_signed(a.gross)}, "
+            f"fee {_signed(a.fee)}, net {_signed(a.net)} ({a.description})"
+            for a in rec.adjustments
+        ),
+    )
+    return "\n".join(out) + "\n"
