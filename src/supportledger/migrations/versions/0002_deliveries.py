@@ -1,7 +1,7 @@
 """deliveries of the statement e-mail
 
 Revision ID: 0002_deliveries
-Revises: 0001_core
+Revises: 0002_tax_forms
 Create Date: 2026-11-27 16:50:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import supportledger.models
 
 revision = "0002_deliveries"
-down_revision = "0001_core"
+down_revision = "0002_tax_forms"
 branch_labels = None
 depends_on = None
 
