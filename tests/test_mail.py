@@ -95,12 +95,18 @@ def smtp_server():
     """Start an SMTP server: ``smtp_server(tls=ctx, login=True)``; all stop at teardown."""
     started: list[Controller] = []
 
-    def start(tls: ssl.SSLContext | None = None, login: bool = False) -> Controller:
+    def start(
+        tls: ssl.SSLContext | None = None, login: bool = False, implicit_tls: bool = False
+    ) -> Controller:
         options = {}
-        if tls is not None:
+        if tls is not None and implicit_tls:
+            options.update(ssl_context=tls)
+        elif tls is not None:
             options.update(tls_context=tls, require_starttls=True)
         if login:
-            options.update(authenticator=_login_check, auth_require_tls=tls is not None)
+            # aiosmtpd only counts STARTTLS as TLS; an implicit-TLS socket is encrypted anyway
+            starttls = tls is not None and not implicit_tls
+            options.update(authenticator=_login_check, auth_require_tls=starttls)
         controller = Controller(Recorder(), hostname="127.0.0.1", port=_free_port(), **options)
         controller.start()
         started.append(controller)
@@ -323,6 +329,24 @@ def test_starttls_with_a_ca_named_in_the_settings(
     assert PASSWORD not in caplog.text
     assert len(server.handler.messages) == 1
     assert [row[1:3] for row in delivery_rows(ledger)] == [(1, "failed"), (2, "sent")]
+
+
+def test_implicit_tls_with_the_ssl_setting(ledger, smtp_server, certificate_authority):
+    ca_file, server_context = certificate_authority
+    server = smtp_server(tls=server_context, login=True, implicit_tls=True)
+    secured = job(
+        ledger,
+        server.port,
+        smtp_security="ssl",
+        smtp_ca_file=ca_file,
+        smtp_username=USERNAME,
+        smtp_password=Secret(PASSWORD),
+    )
+
+    result = deliver(secured, transport_mail(), WRITER)
+
+    assert result.outcome is Outcome.SENT
+    assert parsed(server.handler.messages[0])["Message-ID"] == result.message_id
 
 
 def test_a_reply_lost_after_the_message_went_out_is_in_doubt(ledger, smtp_server):

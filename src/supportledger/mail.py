@@ -134,7 +134,7 @@ def subject(mail: StatementMail) -> str:
 def address(raw: str, setting: str) -> str:
     """A bare e-mail address from ``raw``, or a one-line error naming where it came from."""
     _name, addr = parseaddr(raw)
-    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", addr):
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", addr):
         raise LedgerError(f"{setting}: not an e-mail address: {raw!r}")
     return addr
 
