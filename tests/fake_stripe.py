@@ -509,6 +509,8 @@ class FakeStripe:
         self.api_key = api_key
         #: every request as (path, query parameters), for tests to count calls
         self.requests: list[tuple[str, dict[str, list[str]]]] = []
+        #: path -> (status, error body) to answer instead, for tests of Stripe's refusals
+        self.failures: dict[str, tuple[int, dict]] = {}
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -548,7 +550,9 @@ class FakeStripe:
         presented = handler.headers.get("Authorization", "").removeprefix("Bearer ")
         if presented != self.api_key:
             masked = presented[:8] + "*" * max(len(presented) - 12, 0) + presented[-4:]
-            return self._send(handler, 401, _error(f"Invalid API Key provided: {masked}"))
+            return self._send(handler, 401, error_body(f"Invalid API Key provided: {masked}"))
+        if parts.path in self.failures:
+            return self._send(handler, *self.failures[parts.path])
         routes = {
             "/v1/balance_transactions": self._balance_transactions,
             "/v1/invoice_payments": self._invoice_payments,
@@ -558,7 +562,9 @@ class FakeStripe:
         if parts.path.startswith("/v1/balance_transactions/"):
             route = partial(self._balance_transaction, txn_id=parts.path.rsplit("/", 1)[1])
         if route is None:
-            return self._send(handler, 404, _error(f"Unrecognized request URL (GET: {parts.path})"))
+            return self._send(
+                handler, 404, error_body(f"Unrecognized request URL (GET: {parts.path})")
+            )
         return self._send(handler, *route(query))
 
     def _balance_transactions(self, query):
@@ -575,7 +581,7 @@ class FakeStripe:
     def _balance_transaction(self, query, txn_id):
         found = [t for t in self.account.transactions if t["id"] == txn_id]
         if not found:
-            return 404, _error(f"No such balance transaction: '{txn_id}'")
+            return 404, error_body(f"No such balance transaction: '{txn_id}'")
         return 200, found[0]
 
     def _invoice_payments(self, query):
@@ -608,8 +614,8 @@ def _expand(query) -> set[str]:
     return {v for key, values in query.items() if key.startswith("expand[") for v in values}
 
 
-def _error(message: str) -> dict:
-    return {"error": {"message": message, "type": "invalid_request_error"}}
+def error_body(message: str, kind: str = "invalid_request_error") -> dict:
+    return {"error": {"message": message, "type": kind}}
 
 
 def _page(url: str, rows: list[dict], query) -> tuple[int, dict]:
@@ -617,7 +623,7 @@ def _page(url: str, rows: list[dict], query) -> tuple[int, dict]:
     ``starting_after``, and whether more remain."""
     limit = int(query.get("limit", ["10"])[0])
     if not 1 <= limit <= 100:
-        return 400, _error("Invalid limit: must be between 1 and 100")
+        return 400, error_body("Invalid limit: must be between 1 and 100")
     ordered = sorted(rows, key=lambda r: (r["created"], r["id"]), reverse=True)
     if "starting_after" in query:
         ids = [r["id"] for r in ordered]

@@ -16,7 +16,7 @@ import pytest
 import stripe
 from sqlalchemy import select, text
 
-from fake_stripe import API_KEY, FakeStripe, at, sample_account
+from fake_stripe import API_KEY, FakeStripe, at, error_body, sample_account
 from supportledger.channels.stripe import INVOICE_LOOKBACK, entries_since, sync
 from supportledger.errors import LedgerError
 from supportledger.models import Event, Kind, Payout
@@ -416,6 +416,38 @@ def test_an_unreachable_server_is_one_line(stripe_cli, monkeypatch):
         "",
         f"supportledger: cannot reach Stripe at {closed} (check the network, or STRIPE_API_BASE)\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "attempts", "message"),
+    [
+        (
+            403,
+            error_body(f"The provided key '{API_KEY[:8]}***Abcd' does not have rl_balance_read"),
+            1,
+            "STRIPE_API_KEY may not read what the sync needs (HTTP 403, request "
+            "req_FakeStripe0001): give it read access to balance, balance transactions, "
+            "charges, invoices, payouts",
+        ),
+        (
+            500,
+            error_body("An unknown error occurred", kind="api_error"),
+            3,  # the first try and max_network_retries=2
+            "Stripe answered HTTP 500 (APIError, request req_FakeStripe0001); nothing was imported",
+        ),
+    ],
+)
+def test_stripe_refusing_a_request_is_one_safe_line_and_writes_nothing(
+    ledger, client, fake, status, body, attempts, message
+):
+    fake.failures["/v1/balance"] = (status, body)
+
+    with pytest.raises(LedgerError) as caught:
+        sync(ledger, client=client)
+
+    assert str(caught.value) == message
+    assert len(fake.calls("/v1/balance")) == attempts
+    assert rows(ledger, "select count(*) from receipts") == [(0,)]
 
 
 @pytest.mark.parametrize(
