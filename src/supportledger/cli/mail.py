@@ -39,7 +39,9 @@ def email_statement(
     ] = "previous",
     to: Annotated[
         list[str] | None,
-        typer.Option("--to", help="A recipient (repeat for several); default STATEMENT_TO."),
+        typer.Option(
+            "--to", metavar="ADDR", help="A recipient (repeat for several); default STATEMENT_TO."
+        ),
     ] = None,
     dry_run: Annotated[
         Path | None,
@@ -61,10 +63,11 @@ def email_statement(
 ) -> None:
     """E-mail a month's statement (HTML and text, CSV attached) once per recipient.
 
-    Exit status: 0 sent or already sent; 1 user or configuration error; 2 temporary SMTP
-    failure after retries (the next run sends); 3 permanent SMTP failure; 4 an earlier
-    attempt may have been delivered (check the inbox, then --resend); 5 month incomplete
-    with --require-complete.
+    Exit status: 0 sent or already sent; 1 user or configuration error;
+    2 temporary SMTP failure after retries (the next run sends it);
+    3 permanent SMTP failure (login, address, certificate);
+    4 an earlier attempt may have been delivered (check the inbox, then --resend);
+    5 the month is incomplete and --require-complete was given.
     """
     ledger = open_ledger()
     settings = ledger.settings
