@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import email
+import hashlib
 import io
 import logging
 import os
@@ -456,6 +457,10 @@ def test_the_statement_arrives_once_with_both_alternatives_and_the_csv(
     assert code == 0 and "already sent" in out and message["Message-ID"] in out
     assert len(server.handler.messages) == 1
     assert delivery_rows(october) == [(WRITER, 1, "sent", message["Message-ID"])]
+    with october.engine.connect() as connection:
+        recorded = connection.execute(select(Delivery.sha256, Delivery.sent_at)).one()
+    assert recorded.sha256 == hashlib.sha256(raw).hexdigest()  # what the server received
+    assert recorded.sent_at is not None
 
     # --resend sends it again, on purpose, as a new delivery
     code, out, err = cli("email-statement", "--month", "2026-10", "--resend")
