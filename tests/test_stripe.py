@@ -272,6 +272,19 @@ def test_a_sync_books_every_figure_and_running_it_again_adds_nothing(ledger, cli
         "select gross_minor, fee_minor, original_minor, original_currency, fx_rate, flags"
         " from receipts where external_id = 'ch_3QJonasWeber'",
     ) == [(2170, 147, 2000, "EUR", "1.085", "conversion,international")]
+    # the schedule's own prediction beside Stripe's fee: each part rounded on its own,
+    # 62.93 + 32.55 + 21.70 -> 63 + 33 + 22, + 30 = 148 against Stripe's 147 for Jonas
+    assert rows(
+        ledger,
+        "select external_id, fee_minor, expected_fee_minor from receipts"
+        " where external_id in ('ch_3QAnaRuiz', 'ch_3QJonasWeber') or event = 'dispute'"
+        " order by fee_minor, external_id",
+    ) == [("ch_3QAnaRuiz", 103, 103), ("ch_3QJonasWeber", 147, 148)] + [
+        (txn, 1500, 1500)
+        for txn in sorted(
+            t["id"] for t in account.transactions if t["reporting_category"] == "dispute"
+        )
+    ]
     # the refund points at Ana's charge; the subscription came from its first payment
     assert rows(
         ledger,
