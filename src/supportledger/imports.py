@@ -71,6 +71,8 @@ if TYPE_CHECKING:
 #: that memory stays flat and an ``IN`` list stays well under every backend's limits
 CHUNK = 2000
 HEAD_BYTES = 64 * 1024
+#: expected fees remembered per import before the memo starts afresh (memory stays flat)
+FEE_MEMO = 50_000
 #: a check recorded by hand is matched to a deposit up to this long after it was recorded
 CHECK_WINDOW = dt.timedelta(days=60)
 
@@ -273,6 +275,7 @@ class _Writer:
         #: (refund key, original key, take the original's kind) for receipts added here
         self._reversals: list[tuple[tuple[str, str], tuple[str, str], bool]] = []
         self._channel_names: set[str] = set()
+        self._fee_memo: dict[tuple, Money | ScheduleError | None] = {}
         self.closed = ClosedMonths.load(connection)
 
     # ------------------------------------------------------------------ driving
@@ -441,9 +444,7 @@ class _Writer:
         if entry.expected_fee is not None:
             return (entry.fee if entry.fee is not None else entry.expected_fee), entry.expected_fee
         try:
-            expected = expected_fee(
-                self.schedule, channel, local_date(entry.occurred_at, self.tz), entry
-            )
+            expected = self._expected_fee(channel, entry)
         except ScheduleError as exc:
             if entry.fee is None:
                 raise self._error(entry, str(exc)) from None
@@ -456,6 +457,23 @@ class _Writer:
                 f"(set your rate in FEE_SCHEDULE_FILE)",
             )
         return fee, expected
+
+    def _expected_fee(self, channel: Channel, entry: ReceiptEntry) -> Money | None:
+        """:func:`expected_fee`, remembered: a big file repeats the same few amounts on the
+        same days, and the memo is emptied before it grows past :data:`FEE_MEMO` answers."""
+        on = local_date(entry.occurred_at, self.tz)
+        key = (channel.name, on, entry.gross, entry.flags, entry.event)
+        if key not in self._fee_memo:
+            if len(self._fee_memo) >= FEE_MEMO:
+                self._fee_memo.clear()
+            try:
+                self._fee_memo[key] = expected_fee(self.schedule, channel, on, entry)
+            except ScheduleError as exc:
+                self._fee_memo[key] = exc
+        found = self._fee_memo[key]
+        if isinstance(found, ScheduleError):
+            raise found
+        return found
 
     def _prepare_receipts(self, new: list[tuple[ReceiptEntry, dict]]) -> None:
         for entry, values in new:

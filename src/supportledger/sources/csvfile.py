@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -119,6 +120,17 @@ class Row:
         self.raw = raw
 
 
+@cache
+def _declared_columns(cls: type) -> tuple[Column, ...]:
+    """A format's columns, found once per class (every row is parsed through them)."""
+    seen: dict[str, Column] = {}
+    for klass in reversed(cls.__mro__):
+        for attr, value in vars(klass).items():
+            if isinstance(value, Column):
+                seen[attr] = value
+    return tuple(seen.values())
+
+
 def _normalise(name: str) -> str:
     return " ".join(name.replace("\ufeff", "").strip().strip('"').split()).lower()
 
@@ -134,12 +146,7 @@ class CsvFormat:
 
     @classmethod
     def columns(cls) -> list[Column]:
-        seen: dict[str, Column] = {}
-        for klass in reversed(cls.__mro__):
-            for attr, value in vars(klass).items():
-                if isinstance(value, Column):
-                    seen[attr] = value
-        return list(seen.values())
+        return list(_declared_columns(cls))
 
     @classmethod
     def _match_header(cls, header: list[str]) -> dict[str, int] | None:
