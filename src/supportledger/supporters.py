@@ -305,11 +305,7 @@ class MergeSuggestion:
     reason: str
 
 
-def _tokens(name: str) -> list[str]:
-    return name_key(name).split()
-
-
-def _initials_match(a: list[str], b: list[str]) -> bool:
+def _initials_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """``J. Smith`` and ``John Smith``; ``John Q. Smith`` and ``John Smith``."""
     if len(a) < 2 or len(b) < 2 or a[-1] != b[-1]:
         return False
@@ -317,23 +313,58 @@ def _initials_match(a: list[str], b: list[str]) -> bool:
     return first == other or (len(first) == 1 and other.startswith(first))
 
 
-def _name_likeness(a: str, b: str) -> tuple[float, str] | None:
-    """Why names ``a`` and ``b`` may be one person's, with a strength (above 1 for the
-    rules, the difflib ratio otherwise); ``None`` when they look like two people."""
-    ta, tb = _tokens(a), _tokens(b)
-    if not ta or not tb:
-        return None
-    if ta == tb:
+def _name_likeness(
+    a: tuple[str, ...], b: tuple[str, ...], matcher: difflib.SequenceMatcher
+) -> tuple[float, str] | None:
+    """Why the names ``a`` and ``b`` (as :func:`name_key` words) may be one person's, with
+    a strength (above 1 for the rules, the difflib ratio otherwise); ``None`` when they look
+    like two people. ``matcher`` already holds ``a``'s sorted words as its second sequence."""
+    if a == b:
         return 4.0, "same name apart from case, accents or spacing"
-    if sorted(ta) == sorted(tb):
+    if sorted(a) == sorted(b):
         return 3.0, "same name, words in another order"
-    if _initials_match(ta, tb):
+    if _initials_match(a, b):
         return 2.0, "same surname, matching first name or initial"
-    matcher = difflib.SequenceMatcher(None, " ".join(sorted(ta)), " ".join(sorted(tb)))
-    if matcher.real_quick_ratio() < SIMILAR_NAMES or matcher.quick_ratio() < SIMILAR_NAMES:
+    joined = " ".join(sorted(b))
+    lengths = len(joined) + len(matcher.b)
+    if 2 * min(len(joined), len(matcher.b)) < SIMILAR_NAMES * lengths:
+        return None  # even a perfect match of the shorter name could not reach the ratio
+    matcher.set_seq1(joined)
+    if matcher.quick_ratio() < SIMILAR_NAMES:
         return None
     ratio = matcher.ratio()
     return (ratio, f"similar names ({ratio:.2f})") if ratio >= SIMILAR_NAMES else None
+
+
+def _alike_names(names: dict[int, set[str]]) -> dict[tuple[int, int], str]:
+    """For each two supporters, the strongest likeness between any of their names.
+
+    Only names sharing a word's initial are compared: every rule implies one, and a "typo"
+    in the first letter of every word is another name. Each name is normalised once and
+    difflib's index of it built once (as ``difflib.get_close_matches`` does).
+    """
+    words = sorted(
+        {(root, tuple(name_key(n).split())) for root, group in names.items() for n in group}
+    )
+    words = [(root, w) for root, w in words if w]
+    by_initial: dict[str, list[int]] = defaultdict(list)
+    for index, (_, w) in enumerate(words):
+        for initial in {word[0] for word in w}:
+            by_initial[initial].append(index)
+    best: dict[tuple[int, int], tuple[float, str]] = {}
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    for i, (root_a, a) in enumerate(words):
+        matcher.set_seq2(" ".join(sorted(a)))
+        candidates = {j for initial in {word[0] for word in a} for j in by_initial[initial]}
+        for j in sorted(j for j in candidates if j > i):
+            root_b, b = words[j]
+            if root_a == root_b:
+                continue
+            found = _name_likeness(a, b, matcher)
+            pair = (min(root_a, root_b), max(root_a, root_b))
+            if found is not None and found > best.get(pair, (0.0, "")):
+                best[pair] = found
+    return {pair: reason for pair, (_, reason) in best.items()}
 
 
 def suggest_merges(session: Session) -> list[MergeSuggestion]:
@@ -368,18 +399,9 @@ def suggest_merges(session: Session) -> list[MergeSuggestion]:
     for shared in emails.values():
         for pair in combinations(sorted(shared), 2):
             reasons[pair] = "same e-mail"
-    live_roots = sorted(r for r in names if r in people)
-    for pair in combinations(live_roots, 2):
-        if pair in reasons:
-            continue
-        likenesses = [
-            found
-            for a in names[pair[0]]
-            for b in names[pair[1]]
-            if (found := _name_likeness(a, b)) is not None
-        ]
-        if likenesses:
-            reasons[pair] = max(likenesses)[1]
+    live = {root: group for root, group in names.items() if root in people}
+    for pair, reason in _alike_names(live).items():
+        reasons.setdefault(pair, reason)
     return [
         MergeSuggestion(a, people[a].display_name, b, people[b].display_name, reason)
         for (a, b), reason in sorted(reasons.items())
