@@ -106,3 +106,9 @@ def test_no_period_anywhere_is_named(tmp_path):
     path = write(tmp_path, "acx.csv", text)
     with pytest.raises(RowError, match=r"acx.csv, line 2: column 'Period' value '': has no"):
         list(AcxSalesDetail().entries(path, CONTEXT))
+
+
+def test_a_royalty_rate_with_no_plan_in_the_schedule_has_no_expected_fee(tmp_path):
+    new_model = [*SALE[:13], "50%", *SALE[14:]]
+    (sale,) = AcxSalesDetail().entries(workbook(tmp_path, [new_model]), CONTEXT)
+    assert (sale.fee, sale.expected_fee) == (Money(D("26.91"), "USD"), None)

@@ -134,6 +134,8 @@ class AcxSalesDetail(SheetFormat):
         of the royalty is not the writer's either."""
         rate = _fraction(path, row, "Royalty Rate", row.royalty_rate)
         plan = _PLANS.get(rate) if rate is not None else None
+        if rate is not None and plan is None:
+            return None  # a rate the schedule has no plan for (Audible's newer 50%/30%)
         try:
             store = CHANNEL.expected_fee(context.schedule, month.first_day, gross, plan)
         except ScheduleError:

@@ -40,15 +40,14 @@ ZELLE, CHECK, PAYOUT, UNCLASSIFIED = "zelle", "check", "payout", "unclassified"
 
 @dataclass(frozen=True)
 class Rule:
-    """Lines whose description matches ``pattern`` (and, if given, whose bank transaction
+    """Credits whose description matches ``pattern`` (and, if given, whose bank transaction
     type is in ``types``) are ``classification``. Named groups ``name`` and ``conf`` pick
-    out a Zelle sender and confirmation."""
+    out a Zelle sender and confirmation. Debits match no rule: money out is never income."""
 
     classification: str
     pattern: re.Pattern[str]
     counterparty: str | None = None
     types: frozenset[str] = frozenset()
-    credits_only: bool = True
 
 
 def _rule(classification: str, pattern: str, counterparty=None, types=()) -> Rule:
@@ -84,10 +83,10 @@ class Classified:
 
 def classify(description: str, amount: Decimal, bank_type: str = "") -> Classified:
     """What a bank line is, by the first rule of :data:`RULES` that matches it."""
+    if amount <= 0:
+        return Classified(UNCLASSIFIED)
     text = " ".join(description.split())
     for rule in RULES:
-        if rule.credits_only and amount <= 0:
-            continue
         if rule.types and bank_type.upper() not in rule.types:
             continue
         match = rule.pattern.search(text)
@@ -127,7 +126,10 @@ def bank_line(
 
 
 class BankCsv(CsvFormat):
-    """A bank's CSV layout: subclasses declare ``date``, ``description`` and the amount."""
+    """A bank's CSV layout: subclasses declare ``date``, ``description`` and the amount.
+
+    Every column of the bank's header is declared, even those not read: together they
+    tell one bank's layout from another's."""
 
     #: the zone of the dates is the bank's; a posting date is a day, kept as written
     date_formats: ClassVar[tuple[str, ...]] = ("%m/%d/%Y", "%m/%d/%y", "%Y-%m-%d")

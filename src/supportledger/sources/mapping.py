@@ -190,7 +190,7 @@ class MappingImporter:
         return False
 
     def identify(self, path: Path, head: bytes) -> bool:
-        return self.matches_header(head) if self.header else self.format.identify(path, head)
+        return self.matches_header(head)
 
     def entries(self, path: Path, context: ImportContext) -> Iterator[ReceiptEntry | Skipped]:
         zone = self.timezone or context.timezone
