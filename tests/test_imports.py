@@ -355,3 +355,16 @@ def test_undoing_a_bank_import_puts_the_check_back_to_pending(ledger):
         "balances": 0,
     }
     assert [(r.external_id, r.status) for r in receipts(ledger)] == [(check.external_id, "pending")]
+
+
+def test_the_progress_bar_appears_only_past_5000_rows():
+    from supportledger.cli.importing import ProgressBar
+    from supportledger.imports import FileReport
+
+    bar = ProgressBar()
+    bar(FileReport("small.csv", "paypal", rows=5000))
+    assert bar._progress is None
+    bar(FileReport("big.csv", "paypal", rows=6000))
+    assert bar._progress is not None and bar._progress.tasks[0].completed == 6000
+    bar.close()
+    assert bar._progress is None
