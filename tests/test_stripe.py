@@ -79,6 +79,13 @@ def test_every_transaction_is_read_across_pages_with_stripes_own_fees(client, fa
         supporter=SupporterRef(name="Reader 042", email="reader042@example.com"),
         description="Donation",
     )
+    # oldest first, whatever order Stripe lists in
+    instants = [
+        e.occurred_at if isinstance(e, ReceiptEntry) else e.initiated_at
+        for e in entries
+        if isinstance(e, ReceiptEntry | PayoutEntry)
+    ]
+    assert instants == sorted(instants) and instants[0] == utc("2026-11-01T14:00")
     pages = fake.calls("/v1/balance_transactions")
     assert len(pages) == 2
     assert pages[0] == {"limit": ["100"], "expand[0]": ["data.source"]}
@@ -197,14 +204,15 @@ def test_since_reads_only_the_window_and_folds_a_payout_failure_into_its_payout(
     assert fake.calls("/v1/balance_transactions")[0]["created[gte]"] == [
         str(at("2026-11-21T00:00:00Z"))
     ]
-    # in the window: the won dispute's reversal, the payout failure, the adjustment
+    # in the window, oldest first: the adjustment, the payout failure, the won dispute's
+    # reversal; then the balance
     assert [type(e).__name__ for e in entries] == [
-        "ReceiptEntry",
         "Skipped",
         "PayoutEntry",
+        "ReceiptEntry",
         "BalanceEntry",
     ]
-    failed = entries[2]
+    failed = entries[1]
     assert (failed.external_id, failed.amount, failed.status, failed.fee) == (
         "po_1Nov20",
         usd("50.00"),

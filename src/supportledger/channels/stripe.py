@@ -62,7 +62,6 @@ _REVERSALS = {
     "dispute": Event.DISPUTE,
     "dispute_reversal": Event.DISPUTE_REVERSAL,
 }
-_PAYOUT_REVERSAL_STATUS = {"payout_failure": "failed", "payout_cancel": "canceled"}
 #: What a sync is called in the import history.
 SYNC_NAME = "stripe api"
 
@@ -165,38 +164,41 @@ def client_for(settings: Settings) -> stripe.StripeClient:
 
 
 def entries_since(client: stripe.StripeClient, since: dt.datetime | None) -> Iterator[Entry]:
-    """Every balance transaction created at or after ``since`` (all of them when ``None``),
-    newest first, as ledger entries; then the balance as of the newest one.
+    """Every balance transaction created at or after ``since`` (all of them when ``None``)
+    as ledger entries, oldest first, then the balance as of the newest one.
 
-    Raises ``stripe.StripeError`` as the SDK does; callers translate it (see :func:`sync`).
+    Stripe lists newest first; the entries go oldest first so that a subscription the
+    ledger has not seen starts at its first payment. Raises ``stripe.StripeError`` as the
+    SDK does; :func:`sync` turns it into a safe line.
     """
-    links = InvoiceLinks(client, since)
-    reversed_payouts: dict[str, tuple[stripe.Payout, str]] = {}
-    newest: dt.datetime | None = None
     params: dict = {"limit": PAGE_SIZE, "expand": ["data.source"]}
     if since is not None:
         params["created"] = {"gte": int(since.timestamp())}
-    for bt in client.v1.balance_transactions.list(params).auto_paging_iter():
-        newest = max(newest or _instant(bt.created), _instant(bt.created))
+    transactions = list(client.v1.balance_transactions.list(params).auto_paging_iter())
+    links = InvoiceLinks(client, since)
+    payouts: set[str] = set()
+    for bt in reversed(transactions):
         try:
             category = bt.reporting_category
-            if category == "payout_reversal":
-                # folded into the payout's own entry, so one sync yields one per payout
-                reversed_payouts[bt.source.id] = (bt.source, _PAYOUT_REVERSAL_STATUS[bt.type])
-            elif category == "payout":
-                _, status = reversed_payouts.pop(bt.source.id, (None, bt.source.status))
-                yield _payout(bt.source, status, Money.from_minor(bt.fee, bt.currency))
+            if category == "payout":
+                payouts.add(bt.source.id)
+                yield _payout(bt.source, Money.from_minor(bt.fee, bt.currency))
+            elif category == "payout_reversal":
+                # the payout's entry already says failed or canceled, unless the payout
+                # left before the window: then its own transaction gives the fee
+                if bt.source.id not in payouts:
+                    own = client.v1.balance_transactions.retrieve(
+                        _id(bt.source.balance_transaction)
+                    )
+                    yield _payout(bt.source, Money.from_minor(own.fee, own.currency))
             else:
                 yield _entry(bt, links)
-        except (LedgerError, KeyError, AttributeError) as exc:
+        except (LedgerError, AttributeError) as exc:
             raise LedgerError(
                 f"stripe balance transaction {bt.id}: cannot read it ({exc})"
             ) from None
-    for payout, status in reversed_payouts.values():
-        # the payout left the balance before the window: its own transaction has the fee
-        own = client.v1.balance_transactions.retrieve(_id(payout.balance_transaction))
-        yield _payout(payout, status, Money.from_minor(own.fee, own.currency))
-    if newest is not None:
+    if transactions:
+        newest = max(_instant(bt.created) for bt in transactions)
         yield from _balances(client.v1.balance.retrieve(), newest)
 
 
@@ -270,7 +272,8 @@ def _reversal(bt: stripe.BalanceTransaction, event: Event) -> ReceiptEntry:
     )
 
 
-def _payout(payout: stripe.Payout, status: str, fee: Money) -> PayoutEntry:
+def _payout(payout: stripe.Payout, fee: Money) -> PayoutEntry:
+    """A payout as it stands now: a failed or cancelled one says so in its status."""
     arrival = payout.arrival_date
     return PayoutEntry(
         channel=CHANNEL.name,
@@ -279,7 +282,7 @@ def _payout(payout: stripe.Payout, status: str, fee: Money) -> PayoutEntry:
         amount=Money.from_minor(payout.amount, payout.currency),
         fee=fee,
         arrived_on=_instant(arrival).date() if arrival else None,
-        status=status,
+        status=payout.status,
     )
 
 
