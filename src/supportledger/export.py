@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -168,12 +169,22 @@ class AccountNames:
         return [self.asset(channel, Status.COMPLETED), self.payout_fee(channel), self(BANK)]
 
 
+@lru_cache(maxsize=1 << 16)
+def _plain(minor: int, currency: str) -> str:
+    """A stored amount as ``Money.plain`` writes it; cached, as a ledger repeats its amounts."""
+    return Money.from_minor(minor, currency).plain()
+
+
+def _amount(minor: int, currency: str) -> str:
+    return f"{_plain(minor, currency)} {currency}"
+
+
 @dataclass(frozen=True, slots=True)
 class Posting:
     account: str
-    amount: Money
+    amount: str  # ``-20.00 USD``
     #: the total price (``@@``) of a foreign amount: what it brought in the base currency
-    price: Money | None = None
+    price: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,31 +341,24 @@ class _Exporter:
         return self.supporters[row.supporter_id] if row.supporter_id is not None else None
 
     def receipt_transaction(self, row) -> Transaction:
-        gross = Money.from_minor(row.gross_minor, row.currency)
         postings = []
         if row.gross_minor:
-            amount, price = Money.from_minor(-row.gross_minor, row.currency), None
+            amount, price = _amount(-row.gross_minor, row.currency), None
             if row.original_minor is not None and row.original_currency not in (
                 None,
                 row.currency,
             ):
                 # what the supporter paid, signed as the income is, priced at what it brought
                 paid = abs(row.original_minor) * (-1 if row.gross_minor > 0 else 1)
-                amount, price = Money.from_minor(paid, row.original_currency), abs(gross)
+                amount = _amount(paid, row.original_currency)
+                price = _amount(abs(row.gross_minor), row.currency)
             account = self.accounts.gross(row.channel, row.kind, row.event)
             postings.append(Posting(account, amount, price))
         if row.fee_minor:
-            postings.append(
-                Posting(
-                    self.accounts.fee(row.channel), Money.from_minor(row.fee_minor, row.currency)
-                )
-            )
-        postings.append(
-            Posting(
-                self.accounts.asset(row.channel, row.status),
-                Money.from_minor(row.net_minor, row.currency),
-            )
-        )
+            fee = _amount(row.fee_minor, row.currency)
+            postings.append(Posting(self.accounts.fee(row.channel), fee))
+        net = _amount(row.net_minor, row.currency)
+        postings.append(Posting(self.accounts.asset(row.channel, row.status), net))
         kind = _KIND_WORDS.get(row.kind, row.kind)
         event = "" if row.event == "payment" else " " + row.event.replace("_", " ")
         meta = [("id", row.external_id)]
@@ -370,14 +374,13 @@ class _Exporter:
         )
 
     def payout_transaction(self, row) -> Transaction:
-        def money(minor: int) -> Money:
-            return Money.from_minor(minor, row.currency)
-
         asset = self.accounts.asset(row.channel, Status.COMPLETED)
-        postings = [Posting(asset, money(-row.amount_minor))]
+        postings = [Posting(asset, _amount(-row.amount_minor, row.currency))]
         if row.fee_minor:
-            postings.append(Posting(self.accounts.payout_fee(row.channel), money(row.fee_minor)))
-        postings.append(Posting(self.accounts(BANK), money(row.amount_minor - row.fee_minor)))
+            fee = _amount(row.fee_minor, row.currency)
+            postings.append(Posting(self.accounts.payout_fee(row.channel), fee))
+        to_bank = _amount(row.amount_minor - row.fee_minor, row.currency)
+        postings.append(Posting(self.accounts(BANK), to_bank))
         meta = [("id", row.external_id)]
         if row.arrived_on is not None:
             meta.append(("arrived", row.arrived_on.isoformat()))
@@ -400,7 +403,7 @@ class _Exporter:
     def csv_rows(self) -> Iterator[list]:
         for row in self.receipts():
             original = (
-                Money.from_minor(row.original_minor, row.original_currency).plain()
+                _plain(row.original_minor, row.original_currency)
                 if row.original_minor is not None and row.original_currency
                 else ""
             )
@@ -410,9 +413,9 @@ class _Exporter:
                 row.kind,
                 row.event,
                 self.supporter(row) or "",
-                Money.from_minor(row.gross_minor, row.currency).plain(),
-                Money.from_minor(row.fee_minor, row.currency).plain(),
-                Money.from_minor(row.net_minor, row.currency).plain(),
+                _plain(row.gross_minor, row.currency),
+                _plain(row.fee_minor, row.currency),
+                _plain(row.net_minor, row.currency),
                 row.currency,
                 original,
                 row.original_currency or "",
@@ -425,9 +428,9 @@ class _Exporter:
 def _posting_lines(postings: Iterable[Posting], indent: str) -> list[str]:
     lines = []
     for posting in postings:
-        amount = f"{posting.amount.plain():>12} {posting.amount.currency}"
+        amount = f"{posting.amount:>16}"
         if posting.price is not None:
-            amount += f" @@ {posting.price.plain()} {posting.price.currency}"
+            amount += f" @@ {posting.price}"
         lines.append(f"{indent}{posting.account:<46}  {amount}")
     return lines
 
