@@ -50,8 +50,10 @@ log = logging.getLogger(__name__)
 NEVER_ARRIVED = (Status.DENIED, Status.RETURNED)
 #: Channels with no subscription data, where a monthly habit is inferred from payments.
 INFERRED_CHANNELS = ("zelle", "check")
-#: Consecutive paid months that make an inferred monthly supporter.
+#: Consecutive paid months that make an inferred monthly supporter...
 INFERRED_RUN = 3
+#: ...and the whole months without a payment after which the habit is taken as over.
+INFERRED_KEPT = 2
 #: Subscription statuses that are a standing commitment (a declined one is retried).
 COMMITTED = (SubscriptionStatus.ACTIVE, SubscriptionStatus.DECLINED)
 MONTHS_PER_INTERVAL = {"month": 1, "year": 12}
@@ -484,6 +486,8 @@ def _payments_until(as_of: dt.date, tz):
 
 
 def _subscription_commitments(session, ledger, as_of, roots, names) -> list[RecurringSupporter]:
+    """Active (or declined, being retried) subscriptions, due one interval after their last
+    payment, or from their start when never paid."""
     tz = ledger.tz
     end = local_midnight(as_of + dt.timedelta(days=1), tz)
     subscriptions = session.exec(
@@ -512,7 +516,6 @@ def _subscription_commitments(session, ledger, as_of, roots, names) -> list[Recu
     by_subscription: dict[int, dt.datetime] = {}
     by_channel: dict[tuple[int, str], dt.datetime] = {}
     for sid, channel, subscription_id, kind, at in latest:
-        at = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at  # max() loses the type
         if subscription_id is not None:
             by_subscription[subscription_id] = max(at, by_subscription.get(subscription_id, at))
         if kind == Kind.RECURRING:
@@ -552,8 +555,8 @@ def _inferred_commitments(session, ledger, as_of, roots, names) -> list[Recurrin
     lapsed for a while before the habit is taken as over)."""
     tz = ledger.tz
     this_month = Month.of(as_of)
-    # the oldest run still counted starts two runs' length before this month
-    earliest = this_month.shift(-2 * (INFERRED_RUN - 1))
+    # the oldest run still counted ends INFERRED_KEPT months back, so starts this far back
+    earliest = this_month.shift(-(INFERRED_KEPT + INFERRED_RUN - 1))
     payments = session.exec(
         select(Receipt.supporter_id, Receipt.channel, Receipt.occurred_at, Receipt.gross_minor)
         .where(*_payments_until(as_of, tz))
@@ -572,7 +575,7 @@ def _inferred_commitments(session, ledger, as_of, roots, names) -> list[Recurrin
         last_paid, gross = last[(root, channel)]
         latest = Month.of(last_paid)
         run = {latest.shift(-i) for i in range(INFERRED_RUN)}
-        if not run <= paid_months or latest < this_month.shift(-(INFERRED_RUN - 1)):
+        if not run <= paid_months or latest < this_month.shift(-INFERRED_KEPT):
             continue
         next_due = add_months(last_paid, 1)
         found.append(
