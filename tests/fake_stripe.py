@@ -559,8 +559,8 @@ class FakeStripe:
             "/v1/balance": lambda q: (200, self.account.balance()),
         }
         route = routes.get(parts.path)
-        if parts.path.startswith("/v1/balance_transactions/"):
-            route = partial(self._balance_transaction, txn_id=parts.path.rsplit("/", 1)[1])
+        if parts.path.startswith("/v1/payouts/"):
+            route = partial(self._payout, payout_id=parts.path.rsplit("/", 1)[1])
         if route is None:
             return self._send(
                 handler, 404, error_body(f"Unrecognized request URL (GET: {parts.path})")
@@ -578,11 +578,16 @@ class FakeStripe:
         ]
         return _page("/v1/balance_transactions", shown, query)
 
-    def _balance_transaction(self, query, txn_id):
-        found = [t for t in self.account.transactions if t["id"] == txn_id]
-        if not found:
-            return 404, error_body(f"No such balance transaction: '{txn_id}'")
-        return 200, found[0]
+    def _payout(self, query, payout_id):
+        payout = self.account.objects.get(payout_id)
+        if payout is None:
+            return 404, error_body(f"No such payout: '{payout_id}'")
+        if "balance_transaction" in _expand(query):
+            txn = next(
+                t for t in self.account.transactions if t["id"] == payout["balance_transaction"]
+            )
+            payout = {**payout, "balance_transaction": txn}
+        return 200, payout
 
     def _invoice_payments(self, query):
         rows = self.account.invoice_payments

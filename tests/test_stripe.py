@@ -219,9 +219,8 @@ def test_since_reads_only_the_window_and_folds_a_payout_failure_into_its_payout(
         "failed",
         usd("0.00"),
     )
-    # the payout's own transaction (before the window) was read for its fee
-    payout_txn = fake.account.objects["po_1Nov20"]["balance_transaction"]
-    assert len(fake.calls(f"/v1/balance_transactions/{payout_txn}")) == 1
+    # the payout (its transaction before the window) was read for its fee
+    assert fake.calls("/v1/payouts/po_1Nov20") == [{"expand[0]": ["balance_transaction"]}]
     assert fake.calls("/v1/invoice_payments") == []  # no charge, no invoice question
 
 
@@ -353,6 +352,24 @@ def test_a_later_sync_adds_only_what_is_new(ledger, client, account, fake):
         (45697,),
         (45697 + 1912,),
     ]
+
+
+def test_a_payout_still_on_its_way_is_asked_after_until_it_lands(ledger, client, account, fake):
+    account.objects["po_1Nov16"]["status"] = "in_transit"
+    sync(ledger, client=client)
+    assert fake.calls("/v1/payouts/po_1Nov16") == []  # read with its transaction
+    account.objects["po_1Nov16"]["status"] = "paid"  # arrived, with no new transaction
+
+    report = sync(ledger, client=client)
+
+    assert fake.calls("/v1/payouts/po_1Nov16") == [{"expand[0]": ["balance_transaction"]}]
+    assert (report.added, report.updated) == (0, 1)
+    assert rows(ledger, "select external_id, status from payouts order by external_id") == [
+        ("po_1Nov16", "paid"),
+        ("po_1Nov20", "failed"),
+    ]
+    sync(ledger, client=client)
+    assert len(fake.calls("/v1/payouts/po_1Nov16")) == 1  # landed: not asked again
 
 
 # ---------------------------------------------------------------------- the command

@@ -21,7 +21,7 @@ from sqlmodel import func, select
 from supportledger.channels import Channel
 from supportledger.config import Settings, require
 from supportledger.errors import LedgerError
-from supportledger.models import Event, ImportBatch, Kind
+from supportledger.models import Event, ImportBatch, Kind, Payout
 from supportledger.money import Money, currency_code
 from supportledger.sources import (
     BalanceEntry,
@@ -62,6 +62,8 @@ _REVERSALS = {
     "dispute": Event.DISPUTE,
     "dispute_reversal": Event.DISPUTE_REVERSAL,
 }
+#: Payout statuses that Stripe will still change.
+_ON_THEIR_WAY = ("pending", "in_transit")
 #: What a sync is called in the import history.
 SYNC_NAME = "stripe api"
 
@@ -81,8 +83,11 @@ def sync(
     from supportledger.imports import apply_entries
 
     start = since if since is not None else last_synced(ledger)
+    client = client or client_for(ledger.settings)
     with _safe_errors(ledger.settings.stripe_api_base or "https://api.stripe.com"):
-        entries = list(entries_since(client or client_for(ledger.settings), start))
+        entries = list(entries_since(client, start))
+        read = {e.external_id for e in entries if isinstance(e, PayoutEntry)}
+        entries += _payouts_now(client, _payouts_on_their_way(ledger) - read)
     return apply_entries(
         ledger,
         entries,
@@ -103,6 +108,28 @@ def last_synced(ledger: Ledger) -> dt.datetime | None:
                 ImportBatch.source == CHANNEL.name, ImportBatch.undone_at.is_(None)
             )
         ).one()
+
+
+def _payouts_on_their_way(ledger: Ledger) -> set[str]:
+    with ledger.session() as session:
+        return set(
+            session.exec(
+                select(Payout.external_id).where(
+                    Payout.channel == CHANNEL.name, Payout.status.in_(_ON_THEIR_WAY)
+                )
+            )
+        )
+
+
+def _payouts_now(client: stripe.StripeClient, ids: set[str]) -> list[PayoutEntry]:
+    """The payouts ``ids`` as they stand now. A payout goes from in transit to paid (or
+    failed) with no transaction of its own, so a sync asks after those still on their way."""
+    found = []
+    for payout_id in sorted(ids):
+        payout = client.v1.payouts.retrieve(payout_id, {"expand": ["balance_transaction"]})
+        own = payout.balance_transaction
+        found.append(_payout(payout, Money.from_minor(own.fee, own.currency)))
+    return found
 
 
 def _digest(since: dt.datetime | None, entries: list[Entry]) -> str:
@@ -185,12 +212,9 @@ def entries_since(client: stripe.StripeClient, since: dt.datetime | None) -> Ite
                 yield _payout(bt.source, Money.from_minor(bt.fee, bt.currency))
             elif category == "payout_reversal":
                 # the payout's entry already says failed or canceled, unless the payout
-                # left before the window: then its own transaction gives the fee
+                # left before the window
                 if bt.source.id not in payouts:
-                    own = client.v1.balance_transactions.retrieve(
-                        _id(bt.source.balance_transaction)
-                    )
-                    yield _payout(bt.source, Money.from_minor(own.fee, own.currency))
+                    yield from _payouts_now(client, {bt.source.id})
             else:
                 yield _entry(bt, links)
         except (LedgerError, AttributeError) as exc:
