@@ -698,3 +698,47 @@ def test_forget_asks_first(ledger, cli, monkeypatch):
     code, _, err = cli("supporters", "forget", "Ana Ruiz")
     assert (code, err) == (1, "supportledger: nothing forgotten (answer y, or give --yes)\n")
     assert [p.display_name for p in list_supporters(ledger)] == ["Ana Ruiz"]
+
+
+MEMBERS_CSV = (
+    "Name,Email,Discord,Patron Status,Follows You,Free Member,Free Trial,Lifetime Amount,"
+    "Pledge Amount,Charge Frequency,Tier,Addressee,Street,City,State,Zip,Country,Phone,"
+    "Patronage Since Date,Last Charge Date,Last Charge Status,Additional Details,User ID,"
+    "Last Updated,Currency,Max Posts,Access Expiration,Next Charge Date,Full country name,"
+    "Subscription Source\n"
+    "Marguerite Duval,mduval@example.net,,Active patron,Yes,No,No,$30.00,$10.00,monthly,"
+    "Reader,Marguerite Duval,1428 Elm Street,Tucson,AZ,85701,US,520-555-0199,"
+    "2026-08-01 07:12:45,2026-10-01 07:00:03,Paid,,48213377,2026-10-02 10:00:00,USD,,,"
+    "2026-11-01,United States,patreon\n"
+    "Lou Green,lou@example.org,,Active patron,No,No,No,$15.00,$5.00,monthly,Reader,,,,,,,,"
+    "2026-08-01 08:00:00,2026-10-01 07:00:00,Paid,,48213378,2026-10-02 10:00:00,USD,,,,,"
+    "patreon\n"
+)
+
+
+def test_forget_after_a_real_patreon_import(ledger, cli, tmp_path):
+    """The members export through the import writer: her address and phone land in
+    supporter_details, her user id is her subscription's id; forget takes them all."""
+    members = tmp_path / "Members_1234567.csv"
+    members.write_text(MEMBERS_CSV, encoding="utf-8")
+    code, _, err = cli("import", str(members))
+    assert (code, err) == (0, "")
+    zelle_payer = SupporterRef(name="Marguerite Duval", email="mduval@example.net")
+    pay(ledger, "zelle", "ZL-3", "2026-10-22", "15.00", who=zelle_payer)
+    assert {w for _, w in traces_in_rows(ledger, HER_TRACES)} == set(HER_TRACES)
+    before = figures(ledger)
+    assert cli("supporters", "forget", "Marguerite Duval", "--yes")[0] == 0
+    assert figures(ledger) == before
+    assert traces_in_rows(ledger, HER_TRACES) == set()
+    if ledger.engine.dialect.name == "sqlite":
+        assert traces_in_files(ledger, HER_TRACES) == set()
+    # Lou's subscription and details are untouched
+    standing = recurring_status(ledger, dt.date(2026, 10, 20))
+    assert [(r.display_name, r.amount.plain()) for r in standing] == [
+        ("former supporter #1", "10.00"),
+        ("Lou Green", "5.00"),
+    ]
+    # the same file again adds nothing: it does not bring her back
+    code, _, _ = cli("import", str(members))
+    assert code == 0
+    assert traces_in_rows(ledger, HER_TRACES) == set()
