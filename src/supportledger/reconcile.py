@@ -27,14 +27,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from supportledger.channels import NAMES, get_channel
-from supportledger.closing import ClosedMonths, latest_close, month_digest
+from supportledger.closing import latest_close, month_digest
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, ScheduleError
 from supportledger.models import BankLine, ChannelBalance, Event, Payout, Receipt, Status
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 FEE_TOLERANCE_MINOR = 1
 #: a schedule change this close to a receipt's date may be why its fee differs
 SCHEDULE_CHANGE_NEAR = dt.timedelta(days=45)
-#: a gross this small may have been charged a micropayment rate
+#: a gross under this may have been charged a micropayment rate
 MICROPAYMENT_GROSS = Decimal("10.00")
 #: the bank lines that are money arriving from a channel's balance
 PAYOUT_LINE = "payout"
@@ -245,11 +246,13 @@ def settle_matches(connection: Connection, tz) -> dict[int, tuple[DepositItem, .
     ]
     free = defaultdict(list)
     for row in connection.execute(
-        select(BankLine).where(
+        select(BankLine)
+        .where(
             BankLine.classification == PAYOUT_LINE,
             BankLine.payout_id.is_(None),
             BankLine.counterparty.is_not(None),
         )
+        .order_by(BankLine.posted_on, BankLine.id)
     ):
         deposit = _deposit_item(row)
         free[(deposit.channel, deposit.amount)].append(deposit)
@@ -282,15 +285,18 @@ def _payout_report(
 ) -> PayoutReport:
     first, last = month.first_day, month.last_day
     end = month.bounds(tz)[1]
-    matched = tuple(
-        PayoutMatch(_payout_item(p, tz), _deposit_item(b))
-        for b, p in connection.execute(
-            select(BankLine, Payout)
-            .join(Payout, Payout.id == BankLine.payout_id)
-            .where(BankLine.posted_on.between(first, last))
-            .order_by(BankLine.posted_on, BankLine.id)
+    lines = connection.execute(
+        select(BankLine)
+        .where(BankLine.payout_id.is_not(None), BankLine.posted_on.between(first, last))
+        .order_by(BankLine.posted_on, BankLine.id)
+    ).all()
+    paid = {
+        p.id: _payout_item(p, tz)
+        for p in connection.execute(
+            select(Payout).where(Payout.id.in_({line.payout_id for line in lines}))
         )
-    )
+    }
+    matched = tuple(PayoutMatch(paid[line.payout_id], _deposit_item(line)) for line in lines)
     candidate_ids = {d.id for found in ambiguous.values() for d in found}
     without_payout = tuple(
         _deposit_item(b)
@@ -501,15 +507,15 @@ def likely_cause(
         return fee is not None and abs(fee.minor - actual.minor) <= FEE_TOLERANCE_MINOR
 
     default = schedule.defaults.get(channel)
+    plans = []
     for plan in schedule.plans(channel):
-        if plan == default:
-            continue
         try:
-            rule = schedule.rule(channel, on, plan)
-        except ScheduleError:
+            if plan != default and predicts(schedule.rule(channel, on, plan)):
+                plans.append(plan)
+        except ScheduleError:  # that plan did not exist yet
             continue
-        if predicts(rule):
-            return "micropayment rate" if "micro" in plan else f"{plan} plan rate"
+    if plans:
+        return "micropayment rate" if "micropayment" in plans else f"{'/'.join(plans)} plan rate"
     in_force = set()
     for day in (on - SCHEDULE_CHANGE_NEAR, on, on + SCHEDULE_CHANGE_NEAR):
         try:
@@ -518,7 +524,7 @@ def likely_cause(
             continue
     if len(in_force) > 1:
         return "schedule out of date?"
-    if abs(gross.amount) <= MICROPAYMENT_GROSS:
+    if abs(gross.amount) < MICROPAYMENT_GROSS:
         return "micropayment-sized payment"
     return "unexplained"
 
@@ -578,7 +584,7 @@ def _checks(
     ):
         received = local_date(r.occurred_at, tz)
         amount = Money.from_minor(r.gross_minor, r.currency)
-        if r.status == Status.RETURNED and r.id in returns:
+        if r.id in returns:  # even when its month was closed and only adjusted
             back = returns[r.id]
             returned.append(
                 ReturnedCheck(
@@ -658,6 +664,68 @@ def _royalties_owed(connection: Connection, month: Month, tz) -> tuple[RoyaltyOw
     return tuple(owed)
 
 
+def record_returned_check(
+    ledger: Ledger, receipt_id: int, fee: Money, returned_at: dt.datetime
+) -> int:
+    """A check the payer's bank refused: it stops counting (status ``returned``; in a
+    closed month, an adjustment in the first open one) and the bank's returned-item fee is
+    booked as a ``fee`` receipt on the day it came back, pointing at the check.
+
+    Both in one transaction, through the import writer. Returns the fee receipt's id.
+    """
+    from supportledger.imports import FileReport, _transaction, _Writer, change_receipt
+    from supportledger.sources import ReceiptEntry
+
+    with _transaction(ledger.engine) as (connection, session):
+        check = (
+            connection.execute(select(Receipt.__table__).where(Receipt.id == receipt_id))
+            .mappings()
+            .first()
+        )
+        if check is None or check["channel"] != "check" or check["event"] != Event.PAYMENT:
+            raise LedgerError(
+                f"receipt #{receipt_id} is not a check (see `supportledger receipts`)"
+            )
+        if (
+            check["status"] == Status.RETURNED
+            or connection.execute(
+                select(Receipt.id).where(
+                    Receipt.reverses_id == receipt_id, Receipt.event == Event.FEE
+                )
+            ).first()
+        ):
+            raise LedgerError(f"check #{receipt_id} is already recorded as returned")
+        if fee.currency != check["currency"] or fee.amount < 0:
+            raise LedgerError(f"--fee: expected an amount of at least 0 in {check['currency']}")
+        if returned_at < check["occurred_at"]:
+            raise LedgerError(f"--date: check #{receipt_id} was received after that")
+        external_id = f"{check['external_id']}:returned"
+        writer = _Writer(
+            ledger, connection, session, FileReport("check returned", "manual"), batch_id=None
+        )
+        number = check["check_number"] or "(no number)"
+        writer.write(
+            [
+                ReceiptEntry(
+                    channel="check",
+                    external_id=external_id,
+                    occurred_at=returned_at,
+                    gross=Money.zero(fee.currency),
+                    fee=fee,
+                    event=Event.FEE,
+                    reverses=check["external_id"],
+                    check_number=check["check_number"],
+                    description=f"check {number} returned unpaid: the bank's returned-item fee",
+                )
+            ]
+        )
+        change_receipt(connection, check, {"status": str(Status.RETURNED)})
+        fee_id = writer.receipt_ids([("check", external_id)])[("check", external_id)]
+        session.close()
+        connection.commit()
+    return fee_id
+
+
 # --------------------------------------------------------------------------- closed months
 def _adjustments(connection: Connection, month: Month, tz) -> tuple[AdjustmentItem, ...]:
     start, end = month.bounds(tz)
@@ -714,21 +782,14 @@ def reconcile_month(ledger: Ledger, month: Month) -> Reconciliation:
         )
 
 
-def closed_months(ledger: Ledger) -> ClosedMonths:
-    with ledger.engine.connect() as connection:
-        return ClosedMonths.load(connection)
-
-
 # --------------------------------------------------------------------------- rendering
 def _plain(value):
-    if isinstance(value, Money):
+    if isinstance(value, (Money, Month)):
         return str(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
-    if isinstance(value, Month):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
@@ -736,7 +797,7 @@ def _plain(value):
 
 def reconciliation_data(rec: Reconciliation) -> dict:
     """The reconciliation as JSON-ready data: amounts as "12.34 USD", dates ISO."""
-    data = _plain(asdict(rec))
+    data = _plain(rec)
     data["month"] = str(rec.month)
     for item, source in zip(
         data["payouts"]["payouts_without_deposit"], rec.payouts.payouts_without_deposit, strict=True
@@ -775,6 +836,7 @@ def render_text(rec: Reconciliation) -> str:
         status = f"open (reopened {state.reopened_at:%Y-%m-%d %H:%M} UTC: {state.reopen_reason})"
     else:
         status = "open"
+    tz = ZoneInfo(rec.timezone)
     out = [f"Reconciliation of {rec.month} ({rec.timezone}): {status}", ""]
     p = rec.payouts
     out.append("Payouts and bank deposits")
@@ -805,18 +867,17 @@ def render_text(rec: Reconciliation) -> str:
     out.append("")
     balance_lines = []
     for b in rec.balances:
-        text = (
+        balance_lines.append(
             f"{b.channel}: opening {b.opening.plain()} + receipts {b.receipts.plain()} "
-            f"- payouts {b.payouts.plain()} = closing {b.closing} "
+            f"- payouts {b.payouts.plain()} = closing {b.closing}"
         )
         if b.stated is None:
-            text += "; the channel states no balance this month"
+            balance_lines.append("  the channel states no balance this month")
         else:
-            text += (
-                f"; stated {b.stated.plain()} at {b.stated_at:%Y-%m-%d %H:%M} UTC, "
-                f"ledger then {b.ledger_at_stated.plain()}, difference {_signed(b.difference)}"
+            balance_lines.append(
+                f"  stated {b.stated.plain()} at {b.stated_at.astimezone(tz):%Y-%m-%d %H:%M}, "
+                f"ledger then {b.ledger_at_stated.plain()}: difference {_signed(b.difference)}"
             )
-        balance_lines.append(text)
     out += _section("Channel balances", balance_lines)
     out.append("")
     fee_lines = []

@@ -14,6 +14,7 @@ from supportledger.cli import (  # noqa: F401  (registers commands)
     importing,
     mail,
     people,
+    reconcile,
     sync,
 )
 from supportledger.cli.app import app
