@@ -440,6 +440,7 @@ def test_a_closed_month_stays_as_sent_and_late_changes_land_in_the_open_month(le
     assert (code, err) == (0, "")
     assert out.startswith("closed 2026-08 with 9 receipts")  # 4-5, 10-12, 18, 21, 24, 28
     sent = {fmt: statement(cli, "2026-07", fmt) for fmt in ("text", "json")}
+    august_sent = statement(cli, "2026-08")
 
     # a later PayPal download: PP-0720's fee corrected to 0.84, and a donation of Jul 28
     # that the first download missed (its fee from the schedule: 0.1745 -> 0.17 + 0.49)
@@ -495,6 +496,24 @@ def test_a_closed_month_stays_as_sent_and_late_changes_land_in_the_open_month(le
     assert (adjustment.reverses_id, adjustment.gross_minor, adjustment.occurred_at) == (
         26, -10000, dt.datetime(2026, 9, 1, 7, tzinfo=dt.UTC),
     )  # fmt: skip
+
+    # check 311 (August's, closed, owed at August's end) reaches the bank on Sep 3: it is
+    # counted in September. Another 75.00 check the next day is a check of its own.
+    load(ledger, "bank-sep", [deposit(16, d(9, 3), "75.00", classification="check", check="311")])
+    load(ledger, "bank-sep-2", [deposit(17, d(9, 4), "75.00", classification="check")])
+    assert statement(cli, "2026-08") == august_sent
+    assert [c.check_number for c in reconcile_month(ledger, AUG).pending_checks] == ["311"]
+    september = reconcile_month(ledger, SEP)
+    assert september.pending_checks == ()
+    assert [(a.receipt_id, a.adjusts_receipt_id, a.gross) for a in september.adjustments] == [
+        (30, 3, usd("0.00")),
+        (31, None, usd("5.00")),
+        (33, 26, usd("-100.00")),  # check 2041 bounced
+        (34, 28, usd("75.00")),  # check 311 deposited
+    ]
+    with ledger.session() as session:
+        other = session.get(Receipt, 35)
+    assert (other.channel, other.gross_minor, other.status) == ("check", 7500, "deposited")
 
     # reopening is for mistakes, and it is recorded
     code, out, err = cli("reopen", "2026-07", "--reason", "PP-0720 was booked twice")

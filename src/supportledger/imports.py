@@ -725,6 +725,11 @@ class _Writer:
                 RECEIPTS.c.status == str(Status.PENDING),
                 RECEIPTS.c.gross_minor.in_({e.amount.minor for e, _ in deposits}),
                 RECEIPTS.c.occurred_at >= earliest,
+                # a check of a closed month stays pending once deposited (the deposit is an
+                # adjustment): its bank line says it is no longer waiting
+                RECEIPTS.c.id.not_in(
+                    select(BANK_LINES.c.receipt_id).where(BANK_LINES.c.receipt_id.is_not(None))
+                ),
             )
             .order_by(RECEIPTS.c.occurred_at, RECEIPTS.c.id)
         )
