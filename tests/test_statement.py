@@ -14,7 +14,7 @@ import statement_month
 from supportledger.config import load_settings
 from supportledger.errors import LedgerError
 from supportledger.ledger import Ledger
-from supportledger.models import Receipt
+from supportledger.models import ChannelBalance, Receipt
 from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.render import render
@@ -182,13 +182,35 @@ def test_every_figure_of_october(october):
             },
         ],
         "checks_total": "130.00",
-        # net to date less payouts sent by 31 October (Zelle and checks hold no balance):
+        # no channel stated its balance, so each rolls forward from its first receipt: net
+        # receipts less payouts sent by 31 October (Zelle and checks hold no balance):
         # Patreon 1252 - 1000; PayPal 627 (Aug) + 2846 (Sep) + 4889 - 5000;
         # Stripe 11622 (May) - 1603 - 1500
         "balances": [
-            {"channel": "patreon", "earned": "12.52", "paid_out": "10.00", "balance": "2.52"},
-            {"channel": "paypal", "earned": "83.62", "paid_out": "50.00", "balance": "33.62"},
-            {"channel": "stripe", "earned": "100.19", "paid_out": "15.00", "balance": "85.19"},
+            {
+                "channel": "patreon",
+                "stated_on": None,
+                "opening": "0.00",
+                "receipts": "12.52",
+                "paid_out": "10.00",
+                "balance": "2.52",
+            },
+            {
+                "channel": "paypal",
+                "stated_on": None,
+                "opening": "0.00",
+                "receipts": "83.62",
+                "paid_out": "50.00",
+                "balance": "33.62",
+            },
+            {
+                "channel": "stripe",
+                "stated_on": None,
+                "opening": "0.00",
+                "receipts": "100.19",
+                "paid_out": "15.00",
+                "balance": "85.19",
+            },
         ],
         "balances_total": "121.33",
         "total": "269.81",  # 18.48 + 130.00 + 121.33
@@ -335,3 +357,21 @@ def test_annual_summary_for_schedule_c_beside_the_1099k(october):
     ]  # fmt: skip
     assert [m["month"] for m in data["months"]] == [f"2026-{m:02d}" for m in range(1, 13)]
     assert data["months"][10] == {"month": "2026-11", **fig(1, 900, 0, 0, 900)}
+
+
+def test_a_balance_rolls_forward_from_the_channels_own_figure(october):
+    with october.engine.begin() as connection:
+        connection.execute(
+            insert(ChannelBalance.__table__).values(
+                channel="paypal", currency="USD", as_of=statement_month.at("2026-10-10T00:00"),
+                amount_minor=4000,
+            )
+        )  # fmt: skip
+    data = json.loads(render(monthly_statement(october, OCTOBER), "json", october.settings))
+    # PayPal said 40.00 at 00:00Z on 10 October (17:00 on the 9th in Phoenix); since then:
+    # the 20.00 payment of the 20th (net 18.81), and the 50.00 withdrawal of the 22nd
+    assert data["outstanding"]["balances"][1] == {
+        "channel": "paypal", "stated_on": "2026-10-09", "opening": "40.00", "receipts": "18.81",
+        "paid_out": "50.00", "balance": "8.81",
+    }  # fmt: skip
+    assert data["outstanding"]["balances_total"] == "96.52"  # 2.52 + 8.81 + 85.19

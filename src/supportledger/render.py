@@ -97,6 +97,13 @@ def _channel(line) -> dict:
     }
 
 
+def _local_day(instant, timezone: str) -> str | None:
+    """The day ``instant`` fell on in the ledger's time zone, as ISO text."""
+    from zoneinfo import ZoneInfo
+
+    return None if instant is None else instant.astimezone(ZoneInfo(timezone)).date().isoformat()
+
+
 def _names(names) -> list[str] | None:
     return None if names is None else list(names)
 
@@ -172,7 +179,9 @@ def statement_data(s) -> dict:
             "balances": [
                 {
                     "channel": x.channel,
-                    "earned": x.earned.plain(),
+                    "stated_on": _local_day(x.opening_at, s.timezone),
+                    "opening": x.opening.plain(),
+                    "receipts": x.receipts.plain(),
                     "paid_out": x.paid_out.plain(),
                     "balance": x.balance.plain(),
                 }
@@ -474,7 +483,9 @@ def statement_view(s) -> dict:
             "balances": [
                 {
                     "label": x.label,
-                    "earned": amount(x.earned),
+                    "opening": amount(x.opening),
+                    "stated_on": _local_day(x.opening_at, s.timezone) or "ledger start",
+                    "receipts": amount(x.receipts),
                     "paid_out": amount(x.paid_out),
                     "balance": amount(x.balance),
                 }
