@@ -537,6 +537,7 @@ def test_a_receipt_typed_in_for_a_closed_month_is_booked_in_the_open_one(cli):
     )  # fmt: skip
     assert (code, err) == (0, "")
     assert out.startswith("recorded zelle 40.00 USD on 2026-08-01")
+    assert out.endswith("\n2026-07 is closed: booked as a late entry in the open month\n")
     code, out, _ = cli("reconcile", "--month", "2026-08", "--format", "json")
     assert code == 0
     (late,) = json.loads(out)["adjustments"]

@@ -105,6 +105,8 @@ def add(
         f"recorded {receipt.channel} {receipt.gross} on {local:%Y-%m-%d} "
         f"(fee {receipt.fee}, net {receipt.net}) as #{receipt.id}"
     )
+    if receipt.adjusts_month:
+        typer.echo(f"{receipt.adjusts_month} is closed: booked as a late entry in the open month")
 
 
 RECEIPT_COLUMNS = (
