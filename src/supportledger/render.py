@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import textwrap
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +45,7 @@ def to_json(data) -> str:
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
 def safe_cell(value) -> str:
@@ -51,10 +53,8 @@ def safe_cell(value) -> str:
 
     Plain numbers (``-5.00``) stay numbers.
     """
-    import re
-
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
 

@@ -7,10 +7,6 @@ turned into one line on stderr and exit status 1 by :func:`supportledger.cli.mai
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +20,7 @@ from supportledger.config import load_settings
 from supportledger.errors import LedgerError
 from supportledger.ledger import Ledger
 from supportledger.months import Month
+from supportledger.render import safe_cell, to_csv, to_json  # noqa: F401  (shared by commands)
 
 app = typer.Typer(
     name="supportledger",
@@ -80,30 +77,3 @@ def emit(text: str, output: Path | None) -> None:
         return
     with open_output(output) as stream:
         stream.write(text)
-
-
-def to_json(data) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-
-
-def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run: text starting like a formula gets a ``'``.
-
-    Plain numbers (``-5.00``) stay numbers.
-    """
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
-
-def to_csv(header: list[str], rows) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([safe_cell(v) for v in row] for row in rows)
-    return buffer.getvalue()
