@@ -8,13 +8,13 @@ a PayPal withdrawal and KDP royalties paid two months later. Amounts in comments
 import json
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 import statement_month
 from supportledger.config import load_settings
 from supportledger.errors import LedgerError
 from supportledger.ledger import Ledger
-from supportledger.models import ChannelBalance, Receipt
+from supportledger.models import ChannelBalance, Receipt, Supporter
 from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.render import render
@@ -135,7 +135,9 @@ def test_every_figure_of_october(october):
         "supporters": 5,
         "new": 3,  # subscriptions 2, 7 and 9 started in October
         "cancelled": 2,  # 4 and 10 ended in October
-        "lapsed": 1,  # 6: monthly, last paid 1 August, more than 31 + 10 days before 1 Nov
+        # overdue by more than 10 days on 31 October: 6 (monthly, last paid 1 August, so due
+        # 1 September), 7 and 9 (never paid: due when they started, 5 and 10 October)
+        "lapsed": 3,
         "lapse_grace_days": 10,  # LAPSE_GRACE_DAYS' default
         "mrr_gross": "48.00",
         "mrr_net": "42.89",  # 14.40 + 18.80 + 9.69
@@ -281,7 +283,7 @@ def test_names_only_when_the_writer_allows(october):
     assert data["recurring"]["names"] == {
         "new": ["Ana Ruiz", "Jo Park", "Mia Chen"],
         "cancelled": ["Lou Green", "Sam Okafor"],
-        "lapsed": ["Lou Green"],
+        "lapsed": ["Jo Park", "Lou Green", "Mia Chen"],
     }
     assert [c["from"] for c in data["outstanding"]["checks"]] == [
         "<script>alert(1)</script>",
@@ -375,3 +377,19 @@ def test_a_balance_rolls_forward_from_the_channels_own_figure(october):
         "paid_out": "50.00", "balance": "8.81",
     }  # fmt: skip
     assert data["outstanding"]["balances_total"] == "96.52"  # 2.52 + 8.81 + 85.19
+
+
+def test_a_merged_supporter_counts_once(october):
+    with october.engine.begin() as connection:  # Jo Park (6) turns out to be Mia Chen (5)
+        connection.execute(update(Supporter).where(Supporter.id == 6).values(merged_into_id=5))
+    recurring = monthly_statement(october, OCTOBER).recurring
+    # supporters at month end: 3, 1, 5 (with Jo's subscription 9), 2
+    assert recurring.supporters == 4
+    m = recurring.movements
+    # Mia: 10.00 at the start, 10.00 + 2.00 + 4.00 at the end: 6.00 of expansion, and Jo's
+    # return is no longer a reactivation; 41 + 10 + 6 - 6 - 3 = 48
+    assert (m.start, m.new, m.expansion, m.reactivation, m.contraction, m.churn, m.end) == (
+        Money.of("41.00", "USD"), Money.of("10.00", "USD"), Money.of("6.00", "USD"),
+        Money.of("0.00", "USD"), Money.of("6.00", "USD"), Money.of("3.00", "USD"),
+        Money.of("48.00", "USD"),
+    )  # fmt: skip

@@ -42,8 +42,9 @@ from supportledger.models import (
     Subscription,
     Supporter,
 )
-from supportledger.money import ROUNDING, Money, exponent
+from supportledger.money import ROUNDING, Money, exponent, total
 from supportledger.months import Month, local_date
+from supportledger.supporters import MONTHS_PER_INTERVAL, add_months, supporter_roots
 
 #: Receipt statuses whose money counts on a statement (see the module docstring).
 COUNTED_STATUSES = (Status.COMPLETED, Status.DEPOSITED, Status.REVERSED)
@@ -269,11 +270,6 @@ class MonthlyStatement:
     missing_data: tuple[MissingData, ...]
     names_shown: bool
 
-    @property
-    def net_total(self) -> Money:
-        """What the month brought in, all channels: the headline figure."""
-        return self.totals.figures.net
-
 
 @dataclass(frozen=True)
 class TaxFormLine:
@@ -332,7 +328,7 @@ class Aggregate:
 class SubscriptionFact:
     id: int
     channel: str
-    supporter_id: int | None
+    supporter_id: int | None  # merges followed: the supporter that stands for them now
     name: str | None
     amount_minor: int
     currency: str
@@ -418,32 +414,27 @@ def _read_aggregates(connection, months: list[Month], tz: ZoneInfo) -> list[Aggr
 
 
 def _read_subscriptions(connection, show_names: bool) -> list[SubscriptionFact]:
-    """Every subscription (a writer has hundreds, not millions), names only if allowed."""
-    name = Supporter.display_name if show_names else None
-    columns = [
-        Subscription.id,
-        Subscription.channel,
-        Subscription.supporter_id,
-        Subscription.amount_minor,
-        Subscription.currency,
-        Subscription.interval,
-        Subscription.status,
-        Subscription.started_at,
-        Subscription.ended_at,
+    """Every subscription (a writer has hundreds, not millions), each with its supporter as
+    merges leave them (:func:`supporter_roots`), named only if names may be shown."""
+    roots = supporter_roots()
+    query = (
+        select(
+            Subscription.id, Subscription.channel, roots.c.root_id,
+            Supporter.display_name if show_names else null(),
+            Subscription.amount_minor, Subscription.currency, Subscription.interval,
+            Subscription.status, Subscription.started_at, Subscription.ended_at,
+        )
+        .outerjoin(roots, roots.c.supporter_id == Subscription.supporter_id)
+        .order_by(Subscription.id)
+    )  # fmt: skip
+    if show_names:
+        query = query.outerjoin(Supporter, Supporter.id == roots.c.root_id)
+    return [
+        SubscriptionFact(sid, ch, who, name, int(amount), cur, interval, status, start, end)
+        for sid, ch, who, name, amount, cur, interval, status, start, end in connection.execute(
+            query
+        )
     ]
-    query = select(*columns, name) if name is not None else select(*columns)
-    if name is not None:
-        query = query.outerjoin(Supporter, Supporter.id == Subscription.supporter_id)
-    facts = []
-    for row in connection.execute(query.order_by(Subscription.id)):
-        sid, channel, supporter, amount, currency, interval, status, start, end, *rest = row
-        facts.append(
-            SubscriptionFact(
-                sid, channel, supporter, rest[0] if rest else None, int(amount), currency,
-                interval, status, start, end,
-            )
-        )  # fmt: skip
-    return facts
 
 
 def _read_balances(connection, end: dt.datetime, channels: list[str], currency: str):
@@ -520,11 +511,6 @@ def _read_balances(connection, end: dt.datetime, channels: list[str], currency: 
     return stated, earned, dict(paid_out)
 
 
-def lapse_window(interval: str, grace_days: int) -> dt.timedelta:
-    """How long a subscription may go without a payment before it counts as lapsed."""
-    return dt.timedelta(days=(366 if interval == "year" else 31) + grace_days)
-
-
 def _read_month_facts(ledger, month: Month) -> MonthFacts:
     settings = ledger.settings
     tz, currency = ledger.tz, ledger.currency
@@ -537,7 +523,8 @@ def _read_month_facts(ledger, month: Month) -> MonthFacts:
     with ledger.engine.connect() as connection:
         aggregates = _read_aggregates(connection, months, tz)
         subscriptions = _read_subscriptions(connection, settings.show_supporter_names)
-        since = end - lapse_window("year", settings.lapse_grace_days)
+        # a payment older than a year, a month and the grace is lapsed whatever came before
+        since = end - dt.timedelta(days=366 + 31 + settings.lapse_grace_days)
         last_payments = dict(
             connection.execute(
                 select(Receipt.subscription_id, func.max(Receipt.occurred_at))
@@ -693,18 +680,11 @@ def _channel_lines(
         add_up((c.figures for c in channels), currency),
         {k: add_up((c.kinds.get(k, zero) for c in channels), currency) for k in KINDS},
         sum(c.unexpected_fees for c in channels),
-        add_up_money((c.unexpected_fee_amount for c in channels), currency),
+        total((c.unexpected_fee_amount for c in channels), currency),
     )
     net_of_rows = Money.from_minor(sum(r.net for r in rows), currency)
     assert totals.figures.net == net_of_rows, (totals.figures.net, net_of_rows)
     return tuple(channels), totals
-
-
-def add_up_money(amounts: Iterable[Money], currency: str) -> Money:
-    result = Money.zero(currency)
-    for amount in amounts:
-        result = result + amount
-    return result
 
 
 def _active_at(sub: SubscriptionFact, instant: dt.datetime) -> bool:
@@ -719,6 +699,19 @@ def _active_at(sub: SubscriptionFact, instant: dt.datetime) -> bool:
 def _monthly(minor: int, interval: str) -> Decimal:
     """Monthly-normalised minor units, exact (rounded only once summed): annual plans / 12."""
     return Decimal(minor) / 12 if interval == "year" else Decimal(minor)
+
+
+def _lapsed(sub: SubscriptionFact, facts: MonthFacts, on: dt.date) -> bool:
+    """Overdue by more than LAPSE_GRACE_DAYS on ``on``: due one interval after its last
+    payment, or at its start when never paid (the rule of ``supporters recurring``)."""
+    paid = facts.last_payments.get(sub.id)
+    if paid is not None:
+        due = add_months(local_date(paid, facts.timezone), MONTHS_PER_INTERVAL.get(sub.interval, 1))
+    elif sub.started_at is not None:
+        due = local_date(sub.started_at, facts.timezone)
+    else:
+        return False
+    return on > due + dt.timedelta(days=facts.lapse_grace_days)
 
 
 def _rounded(minor: Decimal, currency: str) -> Money:
@@ -798,17 +791,7 @@ def _recurring(facts: MonthFacts, month: Month, schedule: FeeSchedule) -> Recurr
         s for s in facts.subscriptions if s.started_at is not None and start <= s.started_at < end
     ]
     ended = [s for s in facts.subscriptions if s.ended_at is not None and start <= s.ended_at < end]
-    lapsed = [
-        s
-        for s in active
-        if s.ended_at is None
-        and (
-            s.started_at is None
-            or s.started_at < end - lapse_window(s.interval, facts.lapse_grace_days)
-        )
-        and facts.last_payments.get(s.id, end - dt.timedelta(days=10_000))
-        < end - lapse_window(s.interval, facts.lapse_grace_days)
-    ]
+    lapsed = [s for s in active if s.ended_at is None and _lapsed(s, facts, month.last_day)]
 
     def names(subs: list[SubscriptionFact]) -> tuple[str, ...] | None:
         if not facts.show_names:
@@ -822,8 +805,8 @@ def _recurring(facts: MonthFacts, month: Month, schedule: FeeSchedule) -> Recurr
         cancelled=len(ended),
         lapsed=len(lapsed),
         lapse_grace_days=facts.lapse_grace_days,
-        mrr_gross=add_up_money((x.mrr_gross for x in lines), currency),
-        mrr_net=add_up_money((x.mrr_net for x in lines), currency),
+        mrr_gross=total((x.mrr_gross for x in lines), currency),
+        mrr_net=total((x.mrr_net for x in lines), currency),
         by_channel=lines,
         movements=movements,
         convention=MRR_CONVENTION.format(tz=tz.key),
@@ -874,9 +857,9 @@ def _outstanding(facts: MonthFacts, month: Month) -> Outstanding:
                 ch, _label(ch), at, opening, earned[ch], paid[ch], opening + earned[ch] - paid[ch]
             )
         )
-    royalties_total = add_up_money((r.amount for r in royalties), currency)
-    checks_total = add_up_money((c.amount for c in checks), currency)
-    balances_total = add_up_money((b.balance for b in balances), currency)
+    royalties_total = total((r.amount for r in royalties), currency)
+    checks_total = total((c.amount for c in checks), currency)
+    balances_total = total((b.balance for b in balances), currency)
     return Outstanding(
         royalties=royalties,
         royalties_total=royalties_total,
@@ -967,7 +950,7 @@ def build_monthly_statement(
         recurring=_recurring(facts, month, schedule),
         outstanding=_outstanding(facts, month),
         payouts=payouts,
-        payouts_total=add_up_money((p.to_bank for p in payouts), currency),
+        payouts_total=total((p.to_bank for p in payouts), currency),
         comparison=comparison,
         series=series,
         missing_data=_missing_data(facts, month),
