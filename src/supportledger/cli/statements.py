@@ -39,7 +39,6 @@ def statement(
     if month is not None:
         result = monthly_statement(ledger, Month.parse(month))
     else:
-        Month(year, 1)  # a year out of range is a one-line error
         result = annual_summary(ledger, year)
     emit(render(result, fmt.value, ledger.settings), output)
 
