@@ -213,6 +213,22 @@ def test_a_reader_on_patreon_paypal_and_check_is_one_supporter_once_merged(ledge
         ("2026-11-01", "patreon", "recurring", "10.00", "0.00", "10.00", "denied"),
     ]
     assert page["recurring"] == []  # no subscription data, and Patreon is never inferred
+    _, out, _ = cli("supporters", "show", str(marguerite), "--as-of", "2026-11-05")
+    assert out.splitlines() == [
+        f"#{marguerite} Marguerite Duval (with #{check_id})",
+        "first support 2025-12-31, last support 2026-10-01",
+        "                 gross         net  USD",
+        "lifetime        180.00      173.59",
+        "2026             80.00       73.59",
+        "recurring: none",
+        "date        channel  kind           gross      fee        net",
+        "2025-12-31  check    one_time      100.00     0.00     100.00",
+        "2026-06-14  paypal   one_time       50.00     2.24      47.76",
+        "2026-08-01  patreon  recurring      10.00     1.39       8.61",
+        "2026-09-01  patreon  recurring      10.00     1.39       8.61",
+        "2026-10-01  patreon  recurring      10.00     1.39       8.61",
+        "2026-11-01  patreon  recurring      10.00     0.00      10.00  denied, not counted",
+    ]
 
     code, out, _ = cli("supporters", "--format", "json")
     assert [(p["name"], p["receipts"], p["lifetime_net"]) for p in json.loads(out)] == [

@@ -152,6 +152,13 @@ def _recurring_line(r: people.RecurringSupporter) -> str:
     )
 
 
+def _status_note(status: str) -> str:
+    """Flag what is not plain received money: pending, or never arrived (not totalled)."""
+    if status in people.NEVER_ARRIVED:
+        return f"  {status}, not counted"
+    return "" if status in ("completed", "deposited") else f"  {status}"
+
+
 @supporters_app.command()
 def show(
     supporter: Annotated[str, typer.Argument(help="A name or id.")],
@@ -207,15 +214,15 @@ def show(
         f"#{report.supporter_id} {report.display_name}{merged}",
         f"first support {_day(report.first_support) or '-'}, "
         f"last support {_day(report.last_support) or '-'}",
-        f"lifetime   gross {report.lifetime_gross}  net {report.lifetime_net}",
-        f"{report.year}       gross {report.year_gross}  net {report.year_net}",
+        f"{'':<10}{'gross':>12}{'net':>12}  {ledger.currency}",
+        f"{'lifetime':<10}{report.lifetime_gross.plain():>12}{report.lifetime_net.plain():>12}",
+        f"{report.year:<10}{report.year_gross.plain():>12}{report.year_net.plain():>12}",
     ]
     lines += [f"recurring: {_recurring_line(r)}" for r in report.recurring] or ["recurring: none"]
     lines.append(f"{'date':<10}  {'channel':<8} {'kind':<9} {'gross':>10} {'fee':>8} {'net':>10}")
     lines += [
         f"{r['date']}  {r['channel']:<8} {r['kind']:<9} {r['gross']:>10} {r['fee']:>8} "
-        f"{r['net']:>10}"
-        + ("" if r["status"] in ("completed", "deposited") else f"  {r['status']}")
+        f"{r['net']:>10}" + _status_note(r["status"])
         for r in receipts
     ]
     emit("\n".join(lines), None)
