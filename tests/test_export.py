@@ -47,6 +47,7 @@ from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.sources import ReceiptEntry, SupporterRef
 from supportledger.statement import monthly_statement
+from supportledger.supporters import merge
 
 PHOENIX = ZoneInfo("America/Phoenix")
 QUARTER = Window(Month(2026, 7), Month(2026, 9))
@@ -444,6 +445,18 @@ def test_names_are_shown_only_when_allowed_and_escaped_for_each_format(ledger, t
         ana = session.exec(select(Receipt).where(Receipt.external_id == "PP-0703A")).one()
     # her July payment and its refund
     assert hidden.count(f"supporter #{ana.supporter_id} | PayPal one-time support") == 2
+
+
+def test_a_merged_supporter_shows_as_the_one_who_absorbed_them(ledger):
+    build_quarter(ledger)
+    with ledger.session() as session:
+        ids = {r.external_id: r.supporter_id for r in session.exec(select(Receipt))}
+        merge(session, f"#{ids['PP-0703A']}", f"#{ids['ZL-1001']}")  # Ana on Zelle is Ana
+        session.commit()
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(exported(ledger, ExportFormat.csv)))}
+    ana = f"supporter #{ids['PP-0703A']}"
+    assert [rows[i]["supporter"] for i in ("PP-0703A", "ZL-1001", "ZL-1002")] == [ana] * 3
+    assert rows["PT-0701-1"]["supporter"] == f"supporter #{ids['PT-0701-1']}"
 
 
 def test_the_same_ledger_gives_the_same_bytes(ledger):

@@ -43,6 +43,7 @@ from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.render import safe_cell
 from supportledger.statement import COUNTED_STATUSES, FAILED_PAYOUTS, REFUND_EVENTS
+from supportledger.supporters import supporter_roots
 
 #: Rows fetched from the database at a time.
 CHUNK = 2000
@@ -205,7 +206,7 @@ class Window:
     last: Month | None = None
 
     def __post_init__(self) -> None:
-        if self.first and self.last and self.first > self.last:
+        if self.first is not None and self.last is not None and self.first > self.last:
             raise LedgerError(f"--from {self.first} is after --to {self.last}")
 
     def conditions(self, column, tz: ZoneInfo) -> list:
@@ -233,25 +234,17 @@ class _Exporter:
         self.supporters = self._supporter_labels()
 
     def _supporter_labels(self) -> dict[int, str]:
-        """Each supporter's name as the export shows it: the name of whoever they were
-        merged into, or a stable pseudonym when names are not to be shown or were erased."""
-        table = Supporter.__table__
-        rows = {
-            row.id: row
-            for row in self.connection.execute(
-                select(
-                    table.c.id, table.c.display_name, table.c.merged_into_id, table.c.forgotten_at
-                )
-            )
-        }
+        """Each supporter as the export shows them: as whoever absorbed them in a merge, by
+        name only where names are allowed, else by a pseudonym stable across exports."""
+        roots, table = supporter_roots(), Supporter.__table__
+        query = select(roots.c.supporter_id, roots.c.root_id, table.c.display_name).join(
+            table, table.c.id == roots.c.root_id
+        )
         show = self.ledger.settings.show_supporter_names
-        labels = {}
-        for supporter_id, row in rows.items():
-            while row.merged_into_id is not None:
-                row = rows[row.merged_into_id]
-            named = show and row.forgotten_at is None
-            labels[supporter_id] = row.display_name if named else f"supporter #{row.id}"
-        return labels
+        return {
+            supporter_id: name if show else f"supporter #{root_id}"
+            for supporter_id, root_id, name in self.connection.execute(query)
+        }
 
     def _ordered(self, column):
         """Order by the id's characters on every database, so output does not hang on a locale."""
