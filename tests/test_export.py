@@ -40,7 +40,15 @@ import pytest
 from sqlmodel import select
 
 from supportledger.channels import NAMES
-from supportledger.export import CHANNEL_ACCOUNTS, ExportFormat, Window, export
+from supportledger.export import (
+    CHANNEL_ACCOUNTS,
+    ExportFormat,
+    Posting,
+    Transaction,
+    Window,
+    export,
+    hledger_transaction,
+)
 from supportledger.ledger import Ledger, record_receipt
 from supportledger.models import Event, Kind, Payout, Receipt, Status, Supporter
 from supportledger.money import Money
@@ -349,6 +357,40 @@ def test_hledger_export_parses_and_its_monthly_balances_are_the_statements(ledge
         ("2026-08-28", "Expenses:Fees:Stripe", "15.00 USD"),
         ("2026-08-28", "Assets:Stripe", "-45.00 USD"),
     ]
+
+
+@pytest.mark.skipif(HLEDGER is None, reason="hledger is not installed (apt install hledger)")
+def test_hledger_reads_payees_and_ids_back_as_written(tmp_path):
+    journal = tmp_path / "names.journal"
+    journal.write_text(
+        hledger_transaction(
+            Transaction(
+                day=dt.date(2026, 7, 1),
+                pending=False,
+                payee="(Anon) O'Hara; | Jr",
+                narration="PayPal one-time support",
+                meta=(("id", "check:12:o'hara, jr"),),
+                postings=(
+                    Posting("Income:Support:PayPal:OneTime", "-5.00 USD"),
+                    Posting("Assets:PayPal", "5.00 USD"),
+                ),
+            )
+        ),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [HLEDGER, "-f", str(journal), "register", "-O", "csv"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    _, first, _ = list(csv.reader(io.StringIO(done.stdout)))
+    # no code stolen from the payee; ``;`` and ``|`` would have cut it short
+    assert first[2:4] == ["", "(Anon) O'Hara, / Jr | PayPal one-time support"]
+    done = subprocess.run(
+        [HLEDGER, "-f", str(journal), "tags", "--values", "id"], capture_output=True, text=True
+    )
+    assert done.stdout == "check:12:o'hara%2C jr\n"
 
 
 def test_csv_round_trips_with_every_amount_intact(ledger):

@@ -454,6 +454,8 @@ def hledger_transaction(transaction: Transaction) -> str:
     description = _hledger_text(transaction.narration)
     if transaction.payee is not None:
         description = f"{_hledger_text(transaction.payee).replace('|', '/')} | {description}"
+    if description.startswith("("):  # hledger would read it as a transaction code
+        description = "() " + description
     head = f"{transaction.day} {'!' if transaction.pending else '*'} {description}"
     # a tag's value ends at a comma, so a comma in an id is written %2C
     meta = [
