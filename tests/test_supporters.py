@@ -245,13 +245,19 @@ def test_a_merge_is_undone_and_nothing_moved(ledger, cli):
     check_id = supporter_named(ledger, "DUVAL, MARGUERITE").supporter_id
     assert cli("supporters", "merge", str(marguerite), f"#{check_id}")[0] == 0
     assert supporter_named(ledger, "Marguerite Duval").lifetime_net.plain() == "173.59"
+    # a check arriving while merged is hers in every total (173.59 + 40.00 = 213.59) ...
+    pay(ledger, "check", "check:3402:duval, marguerite", "2026-11-20", "40.00",
+        who=SupporterRef(name="DUVAL, MARGUERITE"), status=Status.DEPOSITED)  # fmt: skip
+    assert supporter_named(ledger, "Marguerite Duval").lifetime_net.plain() == "213.59"
+    before = receipt_rows(ledger)
 
     code, out, err = cli("supporters", "unmerge", "DUVAL, MARGUERITE")
     assert (code, err) == (0, "")
     assert out == f"#{check_id} DUVAL, MARGUERITE is no longer merged into #{marguerite}\n"
     assert receipt_rows(ledger) == before
     assert supporter_named(ledger, "Marguerite Duval").lifetime_net.plain() == "73.59"
-    assert supporter_named(ledger, "DUVAL, MARGUERITE").lifetime_net.plain() == "100.00"
+    # ... and, matched by the check's name, goes back with the check's supporter: 140.00
+    assert supporter_named(ledger, "DUVAL, MARGUERITE").lifetime_net.plain() == "140.00"
     _, out, _ = cli(
         "supporters", "show", "Marguerite Duval", "--as-of", "2026-11-05", "--format", "json"
     )

@@ -87,7 +87,9 @@ def resolve_supporter(session: Session, channel: str, ref: SupporterRef | None) 
     """The id of the supporter ``ref`` names on ``channel``, created when no handle matches.
 
     Handles the ref brings that the supporter lacks are added; details are stored apart.
-    Returns ``None`` for an anonymous payment.
+    Returns ``None`` for an anonymous payment. A handle of a supporter merged into another
+    gives that supporter, not the one that absorbed it: totals follow the merge anyway, and
+    ``unmerge`` then takes the payment back with the handle that named it.
     """
     if ref is None:
         return None
@@ -104,7 +106,7 @@ def resolve_supporter(session: Session, channel: str, ref: SupporterRef | None) 
             )
         ).first()
         if match is not None:
-            supporter_id = canonical(session, match)
+            supporter_id = match
             break
     if supporter_id is None:
         name = (ref.name or "").strip() or (ref.email or "").split("@")[0] or "supporter"
