@@ -267,13 +267,15 @@ def forget(
     "former supporter #N", so every total stays the same."""
     if not yes and not _confirmed(f"Erase {supporter!r}'s personal details for good?"):
         raise LedgerError("nothing forgotten (answer y, or give --yes)")
-    done = people.forget(open_ledger(), supporter)
+    ledger = open_ledger()
+    done = people.forget(ledger, supporter)
     typer.echo(
         f"forgotten: now {done.label!r}; receipts kept "
         f"({len(done.supporter_ids)} supporter record(s) erased of personal data)"
     )
     if done.log_emptied is False:
         typer.echo(
-            "note: another process was reading the database, so SQLite's log still holds old "
-            "pages; they are overwritten at the next checkpoint"
+            "note: another program was reading the ledger, so SQLite's write-ahead log may "
+            "still hold the erased details; once nothing else uses it, run: sqlite3 "
+            f"{ledger.engine.url.database} 'PRAGMA wal_checkpoint(TRUNCATE)'"
         )
