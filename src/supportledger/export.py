@@ -257,6 +257,20 @@ class _Exporter:
         finally:
             result.close()
 
+    def _booked(self, receipts) -> list:
+        """The receipts of the window that are in the books."""
+        return [
+            receipts.status.in_(BOOKED_RECEIPTS),
+            *self.window.conditions(receipts.occurred_at, self.tz),
+        ]
+
+    def _sent(self, payouts) -> list:
+        """The payouts of the window whose money left the channel."""
+        return [
+            payouts.status.not_in(FAILED_PAYOUTS),
+            *self.window.conditions(payouts.initiated_at, self.tz),
+        ]
+
     def receipts(self) -> Iterator:
         table = Receipt.__table__
         reversed_ = table.alias("reversed")
@@ -279,10 +293,7 @@ class _Exporter:
                 reversed_.c.external_id.label("reverses"),
             )
             .outerjoin(reversed_, reversed_.c.id == table.c.reverses_id)
-            .where(
-                table.c.status.in_(BOOKED_RECEIPTS),
-                *self.window.conditions(table.c.occurred_at, self.tz),
-            )
+            .where(*self._booked(table.c))
             .order_by(table.c.occurred_at, table.c.channel, self._ordered(table.c.external_id))
         )
         return self._stream(query)
@@ -291,10 +302,7 @@ class _Exporter:
         table = Payout.__table__
         query = (
             select(table)
-            .where(
-                table.c.status.not_in(FAILED_PAYOUTS),
-                *self.window.conditions(table.c.initiated_at, self.tz),
-            )
+            .where(*self._sent(table.c))
             .order_by(table.c.initiated_at, table.c.channel, self._ordered(table.c.external_id))
         )
         return self._stream(query)
@@ -312,19 +320,13 @@ class _Exporter:
         groups = (receipts.channel, receipts.kind, receipts.event, receipts.status)
         for channel, kind, event, status, first in self.connection.execute(
             select(*groups, func.min(receipts.occurred_at))
-            .where(
-                receipts.status.in_(BOOKED_RECEIPTS),
-                *self.window.conditions(receipts.occurred_at, self.tz),
-            )
+            .where(*self._booked(receipts))
             .group_by(*groups)
         ):
             use(self.accounts.receipt_accounts(channel, kind, event, status), first)
         for channel, first in self.connection.execute(
             select(payouts.channel, func.min(payouts.initiated_at))
-            .where(
-                payouts.status.not_in(FAILED_PAYOUTS),
-                *self.window.conditions(payouts.initiated_at, self.tz),
-            )
+            .where(*self._sent(payouts))
             .group_by(payouts.channel)
         ):
             use(self.accounts.payout_accounts(channel), first)
