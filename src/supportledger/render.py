@@ -20,6 +20,8 @@ import textwrap
 from decimal import Decimal
 from pathlib import Path
 
+from supportledger.money import ROUNDING, exponent
+
 FORMATS = ("html", "text", "json", "csv")
 TEXT_WIDTH = 80
 #: one colour per channel, for the chart and its legend (mail clients need plain colours)
@@ -283,8 +285,6 @@ def statement_csv(period: str, lines) -> str:
 
 def amount(money) -> str:
     """``1,234.56`` (the currency's own minor digits); negative with a leading minus."""
-    from supportledger.money import exponent
-
     return f"{money.rounded().amount:,.{exponent(money.currency)}f}"
 
 
@@ -316,7 +316,8 @@ def _change(now, before) -> str:
     """``+12.5%`` against a non-zero earlier net, else an empty string."""
     if not before.amount:
         return ""
-    change = ((now.amount - before.amount) * 100 / abs(before.amount)).quantize(Decimal("0.1"))
+    change = (now.amount - before.amount) * 100 / abs(before.amount)
+    change = change.quantize(Decimal("0.1"), ROUNDING)
     return f"{change:+.1f}%"
 
 
@@ -362,16 +363,16 @@ def _chart(series, channels) -> dict:
         for c in used:
             value = x.net.get(c.channel)
             if value is not None and value.amount > 0 and peak:
-                width = int((value.amount * 100 / peak).to_integral_value())
+                width = int((value.amount * 100 / peak).to_integral_value(ROUNDING))
                 if width:
                     segments.append(
                         {"colour": COLOURS.get(c.channel, OTHER_COLOUR), "width": width,
                          "label": c.label, "amount": amount(value)}
                     )  # fmt: skip
         filled = sum(s["width"] for s in segments)
-        text_bar = "#" * int((Decimal(filled) * 40 / 100).to_integral_value())
-        rows.append(
-            {"month": month_short(x.month), "segments": segments, "rest": 100 - filled,
+        text_bar = "#" * int((Decimal(filled) * 40 / 100).to_integral_value(ROUNDING))
+        rows.append(  # widths rounded up may pass 100 together: the rest is then nothing
+            {"month": month_short(x.month), "segments": segments, "rest": max(0, 100 - filled),
              "total": amount(x.total), "text_bar": text_bar}
         )  # fmt: skip
     legend = [{"label": c.label, "colour": COLOURS.get(c.channel, OTHER_COLOUR)} for c in used]
