@@ -51,10 +51,15 @@ def make_engine(url: str, **kwargs) -> Engine:
         path = _sqlite_file(url)
         if path is not None:
             _create_private_file(path)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS // 1000},
+            hide_parameters=True,  # bound values may be supporters' names: keep them out
+            **kwargs,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def alembic_config(engine: Engine):

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import sys
 
+import typer
+from sqlalchemy.exc import DBAPIError
+
 from supportledger.cli import (  # noqa: F401  (registers commands)
     core,
     demo,
@@ -15,6 +18,7 @@ from supportledger.cli import (  # noqa: F401  (registers commands)
     mail,
     people,
     reconcile,
+    statements,
     sync,
 )
 from supportledger.cli.app import app
@@ -24,20 +28,29 @@ from supportledger.errors import LedgerError
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a user mistake prints one line on stderr and exits 1 (or its exit_code)."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="supportledger", standalone_mode=False)
     except LedgerError as exc:
-        print(f"supportledger: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except Exception as exc:  # click's usage errors and aborts carry their own exit codes
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            print("supportledger: aborted", file=sys.stderr)
-            return 1
+        return _fail(str(exc), exc.exit_code)
+    except (typer.Exit, typer.Abort) as exc:
+        return getattr(exc, "exit_code", 1)
+    except DBAPIError as exc:
+        return _fail(_database_problem(exc), 1)
+    except Exception as exc:
+        if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
+            return _fail(exc.format_message(), exc.exit_code)  # click's usage errors
         raise
     return 0
+
+
+def _fail(message: str, code: int) -> int:
+    if message.strip():  # a bare command prints its help, and has nothing more to say
+        print(f"supportledger: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+def _database_problem(exc: DBAPIError) -> str:
+    """One line for a database error: the driver's first line, never the statement or values."""
+    first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    if "no such table" in first or ("relation" in first and "does not exist" in first):
+        return f"the database has no ledger yet ({first}): run `supportledger init`"
+    return f"database error: {first}"
