@@ -112,3 +112,20 @@ def test_supporters_lists_people_with_lifetime_net(cli):
     cli("add", "--channel", "zelle", "--amount", "15", "--date", "2026-10-02", "--from", "Ana")
     _, out, _ = cli("supporters", "--format", "json")
     assert json.loads(out) == [{"id": 1, "name": "Ana", "receipts": 2, "lifetime_net": "40.00"}]
+
+
+def test_usage_mistakes_are_one_line_too(cli):
+    code, _, err = cli("add", "--bogus")
+    assert code == 2
+    assert err == "supportledger: No such option: --bogus\n"
+
+
+def test_a_database_without_a_ledger_says_to_run_init(tmp_path, monkeypatch, capsys):
+    from supportledger.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert main(["receipts"]) == 1
+    err = capsys.readouterr().err
+    assert err.endswith("run `supportledger init`\n")
+    assert err.count("\n") == 1
