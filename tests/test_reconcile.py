@@ -632,3 +632,17 @@ def test_each_likely_cause(tmp_path):
     assert cause("stripe", day, "10.00", "0.90") == "unexplained"
     # KDP's 70% rule needs the file's delivery cost, which a receipt does not keep
     assert cause("kdp", day, "49.90", "20.00") == "unexplained"
+
+
+def test_undoing_an_import_that_wrote_into_a_closed_month_is_refused(ledger):
+    from supportledger.errors import LedgerError
+    from supportledger.imports import list_batches, undo_batch
+
+    load(ledger, "paypal", [receipt("paypal", "PP-0703", at(7, 3), "20.00", "1.19")])
+    load(ledger, "paypal-aug", [receipt("paypal", "PP-0812", at(8, 12), "100.00", "3.98")])
+    with ledger.engine.begin() as connection:
+        close_month(connection, JUL, PHX, now=NOW)
+    july_batch, august_batch = sorted(b["id"] for b in list_batches(ledger))
+    with pytest.raises(LedgerError, match="has entries in 2026-07, which is closed"):
+        undo_batch(ledger, july_batch)
+    assert undo_batch(ledger, august_batch)["receipts"] == 1  # August is open
