@@ -25,7 +25,7 @@ from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, null, or_, select, true
+from sqlalchemy import and_, case, func, null, or_, select
 
 from supportledger.channels import NAMES, get_channel
 from supportledger.errors import LedgerError
@@ -357,7 +357,7 @@ class MonthFacts:
     paid_out: Mapping[tuple[str, str], int]  # (channel, currency) -> payouts since stated
     payouts: tuple[tuple[str, dt.datetime, dt.date | None, str, int, int, str], ...]
     coverage: tuple[tuple[str, dt.datetime | None, dt.datetime], ...]  # channel, from, to
-    used_channels: frozenset[str]
+    used_channels: frozenset[str]  # of the channels in ``coverage``, those ever used
 
 
 def _sum(column):
@@ -443,9 +443,10 @@ def _read_balances(connection, end: dt.datetime, channels: list[str], currency: 
 
     Rolling forward from the channel's own figure keeps a ten-year ledger from being summed
     in full each month; a channel that never states one is summed from its first receipt.
-    Receipts are summed in one pass, a CASE per channel, rather than by GROUP BY (SQLite
-    would sort every row, or walk the (channel, external_id) index row by row). Rows in
-    another currency are counted so the statement can refuse them.
+    Sums come per (channel, currency), so a row in another currency reaches the pure layer
+    and is refused there. The roll-forward names its channels only inside a CASE: a
+    ``channel IN`` would lead SQLite to walk the (channel, external_id) index over the whole
+    ledger instead of the short ``occurred_at`` range.
     """
     latest = (
         select(ChannelBalance.channel, func.max(ChannelBalance.as_of).label("as_of"))
@@ -469,37 +470,29 @@ def _read_balances(connection, end: dt.datetime, channels: list[str], currency: 
         )
     }
 
-    def after_stated(column, channel: str):
-        return column > stated[channel][0] if channel in stated else true()
-
     counted = and_(Receipt.occurred_at < end, Receipt.status.in_(COUNTED_STATUSES))
-    if channels and len(stated) == len(channels):  # every one stated: skip what came before
-        counted = and_(counted, Receipt.occurred_at > min(at for at, _ in stated.values()))
-    in_base = Receipt.currency == currency
-    mine = Receipt.channel.in_(channels)
-    columns = [
-        _sum(
-            case(
-                (
-                    and_(Receipt.channel == ch, in_base, after_stated(Receipt.occurred_at, ch)),
-                    Receipt.net_minor,
-                ),
-                else_=0,
-            )
+    earned: dict[tuple[str, str], int] = {}
+    rolled = [ch for ch in channels if ch in stated]
+    if rolled:  # the weeks since each channel's own figure: a short range of occurred_at
+        after = case(
+            *[(Receipt.channel == ch, Receipt.occurred_at > stated[ch][0]) for ch in rolled],
+            else_=False,
         )
-        for ch in channels
-    ]
-    *totals, foreign = connection.execute(
-        select(*columns, _sum(case((and_(mine, ~in_base), 1), else_=0))).where(counted)
-    ).one()
-    earned = {(ch, currency): int(total) for ch, total in zip(channels, totals, strict=True)}
-    if foreign:  # name them, so the pure layer refuses them (rare: one more query)
-        for ch, cur, n in connection.execute(
-            select(Receipt.channel, Receipt.currency, func.count())
-            .where(counted, mine, ~in_base)
+        since = min(stated[ch][0] for ch in rolled)
+        query = (
+            select(Receipt.currency, Receipt.channel, _sum(Receipt.net_minor))
+            .where(counted, Receipt.occurred_at > since, after)  # no IN on channel: see above
+            .group_by(Receipt.currency, Receipt.channel)
+        )
+        earned.update({(ch, cur): int(net) for cur, ch, net in connection.execute(query)})
+    unstated = [ch for ch in channels if ch not in stated]
+    if unstated:  # from the first receipt: only these channels' rows, through their index
+        query = (
+            select(Receipt.channel, Receipt.currency, _sum(Receipt.net_minor))
+            .where(counted, Receipt.channel.in_(unstated))
             .group_by(Receipt.channel, Receipt.currency)
-        ):
-            earned[(ch, cur)] = int(n)
+        )
+        earned.update({(ch, cur): int(net) for ch, cur, net in connection.execute(query)})
     paid_out: dict[tuple[str, str], int] = defaultdict(int)
     for ch, cur, at, amount in connection.execute(  # payouts are few: one row each
         select(Payout.channel, Payout.currency, Payout.initiated_at, Payout.amount_minor)
@@ -579,10 +572,15 @@ def _read_month_facts(ledger, month: Month) -> MonthFacts:
             .where(ImportBatch.channel.is_not(None), ImportBatch.covers_to.is_not(None))
             .where(ImportBatch.undone_at.is_(None))
         ).all()
-        used = connection.execute(
-            select(Receipt.channel).where(Receipt.occurred_at < end).distinct()
-        ).scalars()
-        used_channels = frozenset(used)
+        # of the channels ever imported, those with a receipt before the month ends: one
+        # look-up each through the channel's index, not a pass over the ledger
+        used_channels = frozenset(
+            ch
+            for ch in {row[0] for row in coverage}
+            if connection.execute(
+                select(Receipt.id).where(Receipt.channel == ch, Receipt.occurred_at < end).limit(1)
+            ).first()
+        )
     return MonthFacts(
         currency=currency,
         timezone=tz,
