@@ -67,6 +67,8 @@ class PayoutItem:
     fee: Money  # the channel's payout fee, taken out of it
     window: tuple[dt.date, dt.date]  # the days the bank may post it
 
+    DERIVED = ("expected_deposit",)
+
     @property
     def expected_deposit(self) -> Money:
         return self.amount - self.fee
@@ -126,6 +128,8 @@ class FeeDifference:
     expected: Money
     actual: Money
     cause: str
+
+    DERIVED = ("difference",)
 
     @property
     def difference(self) -> Money:
@@ -789,7 +793,8 @@ def _plain(value):
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+        names = [f.name for f in fields(value)] + list(getattr(value, "DERIVED", ()))
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
@@ -797,15 +802,7 @@ def _plain(value):
 
 def reconciliation_data(rec: Reconciliation) -> dict:
     """The reconciliation as JSON-ready data: amounts as "12.34 USD", dates ISO."""
-    data = _plain(rec)
-    data["month"] = str(rec.month)
-    for item, source in zip(
-        data["payouts"]["payouts_without_deposit"], rec.payouts.payouts_without_deposit, strict=True
-    ):
-        item["expected_deposit"] = str(source.expected_deposit)
-    for item, source in zip(data["fees"], rec.fees, strict=True):
-        item["difference"] = str(source.difference)
-    return data
+    return _plain(rec)
 
 
 def _signed(money: Money) -> str:
