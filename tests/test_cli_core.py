@@ -129,3 +129,38 @@ def test_a_database_without_a_ledger_says_to_run_init(tmp_path, monkeypatch, cap
     err = capsys.readouterr().err
     assert err.endswith("run `supportledger init`\n")
     assert err.count("\n") == 1
+
+
+def test_a_check_id_does_not_carry_the_payers_name(cli):
+    cli("add", "--channel", "check", "--amount", "100", "--date", "2026-10-06",
+        "--from", "Lou Green", "--check-number", "2041")  # fmt: skip
+    _, out, _ = cli("receipts", "--format", "json")
+    (row,) = json.loads(out)
+    assert row["external_id"].startswith("check:2041:")
+    assert "lou" not in row["external_id"].lower()
+
+
+def test_a_kdp_sale_by_hand_takes_the_fee_given(cli):
+    # KDP's 70% fee needs the file's delivery cost, which a hand entry does not know
+    code, _, err = cli("add", "--channel", "kdp", "--amount", "29.90", "--fee", "9.07",
+                       "--date", "2026-10-31")  # fmt: skip
+    assert code == 0, err
+    _, out, _ = cli("receipts", "--format", "json")
+    assert [(r["gross"], r["fee"], r["net"]) for r in json.loads(out)] == [
+        ("29.90", "9.07", "20.83")
+    ]
+    code, _, err = cli("add", "--channel", "kdp", "--amount", "29.90", "--date", "2026-10-31")
+    assert code == 1
+    assert "give it with --fee" in err
+
+
+def test_receipts_of_a_merged_supporter_are_found_under_the_one_who_absorbed_them(cli):
+    cli("add", "--channel", "zelle", "--amount", "25", "--date", "2026-10-01", "--from", "Ana R")
+    cli("add", "--channel", "check", "--amount", "50", "--date", "2026-10-02",
+        "--from", "Ana Ruiz", "--check-number", "7")  # fmt: skip
+    assert cli("supporters", "merge", "Ana Ruiz", "Ana R")[0] == 0
+    _, out, _ = cli("receipts", "--supporter", "ana ruiz", "--format", "json")
+    assert [(r["channel"], r["supporter"]) for r in json.loads(out)] == [
+        ("zelle", "Ana Ruiz"),
+        ("check", "Ana Ruiz"),
+    ]

@@ -4,6 +4,7 @@ operations that write receipts. The CLI is a thin layer over this module.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from functools import cached_property
 
@@ -17,6 +18,7 @@ from supportledger.fees import FeeSchedule, load_schedule
 from supportledger.models import Receipt, Supporter
 from supportledger.months import Month, local_date
 from supportledger.sources import ReceiptEntry
+from supportledger.supporters import supporter_roots
 
 
 class Ledger:
@@ -65,10 +67,12 @@ class Ledger:
 def manual_receipt_id(channel: str, check_number: str | None, payer: str | None) -> str:
     """The id of a receipt typed in by hand: a check's number and payer, else a fresh one.
 
-    A check keeps a stable id so the same check cannot be recorded twice.
+    A check keeps a stable id (its number and its payer) so it cannot be recorded twice.
     """
     if channel == "check" and check_number:
-        return f"check:{check_number.strip()}:{(payer or '').strip().lower()}"
+        # the payer is hashed: ids appear in exports, where names may not
+        who = hashlib.sha256(" ".join((payer or "").lower().split()).encode()).hexdigest()
+        return f"check:{check_number.strip()}:{who[:12]}"
     return f"manual:{uuid.uuid4().hex}"
 
 
@@ -102,9 +106,16 @@ def list_receipts(
     channel: str | None = None,
     supporter: str | None = None,
 ) -> list[tuple[Receipt, str | None]]:
-    """Receipts (oldest first) with their supporter's display name, filtered as asked."""
-    query = select(Receipt, Supporter.display_name).outerjoin(
-        Supporter, Supporter.id == Receipt.supporter_id
+    """Receipts (oldest first) with their supporter's display name, filtered as asked.
+
+    Merges are followed: a receipt shows, and is found under, the supporter who absorbed
+    the one it was paid by.
+    """
+    roots = supporter_roots()
+    query = (
+        select(Receipt, Supporter.display_name)
+        .outerjoin(roots, roots.c.supporter_id == Receipt.supporter_id)
+        .outerjoin(Supporter, Supporter.id == roots.c.root_id)
     )
     if month is not None:
         start, end = month.bounds(ledger.tz)

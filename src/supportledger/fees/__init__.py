@@ -63,10 +63,11 @@ class Component:
         return self.up_to is None or abs(gross.amount) <= self.up_to
 
     def fee(self, gross: Money, bases: Mapping[str, Money]) -> Money | None:
-        """This component's fee, rounded; ``None`` when its fixed part has no such currency."""
+        """This component's fee, rounded; ``None`` when it cannot be known (its basis is not
+        given, or its fixed part has no such currency)."""
         basis = gross if self.basis == "gross" else bases.get(self.basis)
-        if basis is None:
-            raise ScheduleError(f"fee component {self.name!r} needs the {self.basis!r} amount")
+        if basis is None:  # e.g. KDP's delivery cost when the file size is not known
+            return None
         amount = basis * (self.percent / 100)
         if self.fixed:
             if gross.currency not in self.fixed:
