@@ -393,3 +393,38 @@ def test_a_merged_supporter_counts_once(october):
         Money.of("0.00", "USD"), Money.of("6.00", "USD"), Money.of("3.00", "USD"),
         Money.of("48.00", "USD"),
     )  # fmt: skip
+
+
+def test_a_won_dispute_and_standalone_fees_in_the_pure_layer():
+    """No database: the annual summary is built straight from aggregate rows."""
+    from zoneinfo import ZoneInfo
+
+    from supportledger.statement import Aggregate, YearFacts, build_annual_summary
+
+    def row(event, count, gross, fee):  # October (bucket 9), Stripe, one-time
+        return Aggregate(
+            9, "stripe", "one_time", event, "USD", count, gross, fee, gross - fee, 0, 0
+        )
+
+    facts = YearFacts(
+        "USD",
+        ZoneInfo("America/Phoenix"),
+        tuple(Month(2026, m) for m in range(1, 13)),
+        (
+            row("payment", 1, 2500, 103),
+            row("dispute", 1, -2500, 1500),  # taken back, with the dispute fee
+            row("dispute_reversal", 1, 2500, 0),  # won: the money comes back
+            row("fee", 1, 0, 5),  # a Radar fee with nothing received
+            row("fee", 1, -7, 0),  # a fee booked as a negative amount
+        ),
+    )
+    summary = build_annual_summary(facts, 2026)
+    stripe = next(c for c in summary.channels if c.channel == "stripe").figures
+    # refunds 2500 - 2500 = 0; fees 103 + 1500 + 5 + 7 = 1615; net 2500 - 0 - 1615 = 885,
+    # which is also the rows' net: 2397 - 4000 + 2500 - 5 - 7
+    assert (stripe.count, stripe.gross, stripe.refunds, stripe.fees, stripe.net) == (
+        1, Money.of("25.00", "USD"), Money.of("0.00", "USD"), Money.of("16.15", "USD"),
+        Money.of("8.85", "USD"),
+    )  # fmt: skip
+    assert summary.months[9][1].net == Money.of("8.85", "USD")
+    assert summary.schedule_c.line_10_commissions_and_fees == Money.of("16.15", "USD")

@@ -46,7 +46,7 @@ from supportledger.models import (
     SubscriptionStatus,
     utcnow,
 )
-from supportledger.money import Money
+from supportledger.money import Money, MoneyError
 from supportledger.months import local_date, local_midnight
 from supportledger.sources import (
     BalanceEntry,
@@ -73,6 +73,12 @@ CHUNK = 2000
 HEAD_BYTES = 64 * 1024
 #: expected fees remembered per import before the memo starts afresh (memory stays flat)
 FEE_MEMO = 50_000
+#: the largest amount (in minor units) the ledger keeps: far beyond any writer's receipts,
+#: and small enough that sums of millions of them stay inside a 64-bit integer column
+MAX_MINOR = 10**15 - 1
+#: the years an entry may be dated in: any real book's, and far enough from datetime's own
+#: limits (years 1 and 9999) that a month's end, a time zone or a deposit window never overflow
+YEARS = range(1900, 3000)
 #: a check recorded by hand is matched to a deposit up to this long after it was recorded
 CHECK_WINDOW = dt.timedelta(days=60)
 
@@ -325,6 +331,30 @@ class _Writer:
     def _error(self, entry, problem: str) -> RowError:
         return RowError(self.report.file_name, entry.line, problem)
 
+    def _minor(self, entry, amount: Money | None) -> int | None:
+        """``amount`` in minor units, refused (naming the row) when it is not a whole number
+        of them or lies beyond :data:`MAX_MINOR`: never an overflow half-way through a file."""
+        if amount is None:
+            return None
+        try:
+            minor = amount.minor
+        except MoneyError as exc:
+            raise self._error(entry, str(exc)) from None
+        if abs(minor) > MAX_MINOR:
+            raise self._error(
+                entry, f"amount {amount.amount} {amount.currency} is beyond what the ledger keeps"
+            )
+        return minor
+
+    def _dated(self, entry, when):
+        """``when`` (a date, a date-time or ``None``), refused (naming the row) outside
+        :data:`YEARS`."""
+        if when is not None and when.year not in YEARS:
+            raise self._error(
+                entry, f"date {when:%Y-%m-%d} is out of range ({YEARS[0]}-{YEARS[-1]})"
+            )
+        return when
+
     # ------------------------------------------------------------------ the generic upsert
     def _existing(
         self, table: Table, key: tuple[str, ...], tracked: tuple[str, ...], keys: Iterable[tuple]
@@ -411,7 +441,7 @@ class _Writer:
                 f"give the {self.base} amount with the original and the rate applied",
             )
         fee, expected = self._fees(channel, entry)
-        occurred = _utc(entry.occurred_at)
+        occurred = _utc(self._dated(entry, entry.occurred_at))
         self.report.cover(occurred)
         return {
             "channel": channel.name,
@@ -421,11 +451,11 @@ class _Writer:
             "status": str(entry.status),
             "occurred_at": occurred,
             "currency": entry.gross.currency,
-            "gross_minor": entry.gross.minor,
-            "fee_minor": fee.minor,
-            "net_minor": (entry.gross - fee).minor,
-            "expected_fee_minor": expected.minor if expected is not None else None,
-            "original_minor": entry.original.minor if entry.original else None,
+            "gross_minor": self._minor(entry, entry.gross),
+            "fee_minor": self._minor(entry, fee),
+            "net_minor": self._minor(entry, entry.gross - fee),
+            "expected_fee_minor": self._minor(entry, expected),
+            "original_minor": self._minor(entry, entry.original or None),
             "original_currency": entry.original.currency if entry.original else None,
             "fx_rate": str(entry.fx_rate) if entry.fx_rate is not None else None,
             "flags": ",".join(sorted(entry.flags)),
@@ -569,7 +599,7 @@ class _Writer:
         for entry in entries:
             channel = self._channel(entry.channel).name
             self._channel_names.add(channel)
-            initiated = _utc(entry.initiated_at)
+            initiated = _utc(self._dated(entry, entry.initiated_at))
             self.report.cover(initiated)
             fee = entry.fee or Money.zero(entry.amount.currency)
             rows.append(
@@ -581,8 +611,8 @@ class _Writer:
                         "initiated_at": initiated,
                         "arrived_on": entry.arrived_on,
                         "currency": entry.amount.currency,
-                        "amount_minor": entry.amount.minor,
-                        "fee_minor": fee.minor,
+                        "amount_minor": self._minor(entry, entry.amount),
+                        "fee_minor": self._minor(entry, fee),
                         "status": entry.status,
                         "batch_id": self.batch_id,
                     },
@@ -603,12 +633,12 @@ class _Writer:
                         "external_id": entry.external_id,
                         "supporter_id": None,
                         "tier": entry.tier,
-                        "amount_minor": entry.amount.minor,
+                        "amount_minor": self._minor(entry, entry.amount),
                         "currency": entry.amount.currency,
                         "interval": entry.interval,
                         "status": str(entry.status),
-                        "started_at": _utc(entry.started_at),
-                        "ended_at": _utc(entry.ended_at),
+                        "started_at": _utc(self._dated(entry, entry.started_at)),
+                        "ended_at": _utc(self._dated(entry, entry.ended_at)),
                         "batch_id": self.batch_id,
                     },
                 )
@@ -627,7 +657,7 @@ class _Writer:
         for entry in entries:
             channel = self._channel(entry.channel).name
             self._channel_names.add(channel)
-            as_of = _utc(entry.as_of)
+            as_of = _utc(self._dated(entry, entry.as_of))
             self.report.cover(as_of)
             rows.append(
                 (
@@ -636,7 +666,7 @@ class _Writer:
                         "channel": channel,
                         "currency": entry.amount.currency,
                         "as_of": as_of,
-                        "amount_minor": entry.amount.minor,
+                        "amount_minor": self._minor(entry, entry.amount),
                         "batch_id": self.batch_id,
                     },
                 )
@@ -647,7 +677,7 @@ class _Writer:
     def _write_bank_lines(self, entries: list[BankLineEntry]) -> list[str]:
         rows = []
         for entry in entries:
-            self.report.cover(local_midnight(entry.posted_on, self.tz))
+            self.report.cover(local_midnight(self._dated(entry, entry.posted_on), self.tz))
             rows.append(
                 (
                     entry,
@@ -656,7 +686,7 @@ class _Writer:
                         "external_id": entry.external_id,
                         "posted_on": entry.posted_on,
                         "currency": entry.amount.currency,
-                        "amount_minor": entry.amount.minor,
+                        "amount_minor": self._minor(entry, entry.amount),
                         "description": entry.description,
                         "classification": entry.classification,
                         "counterparty": entry.counterparty,
@@ -931,18 +961,23 @@ def import_paths(
     for path in map(Path, paths):
         sha256 = file_sha256(path)
         importer = find_importer(path, known, source)
-        reports.append(
-            _apply(
-                ledger,
-                partial(importer.entries, path, context),
-                source=importer.name,
-                file_name=path.name,
-                sha256=sha256,
-                dry_run=dry_run,
-                progress=progress,
-                replayable=True,
+        try:
+            reports.append(
+                _apply(
+                    ledger,
+                    partial(importer.entries, path, context),
+                    source=importer.name,
+                    file_name=path.name,
+                    sha256=sha256,
+                    dry_run=dry_run,
+                    progress=progress,
+                    replayable=True,
+                )
             )
-        )
+        except LedgerError as exc:
+            if path.name not in str(exc):  # met deep in an importer: say which file
+                exc.args = (f"{path.name}: {exc}",)
+            raise
     return reports
 
 

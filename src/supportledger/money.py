@@ -61,6 +61,9 @@ def exponent(currency: str) -> int:
 
 
 _SYMBOLS = re.compile(r"[$€£¥\s\u00a0]|US\$|CA\$|A\$")
+#: digits an amount read from a file may have before the point: within Decimal's 28
+#: significant digits every sum, fee and rounding of such amounts stays exact
+MAX_WHOLE_DIGITS = 15
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -89,6 +92,8 @@ def parse_decimal(text: str) -> Decimal:
         value = Decimal(cleaned.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the pattern above admits only digits
         raise MoneyError(f"not an amount: {raw!r}") from exc
+    if value.adjusted() >= MAX_WHOLE_DIGITS:
+        raise MoneyError(f"too large to be an amount: {raw!r}")
     return -value if negative else value
 
 

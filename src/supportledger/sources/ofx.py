@@ -54,7 +54,10 @@ def tokens(path: Path) -> Iterator[tuple[int, bool, str, str]]:
             for match in _TAG.finditer(buffer, 0, max(cut, 0)):
                 line += buffer.count("\n", consumed, match.start())
                 consumed = match.start()
-                yield line, bool(match[1]), match[2].upper(), html.unescape(match[3]).strip()
+                text = html.unescape(match[3]).strip()
+                if "\x00" in text:  # a broken file (PostgreSQL could not even store it)
+                    raise RowError(path, line, "contains a NUL byte", match[2].upper(), text)
+                yield line, bool(match[1]), match[2].upper(), text
             line += buffer.count("\n", consumed, max(cut, 0))
             buffer = buffer[max(cut, 0) :]
             if not chunk:

@@ -52,7 +52,7 @@ def month_in(text: str | dt.date | None) -> Month | None:
         match = pattern.search(text or "")
         if match:
             number = _MONTHS[match["name"].lower()] if by_name else int(match["m"])
-            if 1 <= number <= 12:
+            if 1 <= number <= 12 and int(match["y"]) >= 1:  # year 0000 is no year
                 return Month(int(match["y"]), number)
     return None
 
