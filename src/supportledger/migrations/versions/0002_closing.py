@@ -2,7 +2,7 @@
 the closed month an adjustment receipt belongs to
 
 Revision ID: 0002_closing
-Revises: 0001_core
+Revises: 0002_deliveries
 Create Date: 2026-11-27 17:05:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import supportledger.models
 
 revision = "0002_closing"
-down_revision = "0001_core"
+down_revision = "0002_deliveries"
 branch_labels = None
 depends_on = None
 
