@@ -72,7 +72,7 @@ if TYPE_CHECKING:
 CHUNK = 2000
 HEAD_BYTES = 64 * 1024
 #: expected fees remembered per import before the memo starts afresh (memory stays flat)
-FEE_MEMO = 50_000
+FEE_MEMO = 4096
 #: the largest amount (in minor units) the ledger keeps: far beyond any writer's receipts,
 #: and small enough that sums of millions of them stay inside a 64-bit integer column
 MAX_MINOR = 10**15 - 1
