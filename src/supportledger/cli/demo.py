@@ -1,7 +1,13 @@
-"""``demo``: a ledger of sample support, end to end, without touching the writer's own."""
+"""``demo``: the monthly routine end to end on bundled sample exports, in a ledger of its own.
+
+It records a mailed check by hand, imports the sample PayPal, Patreon, KDP and bank
+exports, and writes October 2026's statement as HTML, without touching the writer's ledger.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -9,18 +15,17 @@ import typer
 
 from supportledger.cli.app import app, emit
 from supportledger.config import load_settings
-from supportledger.ledger import Ledger, list_receipts, manual_receipt_id, record_receipt
-from supportledger.money import Money
-from supportledger.months import Month, parse_instant
-from supportledger.sources import ReceiptEntry, SupporterRef
 
-SAMPLE_MONTH = Month(2026, 10)
-SAMPLES = [
-    ("check", "100.00", "2026-10-06", "Lou Green", "2041"),
-    ("zelle", "25.00", "2026-10-12", "Ana Ruiz", None),
-    ("paypal", "20.00", "2026-10-20T18:05:00Z", "Sam Okafor", None),
-    ("zelle", "40.00", "2026-11-01T03:30:00Z", "Ana Ruiz", None),  # 20:30 on 31 Oct in Phoenix
-]
+SAMPLE_MONTH = "2026-10"
+#: in the order a writer would take them: channels first, the bank statement last
+SAMPLE_FILES = (
+    "paypal-activity-2026-10.csv",
+    "patreon-members.csv",
+    "patreon-earnings-2026.csv",
+    "patreon-payouts-2026.csv",
+    "kdp-royalties-2026.csv",
+    "chase-checking-2026-q3q4.csv",
+)
 
 
 @app.command()
@@ -28,32 +33,46 @@ def demo(
     database: Annotated[
         Path, typer.Option(help="The SQLite file for the sample ledger (made anew).")
     ] = Path("supportledger-demo.db"),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the HTML statement.")
+    ] = Path("statement-2026-10.html"),
 ) -> None:
-    """Build a sample ledger in its own SQLite file and print its October 2026."""
+    """Build a sample ledger from bundled exports and write its October 2026 statement."""
+    from supportledger.imports import import_paths
+    from supportledger.ledger import Ledger, manual_receipt_id, record_receipt
+    from supportledger.money import Money
+    from supportledger.months import Month, parse_instant
+    from supportledger.render import render
+    from supportledger.sources import ReceiptEntry, SupporterRef
+    from supportledger.statement import monthly_statement
+
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    settings = load_settings()
-    ledger = Ledger(
-        type(settings)(**{**settings.__dict__, "database_url": f"sqlite:///{database}"})
-    )
+    settings = dataclasses.replace(load_settings(), database_url=f"sqlite:///{database}")
+    ledger = Ledger(settings)
     ledger.init()
-    for channel, amount, when, payer, check in SAMPLES:
-        record_receipt(
-            ledger,
-            ReceiptEntry(
-                channel=channel,
-                external_id=manual_receipt_id(channel, check, payer),
-                occurred_at=parse_instant(when, ledger.tz),
-                gross=Money.of(amount, ledger.currency),
-                supporter=SupporterRef(name=payer),
-                check_number=check,
-            ),
-        )
-    lines = [f"sample ledger {database}: {SAMPLE_MONTH} in {ledger.settings.timezone_name}"]
-    for r, name in list_receipts(ledger, SAMPLE_MONTH):
-        local = r.occurred_at.astimezone(ledger.tz)
-        lines.append(
-            f"  {local:%Y-%m-%d %H:%M}  {r.channel:<7} {name:<12} gross {r.gross.plain():>7}"
-            f"  fee {r.fee.plain():>5}  net {r.net.plain():>7}"
-        )
+    # a check that came in the mail; the bank statement's deposit on 9 October settles it
+    record_receipt(
+        ledger,
+        ReceiptEntry(
+            channel="check",
+            external_id=manual_receipt_id("check", "2041", "Lou Green"),
+            occurred_at=parse_instant("2026-10-06", ledger.tz),
+            gross=Money.of("100.00", ledger.currency),
+            status="pending",
+            supporter=SupporterRef(name="Lou Green"),
+            check_number="2041",
+        ),
+    )
+    samples = resources.files("supportledger").joinpath("samples")
+    with resources.as_file(samples) as folder:
+        reports = import_paths(ledger, [folder / name for name in SAMPLE_FILES])
+    lines = [f"sample ledger {database}:"]
+    lines += [
+        f"  {r.file_name:<30} {r.added:>3} added, {r.skipped:>2} skipped ({r.source})"
+        for r in reports
+    ]
+    month = monthly_statement(ledger, Month.parse(SAMPLE_MONTH))
+    emit(render(month, "html", ledger.settings), output)
+    lines += ["", render(month, "text", ledger.settings), f"HTML statement: {output.resolve()}"]
     emit("\n".join(lines), None)
