@@ -1,0 +1,29 @@
+"""The README's first command: the sample routine ends in a statement a person can open."""
+
+import json
+
+from supportledger.cli import main
+
+
+def test_demo_builds_octobers_statement_from_the_bundled_exports(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("LEDGER_TIMEZONE", "America/Phoenix")
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    # gross: Zelle 40 + 25, Patreon 255.00, PayPal 10 + 5 + 25 + 32.55 (EUR 30 at 1.0851)
+    # + 100 + 15 + 50 (23:30 on 31 Oct), the check 100.00, KDP 9 x 4.99 + 4 x 0.99
+    # = 65.00 + 255.00 + 237.55 + 100.00 + 48.87 = 706.42
+    # refunds: Rosa's September donation 20.00 + Patreon 5.00 = 25.00
+    # fees: PayPal 0.84 + 0.66 + 1.36 + 1.56 + 3.98 + 1.01 + 2.24 = 11.65,
+    # Patreon 20.40 + 12.90 = 33.30, KDP 48.87 - 30.92 = 17.95: 62.90
+    assert "Net received: 618.52 USD" in out
+    assert "Gross 706.42 - refunds 25.00 - fees 62.90" in out
+    html = (tmp_path / "statement-2026-10.html").read_text()
+    assert "<html" in html and "618.52" in html
+    assert not (tmp_path / "supportledger.db").exists()  # the writer's own ledger untouched
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'supportledger-demo.db'}")
+    assert main(["receipts", "--channel", "check", "--format", "json"]) == 0
+    (check,) = json.loads(capsys.readouterr().out)
+    assert (check["status"], check["gross"]) == ("deposited", "100.00")  # settled by the bank
