@@ -1,8 +1,9 @@
 """Stripe: balance transactions read through the real SDK from a fake Stripe on 127.0.0.1.
 
 The account (tests/fake_stripe.py) is November 2026 of a writer's Stripe, written by hand:
-101 donations of $5.00 plus seven named charges, a refund, two disputes (one won), two
-payouts (one failed), a Billing usage fee and an adjustment the ledger does not know.
+101 donations of $5.00 plus seven named charges, two refunds (one failed), two disputes
+(one won), two payouts (one failed), a Billing usage fee and an adjustment the ledger does
+not know: 119 balance transactions, two pages of 100.
 """
 
 from __future__ import annotations
