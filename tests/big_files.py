@@ -1,0 +1,88 @@
+"""Big PayPal downloads written row by row (never held whole), and the CLI run in a child.
+
+Every row is a $5.00..$54.00 donation from one of a few hundred payers, with PayPal's
+fee (3.49% + $0.49) written out, so a file of ``rows`` rows adds exactly ``rows`` receipts
+whose gross, fee and net totals :func:`totals` works out as the rows are written.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import paypal_export as pp
+
+PAYERS = 300
+START = dt.datetime(2026, 10, 1, 8, 0)
+
+
+@dataclass
+class Totals:
+    rows: int = 0
+    gross: int = 0
+    fee: int = 0
+
+
+def _fee(gross: int) -> int:
+    """PayPal's 3.49% + $0.49, half-up to the cent, in cents."""
+    percent = (Decimal(gross) * Decimal("0.0349")).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return int(percent) + 49
+
+
+def _cents(value: int) -> str:
+    return f"{'-' if value < 0 else ''}{abs(value) // 100}.{abs(value) % 100:02d}"
+
+
+def write_paypal(path: Path, rows: int) -> Totals:
+    """A download of ``rows`` donations in October 2026 (a minute apart, cycling)."""
+    totals = Totals()
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, pp.HEADER, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        writer.writeheader()
+        for n in range(rows):
+            gross = 500 + (n % 50) * 100
+            fee = _fee(gross)
+            when = START + dt.timedelta(minutes=n % (28 * 24 * 60))
+            payer = n % PAYERS
+            writer.writerow(
+                pp.row(when.strftime("%m/%d/%Y"), when.strftime("%H:%M:%S"), f"Reader {payer}",
+                       "Donation Received", "Completed", "USD", _cents(gross), _cents(-fee),
+                       _cents(gross - fee), f"reader{payer}@example.org", f"BIG{n:014d}")
+            )  # fmt: skip
+            totals.rows += 1
+            totals.gross += gross
+            totals.fee += fee
+    return totals
+
+
+def write_paypal_of_size(path: Path, megabytes: int) -> Totals:
+    """A download of about ``megabytes`` MB (a row is about 200 bytes)."""
+    return write_paypal(path, megabytes * 1_000_000 // 200)
+
+
+def cli_env(database_url: str) -> dict[str, str]:
+    """The environment of a child ``python -m supportledger``: the test's ledger only."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SMTP_", "STATEMENT_", "STRIPE_", "DATABASE_", "LEDGER_"))
+    }
+    env.update(DATABASE_URL=database_url, LEDGER_TIMEZONE="America/Phoenix", BASE_CURRENCY="USD")
+    return env
+
+
+def start_cli(database_url: str, *args: str, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "supportledger", *args],
+        env=cli_env(database_url),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
