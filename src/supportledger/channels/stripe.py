@@ -82,8 +82,8 @@ def sync(
     """
     from supportledger.imports import apply_entries
 
-    start = since if since is not None else last_synced(ledger)
     client = client or client_for(ledger.settings)
+    start = since if since is not None else last_synced(ledger)
     with _safe_errors(ledger.settings.stripe_api_base or "https://api.stripe.com"):
         entries = list(entries_since(client, start))
         read = {e.external_id for e in entries if isinstance(e, PayoutEntry)}
