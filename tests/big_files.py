@@ -12,9 +12,16 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 import paypal_export as pp
 
@@ -86,3 +93,44 @@ def start_cli(database_url: str, *args: str, cwd: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+# ---------------------------------------------------------------------- watching a child import
+#: the WAL holds this much of the uncommitted transaction: the import is demonstrably writing
+WAL_UNDER_WAY = 1 << 20
+#: how long to wait for an import to get under way before giving up (a hang guard only)
+GIVE_UP_AFTER = 120.0
+
+
+def watched(database_url: str) -> tuple[str, Callable[[], bool]]:
+    """The URL a child should use, and a check that its import is under way (writing, not
+    committed): on SQLite its WAL has grown; on PostgreSQL its session, found by its
+    application name, is inserting receipts inside a transaction."""
+    if database_url.startswith("sqlite"):
+        wal = Path(make_url(database_url).database + "-wal")
+        return database_url, lambda: wal.exists() and wal.stat().st_size > WAL_UNDER_WAY
+    name = f"child-{uuid.uuid4().hex[:8]}"
+    url = make_url(database_url).update_query_dict({"application_name": name})
+    watcher = create_engine(database_url, poolclass=NullPool)  # no connection outlives a look
+
+    def under_way() -> bool:
+        with watcher.connect() as connection:
+            return bool(
+                connection.execute(
+                    text(
+                        "select count(*) from pg_stat_activity where application_name = :name"
+                        " and xact_start is not null and query ilike 'insert into receipts%'"
+                    ),
+                    {"name": name},
+                ).scalar_one()
+            )
+
+    return url.render_as_string(hide_password=False), under_way
+
+
+def wait_until(under_way: Callable[[], bool], process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + GIVE_UP_AFTER
+    while not under_way():
+        assert process.poll() is None, "the import ended before it was seen under way"
+        assert time.monotonic() < deadline, "the import never got under way"
+        time.sleep(0.02)
