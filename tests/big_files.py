@@ -46,8 +46,9 @@ def _cents(value: int) -> str:
     return f"{'-' if value < 0 else ''}{abs(value) // 100}.{abs(value) % 100:02d}"
 
 
-def write_paypal(path: Path, rows: int) -> Totals:
-    """A download of ``rows`` donations in October 2026 (a minute apart, cycling)."""
+def write_paypal(path: Path, rows: int, first: int = 0) -> Totals:
+    """A download of ``rows`` donations in October 2026 (a minute apart, cycling), their
+    transaction ids numbered from ``first``."""
     totals = Totals()
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, pp.HEADER, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
@@ -60,7 +61,7 @@ def write_paypal(path: Path, rows: int) -> Totals:
             writer.writerow(
                 pp.row(when.strftime("%m/%d/%Y"), when.strftime("%H:%M:%S"), f"Reader {payer}",
                        "Donation Received", "Completed", "USD", _cents(gross), _cents(-fee),
-                       _cents(gross - fee), f"reader{payer}@example.org", f"BIG{n:014d}")
+                       _cents(gross - fee), f"reader{payer}@example.org", f"BIG{first + n:014d}")
             )  # fmt: skip
             totals.rows += 1
             totals.gross += gross
@@ -68,9 +69,9 @@ def write_paypal(path: Path, rows: int) -> Totals:
     return totals
 
 
-def write_paypal_of_size(path: Path, megabytes: int) -> Totals:
+def write_paypal_of_size(path: Path, megabytes: float, first: int = 0) -> Totals:
     """A download of about ``megabytes`` MB (a row is about 200 bytes)."""
-    return write_paypal(path, megabytes * 1_000_000 // 200)
+    return write_paypal(path, int(megabytes * 1_000_000) // 200, first)
 
 
 def cli_env(database_url: str) -> dict[str, str]:
