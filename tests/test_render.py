@@ -86,14 +86,17 @@ def test_html_chart_is_a_table_mail_clients_can_show(october):
     assert "This statement is incomplete." in html
 
 
-def test_a_writers_template_replaces_one_and_keeps_the_rest(october, tmp_path):
+def test_a_writers_template_replaces_one_and_keeps_the_rest(october, cli, tmp_path, monkeypatch):
     own = tmp_path / "mine"
     own.mkdir()
     (own / "statement.txt.j2").write_text("{{ title }}: {{ headline.net }} {{ currency }}\n")
-    mine = with_settings(october, SUPPORTLEDGER_TEMPLATES=str(own))
-    statement = monthly_statement(mine, OCTOBER)
-    assert render(statement, "text", mine.settings) == "Statement for October 2026: 178.86 USD\n"
-    assert "Receipts by channel" in render(statement, "html", mine.settings)  # the shipped one
+    monkeypatch.setenv("SUPPORTLEDGER_TEMPLATES", str(own))
+    assert cli("statement", "--month", "2026-10") == (
+        0, "Statement for October 2026: 178.86 USD\n", ""
+    )  # fmt: skip
+    code, html, _ = cli("statement", "--month", "2026-10", "--format", "html")
+    assert code == 0
+    assert "Receipts by channel" in html  # the shipped one
 
 
 def test_shipped_templates_are_found_from_an_editable_install():
