@@ -428,3 +428,17 @@ def test_a_won_dispute_and_standalone_fees_in_the_pure_layer():
     )  # fmt: skip
     assert summary.months[9][1].net == Money.of("8.85", "USD")
     assert summary.schedule_c.line_10_commissions_and_fees == Money.of("16.15", "USD")
+
+
+def test_every_channel_whose_imports_stop_early_is_named(october):
+    december = monthly_statement(october, Month(2026, 12))
+    # Patreon, KDP and ACX imports reach 31 October (KDP's ends at 23:00 that day in
+    # Phoenix), PayPal's 30 September; eBookIt never had a receipt, Zelle never an import
+    assert [m.message for m in december.missing_data] == [
+        "Patreon: nothing imported after 2026-10-31",
+        "PayPal: nothing imported after 2026-09-30",
+        "Amazon KDP: nothing imported after 2026-10-31",
+        "Audible (ACX): nothing imported after 2026-10-31",
+    ]
+    # September is covered by every import that had begun, and Patreon's began in October
+    assert monthly_statement(october, Month(2026, 9)).missing_data == ()
