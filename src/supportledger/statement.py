@@ -504,103 +504,129 @@ def _read_balances(connection, end: dt.datetime, channels: list[str], currency: 
     return stated, earned, dict(paid_out)
 
 
+def _read_last_payments(connection, end: dt.datetime, grace_days: int) -> dict:
+    """Each subscription's latest payment before ``end``. Only the last year, a month and
+    the grace are read: a subscription paid before that is lapsed whatever came earlier."""
+    since = end - dt.timedelta(days=366 + 31 + grace_days)
+    return dict(
+        connection.execute(
+            select(Receipt.subscription_id, func.max(Receipt.occurred_at))
+            .where(Receipt.occurred_at >= since, Receipt.occurred_at < end)
+            .where(Receipt.subscription_id.is_not(None), Receipt.event == Event.PAYMENT)
+            .group_by(Receipt.subscription_id)
+        ).all()
+    )
+
+
 def _read_month_facts(ledger, month: Month) -> MonthFacts:
-    settings = ledger.settings
-    tz, currency = ledger.tz, ledger.currency
+    """Everything the statement of ``month`` needs, read in one connection."""
+    settings, tz, currency = ledger.settings, ledger.tz, ledger.currency
     months = [month.shift(i) for i in range(-12, 1)]
     start, end = month.bounds(tz)
-    months_start = months[0].bounds(tz)[0]
     channels = [get_channel(name) for name in NAMES]
     royalty_channels = [c.name for c in channels if c.royalty]
     holding_channels = [c.name for c in channels if c.holds_balance and not c.royalty]
+    show_names = settings.show_supporter_names
     with ledger.engine.connect() as connection:
-        aggregates = _read_aggregates(connection, months, tz)
-        subscriptions = _read_subscriptions(connection, settings.show_supporter_names)
-        # a payment older than a year, a month and the grace is lapsed whatever came before
-        since = end - dt.timedelta(days=366 + 31 + settings.lapse_grace_days)
-        last_payments = dict(
-            connection.execute(
-                select(Receipt.subscription_id, func.max(Receipt.occurred_at))
-                .where(Receipt.occurred_at >= since, Receipt.occurred_at < end)
-                .where(Receipt.subscription_id.is_not(None), Receipt.event == Event.PAYMENT)
-                .group_by(Receipt.subscription_id)
-            ).all()
-        )
-        royalties = connection.execute(
-            select(
-                Receipt.channel, Receipt.due_on, Receipt.currency, func.count(),
-                _sum(Receipt.net_minor),
-            )
-            .where(Receipt.occurred_at >= months_start, Receipt.occurred_at < end)
-            .where(Receipt.channel.in_(royalty_channels))
-            .where(Receipt.kind == Kind.SALE, Receipt.due_on > month.last_day)
-            .where(Receipt.status.in_(COUNTED_STATUSES))
-            .group_by(Receipt.channel, Receipt.due_on, Receipt.currency)
-        ).all()  # fmt: skip
-        show_names = settings.show_supporter_names
-        checks_query = (
-            select(
-                Receipt.occurred_at, Receipt.currency, Receipt.gross_minor, Receipt.check_number,
-                Supporter.display_name if show_names else null(),
-            )
-            .where(Receipt.channel == "check", Receipt.status == Status.PENDING)
-            .where(Receipt.occurred_at < end)
-            .order_by(Receipt.occurred_at, Receipt.id)
-        )  # fmt: skip
-        if show_names:
-            checks_query = checks_query.outerjoin(Supporter, Supporter.id == Receipt.supporter_id)
-        pending_checks = [
-            (when, cur, int(gross), number, who)
-            for when, cur, gross, number, who in connection.execute(checks_query)
-        ]
+        coverage = _read_coverage(connection)
         stated, earned, paid_out = _read_balances(connection, end, holding_channels, currency)
-        live_payout = Payout.status.not_in(FAILED_PAYOUTS)
-        arrived_in_month = Payout.arrived_on.between(month.first_day, month.last_day)
-        sent_in_month = and_(
-            Payout.arrived_on.is_(None), Payout.initiated_at >= start, Payout.initiated_at < end
+        return MonthFacts(
+            currency=currency,
+            timezone=tz,
+            show_names=show_names,
+            lapse_grace_days=settings.lapse_grace_days,
+            months=tuple(months),
+            aggregates=tuple(_read_aggregates(connection, months, tz)),
+            subscriptions=tuple(_read_subscriptions(connection, show_names)),
+            last_payments=_read_last_payments(connection, end, settings.lapse_grace_days),
+            royalties=_read_royalties(connection, months, tz, royalty_channels),
+            pending_checks=_read_pending_checks(connection, end, show_names),
+            stated=stated,
+            earned=earned,
+            paid_out=paid_out,
+            payouts=_read_payouts_arrived(connection, month, start, end),
+            coverage=coverage,
+            used_channels=_read_used(connection, {ch for ch, _, _ in coverage}, end),
         )
-        payouts = connection.execute(
-            select(
-                Payout.channel, Payout.initiated_at, Payout.arrived_on, Payout.currency,
-                Payout.amount_minor, Payout.fee_minor, Payout.status,
-            )
-            .where(or_(arrived_in_month, sent_in_month), live_payout)
-            .order_by(func.coalesce(Payout.arrived_on, Payout.initiated_at), Payout.id)
-        ).all()  # fmt: skip
-        coverage = connection.execute(
+
+
+def _read_royalties(connection, months: list[Month], tz, channels: list[str]) -> tuple:
+    """Royalty sales earned in ``months`` and due after the last of them, per channel and
+    due day. Royalties are paid within months; older ones are for ``reconcile``."""
+    start, end = months[0].bounds(tz)[0], months[-1].bounds(tz)[1]
+    rows = connection.execute(
+        select(
+            Receipt.channel, Receipt.due_on, Receipt.currency, func.count(),
+            _sum(Receipt.net_minor),
+        )
+        .where(Receipt.occurred_at >= start, Receipt.occurred_at < end)
+        .where(Receipt.channel.in_(channels))
+        .where(Receipt.kind == Kind.SALE, Receipt.due_on > months[-1].last_day)
+        .where(Receipt.status.in_(COUNTED_STATUSES))
+        .group_by(Receipt.channel, Receipt.due_on, Receipt.currency)
+    )  # fmt: skip
+    return tuple((ch, due, cur, int(n), int(net)) for ch, due, cur, n, net in rows)
+
+
+def _read_pending_checks(connection, end: dt.datetime, show_names: bool) -> tuple:
+    """Checks recorded before ``end`` and still waiting to be deposited, oldest first."""
+    query = (
+        select(
+            Receipt.occurred_at, Receipt.currency, Receipt.gross_minor, Receipt.check_number,
+            Supporter.display_name if show_names else null(),
+        )
+        .where(Receipt.channel == "check", Receipt.status == Status.PENDING)
+        .where(Receipt.occurred_at < end)
+        .order_by(Receipt.occurred_at, Receipt.id)
+    )  # fmt: skip
+    if show_names:
+        query = query.outerjoin(Supporter, Supporter.id == Receipt.supporter_id)
+    return tuple(
+        (when, cur, int(gross), number, who)
+        for when, cur, gross, number, who in connection.execute(query)
+    )
+
+
+def _read_payouts_arrived(connection, month: Month, start: dt.datetime, end: dt.datetime):
+    """Payouts that reached the bank in the month (sent in it when the arrival is unknown)."""
+    arrived_in_month = Payout.arrived_on.between(month.first_day, month.last_day)
+    sent_in_month = and_(
+        Payout.arrived_on.is_(None), Payout.initiated_at >= start, Payout.initiated_at < end
+    )
+    rows = connection.execute(
+        select(
+            Payout.channel, Payout.initiated_at, Payout.arrived_on, Payout.currency,
+            Payout.amount_minor, Payout.fee_minor, Payout.status,
+        )
+        .where(or_(arrived_in_month, sent_in_month), Payout.status.not_in(FAILED_PAYOUTS))
+        .order_by(func.coalesce(Payout.arrived_on, Payout.initiated_at), Payout.id)
+    )  # fmt: skip
+    return tuple(
+        (ch, at, on, cur, int(amount), int(fee), status)
+        for ch, at, on, cur, amount, fee, status in rows
+    )
+
+
+def _read_coverage(connection) -> tuple:
+    """The span each live import batch covers, per channel."""
+    return tuple(
+        connection.execute(
             select(ImportBatch.channel, ImportBatch.covers_from, ImportBatch.covers_to)
             .where(ImportBatch.channel.is_not(None), ImportBatch.covers_to.is_not(None))
             .where(ImportBatch.undone_at.is_(None))
         ).all()
-        # of the channels ever imported, those with a receipt before the month ends: one
-        # look-up each through the channel's index, not a pass over the ledger
-        used_channels = frozenset(
-            ch
-            for ch in {row[0] for row in coverage}
-            if connection.execute(
-                select(Receipt.id).where(Receipt.channel == ch, Receipt.occurred_at < end).limit(1)
-            ).first()
-        )
-    return MonthFacts(
-        currency=currency,
-        timezone=tz,
-        show_names=settings.show_supporter_names,
-        lapse_grace_days=settings.lapse_grace_days,
-        months=tuple(months),
-        aggregates=tuple(aggregates),
-        subscriptions=tuple(subscriptions),
-        last_payments=last_payments,
-        royalties=tuple((ch, due, cur, int(n), int(net)) for ch, due, cur, n, net in royalties),
-        pending_checks=tuple(pending_checks),
-        stated=stated,
-        earned=earned,
-        paid_out=paid_out,
-        payouts=tuple(
-            (ch, at, on, cur, int(amount), int(fee), status)
-            for ch, at, on, cur, amount, fee, status in payouts
-        ),
-        coverage=tuple(coverage),
-        used_channels=used_channels,
+    )
+
+
+def _read_used(connection, channels: set[str], end: dt.datetime) -> frozenset[str]:
+    """Of ``channels``, those with a receipt before ``end``: one look-up each through the
+    channel's index, not a pass over the ledger."""
+    return frozenset(
+        ch
+        for ch in channels
+        if connection.execute(
+            select(Receipt.id).where(Receipt.channel == ch, Receipt.occurred_at < end).limit(1)
+        ).first()
     )
 
 
