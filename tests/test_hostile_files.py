@@ -183,17 +183,33 @@ def cases(sample: hf.Sample) -> dict[str, bytes]:
     return found
 
 
+#: values no importer may take: beyond 2^63 cents or 28 digits, impossible or yearless dates
+ALWAYS_REFUSED = (
+    "= 92233720368547758.08", "= 1" + "0" * 30, "= 02/30/2026", "= 2026-02-30", "= 20260230",
+    "= 00/00/0000", "= 01/01/0000", "= 0000-01-01", "= 00000101", "= 12/31/99999",
+    "= 99999-12-31", "= 999991231", "= 2026-13", "= 0000-01", "= 99999-10", "= 2026_FEB30",
+    "= 0000_JAN", "= 99999_OCT",
+)  # fmt: skip
+
+
 @pytest.mark.parametrize("name", hf.SAMPLES)
 def test_each_hostile_case_by_name(ledger, tmp_path, name):
     sample = hf.SAMPLES[name]
+    contents = cases(sample)
     outcomes = {
         case: import_whole_or_nothing(ledger, sample.write(tmp_path / f"c{i}", content))
-        for i, (case, content) in enumerate(cases(sample).items())
+        for i, (case, content) in enumerate(contents.items())
     }
+    for case, outcome in outcomes.items():
+        print(f"{name} | {case} | {outcome}")
     assert outcomes["valid"].startswith("imported"), outcomes["valid"]
     assert outcomes["0-byte file"].startswith("refused"), outcomes["0-byte file"]
     for case, outcome in outcomes.items():
-        print(f"{name} | {case} | {outcome}")
+        if case.endswith(ALWAYS_REFUSED):  # and the message names the line of the value
+            value = case.rpartition("= ")[2].encode()
+            content = contents[case]
+            line = 2 if sample.binary else content[: content.index(value)].count(b"\n") + 1
+            assert outcome.startswith("refused") and f"line {line}:" in outcome, (case, outcome)
 
 
 def test_a_formula_in_a_name_is_stored_as_text_and_neutralised_in_csv(cli, ledger, tmp_path):
