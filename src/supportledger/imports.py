@@ -351,7 +351,7 @@ class _Writer:
         :data:`YEARS`."""
         if when is not None and when.year not in YEARS:
             raise self._error(
-                entry, f"date {when:%Y-%m-%d} is out of range ({YEARS[0]}-{YEARS[-1]})"
+                entry, f"date {when.isoformat()[:10]} is out of range ({YEARS[0]}-{YEARS[-1]})"
             )
         return when
 
