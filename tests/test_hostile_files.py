@@ -183,12 +183,14 @@ def cases(sample: hf.Sample) -> dict[str, bytes]:
     return found
 
 
-#: values no importer may take: beyond 2^63 cents or 28 digits, impossible or yearless dates
+#: values no importer may take: beyond 2^63 cents or 28 digits; impossible dates, or dates
+#: outside the writer's 1900-2999
 ALWAYS_REFUSED = (
     "= 92233720368547758.08", "= 1" + "0" * 30, "= 02/30/2026", "= 2026-02-30", "= 20260230",
     "= 00/00/0000", "= 01/01/0000", "= 0000-01-01", "= 00000101", "= 12/31/99999",
     "= 99999-12-31", "= 999991231", "= 2026-13", "= 0000-01", "= 99999-10", "= 2026_FEB30",
-    "= 0000_JAN", "= 99999_OCT",
+    "= 0000_JAN", "= 99999_OCT", "= 0001-01-01", "= 9999-12-31", "= 12/31/9999", "= 00010101",
+    "= 99991231", "= 0001-01", "= 0001_JAN",
 )  # fmt: skip
 
 
