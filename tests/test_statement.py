@@ -14,7 +14,7 @@ import statement_month
 from supportledger.config import load_settings
 from supportledger.errors import LedgerError
 from supportledger.ledger import Ledger
-from supportledger.models import ChannelBalance, Receipt, Supporter
+from supportledger.models import ChannelBalance, ImportBatch, Receipt, Supporter
 from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.render import render
@@ -432,13 +432,27 @@ def test_a_won_dispute_and_standalone_fees_in_the_pure_layer():
 
 def test_every_channel_whose_imports_stop_early_is_named(october):
     december = monthly_statement(october, Month(2026, 12))
-    # Patreon, KDP and ACX imports reach 31 October (KDP's ends at 23:00 that day in
-    # Phoenix), PayPal's 30 September; eBookIt never had a receipt, Zelle never an import
+    # Patreon, KDP and ACX report by month and their imports end in October; PayPal's
+    # ends on 30 September; eBookIt never had a receipt, Zelle never an import
     assert [m.message for m in december.missing_data] == [
-        "Patreon: nothing imported after 2026-10-31",
+        "Patreon: nothing imported after the October 2026 report",
         "PayPal: nothing imported after 2026-09-30",
-        "Amazon KDP: nothing imported after 2026-10-31",
-        "Audible (ACX): nothing imported after 2026-10-31",
+        "Amazon KDP: nothing imported after the October 2026 report",
+        "Audible (ACX): nothing imported after the October 2026 report",
     ]
     # September is covered by every import that had begun, and Patreon's began in October
     assert monthly_statement(october, Month(2026, 9)).missing_data == ()
+
+
+def test_a_monthly_report_dated_the_first_covers_its_month(october):
+    # a KDP report for October, its rows dated 1 October: October is covered, November not
+    with october.engine.begin() as connection:
+        connection.execute(
+            ImportBatch.__table__.update()
+            .where(ImportBatch.channel == "kdp")
+            .values(covers_to=statement_month.at("2026-10-01T07:00"))
+        )
+    assert [m.channel for m in monthly_statement(october, OCTOBER).missing_data] == ["paypal"]
+    assert monthly_statement(october, Month(2026, 11)).missing_data[2].message == (
+        "Amazon KDP: nothing imported after the October 2026 report"
+    )

@@ -246,11 +246,15 @@ class MissingData:
     channel: str
     label: str
     covered_to: dt.date | None  # last local day any import reached; None: nothing before
+    by_month: bool = False  # the channel reports whole months (``reports_by_month``)
 
     @property
     def message(self) -> str:
         if self.covered_to is None:
             return f"{self.label}: nothing imported for this month"
+        if self.by_month:
+            report = self.covered_to.strftime("%B %Y")
+            return f"{self.label}: nothing imported after the {report} report"
         return f"{self.label}: nothing imported after {self.covered_to.isoformat()}"
 
 
@@ -640,6 +644,13 @@ def _label(channel: str) -> str:
         return channel
 
 
+def _reports_by_month(channel: str) -> bool:
+    try:
+        return get_channel(channel).reports_by_month
+    except LedgerError:
+        return False
+
+
 def _channel_order(seen: Iterable[str]) -> list[str]:
     """Every known channel in the usual order, then any other name the data holds."""
     return [*NAMES, *sorted(set(seen) - set(NAMES))]
@@ -911,7 +922,8 @@ def _payouts(facts: MonthFacts) -> tuple[PayoutLine, ...]:
 
 
 def _missing_data(facts: MonthFacts, month: Month) -> tuple[MissingData, ...]:
-    """Channels once imported whose imports stop before this month's last day.
+    """Channels once imported whose imports stop before this month's last day (or, for a
+    channel that reports by month, before the month's report).
 
     A channel only ever typed in by hand, or never used, has no import to miss.
     """
@@ -929,9 +941,9 @@ def _missing_data(facts: MonthFacts, month: Month) -> tuple[MissingData, ...]:
     for channel in _channel_order(reached):
         if channel not in reached or channel not in facts.used_channels:
             continue
-        day = reached[channel]
-        if day is None or day < month.last_day:
-            missing.append(MissingData(channel, _label(channel), day))
+        day, by_month = reached[channel], _reports_by_month(channel)
+        if day is None or day < (month.first_day if by_month else month.last_day):
+            missing.append(MissingData(channel, _label(channel), day, by_month))
     return tuple(missing)
 
 

@@ -37,6 +37,9 @@ class Channel:
     #: money waits in a balance at the channel until a payout (not Zelle, not checks),
     #: so ``reconcile`` rolls that balance forward
     holds_balance: bool = True
+    #: its exports report a month at a time, dated at the month's start (royalty reports,
+    #: Patreon's monthly earnings): an import that reaches into a month covers all of it
+    reports_by_month: bool = False
 
     def expected_fee(
         self,

@@ -25,6 +25,7 @@ CHANNEL = Channel(
     payout_lag_days=(0, 7),
     royalty=True,
     royalty_paid_after_days=30,
+    reports_by_month=True,
 )
 
 

@@ -11,4 +11,5 @@ CHANNEL = Channel(
     payout_lag_days=(0, 10),
     royalty=True,
     royalty_paid_after_days=90,  # terms not public: a guess, see the contract
+    reports_by_month=True,
 )

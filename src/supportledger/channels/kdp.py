@@ -57,6 +57,7 @@ CHANNEL = KdpChannel(
     payout_lag_days=(0, 7),
     royalty=True,
     royalty_paid_after_days=60,
+    reports_by_month=True,
 )
 
 

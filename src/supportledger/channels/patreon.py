@@ -32,6 +32,7 @@ CHANNEL = Channel(
     label="Patreon",
     default_kind=Kind.RECURRING,
     payout_lag_days=(0, 10),
+    reports_by_month=True,
 )
 
 
