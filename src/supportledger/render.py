@@ -413,7 +413,8 @@ def statement_view(s) -> dict:
             {
                 "label": line.label,
                 "count": line.unexpected_fees,
-                "amount": amount(line.unexpected_fee_amount),
+                "amount": amount(abs(line.unexpected_fee_amount)),
+                "than": "less" if line.unexpected_fee_amount.amount < 0 else "more",
             }
             for line in s.channels
             if line.unexpected_fees
