@@ -130,6 +130,21 @@ def test_a_refund_in_a_later_file_reverses_the_earlier_receipt(ledger):
     )
 
 
+def test_a_refund_read_chunks_before_its_payment_is_linked_at_the_end(ledger, monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK", 2)  # a newest-first download: the refund comes first
+    refund = ReceiptEntry(
+        channel="paypal",
+        external_id="R-1",
+        occurred_at=OCT_5 + dt.timedelta(days=3),
+        gross=Money.of("-20.00", USD),
+        event="refund",
+        reverses="P-1",
+    )
+    apply(ledger, [refund, pledge("P-3"), pledge("P-2"), pledge("P-1", "20.00")])
+    found = {r.external_id: r for r in receipts(ledger)}
+    assert found["R-1"].reverses_id == found["P-1"].id
+
+
 # ---------------------------------------------------------------------------- atomicity
 def test_a_corrupted_row_leaves_the_database_as_it_was(cli, ledger, tmp_path):
     cli("import", str(pp.write(tmp_path / "sept.csv", pp.OCTOBER[:4])))

@@ -287,11 +287,15 @@ class _Writer:
     # ------------------------------------------------------------------ driving
     def write(self, entries: Iterable[Entry], progress: Progress | None = None) -> None:
         iterator = iter(entries)
+        unlinked: list[tuple[tuple[str, str], tuple[str, str], bool]] = []
         while chunk := list(islice(iterator, CHUNK)):
             self._write_chunk(chunk)
+            unlinked += self._link_reversals(self._reversals)
+            self._reversals = []
             if progress is not None:
                 progress(self.report)
-        self._link_reversals()
+        # a refund read before its payment (a newest-first download) is linked at the end
+        self._link_reversals(unlinked)
         if len(self._channel_names) == 1:
             self.report.channel = next(iter(self._channel_names))
 
@@ -565,16 +569,18 @@ class _Writer:
         found = self._existing(RECEIPTS, ("channel", "external_id"), (), keys)
         return {k: row["id"] for k, row in found.items()}
 
-    def _link_reversals(self) -> None:
-        """Point each refund added here at the receipt it reverses (in this file or earlier),
-        taking that receipt's kind unless the source said otherwise."""
+    def _link_reversals(self, pending: list) -> list:
+        """Point each refund in ``pending`` at the receipt it reverses (in this file or
+        earlier), taking that receipt's kind unless the source said otherwise; returns the
+        refunds whose receipt is not in the ledger (yet)."""
         statement = (
             update(RECEIPTS)
             .where(RECEIPTS.c.id == bindparam("b_id"))
             .values(reverses_id=bindparam("b_reverses"), kind=bindparam("b_kind"))
         )
-        for start in range(0, len(self._reversals), CHUNK):
-            part = self._reversals[start : start + CHUNK]
+        unlinked = []
+        for start in range(0, len(pending), CHUNK):
+            part = pending[start : start + CHUNK]
             found = self._existing(
                 RECEIPTS,
                 ("channel", "external_id"),
@@ -590,8 +596,10 @@ class _Writer:
                 for refund, original, inherit in part
                 if original in found and refund in found
             ]
+            unlinked += [link for link in part if link[1] not in found]
             if links:
                 self.connection.execute(statement, links)
+        return unlinked
 
     # ------------------------------------------------------------------ other entries
     def _write_payouts(self, entries: list[PayoutEntry]) -> list[str]:
