@@ -76,31 +76,41 @@ def median_child(argv, env, runs, setup=None) -> tuple[float, float]:
 
 
 class Database:
-    """A fresh ledger per measurement: a SQLite file, or a PostgreSQL schema."""
+    """The ledger a measurement runs on: a SQLite file, or a PostgreSQL schema of its own.
+
+    ``reset`` empties it and lays the current schema with ``supportledger init``.
+    """
 
     def __init__(self, kind: str, workdir: Path, postgres: str | None) -> None:
         self.kind, self.workdir, self.postgres = kind, workdir, postgres
-        self.url = ""
+        self.schema = f"bench_{uuid.uuid4().hex[:8]}"
+        if kind == "sqlite":
+            self.url = f"sqlite:///{workdir}/bench.db"
+        else:
+            self.url = f"{postgres}?options=-csearch_path%3D{self.schema}"
 
     def reset(self) -> None:
         if self.kind == "sqlite":
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.workdir}/bench.db{suffix}").unlink(missing_ok=True)
-            self.url = f"sqlite:///{self.workdir}/bench.db"
         else:
             from sqlalchemy import create_engine, text
 
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
             engine = create_engine(self.postgres)
             with engine.begin() as connection:
-                for (old,) in connection.execute(
-                    text("select nspname from pg_namespace where nspname like 'bench_%'")
-                ):
-                    connection.execute(text(f'drop schema "{old}" cascade'))
-                connection.execute(text(f'create schema "{schema}"'))
+                connection.execute(text(f'drop schema if exists "{self.schema}" cascade'))
+                connection.execute(text(f'create schema "{self.schema}"'))
             engine.dispose()
-            self.url = f"{self.postgres}?options=-csearch_path%3D{schema}"
         subprocess.run([*CLI, "init"], env=self.env(), check=True, capture_output=True)
+
+    def drop(self) -> None:
+        if self.kind == "postgresql":
+            from sqlalchemy import create_engine, text
+
+            engine = create_engine(self.postgres)
+            with engine.begin() as connection:
+                connection.execute(text(f'drop schema if exists "{self.schema}" cascade'))
+            engine.dispose()
 
     def env(self) -> dict[str, str]:
         return {
@@ -288,7 +298,10 @@ def main(argv: list[str] | None = None) -> int:
         results["SQLite"] += measure_ceiling(history, workdir, args.runs)
         if use_postgres:
             database = Database("postgresql", workdir, args.postgres)
-            results["PostgreSQL"] = measure_ledger(database, workdir / "files", rows, args.runs)
+            try:
+                results["PostgreSQL"] = measure_ledger(database, workdir / "files", rows, args.runs)
+            finally:
+                database.drop()
         print(table(size, results), flush=True)
         if args.workdir is None:
             shutil.rmtree(workdir)
