@@ -19,7 +19,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -66,10 +66,16 @@ class Amount(Column):
     """An amount as exports write it (``1,560.00``, ``-$5.00``), as an exact Decimal."""
 
     def parse(self, text: str) -> Decimal:
-        try:
-            return parse_decimal(text)
-        except MoneyError:
-            raise ValueError("is not an amount") from None
+        return _amount(text)
+
+
+@lru_cache(maxsize=4096)
+def _amount(text: str) -> Decimal:
+    """Remembered: a big export repeats the same few amounts (Decimals are immutable)."""
+    try:
+        return parse_decimal(text)
+    except MoneyError:
+        raise ValueError("is not an amount") from None
 
 
 class Currency(Column):
@@ -87,15 +93,21 @@ class Date(Column):
 
     def __init__(self, *names: str, formats: tuple[str, ...] = ("%m/%d/%Y",), **kw) -> None:
         super().__init__(*names, **kw)
-        self.formats = formats
+        self.formats = tuple(formats)
 
     def parse(self, text: str) -> dt.date:
-        for fmt in self.formats:
-            try:
-                return dt.datetime.strptime(text.strip(), fmt).date()
-            except ValueError:
-                continue
-        raise ValueError(f"is not a date ({' or '.join(self.formats)})")
+        return _date(text.strip(), self.formats)
+
+
+@lru_cache(maxsize=4096)
+def _date(text: str, formats: tuple[str, ...]) -> dt.date:
+    """Remembered: a big export has a few hundred rows a day, and strptime is slow."""
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"is not a date ({' or '.join(formats)})")
 
 
 class DateTime(Date):
