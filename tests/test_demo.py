@@ -19,6 +19,10 @@ def test_demo_builds_octobers_statement_from_the_bundled_exports(tmp_path, monke
     # Patreon 20.40 + 12.90 = 33.30, KDP 48.87 - 30.92 = 17.95: 62.90
     assert "Net received: 618.52 USD" in out
     assert "Gross 706.42 - refunds 25.00 - fees 62.90" in out
+    # Patreon's active patrons (Mara, Dev, Lena) are paid through the month's one earnings
+    # receipt, so current; June Park's pledge Patreon marks declined is the one lapse. The
+    # PayPal subscriptions were paid on 1 October: due 1 November, not overdue.
+    assert "2 new, 0 cancelled, 1 lapsed (a payment overdue by over 10 days, or declined)" in out
     html = (tmp_path / "statement-2026-10.html").read_text()
     assert "<html" in html and "618.52" in html
     assert not (tmp_path / "supportledger.db").exists()  # the writer's own ledger untouched

@@ -14,7 +14,7 @@ import statement_month
 from supportledger.config import load_settings
 from supportledger.errors import LedgerError
 from supportledger.ledger import Ledger
-from supportledger.models import ChannelBalance, ImportBatch, Receipt, Supporter
+from supportledger.models import ChannelBalance, ImportBatch, Receipt, Subscription, Supporter
 from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.render import render
@@ -136,8 +136,9 @@ def test_every_figure_of_october(october):
         "new": 3,  # subscriptions 2, 7 and 9 started in October
         "cancelled": 2,  # 4 and 10 ended in October
         # overdue by more than 10 days on 31 October: 6 (monthly, last paid 1 August, so due
-        # 1 September), 7 and 9 (never paid: due when they started, 5 and 10 October)
-        "lapsed": 3,
+        # 1 September) and 9 (never paid: due when it started, 10 October). 7 is Patreon's,
+        # never paid too, but Patreon pays pledges as one monthly sum: active, so current
+        "lapsed": 2,
         "lapse_grace_days": 10,  # LAPSE_GRACE_DAYS' default
         "mrr_gross": "48.00",
         "mrr_net": "42.89",  # 14.40 + 18.80 + 9.69
@@ -283,7 +284,7 @@ def test_names_only_when_the_writer_allows(october):
     assert data["recurring"]["names"] == {
         "new": ["Ana Ruiz", "Jo Park", "Mia Chen"],
         "cancelled": ["Lou Green", "Sam Okafor"],
-        "lapsed": ["Jo Park", "Lou Green", "Mia Chen"],
+        "lapsed": ["Jo Park", "Lou Green"],
     }
     assert [c["from"] for c in data["outstanding"]["checks"]] == [
         "<script>alert(1)</script>",
@@ -393,6 +394,25 @@ def test_a_merged_supporter_counts_once(october):
         Money.of("0.00", "USD"), Money.of("6.00", "USD"), Money.of("3.00", "USD"),
         Money.of("48.00", "USD"),
     )  # fmt: skip
+
+
+def test_a_patron_is_lapsed_when_patreon_declines_the_pledge_not_for_want_of_a_payment(october):
+    """Patreon's money is one monthly sum linked to no patron: subscription 7, active and
+    never paid, is current; a pledge Patreon marks declined (and has not ended) is lapsed,
+    and being declined it is out of the MRR."""
+    with october.engine.begin() as connection:
+        connection.execute(
+            insert(Subscription.__table__).values(
+                id=11, channel="patreon", external_id="sub-11", supporter_id=4,
+                amount_minor=500, currency="USD", interval="month", status="declined",
+                started_at=statement_month.at("2026-07-01T07:00"), ended_at=None,
+            )
+        )  # fmt: skip
+    shown = settings_with(october, SHOW_SUPPORTER_NAMES="true")
+    recurring = monthly_statement(shown, OCTOBER).recurring
+    # 6 and 9 as before, and Sam Okafor's (4) declined pledge
+    assert (recurring.lapsed, recurring.lapsed_names) == (3, ("Jo Park", "Lou Green", "Sam Okafor"))
+    assert (recurring.active, recurring.mrr_gross) == (7, Money.of("48.00", "USD"))
 
 
 def test_a_won_dispute_and_standalone_fees_in_the_pure_layer():

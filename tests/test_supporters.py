@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from supportledger.ledger import Ledger, list_receipts, record_receipt
-from supportledger.models import BankLine, Kind, Status, Subscription
+from supportledger.models import BankLine, Kind, Status, Subscription, Supporter
 from supportledger.money import Money
 from supportledger.months import Month, parse_instant
 from supportledger.sources import ReceiptEntry, SupporterRef
@@ -512,27 +512,54 @@ def test_subscriptions_are_recurring_and_lapse_without_payment(ledger, cli):
         started_at=parse_instant("2026-10-25", ledger.tz),
     )
 
-    # the November charge was declined, so October's is the last payment: due 1 Nov.
-    # Lou's annual plan, never paid, is due from its start: 25 Oct
+    # Lou's annual plan, never paid, is due from its start: 25 Oct. Marguerite's Patreon
+    # pledge is still active: Patreon does not itemise payments, so however long since her
+    # last one (1 October, the November charge declined), only Patreon's own status could
+    # make her lapsed, and no payment is ever "due"
     lou_due = ("Lou Green", "paypal", "subscription", "60.00", None, dt.date(2026, 10, 25))
-    hers = (
-        "Marguerite Duval",
-        "patreon",
-        "subscription",
-        "10.00",
-        dt.date(2026, 10, 1),
-        dt.date(2026, 11, 1),
-    )
+    hers = ("Marguerite Duval", "patreon", "subscription", "10.00", dt.date(2026, 10, 1), None)
     assert statuses(ledger, "2026-11-04") == [(*lou_due, False), (*hers, False)]  # 25 Oct + 10 days
     assert statuses(ledger, "2026-11-05") == [(*lou_due, True), (*hers, False)]
-    assert statuses(ledger, "2026-11-11") == [(*lou_due, True), (*hers, False)]  # 1 Nov + 10 days
-    assert statuses(ledger, "2026-11-12") == [(*lou_due, True), (*hers, True)]
+    assert statuses(ledger, "2026-12-31") == [(*lou_due, True), (*hers, False)]
     assert statuses(ledger, "2026-10-20") == [(*hers, False)]  # Lou's starts on the 25th
-    _, out, _ = cli("supporters", "show", "Marguerite Duval", "--as-of", "2026-11-12")
+    _, out, _ = cli("supporters", "show", "Marguerite Duval", "--as-of", "2026-12-31")
     assert (
-        "recurring: patreon subscription 10.00 USD: last paid 2026-10-01, next due 2026-11-01 "
-        "(LAPSED)" in out.splitlines()
+        "recurring: patreon subscription 10.00 USD: last paid 2026-10-01, next due unknown "
+        "(current)" in out.splitlines()
     )
+
+
+def test_a_patron_lapses_when_patreon_says_declined_a_paypal_plan_by_its_payments(ledger):
+    """Patreon pays the month's pledges as one earnings receipt linked to no patron, so an
+    active patron without a payment is current and a declined one lapsed. A PayPal
+    subscription's payments name it: it lapses when one is overdue past the grace."""
+    started = parse_instant("2026-07-01", ledger.tz)
+    with ledger.session() as session:
+        patrons = [Supporter(display_name=name) for name in ("Dev Patel", "June Park")]
+        session.add_all(patrons)
+        session.commit()
+        dev, june = (p.id for p in patrons)
+    for who, external_id, status in ((dev, "40002", "active"), (june, "40005", "declined")):
+        add_subscription(
+            ledger, who, channel="patreon", external_id=external_id, amount_minor=1000,
+            status=status, started_at=started,
+        )  # fmt: skip
+    # Patreon's October earnings: one receipt for every patron, nobody's
+    pay(ledger, "patreon", "earnings:2026-10", "2026-10-01", "20.00", "2.78", kind=Kind.RECURRING)
+    # Mina's October payment names her billing agreement (the import makes the subscription
+    # from it): next due 1 November
+    pay(
+        ledger, "paypal", "PP-MINA-10", "2026-10-01", "10.00", "0.84",
+        SupporterRef(name="Mina Park"), kind=Kind.RECURRING, subscription="I-MINA",
+    )  # fmt: skip
+    dev_row = ("Dev Patel", "patreon", "subscription", "10.00", None, None, False)
+    june_row = ("June Park", "patreon", "subscription", "10.00", None, None, True)
+    mina_row = ("Mina Park", "paypal", "subscription", "10.00", dt.date(2026, 10, 1))
+    due = dt.date(2026, 11, 1)
+    assert statuses(ledger, "2026-10-31") == [dev_row, june_row, (*mina_row, due, False)]
+    # 1 November + 10 days of grace: Mina is lapsed from the 12th; Dev never is
+    assert statuses(ledger, "2026-11-11") == [dev_row, june_row, (*mina_row, due, False)]
+    assert statuses(ledger, "2026-11-12") == [dev_row, june_row, (*mina_row, due, True)]
 
 
 def test_add_months_keeps_the_day_or_takes_the_months_last():

@@ -44,7 +44,12 @@ from supportledger.models import (
 )
 from supportledger.money import ROUNDING, Money, exponent, total
 from supportledger.months import Month, local_date
-from supportledger.supporters import MONTHS_PER_INTERVAL, add_months, supporter_roots
+from supportledger.supporters import (
+    COMMITTED,
+    subscription_due,
+    subscription_lapsed,
+    supporter_roots,
+)
 
 #: Receipt statuses whose money counts on a statement (see the module docstring).
 COUNTED_STATUSES = (Status.COMPLETED, Status.DEPOSITED, Status.REVERSED)
@@ -59,7 +64,10 @@ MRR_CONVENTION = (
     "divided by 12, before fees (the net figure takes off each channel's scheduled fee on "
     "the subscription amount). Movements compare each supporter's MRR at the start and end "
     "of the month: churn when a subscription is cancelled or declined, contraction when one "
-    "of several ends, reactivation when a former supporter returns. Refunds do not move MRR."
+    "of several ends, reactivation when a former supporter returns. Refunds do not move MRR. "
+    "Lapsed: an active or declined subscription whose payment is overdue by more than the "
+    "grace days; Patreon pays a month's pledges as one sum, so a patron is lapsed only when "
+    "Patreon marks the pledge declined."
 )
 
 
@@ -736,17 +744,20 @@ def _monthly(minor: int, interval: str) -> Decimal:
     return Decimal(minor) / 12 if interval == "year" else Decimal(minor)
 
 
-def _lapsed(sub: SubscriptionFact, facts: MonthFacts, on: dt.date) -> bool:
-    """Overdue by more than LAPSE_GRACE_DAYS on ``on``: due one interval after its last
-    payment, or at its start when never paid (the rule of ``supporters recurring``)."""
-    paid = facts.last_payments.get(sub.id)
-    if paid is not None:
-        due = add_months(local_date(paid, facts.timezone), MONTHS_PER_INTERVAL.get(sub.interval, 1))
-    elif sub.started_at is not None:
-        due = local_date(sub.started_at, facts.timezone)
-    else:
+def _lapsed(sub: SubscriptionFact, facts: MonthFacts, end: dt.datetime, on: dt.date) -> bool:
+    """A commitment standing at ``end`` (active, or declined and being retried) that is
+    lapsed on ``on`` by the rule of ``supporters recurring`` (:func:`subscription_lapsed`)."""
+    if sub.status not in COMMITTED:
         return False
-    return on > due + dt.timedelta(days=facts.lapse_grace_days)
+    if (sub.started_at is not None and sub.started_at >= end) or (
+        sub.ended_at is not None and sub.ended_at < end
+    ):
+        return False
+    tz, paid = facts.timezone, facts.last_payments.get(sub.id)
+    last_paid = local_date(paid, tz) if paid is not None else None
+    started_on = local_date(sub.started_at, tz) if sub.started_at is not None else None
+    due = subscription_due(sub.channel, sub.interval, last_paid, started_on)
+    return subscription_lapsed(sub.channel, sub.status, due, on, facts.lapse_grace_days)
 
 
 def _rounded(minor: Decimal, currency: str) -> Money:
@@ -826,7 +837,7 @@ def _recurring(facts: MonthFacts, month: Month, schedule: FeeSchedule) -> Recurr
         s for s in facts.subscriptions if s.started_at is not None and start <= s.started_at < end
     ]
     ended = [s for s in facts.subscriptions if s.ended_at is not None and start <= s.ended_at < end]
-    lapsed = [s for s in active if s.ended_at is None and _lapsed(s, facts, month.last_day)]
+    lapsed = [s for s in facts.subscriptions if _lapsed(s, facts, end, month.last_day)]
 
     def names(subs: list[SubscriptionFact]) -> tuple[str, ...] | None:
         if not facts.show_names:

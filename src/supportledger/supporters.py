@@ -25,6 +25,7 @@ from sqlalchemy import case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
+from supportledger.channels import get_channel
 from supportledger.errors import LedgerError
 from supportledger.models import (
     BankLine,
@@ -475,6 +476,37 @@ def _is_lapsed(next_due: dt.date | None, as_of: dt.date, grace_days: int) -> boo
     return next_due is not None and as_of > next_due + dt.timedelta(days=grace_days)
 
 
+def _itemises_payments(channel: str) -> bool:
+    try:
+        return get_channel(channel).itemises_subscription_payments
+    except LedgerError:
+        return True  # a channel the ledger does not know is judged by its payments
+
+
+def subscription_due(
+    channel: str, interval: str, last_paid: dt.date | None, started_on: dt.date | None
+) -> dt.date | None:
+    """When a subscription's next payment is expected: one interval after its last payment,
+    or at its start when never paid. ``None`` on a channel that does not itemise payments
+    (Patreon): no payment is ever linked to its subscriptions, so none can be awaited."""
+    if not _itemises_payments(channel):
+        return None
+    if last_paid is not None:
+        return add_months(last_paid, MONTHS_PER_INTERVAL.get(interval, 1))
+    return started_on
+
+
+def subscription_lapsed(
+    channel: str, status: str, due: dt.date | None, as_of: dt.date, grace_days: int
+) -> bool:
+    """The one lapse rule, for ``supporters recurring`` and the statement alike: a payment
+    due (:func:`subscription_due`) overdue by more than ``grace_days`` on ``as_of``; on a
+    channel that does not itemise payments, only the channel's own word (declined)."""
+    if not _itemises_payments(channel):
+        return status == SubscriptionStatus.DECLINED
+    return _is_lapsed(due, as_of, grace_days)
+
+
 def _payments_until(as_of: dt.date, tz):
     """Money actually received from a known supporter, up to the end of ``as_of``."""
     end = local_midnight(as_of + dt.timedelta(days=1), tz)
@@ -489,7 +521,7 @@ def _payments_until(as_of: dt.date, tz):
 
 def _subscription_commitments(session, ledger, as_of, roots, names) -> list[RecurringSupporter]:
     """Active (or declined, being retried) subscriptions, due one interval after their last
-    payment, or from their start when never paid."""
+    payment, or from their start when never paid (:func:`subscription_due`)."""
     tz = ledger.tz
     end = local_midnight(as_of + dt.timedelta(days=1), tz)
     subscriptions = session.exec(
@@ -532,10 +564,9 @@ def _subscription_commitments(session, ledger, as_of, roots, names) -> list[Recu
         root = roots[sub.supporter_id]
         paid = [t for t in (by_subscription.get(sub.id), by_channel.get((root, sub.channel))) if t]
         last_paid = local_date(max(paid), tz) if paid else None
-        if last_paid is not None:
-            next_due = add_months(last_paid, MONTHS_PER_INTERVAL[sub.interval])
-        else:
-            next_due = local_date(sub.started_at, tz) if sub.started_at else None
+        started_on = local_date(sub.started_at, tz) if sub.started_at else None
+        next_due = subscription_due(sub.channel, sub.interval, last_paid, started_on)
+        grace_days = ledger.settings.lapse_grace_days
         found.append(
             RecurringSupporter(
                 supporter_id=root,
@@ -545,7 +576,7 @@ def _subscription_commitments(session, ledger, as_of, roots, names) -> list[Recu
                 amount=sub.amount,
                 last_paid=last_paid,
                 next_due=next_due,
-                lapsed=_is_lapsed(next_due, as_of, ledger.settings.lapse_grace_days),
+                lapsed=subscription_lapsed(sub.channel, sub.status, next_due, as_of, grace_days),
             )
         )
     return found

@@ -40,6 +40,10 @@ class Channel:
     #: its exports report a month at a time, dated at the month's start (royalty reports,
     #: Patreon's monthly earnings): an import that reaches into a month covers all of it
     reports_by_month: bool = False
+    #: each payment names the subscription it pays (PayPal's billing agreement, Stripe's
+    #: invoice), so a payment missing means a lapse. Declared, not guessed from the data:
+    #: a ledger whose first payment is not yet imported must not change the rule
+    itemises_subscription_payments: bool = True
 
     def expected_fee(
         self,

@@ -33,6 +33,8 @@ CHANNEL = Channel(
     default_kind=Kind.RECURRING,
     payout_lag_days=(0, 10),
     reports_by_month=True,
+    # the month's pledges arrive as one earnings receipt: no patron's payment is itemised
+    itemises_subscription_payments=False,
 )
 
 
