@@ -62,7 +62,7 @@ from supportledger.sources import (
     SupporterRef,
 )
 from supportledger.sources.registry import importers, mapping_source
-from supportledger.supporters import resolve_supporter
+from supportledger.supporters import resolve_supporters
 
 if TYPE_CHECKING:
     from supportledger.ledger import Ledger
@@ -510,8 +510,10 @@ class _Writer:
         return found
 
     def _prepare_receipts(self, new: list[tuple[ReceiptEntry, dict]]) -> None:
-        for entry, values in new:
+        for _, values in new:
             values.update(self.closed.late_entry(values))  # dated in a closed month: moved
+        self._resolve_supporters([(values["channel"], entry.supporter) for entry, values in new])
+        for entry, values in new:
             values["supporter_id"] = self._supporter(values["channel"], entry.supporter)
         named = [(e, v) for e, v in new if e.subscription]
         ids = self._subscription_ids(named)
@@ -527,13 +529,25 @@ class _Writer:
                     )
                 )
 
+    def _resolve_supporters(self, wanted: list[tuple[str, SupporterRef | None]]) -> None:
+        """Resolve, in one batch, the supporters of a chunk not yet known to this import."""
+        unknown = {}
+        for channel, ref in wanted:
+            if ref is not None:
+                key = _supporter_key(channel, ref)
+                if key not in self._supporters:
+                    unknown[key] = (channel, ref)
+        if unknown:
+            ids = resolve_supporters(self.session, list(unknown.values()))
+            self._supporters.update(zip(unknown, ids, strict=True))
+
     def _supporter(self, channel: str, ref: SupporterRef | None) -> int | None:
         """The supporter ``ref`` names, resolved once per import (cached)."""
         if ref is None:
             return None
         key = _supporter_key(channel, ref)
         if key not in self._supporters:
-            self._supporters[key] = resolve_supporter(self.session, channel, ref)
+            self._resolve_supporters([(channel, ref)])
         return self._supporters[key]
 
     def _subscription_ids(self, named: list[tuple[ReceiptEntry, dict]]) -> dict:
@@ -653,6 +667,7 @@ class _Writer:
             )
 
         def prepare(new: list[tuple[SubscriptionEntry, dict]]) -> None:
+            self._resolve_supporters([(v["channel"], entry.supporter) for entry, v in new])
             for entry, values in new:
                 values["supporter_id"] = self._supporter(values["channel"], entry.supporter)
 

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import bindparam, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
@@ -92,59 +92,90 @@ def resolve_supporter(session: Session, channel: str, ref: SupporterRef | None) 
     gives that supporter, not the one that absorbed it: totals follow the merge anyway, and
     ``unmerge`` then takes the payment back with the handle that named it.
     """
-    if ref is None:
-        return None
-    handles = _handles(channel, ref)
-    if not handles:
-        return None
-    supporter_id = None
-    for ch, kind, value in handles:
-        match = session.exec(
-            select(SupporterHandle.supporter_id).where(
-                SupporterHandle.channel == ch,
-                SupporterHandle.kind == kind,
-                SupporterHandle.value == value,
-            )
-        ).first()
-        if match is not None:
-            supporter_id = match
-            break
-    if supporter_id is None:
-        name = (ref.name or "").strip() or (ref.email or "").split("@")[0] or "supporter"
-        supporter = Supporter(display_name=" ".join(name.split()))
-        session.add(supporter)
-        session.flush()
-        supporter_id = supporter.id
-    for ch, kind, value in handles:
-        exists = session.exec(
-            select(SupporterHandle.id).where(
-                SupporterHandle.channel == ch,
-                SupporterHandle.kind == kind,
-                SupporterHandle.value == value,
-            )
-        ).first()
-        if exists is None:
-            session.add(
-                SupporterHandle(supporter_id=supporter_id, channel=ch, kind=kind, value=value)
-            )
-    details = dict(ref.details)
-    if ref.email:
-        details.setdefault("email", ref.email.strip())
-    for name, value in details.items():
-        if not value:
+    return resolve_supporters(session, [(channel, ref)])[0]
+
+
+def resolve_supporters(
+    session: Session, wanted: list[tuple[str, SupporterRef | None]]
+) -> list[int | None]:
+    """:func:`resolve_supporter` for many refs at once, in a handful of queries.
+
+    An import resolves each chunk of rows this way: one look-up of every handle named,
+    then inserts of what is new, instead of several queries per supporter.
+    """
+    connection = session.connection()
+    handles_table = SupporterHandle.__table__
+    wanted_handles = [_handles(channel, ref) if ref else [] for channel, ref in wanted]
+    values = sorted({value for triples in wanted_handles for _, _, value in triples})
+    known: dict[tuple[str, str, str], int] = {}
+    for start in range(0, len(values), 500):
+        rows = connection.execute(
+            sa_select(
+                handles_table.c.channel,
+                handles_table.c.kind,
+                handles_table.c.value,
+                handles_table.c.supporter_id,
+            ).where(handles_table.c.value.in_(values[start : start + 500]))
+        )
+        known.update({(ch, kind, value): sid for ch, kind, value, sid in rows})
+    found: list[int | None] = []
+    new_handles: list[dict] = []
+    details: dict[int, dict[str, str]] = defaultdict(dict)
+    for (_, ref), triples in zip(wanted, wanted_handles, strict=True):
+        if not triples:
+            found.append(None)
             continue
-        row = session.exec(
-            select(SupporterDetail).where(
-                SupporterDetail.supporter_id == supporter_id, SupporterDetail.name == name
+        supporter_id = next((known[t] for t in triples if t in known), None)
+        if supporter_id is None:
+            name = (ref.name or "").strip() or (ref.email or "").split("@")[0] or "supporter"
+            supporter_id = connection.execute(
+                Supporter.__table__.insert().values(
+                    display_name=" ".join(name.split()), created_at=dt.datetime.now(dt.UTC)
+                )
+            ).inserted_primary_key[0]
+        for ch, kind, value in triples:
+            if (ch, kind, value) not in known:
+                known[(ch, kind, value)] = supporter_id
+                new_handles.append(
+                    {"supporter_id": supporter_id, "channel": ch, "kind": kind, "value": value}
+                )
+        given = {**({"email": ref.email.strip()} if ref.email else {}), **ref.details}
+        details[supporter_id].update({k: v for k, v in given.items() if v})
+        found.append(supporter_id)
+    if new_handles:
+        connection.execute(handles_table.insert(), new_handles)
+    _store_details(connection, details)
+    return found
+
+
+def _store_details(connection, wanted: dict[int, dict[str, str]]) -> None:
+    """Insert or update personal details, a chunk of supporters at a time."""
+    table = SupporterDetail.__table__
+    ids = sorted(sid for sid, fields in wanted.items() if fields)
+    stored: dict[tuple[int, str], tuple[int, str]] = {}
+    for start in range(0, len(ids), 500):
+        rows = connection.execute(
+            sa_select(table.c.id, table.c.supporter_id, table.c.name, table.c.value).where(
+                table.c.supporter_id.in_(ids[start : start + 500])
             )
-        ).first()
-        if row is None:
-            session.add(SupporterDetail(supporter_id=supporter_id, name=name, value=value))
-        elif row.value != value:
-            row.value = value
-            session.add(row)
-    session.flush()
-    return supporter_id
+        )
+        stored.update({(sid, name): (row_id, value) for row_id, sid, name, value in rows})
+    inserts, updates = [], []
+    for sid in ids:
+        for name, value in wanted[sid].items():
+            if (sid, name) not in stored:
+                inserts.append({"supporter_id": sid, "name": name, "value": value})
+            elif stored[(sid, name)][1] != value:
+                updates.append({"row_id": stored[(sid, name)][0], "new_value": value})
+    if inserts:
+        connection.execute(table.insert(), inserts)
+    if updates:
+        connection.execute(
+            table.update()
+            .where(table.c.id == bindparam("row_id"))
+            .values(value=bindparam("new_value")),
+            updates,
+        )
 
 
 # --- following merges ------------------------------------------------------------------
