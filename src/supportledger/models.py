@@ -81,6 +81,12 @@ class Status(StrEnum):
     DEPOSITED = "deposited"
 
 
+#: Receipt statuses whose money counts (statement, supporters' totals, reconcile): a
+#: reversed payment is answered by its own negative row; ``pending`` is still owed (a check
+#: not yet deposited); ``denied`` and ``returned`` never arrived.
+COUNTED_STATUSES = (Status.COMPLETED, Status.DEPOSITED, Status.REVERSED)
+
+
 class SubscriptionStatus(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"

@@ -31,6 +31,7 @@ from supportledger.channels import NAMES, get_channel
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule
 from supportledger.models import (
+    COUNTED_STATUSES,
     REVERSALS,
     ChannelBalance,
     Event,
@@ -51,8 +52,6 @@ from supportledger.supporters import (
     supporter_roots,
 )
 
-#: Receipt statuses whose money counts on a statement (see the module docstring).
-COUNTED_STATUSES = (Status.COMPLETED, Status.DEPOSITED, Status.REVERSED)
 #: Payout statuses that mean the money never reached the bank.
 FAILED_PAYOUTS = ("failed", "canceled", "cancelled", "returned", "reversed")
 KINDS = tuple(Kind)

@@ -28,6 +28,7 @@ from sqlmodel import Session, col, delete, select
 from supportledger.channels import get_channel
 from supportledger.errors import LedgerError
 from supportledger.models import (
+    COUNTED_STATUSES,
     BankLine,
     Event,
     Kind,
@@ -46,9 +47,10 @@ from supportledger.sources import SupporterRef
 
 log = logging.getLogger(__name__)
 
-#: Receipts whose money never arrived (a declined charge, a returned check): listed on a
-#: supporter's page, never added to what they gave.
-NEVER_ARRIVED = (Status.DENIED, Status.RETURNED)
+#: A payment made, its money arrived or on its way (a check not yet deposited): enough to
+#: keep a habit or a subscription current. Only COUNTED_STATUSES, the statement's, are
+#: added to what a supporter gave; the rest are listed on their page, marked.
+PAID_STATUSES = (*COUNTED_STATUSES, Status.PENDING)
 #: Channels with no subscription data, where a monthly habit is inferred from payments.
 INFERRED_CHANNELS = ("zelle", "check")
 #: Consecutive paid months that make an inferred monthly supporter...
@@ -214,7 +216,7 @@ def _members(session: Session, root_id: int) -> list[int]:
 
 
 def _counted():
-    return Receipt.status.not_in(NEVER_ARRIVED)
+    return Receipt.status.in_(COUNTED_STATUSES)
 
 
 # --- finding a supporter by name or id ---------------------------------------------------
@@ -544,7 +546,7 @@ def _payments_until(as_of: dt.date, tz):
     return (
         Receipt.supporter_id.is_not(None),
         Receipt.event == Event.PAYMENT,
-        _counted(),
+        Receipt.status.in_(PAID_STATUSES),
         Receipt.gross_minor > 0,
         Receipt.occurred_at < end,
     )
@@ -712,7 +714,7 @@ def supporter_report(ledger, text: str, as_of: dt.date) -> SupporterReport:
             .where(col(Receipt.supporter_id).in_(members))
             .order_by(Receipt.occurred_at, Receipt.id)
         ).all()
-    given = [r for r in receipts if r.status not in NEVER_ARRIVED]
+    given = [r for r in receipts if r.status in COUNTED_STATUSES]
     this_year = [r for r in given if local_date(r.occurred_at, tz).year == as_of.year]
     payments = [local_date(r.occurred_at, tz) for r in given if r.event == Event.PAYMENT]
     return SupporterReport(

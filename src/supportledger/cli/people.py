@@ -10,6 +10,7 @@ import typer
 from supportledger import supporters as people
 from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
 from supportledger.errors import LedgerError
+from supportledger.models import COUNTED_STATUSES
 
 supporters_app = typer.Typer(help="Supporters across channels.", invoke_without_command=True)
 app.add_typer(supporters_app, name="supporters")
@@ -153,8 +154,9 @@ def _recurring_line(r: people.RecurringSupporter) -> str:
 
 
 def _status_note(status: str) -> str:
-    """Flag what is not plain received money: pending, or never arrived (not totalled)."""
-    if status in people.NEVER_ARRIVED:
+    """Flag what is not plain received money: pending or never arrived (not totalled, as on
+    the statement), or reversed (answered by its own negative row)."""
+    if status not in COUNTED_STATUSES:
         return f"  {status}, not counted"
     return "" if status in ("completed", "deposited") else f"  {status}"
 
