@@ -150,16 +150,21 @@ def compute_only(db: Database, what: str, arg: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])  # seconds, for the table only
 
 
-def measure_ledger(db: Database, files: Path, rows: int, runs: int) -> list[Measure]:
+def measure_ledger(
+    db: Database, files: Path, rows: int, runs: int, import_runs: int
+) -> list[Measure]:
     found = []
     for name, source in FORMATS.items():
         count = sum(1 for _ in (files / name).open(encoding="utf-8-sig")) - 1
         seconds, peak = median_child(
-            [*CLI, "import", str(files / name), "--source", source], db.env(), runs, db.reset
+            [*CLI, "import", str(files / name), "--source", source],
+            db.env(),
+            import_runs,
+            db.reset,
         )
         found.append(Measure(f"import {source} ({count:,} lines)", seconds, peak, count))
     every = [str(files / name) for name in FORMATS]
-    seconds, peak = median_child([*CLI, "import", *every], db.env(), runs, db.reset)
+    seconds, peak = median_child([*CLI, "import", *every], db.env(), import_runs, db.reset)
     found.append(Measure(f"import whole history ({rows:,} receipts)", seconds, peak, rows))
     for argv, label in [
         (["statement", "--month", MONTH], f"statement --month {MONTH} (process)"),
@@ -276,7 +281,10 @@ def postgres_reachable(url: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each measure")
+    parser.add_argument(
+        "--import-runs", type=int, default=None, help="runs of each import (default: --runs)"
+    )
     parser.add_argument(
         "--postgres",
         default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
@@ -284,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
+    import_runs = args.import_runs or args.runs
     use_postgres = args.postgres != "none" and postgres_reachable(args.postgres)
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
     for size in (int(s) for s in args.sizes.split(",")):
@@ -292,14 +301,16 @@ def main(argv: list[str] | None = None) -> int:
         rows = len(history.rows)
         results = {
             "SQLite": measure_ledger(
-                Database("sqlite", workdir, None), workdir / "files", rows, args.runs
+                Database("sqlite", workdir, None), workdir / "files", rows, args.runs, import_runs
             )
         }
         results["SQLite"] += measure_ceiling(history, workdir, args.runs)
         if use_postgres:
             database = Database("postgresql", workdir, args.postgres)
             try:
-                results["PostgreSQL"] = measure_ledger(database, workdir / "files", rows, args.runs)
+                results["PostgreSQL"] = measure_ledger(
+                    database, workdir / "files", rows, args.runs, import_runs
+                )
             finally:
                 database.drop()
         print(table(size, results), flush=True)
