@@ -1,6 +1,6 @@
 """deliveries of the statement e-mail
 
-Revision ID: 0002_deliveries
+Revision ID: 0003_deliveries
 Revises: 0002_tax_forms
 Create Date: 2026-11-27 16:50:00.000000
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 import supportledger.models
 
-revision = "0002_deliveries"
+revision = "0003_deliveries"
 down_revision = "0002_tax_forms"
 branch_labels = None
 depends_on = None

@@ -1,8 +1,8 @@
 """closed months: when each was closed and reopened, the digest of its receipts, and
 the closed month an adjustment receipt belongs to
 
-Revision ID: 0002_closing
-Revises: 0002_deliveries
+Revision ID: 0004_closing
+Revises: 0003_deliveries
 Create Date: 2026-11-27 17:05:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import supportledger.models
 
-revision = "0002_closing"
-down_revision = "0002_deliveries"
+revision = "0004_closing"
+down_revision = "0003_deliveries"
 branch_labels = None
 depends_on = None
 
