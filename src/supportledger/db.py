@@ -71,7 +71,7 @@ def alembic_config(engine: Engine):
     return config
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     """Create the schema, or bring an existing one up to ``revision``."""
     from alembic import command
 
