@@ -5,6 +5,7 @@ refund of a September payment, a payment in euros, a Zelle payment at 23:30 on 3
 a PayPal withdrawal and KDP royalties paid two months later. Amounts in comments are cents.
 """
 
+import datetime as dt
 import json
 
 import pytest
@@ -14,7 +15,15 @@ import statement_month
 from supportledger.config import load_settings
 from supportledger.errors import LedgerError
 from supportledger.ledger import Ledger
-from supportledger.models import ChannelBalance, ImportBatch, Receipt, Subscription, Supporter
+from supportledger.models import (
+    BankLine,
+    ChannelBalance,
+    ImportBatch,
+    Payout,
+    Receipt,
+    Subscription,
+    Supporter,
+)
 from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.render import render
@@ -413,6 +422,67 @@ def test_a_patron_is_lapsed_when_patreon_declines_the_pledge_not_for_want_of_a_p
     # 6 and 9 as before, and Sam Okafor's (4) declined pledge
     assert (recurring.lapsed, recurring.lapsed_names) == (3, ("Jo Park", "Lou Green", "Sam Okafor"))
     assert (recurring.active, recurring.mrr_gross) == (7, Money.of("48.00", "USD"))
+
+
+def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(october):
+    """Patreon says nothing of arrival; the bank does. A payout sent 5 October and matched
+    (``bank_lines.payout_id``) to a deposit posted 8 October arrived then; one sent 27
+    October and posted 3 November reached the bank in November, so it leaves October for
+    November's statement; one never matched keeps "(date not known)" in its sending month."""
+
+    def patreon_payout(external_id, sent, cents, bank_posted=None):
+        with october.engine.begin() as connection:
+            payout_id = connection.execute(
+                insert(Payout.__table__).values(
+                    channel="patreon",
+                    external_id=external_id,
+                    currency="USD",
+                    initiated_at=statement_month.at(sent),
+                    arrived_on=None,
+                    amount_minor=cents,
+                    fee_minor=25,
+                    status="paid",
+                )
+            ).inserted_primary_key[0]
+            if bank_posted is not None:
+                connection.execute(
+                    insert(BankLine.__table__).values(
+                        account="checking", external_id=f"fitid-{external_id}",
+                        posted_on=bank_posted, currency="USD", amount_minor=cents - 25,
+                        classification="payout", counterparty="patreon", payout_id=payout_id,
+                    )
+                )  # fmt: skip
+
+    patreon_payout("PTP-2", "2026-10-05T16:00", 20000, dt.date(2026, 10, 8))
+    patreon_payout("PTP-3", "2026-10-27T16:00", 8000, dt.date(2026, 11, 3))
+    patreon_payout("PTP-4", "2026-10-06T16:00", 3000)
+
+    def payouts(month):
+        statement = monthly_statement(october, month)
+        return [
+            (p.channel, p.initiated_on.isoformat(), p.arrived_on and p.arrived_on.isoformat(),
+             p.to_bank.plain())
+            for p in statement.payouts
+        ], statement  # fmt: skip
+
+    october_payouts, statement = payouts(OCTOBER)
+    # by arrival (else sending) day: Stripe 1 Oct, PTP-4 sent 6 Oct, PTP-2 8 Oct
+    # (200.00 - 0.25), PayPal 24 Oct, KDP 29 Oct
+    assert october_payouts == [
+        ("stripe", "2026-09-28", "2026-10-01", "15.00"),
+        ("patreon", "2026-10-06", None, "29.75"),
+        ("patreon", "2026-10-05", "2026-10-08", "199.75"),
+        ("paypal", "2026-10-22", "2026-10-24", "50.00"),
+        ("kdp", "2026-10-29", "2026-10-29", "6.99"),
+    ]
+    text = render(statement, "text", october.settings)
+    assert "Patreon        sent 2026-10-05 arrived 2026-10-08" in text
+    assert "Patreon        sent 2026-10-06 arrived (date not known)" in text
+    # November: PTP-1 (the fixture's, arrives 2 Nov: 10.00 - 0.25) and PTP-3 (80.00 - 0.25)
+    assert payouts(Month(2026, 11))[0] == [
+        ("patreon", "2026-10-30", "2026-11-02", "9.75"),
+        ("patreon", "2026-10-27", "2026-11-03", "79.75"),
+    ]
 
 
 def test_a_won_dispute_and_standalone_fees_in_the_pure_layer():

@@ -33,6 +33,7 @@ from supportledger.fees import FeeSchedule
 from supportledger.models import (
     COUNTED_STATUSES,
     REVERSALS,
+    BankLine,
     ChannelBalance,
     Event,
     ImportBatch,
@@ -599,18 +600,29 @@ def _read_pending_checks(connection, end: dt.datetime, show_names: bool) -> tupl
 
 
 def _read_payouts_arrived(connection, month: Month, start: dt.datetime, end: dt.datetime):
-    """Payouts that reached the bank in the month (sent in it when the arrival is unknown)."""
-    arrived_in_month = Payout.arrived_on.between(month.first_day, month.last_day)
-    sent_in_month = and_(
-        Payout.arrived_on.is_(None), Payout.initiated_at >= start, Payout.initiated_at < end
+    """Payouts that reached the bank in the month (sent in it when the arrival is unknown).
+
+    The arrival is the day the bank posted the deposit matched to the payout
+    (``bank_lines.payout_id``, set by ``reconcile`` or ``match``), else the day the channel
+    said it would arrive."""
+    posted = (
+        select(func.min(BankLine.posted_on))
+        .where(BankLine.payout_id == Payout.id)
+        .correlate(Payout)
+        .scalar_subquery()
     )
+    arrived = func.coalesce(posted, Payout.arrived_on)
+    sent_in_month = and_(arrived.is_(None), Payout.initiated_at >= start, Payout.initiated_at < end)
     rows = connection.execute(
         select(
-            Payout.channel, Payout.initiated_at, Payout.arrived_on, Payout.currency,
+            Payout.channel, Payout.initiated_at, arrived, Payout.currency,
             Payout.amount_minor, Payout.fee_minor, Payout.status,
         )
-        .where(or_(arrived_in_month, sent_in_month), Payout.status.not_in(FAILED_PAYOUTS))
-        .order_by(func.coalesce(Payout.arrived_on, Payout.initiated_at), Payout.id)
+        .where(
+            or_(arrived.between(month.first_day, month.last_day), sent_in_month),
+            Payout.status.not_in(FAILED_PAYOUTS),
+        )
+        .order_by(func.coalesce(arrived, Payout.initiated_at), Payout.id)
     )  # fmt: skip
     return tuple(
         (ch, at, on, cur, int(amount), int(fee), status)
