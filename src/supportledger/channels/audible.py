@@ -13,9 +13,8 @@ from supportledger.money import Money, MoneyError, parse_decimal
 from supportledger.months import Month
 from supportledger.sources import ImportContext, ReceiptEntry, RowError
 from supportledger.sources.csvfile import Amount, Row, Text
-from supportledger.sources.currency import ToBase, currency_in
-from supportledger.sources.ids import Occurrences, stable_id
-from supportledger.sources.royalties import RowMonths, due_on, month_in
+from supportledger.sources.currency import currency_in
+from supportledger.sources.royalties import RowMonths, RoyaltySales, month_in
 from supportledger.sources.xlsxfile import SheetFormat
 
 CHANNEL = Channel(
@@ -83,8 +82,7 @@ class AcxSalesDetail(SheetFormat):
         return month_in(path.stem)
 
     def entries(self, path: Path, context: ImportContext) -> Iterator[ReceiptEntry]:
-        to_base = ToBase(context.base_currency, self.rates)
-        same_key = Occurrences()
+        sales = RoyaltySales(CHANNEL.name, context, self.rates, months_later=1)
         months = RowMonths(
             path,
             self.report_month,
@@ -95,38 +93,26 @@ class AcxSalesDetail(SheetFormat):
         for row in self.rows(path):
             month = months.of(row.line, row.period)
             currency = currency_in(path, row.line, "Currency", row.currency)
-            rate = to_base.rate(currency, path, row.line, "Currency")
-            sales = Money(row.net_sales, currency).rounded()
-            royalties = Money(row.net_royalties, currency).rounded()
-            gross = to_base.apply(sales, rate, to_base.base)
-            net = to_base.apply(royalties, rate, to_base.base)
-            key = (
+            rate = sales.to_base.rate(currency, path, row.line, "Currency")
+            paid = Money(row.net_sales, currency).rounded()
+            gross = sales.to_base.apply(paid, rate, sales.to_base.base)
+            yield sales.sale(
                 month,
-                row.product_id,
-                row.marketplace,
-                row.transaction_type,
-                row.purchase_type,
-                row.offer,
-                row.royalty_rule,
-                currency,
-            )
-            occurrence = same_key.index(*key)
-            yield ReceiptEntry(
-                channel=CHANNEL.name,
-                external_id=f"royalty:{month}:"
-                + stable_id(*key, *([occurrence] if occurrence else [])),
-                occurred_at=month.bounds(context.timezone)[0],
-                gross=gross,
-                fee=gross - net,
-                kind=Kind.SALE,
+                (
+                    row.product_id,
+                    row.marketplace,
+                    row.transaction_type,
+                    row.purchase_type,
+                    row.offer,
+                    row.royalty_rule,
+                    currency,
+                ),
+                paid=paid,
+                royalty=Money(row.net_royalties, currency).rounded(),
+                rate=rate,
                 event=Event.REFUND if "return" in row.transaction_type.lower() else Event.PAYMENT,
                 expected_fee=self._expected(path, row, context, month, gross),
-                original=sales if rate is not None else None,
-                fx_rate=rate,
-                description=" · ".join(
-                    filter(None, (row.title, row.marketplace, row.transaction_type, row.offer))
-                ),
-                due_on=due_on(month, 1),
+                described_by=(row.title, row.marketplace, row.transaction_type, row.offer),
                 line=row.line,
             )
 

@@ -18,9 +18,8 @@ from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.sources import ImportContext, ReceiptEntry, RowError, Skipped
 from supportledger.sources.csvfile import Amount, Row, Text
-from supportledger.sources.currency import ToBase, currency_in
-from supportledger.sources.ids import Occurrences, stable_id
-from supportledger.sources.royalties import RowMonths, due_on, month_in
+from supportledger.sources.currency import currency_in
+from supportledger.sources.royalties import RowMonths, RoyaltySales, month_in
 from supportledger.sources.xlsxfile import SheetFormat
 
 
@@ -126,8 +125,7 @@ class KdpRoyalties(SheetFormat):
         return month_in(path.stem)
 
     def entries(self, path: Path, context: ImportContext) -> Iterator[ReceiptEntry | Skipped]:
-        to_base = ToBase(context.base_currency, self.rates)
-        same_key = Occurrences()
+        sales = RoyaltySales(CHANNEL.name, context, self.rates, months_later=2)
         months = RowMonths(
             path,
             self.report_month,
@@ -144,11 +142,7 @@ class KdpRoyalties(SheetFormat):
             if not paid and not royalty:
                 yield Skipped("no money: no units sold, or a free promotion", row.line)
                 continue
-            rate = to_base.rate(currency, path, row.line, "Currency")
-            gross, net = (
-                to_base.apply(paid, rate, to_base.base),
-                to_base.apply(royalty, rate, to_base.base),
-            )
+            rate = sales.to_base.rate(currency, path, row.line, "Currency")
             expected = None
             plan = _PLANS.get(row.royalty_type.strip())
             if plan and price is not None:
@@ -163,26 +157,17 @@ class KdpRoyalties(SheetFormat):
                     )
                 except ScheduleError:
                     kept = None
-                expected = None if kept is None else to_base.apply(kept, rate, to_base.base)
-            key = (month, row.asin, row.marketplace, row.royalty_type, row.transaction_type)
-            occurrence = same_key.index(*key)
-            yield ReceiptEntry(
-                channel=CHANNEL.name,
-                external_id=f"royalty:{month}:"
-                + stable_id(*key, *([occurrence] if occurrence else [])),
-                occurred_at=month.bounds(context.timezone)[0],
-                gross=gross,
-                fee=gross - net,
-                kind=Kind.SALE,
+                expected = (
+                    None if kept is None else sales.to_base.apply(kept, rate, sales.to_base.base)
+                )
+            yield sales.sale(
+                month,
+                (row.asin, row.marketplace, row.royalty_type, row.transaction_type),
+                paid=paid,
+                royalty=royalty,
+                rate=rate,
                 event=Event.REFUND if royalty.amount < 0 else Event.PAYMENT,
                 expected_fee=expected,
-                original=paid if rate is not None else None,
-                fx_rate=rate,
-                description=" · ".join(
-                    filter(
-                        None, (row.title, row.marketplace, row.royalty_type, row.transaction_type)
-                    )
-                ),
-                due_on=due_on(month, 2),
+                described_by=(row.title, row.marketplace, row.royalty_type, row.transaction_type),
                 line=row.line,
             )

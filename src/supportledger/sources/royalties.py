@@ -1,14 +1,20 @@
-"""What royalty reports (KDP, ACX) share: the royalty month and when it is due."""
+"""What royalty reports (KDP, ACX) share: the royalty month, when it is due, and how a
+row becomes a sale."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 
+from supportledger.models import Event, Kind
+from supportledger.money import Money
 from supportledger.months import Month
-from supportledger.sources import RowError
+from supportledger.sources import ImportContext, ReceiptEntry, RowError
+from supportledger.sources.currency import ToBase
+from supportledger.sources.ids import Occurrences, stable_id
 
 _MONTHS = {
     name: number
@@ -82,3 +88,57 @@ class RowMonths:
                 self.path, line, f"has no royalty month ({self.where})", self.column, cell
             )
         return month
+
+
+class RoyaltySales:
+    """One report's rows as sales, alike for every royalty channel: booked at the start of
+    the royalty month, due at the end of the month ``months_later``, converted into the
+    ledger's currency only at a given rate, and identified by what the row says (royalty
+    rows carry no id; identical rows are told apart by their occurrence)."""
+
+    def __init__(
+        self,
+        channel: str,
+        context: ImportContext,
+        rates: Mapping[str, Decimal],
+        months_later: int,
+    ) -> None:
+        self.channel, self.context, self.months_later = channel, context, months_later
+        self.to_base = ToBase(context.base_currency, rates)
+        self._same_key = Occurrences()
+
+    def sale(
+        self,
+        month: Month,
+        key: tuple[object, ...],
+        *,
+        paid: Money,
+        royalty: Money,
+        rate: Decimal | None,
+        event: Event,
+        expected_fee: Money | None,
+        described_by: Iterable[str],
+        line: int,
+    ) -> ReceiptEntry:
+        """The sale of a row: ``paid`` (what buyers paid) and ``royalty`` (the writer's
+        share) in the report's currency, ``rate`` from :meth:`ToBase.rate`; ``key`` is
+        what tells the row apart within ``month``."""
+        gross = self.to_base.apply(paid, rate, self.to_base.base)
+        net = self.to_base.apply(royalty, rate, self.to_base.base)
+        occurrence = self._same_key.index(month, *key)
+        return ReceiptEntry(
+            channel=self.channel,
+            external_id=f"royalty:{month}:"
+            + stable_id(month, *key, *([occurrence] if occurrence else [])),
+            occurred_at=month.bounds(self.context.timezone)[0],
+            gross=gross,
+            fee=gross - net,
+            kind=Kind.SALE,
+            event=event,
+            expected_fee=expected_fee,
+            original=paid if rate is not None else None,
+            fx_rate=rate,
+            description=" · ".join(filter(None, described_by)),
+            due_on=due_on(month, self.months_later),
+            line=line,
+        )
