@@ -1059,38 +1059,17 @@ def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
         for check in connection.execute(deposited).mappings().all():
             change_receipt(connection, check, {"status": str(Status.PENDING)})
         # links from rows of other batches to rows that go are cleared (links, not money)
-        ours = select(RECEIPTS.c.id).where(RECEIPTS.c.batch_id == batch_id)
-        connection.execute(
-            update(RECEIPTS)
-            .where(RECEIPTS.c.reverses_id.in_(ours), not_ours)
-            .values(reverses_id=None)
-        )
-        connection.execute(
-            update(RECEIPTS)
-            .where(
-                RECEIPTS.c.subscription_id.in_(
-                    select(SUBSCRIPTIONS.c.id).where(SUBSCRIPTIONS.c.batch_id == batch_id)
-                ),
-                not_ours,
-            )
-            .values(subscription_id=None)
-        )
         other_lines = or_(BANK_LINES.c.batch_id.is_(None), BANK_LINES.c.batch_id != batch_id)
-        connection.execute(
-            update(BANK_LINES)
-            .where(BANK_LINES.c.receipt_id.in_(ours), other_lines)
-            .values(receipt_id=None)
-        )
-        connection.execute(
-            update(BANK_LINES)
-            .where(
-                BANK_LINES.c.payout_id.in_(
-                    select(PAYOUTS.c.id).where(PAYOUTS.c.batch_id == batch_id)
-                ),
-                other_lines,
+        for table, others, link, target in (
+            (RECEIPTS, not_ours, "reverses_id", RECEIPTS),
+            (RECEIPTS, not_ours, "subscription_id", SUBSCRIPTIONS),
+            (BANK_LINES, other_lines, "receipt_id", RECEIPTS),
+            (BANK_LINES, other_lines, "payout_id", PAYOUTS),
+        ):
+            going = select(target.c.id).where(target.c.batch_id == batch_id)
+            connection.execute(
+                update(table).where(table.c[link].in_(going), others).values({link: None})
             )
-            .values(payout_id=None)
-        )
         removed = {}
         for name, table in (
             ("bank lines", BANK_LINES),
