@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import insert, update
 
 import statement_month
+from supportledger import statement
 from supportledger.config import load_settings
 from supportledger.errors import LedgerError
 from supportledger.ledger import Ledger
@@ -483,6 +484,54 @@ def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(octo
         ("patreon", "2026-10-30", "2026-11-02", "9.75"),
         ("patreon", "2026-10-27", "2026-11-03", "79.75"),
     ]
+
+
+def test_a_statement_reads_one_snapshot_though_an_import_commits_meanwhile(october, monkeypatch):
+    """A Zelle receipt of 100.00 committed just after the statement's first read (the
+    import coverage) is not in its income: every read sees the ledger as that first one
+    did. The next statement sees it."""
+    first_read = statement._read_coverage
+
+    def read_then_an_import_commits(connection):
+        found = first_read(connection)
+        with october.engine.begin() as other:
+            other.execute(
+                insert(Receipt.__table__),
+                [statement_month.receipt(90, "zelle", "2026-10-20T17:00", 10000, who=1)],
+            )
+        return found
+
+    monkeypatch.setattr(statement, "_read_coverage", read_then_an_import_commits)
+    # 178.86 net, as in test_every_figure_of_october
+    assert monthly_statement(october, OCTOBER).totals.figures.net == Money.of("178.86", "USD")
+    monkeypatch.undo()
+    assert monthly_statement(october, OCTOBER).totals.figures.net == Money.of("278.86", "USD")
+
+
+def test_an_annual_summary_reads_one_snapshot(october, monkeypatch):
+    """A 1099-K recorded between the year's receipts and the forms read is not beside them."""
+    read_aggregates = statement._read_aggregates
+
+    def read_then_a_form_is_recorded(*args):
+        found = read_aggregates(*args)
+        record_tax_form(october, 2026, "paypal", Money.of("160.00", "USD"))
+        return found
+
+    monkeypatch.setattr(statement, "_read_aggregates", read_then_a_form_is_recorded)
+    paypal = {f.channel: f for f in annual_summary(october, 2026).tax_forms}["paypal"]
+    assert paypal.reported_gross is None
+    monkeypatch.undo()
+    paypal = {f.channel: f for f in annual_summary(october, 2026).tax_forms}["paypal"]
+    assert paypal.reported_gross == Money.of("160.00", "USD")
+
+
+def test_the_snapshot_is_repeatable_read_on_postgresql_and_a_begun_read_on_sqlite(ledger):
+    with statement.read_snapshot(ledger.engine) as connection:
+        if connection.dialect.name == "postgresql":
+            level = connection.exec_driver_sql("SHOW transaction_isolation").scalar_one()
+            assert level == "repeatable read"
+        else:
+            assert connection.connection.dbapi_connection.in_transaction
 
 
 def test_a_won_dispute_and_standalone_fees_in_the_pure_layer():

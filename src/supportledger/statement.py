@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, null, or_, select
+from sqlalchemy import Connection, Engine, and_, case, func, null, or_, select
 
 from supportledger.channels import NAMES, get_channel
 from supportledger.errors import LedgerError
@@ -530,8 +531,23 @@ def _read_last_payments(connection, end: dt.datetime, grace_days: int) -> dict:
     )
 
 
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection whose reads all see one state of the ledger, though an import commits
+    between them: one transaction, REPEATABLE READ on PostgreSQL; on SQLite an explicit
+    BEGIN (the driver opens no transaction for reads), whose first read fixes the WAL
+    snapshot every later read sees."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN")
+            yield connection
+
+
 def _read_month_facts(ledger, month: Month) -> MonthFacts:
-    """Everything the statement of ``month`` needs, read in one connection."""
+    """Everything the statement of ``month`` needs, read from one snapshot."""
     settings, tz, currency = ledger.settings, ledger.tz, ledger.currency
     months = [month.shift(i) for i in range(-12, 1)]
     start, end = month.bounds(tz)
@@ -539,7 +555,7 @@ def _read_month_facts(ledger, month: Month) -> MonthFacts:
     royalty_channels = [c.name for c in channels if c.royalty]
     holding_channels = [c.name for c in channels if c.holds_balance and not c.royalty]
     show_names = settings.show_supporter_names
-    with ledger.engine.connect() as connection:
+    with read_snapshot(ledger.engine) as connection:
         coverage = _read_coverage(connection)
         stated, earned, paid_out = _read_balances(connection, end, holding_channels, currency)
         return MonthFacts(
@@ -1078,7 +1094,7 @@ def annual_summary(ledger, year: int) -> AnnualSummary:
     from supportledger.taxforms import read_tax_forms
 
     months = [Month(year, m) for m in range(1, 13)]
-    with ledger.engine.connect() as connection:
+    with read_snapshot(ledger.engine) as connection:
         aggregates = _read_aggregates(connection, months, ledger.tz)
         forms = read_tax_forms(connection, year)
     facts = YearFacts(ledger.currency, ledger.tz, tuple(months), tuple(aggregates), forms)
