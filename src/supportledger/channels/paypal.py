@@ -264,49 +264,54 @@ class PayPalActivity(CsvFormat):
             if gross.amount == 0:
                 return Skipped("zero amount", row.line)
             recurring = kind in RECURRING_TYPES
-            return ReceiptEntry(
-                channel=CHANNEL.name,
-                external_id=self._id(path, row),
-                occurred_at=instant,
+            return self._receipt(
+                path,
+                row,
+                instant,
                 gross=gross,
                 fee=fee,
                 kind=Kind.RECURRING if recurring else Kind.ONE_TIME,
-                status=self._status(path, row),
                 supporter=self._supporter(row.payer, row.from_email),
                 subscription=(row.reference or None) if recurring else None,
                 description=row.item,
-                line=row.line,
             )
         if kind in REVERSAL_TYPES:
             if gross.amount >= 0:
                 return Skipped("refund of an outgoing payment", row.line)
-            return ReceiptEntry(
-                channel=CHANNEL.name,
-                external_id=self._id(path, row),
-                occurred_at=instant,
+            return self._receipt(
+                path,
+                row,
+                instant,
                 gross=gross,
                 fee=fee,
                 event=REVERSAL_TYPES[kind],
-                status=self._status(path, row),
                 supporter=self._supporter(row.payer, row.to_email),
                 reverses=row.reference or None,
-                line=row.line,
             )
         if kind in FEE_TYPES:
             taken = -gross if fee is None else fee - gross  # a fee row's whole amount is a fee
-            return ReceiptEntry(
-                channel=CHANNEL.name,
-                external_id=self._id(path, row),
-                occurred_at=instant,
+            return self._receipt(
+                path,
+                row,
+                instant,
                 gross=Money.zero(row.currency),
                 fee=taken,
                 event=Event.FEE,
-                status=self._status(path, row),
                 reverses=row.reference or None,
                 description=row.type,
-                line=row.line,
             )
         return Skipped(f"unknown type {row.type}", row.line)
+
+    def _receipt(self, path: Path, row: Row, instant: dt.datetime, **what) -> ReceiptEntry:
+        """A receipt of ``row``: its id, time, status and line, and ``what`` its type says."""
+        return ReceiptEntry(
+            channel=CHANNEL.name,
+            external_id=self._id(path, row),
+            occurred_at=instant,
+            status=self._status(path, row),
+            line=row.line,
+            **what,
+        )
 
     @staticmethod
     def _id(path: Path, row: Row) -> str:
