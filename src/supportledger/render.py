@@ -110,6 +110,17 @@ def _names(names) -> list[str] | None:
     return None if names is None else list(names)
 
 
+def _recurring_counts(r) -> dict[str, int]:
+    """The recurring section's counts: the same in the JSON document and on the page."""
+    return {
+        "active": r.active,
+        "supporters": r.supporters,
+        "new": r.new,
+        "cancelled": r.cancelled,
+        "lapsed": r.lapsed,
+    }
+
+
 def statement_data(s) -> dict:
     """The monthly statement as the stable JSON document (see README, "Statements")."""
     r, o, c = s.recurring, s.outstanding, s.comparison
@@ -121,11 +132,7 @@ def statement_data(s) -> dict:
         "channels": {line.channel: _channel(line) for line in s.channels},
         "totals": _channel(s.totals),
         "recurring": {
-            "active": r.active,
-            "supporters": r.supporters,
-            "new": r.new,
-            "cancelled": r.cancelled,
-            "lapsed": r.lapsed,
+            **_recurring_counts(r),
             "lapse_grace_days": r.lapse_grace_days,
             "mrr_gross": r.mrr_gross.plain(),
             "mrr_net": r.mrr_net.plain(),
@@ -420,11 +427,7 @@ def statement_view(s) -> dict:
             if line.unexpected_fees
         ],
         "recurring": {
-            "active": r.active,
-            "supporters": r.supporters,
-            "new": r.new,
-            "cancelled": r.cancelled,
-            "lapsed": r.lapsed,
+            **_recurring_counts(r),
             "grace_days": r.lapse_grace_days,
             "mrr_gross": amount(r.mrr_gross),
             "mrr_net": amount(r.mrr_net),
