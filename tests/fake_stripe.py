@@ -81,6 +81,25 @@ class Account:
         self.transactions.append(txn)
         return txn
 
+    def _out_and_back(self, source, *, amount, created, failed_at, out, back):
+        """``amount`` leaving the balance and, when it failed at ``failed_at``, its return:
+        two transactions, ``out`` and ``back`` giving each one's type, category and
+        description (a refund or a payout to a closed account)."""
+
+        def move(signed, when, what):
+            kind, category, description = what
+            return self._transaction(
+                amount=signed,
+                fee=0,
+                created=at(when),
+                type=kind,
+                category=category,
+                source=source,
+                description=description,
+            )
+
+        return move(-amount, created, out), move(amount, failed_at, back) if failed_at else None
+
     def charge(
         self,
         charge_id,
@@ -208,27 +227,15 @@ class Account:
         """A refund; one that failed (a closed card) puts the money back in a second
         transaction."""
         charge = self.objects[charge_id]
-        txn = self._transaction(
-            amount=-amount,
-            fee=0,
-            created=at(created),
-            type="refund",
-            category="refund",
-            source=refund_id,
-            description="REFUND FOR CHARGE (Donation)",
+        txn, failure = self._out_and_back(
+            refund_id,
+            amount=amount,
+            created=created,
+            failed_at=failed_at,
+            out=("refund", "refund", "REFUND FOR CHARGE (Donation)"),
+            back=("refund_failure", "refund_failure", "REFUND FAILURE FOR CHARGE (Donation)"),
         )
-        failure = None
-        if failed_at:
-            failure = self._transaction(
-                amount=amount,
-                fee=0,
-                created=at(failed_at),
-                type="refund_failure",
-                category="refund_failure",
-                source=refund_id,
-                description="REFUND FAILURE FOR CHARGE (Donation)",
-            )
-        else:
+        if failure is None:
             charge.update(amount_refunded=amount, refunded=amount == charge["amount"])
         self.objects[refund_id] = {
             "id": refund_id,
@@ -291,26 +298,14 @@ class Account:
         }
 
     def payout(self, payout_id, *, amount, created, arrival, failed_at=None):
-        txn = self._transaction(
-            amount=-amount,
-            fee=0,
-            created=at(created),
-            type="payout",
-            category="payout",
-            source=payout_id,
-            description="STRIPE PAYOUT",
+        txn, failure = self._out_and_back(
+            payout_id,
+            amount=amount,
+            created=created,
+            failed_at=failed_at,
+            out=("payout", "payout", "STRIPE PAYOUT"),
+            back=("payout_failure", "payout_reversal", "Payout failure"),
         )
-        failure = None
-        if failed_at:
-            failure = self._transaction(
-                amount=amount,
-                fee=0,
-                created=at(failed_at),
-                type="payout_failure",
-                category="payout_reversal",
-                source=payout_id,
-                description="Payout failure",
-            )
         self.objects[payout_id] = {
             "id": payout_id,
             "object": "payout",
