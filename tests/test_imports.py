@@ -46,6 +46,17 @@ def pledge(external_id: str, amount: str = "5.00", **kwargs) -> ReceiptEntry:
     )
 
 
+#: P-1's $20.00 given back three days later
+REFUND_OF_P1 = ReceiptEntry(
+    channel="paypal",
+    external_id="R-1",
+    occurred_at=OCT_5 + dt.timedelta(days=3),
+    gross=Money.of("-20.00", USD),
+    event="refund",
+    reverses="P-1",
+)
+
+
 def apply(ledger, entries, sha="f1", **kwargs):
     return apply_entries(
         ledger, entries, source="test", file_name=f"{sha}.csv", sha256=sha, **kwargs
@@ -112,15 +123,7 @@ def test_an_overlapping_later_download_adds_only_the_new_rows(ledger, tmp_path):
 
 def test_a_refund_in_a_later_file_reverses_the_earlier_receipt(ledger):
     apply(ledger, [pledge("P-1", "20.00", kind="recurring")], sha="a")
-    refund = ReceiptEntry(
-        channel="paypal",
-        external_id="R-1",
-        occurred_at=OCT_5 + dt.timedelta(days=3),
-        gross=Money.of("-20.00", USD),
-        event="refund",
-        reverses="P-1",
-    )
-    apply(ledger, [refund], sha="b")
+    apply(ledger, [REFUND_OF_P1], sha="b")
     original, reversal = receipts(ledger)
     # the refund takes the original's kind; the schedule expects no fee back (since 2019)
     assert (reversal.reverses_id, reversal.kind, reversal.fee_minor) == (
@@ -132,15 +135,7 @@ def test_a_refund_in_a_later_file_reverses_the_earlier_receipt(ledger):
 
 def test_a_refund_read_chunks_before_its_payment_is_linked_at_the_end(ledger, monkeypatch):
     monkeypatch.setattr(imports, "CHUNK", 2)  # a newest-first download: the refund comes first
-    refund = ReceiptEntry(
-        channel="paypal",
-        external_id="R-1",
-        occurred_at=OCT_5 + dt.timedelta(days=3),
-        gross=Money.of("-20.00", USD),
-        event="refund",
-        reverses="P-1",
-    )
-    apply(ledger, [refund, pledge("P-3"), pledge("P-2"), pledge("P-1", "20.00")])
+    apply(ledger, [REFUND_OF_P1, pledge("P-3"), pledge("P-2"), pledge("P-1", "20.00")])
     found = {r.external_id: r for r in receipts(ledger)}
     assert found["R-1"].reverses_id == found["P-1"].id
 
