@@ -1,10 +1,13 @@
 """XLSX workbooks read through the same declared columns as CSV files, streamed, exact.
 
 openpyxl's read-only mode streams a sheet's XML; its parser would turn every number into
-a float, so :class:`_ExactCells` keeps the digits as written in the file (a ``Decimal``):
+a float, so :func:`_exact_cells` keeps the digits as written in the file (a ``Decimal``):
 a royalty of 1.46 stays 1.46. Dates stay dates. Each record is handed to
 :meth:`CsvFormat.parse_records` as text, so header spellings, preambles and error messages
 are the CSV reader's own.
+
+openpyxl is imported only when a workbook is opened: the KDP and ACX channels load this
+module, and a statement or a CSV import must not pay for it.
 """
 
 from __future__ import annotations
@@ -15,13 +18,10 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from itertools import islice
 from pathlib import Path
 from typing import ClassVar
-
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet._reader import VALUE_TAG, WorkSheetParser
 
 from supportledger.sources import RowError
 from supportledger.sources.csvfile import CsvFormat, Row
@@ -33,17 +33,23 @@ def is_xlsx(head: bytes) -> bool:
     return head.startswith(_ZIP_MAGIC)
 
 
-class _ExactCells(WorkSheetParser):
-    """openpyxl's sheet parser, keeping numbers as the exact digits stored in the file."""
+@cache
+def _exact_cells() -> type:
+    """openpyxl's sheet parser, keeping numbers as the exact digits stored in the file
+    (made on first use, so that openpyxl is imported only then)."""
+    from openpyxl.worksheet._reader import VALUE_TAG, WorkSheetParser
 
-    def parse_cell(self, element):
-        cell = super().parse_cell(element)
-        if cell["data_type"] == "n" and cell["value"] is not None:
-            try:
-                cell["value"] = Decimal(element.findtext(VALUE_TAG))
-            except InvalidOperation:
-                cell["value"] = element.findtext(VALUE_TAG)
-        return cell
+    class ExactCells(WorkSheetParser):
+        def parse_cell(self, element):
+            cell = super().parse_cell(element)
+            if cell["data_type"] == "n" and cell["value"] is not None:
+                try:
+                    cell["value"] = Decimal(element.findtext(VALUE_TAG))
+                except InvalidOperation:
+                    cell["value"] = element.findtext(VALUE_TAG)
+            return cell
+
+    return ExactCells
 
 
 def _text(value) -> str:
@@ -62,6 +68,9 @@ class Workbook:
     """A workbook opened read-only; :meth:`records` streams a sheet as text records."""
 
     def __init__(self, path: Path) -> None:
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
         self.path = path
         try:
             self._book = load_workbook(path, read_only=True, data_only=True)
@@ -77,7 +86,7 @@ class Workbook:
         worksheet = self._book[sheet]
         # openpyxl's read-only sheet exposes its XML stream only through these internals
         with worksheet._get_source() as source:
-            parser = _ExactCells(
+            parser = _exact_cells()(
                 source,
                 worksheet._shared_strings,
                 data_only=True,
