@@ -139,22 +139,27 @@ def test_earnings_give_a_receipt_per_month_and_a_refund(tmp_path):
     assert november == Skipped("no earnings that month", 4)
 
 
-def test_earnings_in_another_currency_need_a_rate(tmp_path):
-    text = "Month,Processed amount,Processing fees,Platform fee,Currency\n2026-10,90.00,3,7,EUR\n"
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "Month,Processed amount,Processing fees,Platform fee,Currency\n2026-10,90.00,3,7,EUR\n",
+            "line 2: column 'Currency' value 'EUR': amount in EUR and no EUR->USD rate was "
+            "given; the ledger does not add currencies without a recorded rate",
+            id="another currency needs a rate",
+        ),
+        pytest.param(
+            "Month,Processed amount,Processing fees,Platform fee\nlast month,90.00,3,7\n",
+            "line 2: column 'Month' value 'last month': is not a month (YYYY-MM)",
+            id="a month that is not one",
+        ),
+    ],
+)
+def test_bad_earnings_rows_are_named(tmp_path, text, message):
     path = write(tmp_path, "earnings.csv", text)
     with pytest.raises(RowError) as caught:
         list(PatreonEarnings().entries(path, CONTEXT))
-    assert str(caught.value) == (
-        "earnings.csv, line 2: column 'Currency' value 'EUR': amount in EUR and no EUR->USD "
-        "rate was given; the ledger does not add currencies without a recorded rate"
-    )
-
-
-def test_a_month_that_is_not_one_is_named(tmp_path):
-    text = "Month,Processed amount,Processing fees,Platform fee\nlast month,90.00,3,7\n"
-    path = write(tmp_path, "earnings.csv", text)
-    with pytest.raises(RowError, match="line 2: column 'Month' value 'last month'"):
-        list(PatreonEarnings().entries(path, CONTEXT))
+    assert str(caught.value) == f"earnings.csv, {message}"
 
 
 def test_payouts(tmp_path):
