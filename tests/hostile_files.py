@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from openpyxl import Workbook
-
 import paypal_export as pp
+from importer_support import xlsx
 
 Table = list[list[str]]  # the header first, then the rows
 
@@ -82,24 +81,12 @@ def _paypal(table: Table) -> bytes:
     return _csv(table, bom=True)
 
 
-def _sheets(sheets: dict[str, Table]) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 def _kdp_xlsx(table: Table) -> bytes:
-    return _sheets({"eBook Royalty": table})
+    return xlsx({"eBook Royalty": table})
 
 
 def _acx_xlsx(table: Table) -> bytes:
-    return _sheets(
+    return xlsx(
         {"Cover Sheet (ACX)": [["ACX Royalty Statement"], ["Period: 2026_OCT"]],
          "Sales Detail (Net Sales)": table}
     )  # fmt: skip

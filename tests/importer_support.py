@@ -1,9 +1,12 @@
-"""What the entry-level importer tests share: a context and a file writer."""
+"""What the entry-level importer tests share: a context, a file writer and a workbook."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
 
 from supportledger.fees import load_schedule
 from supportledger.sources import ImportContext
@@ -17,3 +20,16 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
     path = tmp_path / name
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def xlsx(sheets: dict[str, list[list]]) -> bytes:
+    """An XLSX file's bytes: one sheet per title, in order, with its rows as given."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

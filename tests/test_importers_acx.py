@@ -2,9 +2,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
 
-from importer_support import CONTEXT, write
+from importer_support import CONTEXT, write, xlsx
 from supportledger.channels.audible import AcxSalesDetail
 from supportledger.models import Event, Kind
 from supportledger.money import Money
@@ -30,16 +29,15 @@ RETURN = ["Jane Writer", "BK_ACX0_012345", "Jane Writer", "The Long Road", "9781
 
 
 def workbook(tmp_path, rows, name="ACX_Royalty_Statement.xlsx"):
-    book = Workbook()
-    cover = book.active
-    cover.title = "Cover Sheet (ACX)"
-    cover.append(["ACX Royalty Statement"])
-    cover.append(["Period: 2025_OCT"])
-    detail = book.create_sheet("Sales Detail (Net Sales)")
-    for row in [HEADER, *rows]:
-        detail.append(row)
     path = tmp_path / name
-    book.save(path)
+    path.write_bytes(
+        xlsx(
+            {
+                "Cover Sheet (ACX)": [["ACX Royalty Statement"], ["Period: 2025_OCT"]],
+                "Sales Detail (Net Sales)": [HEADER, *rows],
+            }
+        )
+    )
     return path
 
 

@@ -2,9 +2,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
 
-from importer_support import CONTEXT, write
+from importer_support import CONTEXT, write, xlsx
 from supportledger.channels.kdp import KdpRoyalties
 from supportledger.models import Event, Kind
 from supportledger.money import Money
@@ -43,14 +42,8 @@ ROWS = [
 
 
 def workbook(tmp_path, sheets, name="KDP_Prior_Month_Royalties.xlsx"):
-    book = Workbook()
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
     path = tmp_path / name
-    book.save(path)
+    path.write_bytes(xlsx(sheets))
     return path
 
 

@@ -4,10 +4,9 @@ databases: what lands in the ledger, what does not count as income, and re-impor
 import datetime as dt
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from importer_support import write
+from importer_support import write, xlsx
 from supportledger.imports import import_paths
 from supportledger.ledger import list_receipts
 from supportledger.models import (
@@ -194,12 +193,7 @@ KDP_USD = ["2026-10", "The Long Road", "Jane Writer", "B0ABC12345", "Amazon.com"
 
 
 def kdp_workbook(path, *rows):
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "eBook Royalty"
-    for row in (KDP_HEADER, *rows):
-        sheet.append(row)
-    book.save(path)
+    path.write_bytes(xlsx({"eBook Royalty": [KDP_HEADER, *rows]}))
     return path
 
 
@@ -227,16 +221,14 @@ def test_a_kdp_report_books_sales_and_a_foreign_row_without_a_rate_writes_nothin
 
 
 def test_acx_and_a_mapping_beside_the_file(ledger, tmp_path):
-    book = Workbook()
-    book.active.title = "Cover Sheet (ACX)"
-    book.active.append(["Period: 2026_OCT"])
-    detail = book.create_sheet("Sales Detail (Net Sales)")
-    detail.append(["Product ID", "Title", "Transaction Type", "Marketplace", "Currency",
-                   "Royalty Rate", "Net Units", "Net Sales", "Net Royalties Earned"])  # fmt: skip
-    detail.append(
-        ["BK_1", "The Long Road", "Sale", "Audible.com", "USD", "40%", 3, "44.85", "17.94"]
+    detail = [
+        ["Product ID", "Title", "Transaction Type", "Marketplace", "Currency", "Royalty Rate",
+         "Net Units", "Net Sales", "Net Royalties Earned"],
+        ["BK_1", "The Long Road", "Sale", "Audible.com", "USD", "40%", 3, "44.85", "17.94"],
+    ]  # fmt: skip
+    (tmp_path / "acx.xlsx").write_bytes(
+        xlsx({"Cover Sheet (ACX)": [["Period: 2026_OCT"]], "Sales Detail (Net Sales)": detail})
     )
-    book.save(tmp_path / "acx.xlsx")
 
     write(
         tmp_path,
