@@ -104,7 +104,8 @@ def _ofx(table: Table) -> bytes:
     """Each row a ``<STMTTRN>``, its cells the tags the header names (empty: left out)."""
     header, *rows = table
     blocks = [
-        "<STMTTRN>" + "".join(f"<{tag}>{value}" for tag, value in zip(header, row) if value)
+        "<STMTTRN>"
+        + "".join(f"<{tag}>{value}" for tag, value in zip(header, row, strict=False) if value)
         + "\n</STMTTRN>\n"
         for row in rows
     ]  # fmt: skip
@@ -233,7 +234,7 @@ SAMPLES: dict[str, Sample] = {
             amounts=("TRNAMT",),
             dates=(("DTPOSTED", "ofx"),),
             names=("NAME",),
-        ),  # fmt: skip
+        ),
         Sample(
             "patreon-members",
             "Members_1234567.csv",
@@ -359,7 +360,7 @@ def drop_column(table: Table, column: int) -> Table:
 
 
 def extra_column(table: Table, at: int) -> Table:
-    return [r[:at] + ["Extra" if i == 0 else "x"] + r[at:] for i, r in enumerate(table)]
+    return [[*r[:at], "Extra" if i == 0 else "x", *r[at:]] for i, r in enumerate(table)]
 
 
 def reorder_columns(table: Table, order: list[int]) -> Table:
