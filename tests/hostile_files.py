@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import paypal_export as pp
-from importer_support import xlsx
+from importer_support import ACX_HEADER, KDP_HEADER, xlsx
 
 Table = list[list[str]]  # the header first, then the rows
 
@@ -112,20 +112,12 @@ def _ofx(table: Table) -> bytes:
     return (OFX_HEAD + "".join(blocks) + OFX_TAIL).encode("utf-8")
 
 
-KDP_HEADER = ["Royalty Date", "Title", "Author Name", "ASIN", "Marketplace", "Royalty Type",
-              "Transaction Type", "Units Sold", "Units Refunded", "Net Units Sold",
-              "Avg. List Price without tax", "Avg. Offer Price without tax",
-              "Avg. File Size (MB)", "Avg. Delivery Cost", "Royalty", "Currency"]  # fmt: skip
 KDP_ROWS = [
     ["2026-10", "The Long Road", "Jane Writer", "B0ABC12345", "Amazon.com", "70%", "Standard",
      "12", "2", "10", "4.99", "4.99", "1.2", "0.18", "33.67", "USD"],
     ["2026-10", "The Long Road", "Jane Writer", "B0ABC12345", "Amazon.com", "35%", "Standard",
      "3", "0", "3", "2.99", "2.99", "1.2", "", "3.14", "USD"],
 ]  # fmt: skip
-ACX_HEADER = ["Royalty Earner", "Product ID", "Author", "Title", "Digital ISBN",
-              "Provider Product ID", "Transaction Type", "Marketplace", "Purchase Type",
-              "Offer", "Royalty Rule", "Additional Rule Details", "Currency", "Royalty Rate",
-              "Payee Split", "Net Units", "Net Sales", "Net Royalties Earned"]  # fmt: skip
 ACX_ROWS = [
     ["Jane Writer", "BK_ACX0_012345", "Jane Writer", "The Long Road", "9781234567897", "P-1",
      "Sale", "Audible.com", "A La Carte", "Standard", "Exclusive", "", "USD", "40%", "100%",

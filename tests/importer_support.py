@@ -1,4 +1,5 @@
-"""What the entry-level importer tests share: a context, a file writer and a workbook."""
+"""What the entry-level importer tests share: a context, the royalty reports' headers as
+the channels write them, a file writer and a workbook."""
 
 from __future__ import annotations
 
@@ -14,6 +15,17 @@ from supportledger.sources import ImportContext
 CONTEXT = ImportContext(
     timezone=ZoneInfo("America/Phoenix"), base_currency="USD", schedule=load_schedule()
 )
+
+#: a KDP royalty report's "eBook Royalty" sheet header
+KDP_HEADER = ["Royalty Date", "Title", "Author Name", "ASIN", "Marketplace", "Royalty Type",
+              "Transaction Type", "Units Sold", "Units Refunded", "Net Units Sold",
+              "Avg. List Price without tax", "Avg. Offer Price without tax",
+              "Avg. File Size (MB)", "Avg. Delivery Cost", "Royalty", "Currency"]  # fmt: skip
+#: an ACX statement's "Sales Detail (Net Sales)" sheet header
+ACX_HEADER = ["Royalty Earner", "Product ID", "Author", "Title", "Digital ISBN",
+              "Provider Product ID", "Transaction Type", "Marketplace", "Purchase Type",
+              "Offer", "Royalty Rule", "Additional Rule Details", "Currency", "Royalty Rate",
+              "Payee Split", "Net Units", "Net Sales", "Net Royalties Earned"]  # fmt: skip
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from importer_support import CONTEXT, write, xlsx
+from importer_support import ACX_HEADER, CONTEXT, write, xlsx
 from supportledger.channels.audible import AcxSalesDetail
 from supportledger.models import Event, Kind
 from supportledger.money import Money
@@ -11,12 +11,6 @@ from supportledger.sources import ReceiptEntry, RowError
 from supportledger.sources.ids import stable_id
 
 D = Decimal
-HEADER = [
-    "Royalty Earner", "Product ID", "Author", "Title", "Digital ISBN", "Provider Product ID",
-    "Transaction Type", "Marketplace", "Purchase Type", "Offer", "Royalty Rule",
-    "Additional Rule Details", "Currency", "Royalty Rate", "Payee Split", "Net Units",
-    "Net Sales", "Net Royalties Earned",
-]  # fmt: skip
 SALE = ["Jane Writer", "BK_ACX0_012345", "Jane Writer", "The Long Road", "9781234567897",
         "P-1", "Sale", "Audible.com", "A La Carte", "Standard", "Exclusive", "", "USD",
         "40%", "100%", 3, D("44.85"), D("17.94")]  # fmt: skip
@@ -34,7 +28,7 @@ def workbook(tmp_path, rows, name="ACX_Royalty_Statement.xlsx"):
         xlsx(
             {
                 "Cover Sheet (ACX)": [["ACX Royalty Statement"], ["Period: 2025_OCT"]],
-                "Sales Detail (Net Sales)": [HEADER, *rows],
+                "Sales Detail (Net Sales)": [ACX_HEADER, *rows],
             }
         )
     )
@@ -71,7 +65,7 @@ def test_sales_detail_sheet_with_the_period_on_the_cover(tmp_path):
 
 
 def test_csv_with_a_period_column(tmp_path):
-    text = ",".join(["Period", *HEADER]) + "\n" + ",".join(map(str, ["2025_NOV", *SALE])) + "\n"
+    text = ",".join(["Period", *ACX_HEADER]) + "\n" + ",".join(map(str, ["2025_NOV", *SALE])) + "\n"
     path = write(tmp_path, "acx.csv", text)
     assert AcxSalesDetail().identify(path, path.read_bytes())
     (sale,) = AcxSalesDetail().entries(path, CONTEXT)
@@ -100,7 +94,7 @@ def test_another_currency_without_a_rate_is_refused(tmp_path):
 
 
 def test_no_period_anywhere_is_named(tmp_path):
-    text = ",".join(HEADER) + "\n" + ",".join(map(str, SALE)) + "\n"
+    text = ",".join(ACX_HEADER) + "\n" + ",".join(map(str, SALE)) + "\n"
     path = write(tmp_path, "acx.csv", text)
     with pytest.raises(RowError, match=r"acx.csv, line 2: column 'Period' value '': has no"):
         list(AcxSalesDetail().entries(path, CONTEXT))

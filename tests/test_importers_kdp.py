@@ -3,31 +3,13 @@ from decimal import Decimal
 
 import pytest
 
-from importer_support import CONTEXT, write, xlsx
+from importer_support import CONTEXT, KDP_HEADER, write, xlsx
 from supportledger.channels.kdp import KdpRoyalties
 from supportledger.models import Event, Kind
 from supportledger.money import Money
 from supportledger.sources import ReceiptEntry, RowError, Skipped
 from supportledger.sources.ids import stable_id
 
-HEADER = [
-    "Royalty Date",
-    "Title",
-    "Author Name",
-    "ASIN",
-    "Marketplace",
-    "Royalty Type",
-    "Transaction Type",
-    "Units Sold",
-    "Units Refunded",
-    "Net Units Sold",
-    "Avg. List Price without tax",
-    "Avg. Offer Price without tax",
-    "Avg. File Size (MB)",
-    "Avg. Delivery Cost",
-    "Royalty",
-    "Currency",
-]
 D = Decimal
 ROWS = [
     ["2026-10", "The Long Road", "Jane Writer", "B0ABC12345", "Amazon.com", "70%", "Standard",
@@ -49,7 +31,7 @@ def workbook(tmp_path, sheets, name="KDP_Prior_Month_Royalties.xlsx"):
 
 def test_ebook_royalty_sheet(tmp_path):
     combined = [["October 2026"], ["Title", "ASIN", "Marketplace"], ["ignored", "X", "Y"]]
-    path = workbook(tmp_path, {"Combined Sales": combined, "eBook Royalty": [HEADER, *ROWS]})
+    path = workbook(tmp_path, {"Combined Sales": combined, "eBook Royalty": [KDP_HEADER, *ROWS]})
     importer = KdpRoyalties(rates={"GBP": D("1.2650")})
     assert importer.identify(path, path.read_bytes()[:65536])
     seventy, thirty_five, promotion, uk = importer.entries(path, CONTEXT)
@@ -87,7 +69,7 @@ def test_ebook_royalty_sheet(tmp_path):
 
 
 def test_a_currency_without_a_rate_stops_the_file(tmp_path):
-    path = workbook(tmp_path, {"eBook Royalty": [HEADER, *ROWS]}, name="kdp.xlsx")
+    path = workbook(tmp_path, {"eBook Royalty": [KDP_HEADER, *ROWS]}, name="kdp.xlsx")
     with pytest.raises(RowError) as caught:
         list(KdpRoyalties().entries(path, CONTEXT))
     assert str(caught.value).startswith(
@@ -123,7 +105,7 @@ def csv_text(rows):
     def cell(value):
         return "" if value is None else str(value)
 
-    return "\n".join(",".join(map(cell, r)) for r in [HEADER, *rows]) + "\n"
+    return "\n".join(",".join(map(cell, r)) for r in [KDP_HEADER, *rows]) + "\n"
 
 
 def test_the_same_columns_as_csv(tmp_path):

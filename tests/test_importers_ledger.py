@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from importer_support import write, xlsx
+from importer_support import KDP_HEADER, write, xlsx
 from supportledger.imports import import_paths
 from supportledger.ledger import list_receipts
 from supportledger.models import (
@@ -184,10 +184,6 @@ def test_patreon_members_earnings_and_payouts(ledger, tmp_path):
     assert counts(ledger) == before
 
 
-KDP_HEADER = ["Royalty Date", "Title", "Author Name", "ASIN", "Marketplace", "Royalty Type",
-              "Transaction Type", "Units Sold", "Units Refunded", "Net Units Sold",
-              "Avg. List Price without tax", "Avg. Offer Price without tax",
-              "Avg. File Size (MB)", "Avg. Delivery Cost", "Royalty", "Currency"]  # fmt: skip
 KDP_USD = ["2026-10", "The Long Road", "Jane Writer", "B0ABC12345", "Amazon.com", "70%",
            "Standard", 12, 2, 10, "4.99", "4.99", "1.2", "0.18", "33.67", "USD"]  # fmt: skip
 
