@@ -563,15 +563,8 @@ class FakeStripe:
         return self._send(handler, *route(query))
 
     def _balance_transactions(self, query):
-        rows = self.account.transactions
-        if "created[gte]" in query:
-            rows = [t for t in rows if t["created"] >= int(query["created[gte]"][0])]
-        expand = "data.source" in _expand(query)
-        shown = [
-            {**t, "source": self.account.objects[t["source"]]} if expand and t["source"] else t
-            for t in rows
-        ]
-        return _page("/v1/balance_transactions", shown, query)
+        rows = self._expanded(_since(self.account.transactions, query), "source", query)
+        return _page("/v1/balance_transactions", rows, query)
 
     def _payout(self, query, payout_id):
         payout = self.account.objects.get(payout_id)
@@ -588,16 +581,18 @@ class FakeStripe:
         rows = self.account.invoice_payments
         if "status" in query:
             rows = [p for p in rows if p["status"] == query["status"][0]]
-        if "created[gte]" in query:
-            rows = [p for p in rows if p["created"] >= int(query["created[gte]"][0])]
+        rows = _since(rows, query)
         if "payment[payment_intent]" in query:
             wanted = query["payment[payment_intent]"][0]
             rows = [p for p in rows if p["payment"]["payment_intent"] == wanted]
-        expand = "data.invoice" in _expand(query)
-        shown = [
-            {**p, "invoice": self.account.objects[p["invoice"]]} if expand else p for p in rows
-        ]
-        return _page("/v1/invoice_payments", shown, query)
+        return _page("/v1/invoice_payments", self._expanded(rows, "invoice", query), query)
+
+    def _expanded(self, rows, field, query):
+        """``rows`` with the id in ``field`` replaced by its object, where the request asks
+        for ``expand[]=data.<field>`` (a row with no such id stays as it is)."""
+        if f"data.{field}" not in _expand(query):
+            return rows
+        return [{**r, field: self.account.objects[r[field]]} if r[field] else r for r in rows]
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, body: dict) -> None:
@@ -612,6 +607,13 @@ class FakeStripe:
 
 def _expand(query) -> set[str]:
     return {v for key, values in query.items() if key.startswith("expand[") for v in values}
+
+
+def _since(rows: list[dict], query) -> list[dict]:
+    """The rows created at or after ``created[gte]``, when the request gives one."""
+    if "created[gte]" not in query:
+        return rows
+    return [r for r in rows if r["created"] >= int(query["created[gte]"][0])]
 
 
 def error_body(message: str, kind: str = "invalid_request_error") -> dict:
