@@ -13,6 +13,7 @@ from sqlalchemy import insert, update
 
 import statement_month
 from supportledger import statement
+from supportledger.closing import close_month, reopen_month
 from supportledger.config import load_settings
 from supportledger.errors import LedgerError
 from supportledger.ledger import Ledger
@@ -27,6 +28,7 @@ from supportledger.models import (
 )
 from supportledger.money import Money
 from supportledger.months import Month
+from supportledger.reconcile import match_payout
 from supportledger.render import render
 from supportledger.statement import annual_summary, monthly_statement
 from supportledger.taxforms import record_tax_form
@@ -426,12 +428,13 @@ def test_a_patron_is_lapsed_when_patreon_declines_the_pledge_not_for_want_of_a_p
 
 
 def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(october):
-    """Patreon says nothing of arrival; the bank does. A payout sent 5 October and matched
-    (``bank_lines.payout_id``) to a deposit posted 8 October arrived then; one sent 27
-    October and posted 3 November reached the bank in November, so it leaves October for
-    November's statement; one never matched keeps "(date not known)" in its sending month."""
+    """Patreon says nothing of arrival; the bank does. Payouts sent 5 and 27 October are
+    matched (``bank_lines.payout_id``) to deposits posted 8 October and 3 November: they
+    arrived then. Each stays on the statement of the month the channel's dates give (the
+    27 October one is not listed again in November); one never matched keeps "(date not
+    known)". Once October is closed, a match made later does not change its statement."""
 
-    def patreon_payout(external_id, sent, cents, bank_posted=None):
+    def patreon_payout(external_id, sent, cents, bank_posted):
         with october.engine.begin() as connection:
             payout_id = connection.execute(
                 insert(Payout.__table__).values(
@@ -445,18 +448,25 @@ def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(octo
                     status="paid",
                 )
             ).inserted_primary_key[0]
-            if bank_posted is not None:
-                connection.execute(
-                    insert(BankLine.__table__).values(
-                        account="checking", external_id=f"fitid-{external_id}",
-                        posted_on=bank_posted, currency="USD", amount_minor=cents - 25,
-                        classification="payout", counterparty="patreon", payout_id=payout_id,
-                    )
-                )  # fmt: skip
+            line_id = connection.execute(
+                insert(BankLine.__table__).values(
+                    account="checking",
+                    external_id=f"fitid-{external_id}",
+                    posted_on=bank_posted,
+                    currency="USD",
+                    amount_minor=cents - 25,
+                    classification="payout",
+                    counterparty="patreon",
+                )
+            ).inserted_primary_key[0]
+        return payout_id, line_id
 
-    patreon_payout("PTP-2", "2026-10-05T16:00", 20000, dt.date(2026, 10, 8))
-    patreon_payout("PTP-3", "2026-10-27T16:00", 8000, dt.date(2026, 11, 3))
-    patreon_payout("PTP-4", "2026-10-06T16:00", 3000)
+    for ids in (
+        patreon_payout("PTP-2", "2026-10-05T16:00", 20000, dt.date(2026, 10, 8)),
+        patreon_payout("PTP-3", "2026-10-27T16:00", 8000, dt.date(2026, 11, 3)),
+    ):
+        match_payout(october, *ids)
+    late_match = patreon_payout("PTP-4", "2026-10-06T16:00", 3000, dt.date(2026, 10, 9))
 
     def payouts(month):
         statement = monthly_statement(october, month)
@@ -464,26 +474,32 @@ def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(octo
             (p.channel, p.initiated_on.isoformat(), p.arrived_on and p.arrived_on.isoformat(),
              p.to_bank.plain())
             for p in statement.payouts
-        ], statement  # fmt: skip
+        ], render(statement, "text", october.settings)  # fmt: skip
 
-    october_payouts, statement = payouts(OCTOBER)
-    # by arrival (else sending) day: Stripe 1 Oct, PTP-4 sent 6 Oct, PTP-2 8 Oct
-    # (200.00 - 0.25), PayPal 24 Oct, KDP 29 Oct
+    # by the channel's arrival (else sending) day: Stripe 1 Oct, PTP-2 sent 5 Oct
+    # (200.00 - 0.25), PTP-4 sent 6 Oct, PayPal 24 Oct, PTP-3 sent 27 Oct, KDP 29 Oct
+    october_payouts, text = payouts(OCTOBER)
     assert october_payouts == [
         ("stripe", "2026-09-28", "2026-10-01", "15.00"),
-        ("patreon", "2026-10-06", None, "29.75"),
         ("patreon", "2026-10-05", "2026-10-08", "199.75"),
+        ("patreon", "2026-10-06", None, "29.75"),
         ("paypal", "2026-10-22", "2026-10-24", "50.00"),
+        ("patreon", "2026-10-27", "2026-11-03", "79.75"),
         ("kdp", "2026-10-29", "2026-10-29", "6.99"),
     ]
-    text = render(statement, "text", october.settings)
     assert "Patreon        sent 2026-10-05 arrived 2026-10-08" in text
     assert "Patreon        sent 2026-10-06 arrived (date not known)" in text
-    # November: PTP-1 (the fixture's, arrives 2 Nov: 10.00 - 0.25) and PTP-3 (80.00 - 0.25)
-    assert payouts(Month(2026, 11))[0] == [
-        ("patreon", "2026-10-30", "2026-11-02", "9.75"),
-        ("patreon", "2026-10-27", "2026-11-03", "79.75"),
-    ]
+    # November: only PTP-1 (the fixture's, arriving 2 Nov: 10.00 - 0.25)
+    assert payouts(Month(2026, 11))[0] == [("patreon", "2026-10-30", "2026-11-02", "9.75")]
+
+    with october.engine.begin() as connection:
+        close_month(connection, OCTOBER, october.tz)
+    assert payouts(OCTOBER) == (october_payouts, text)  # matched before the close
+    match_payout(october, *late_match)
+    assert payouts(OCTOBER) == (october_payouts, text)  # as sent
+    with october.engine.begin() as connection:
+        reopen_month(connection, OCTOBER, "PTP-4's arrival")
+    assert payouts(OCTOBER)[0][2] == ("patreon", "2026-10-06", "2026-10-09", "29.75")
 
 
 def test_a_statement_reads_one_snapshot_though_an_import_commits_meanwhile(october, monkeypatch):

@@ -263,6 +263,9 @@ class BankLine(SQLModel, table=True):
     counterparty: str | None = None  # the channel of a payout, the payer of a Zelle credit
     receipt_id: int | None = Field(default=None, foreign_key="receipts.id")
     payout_id: int | None = Field(default=None, foreign_key="payouts.id")
+    #: when ``payout_id`` was set (``reconcile`` or ``match``): a closed month's statement
+    #: shows only the bank dates it could show when it was closed
+    matched_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 

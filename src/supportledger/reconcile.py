@@ -38,7 +38,7 @@ from supportledger.channels import NAMES, get_channel
 from supportledger.closing import latest_close, month_digest
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, ScheduleError
-from supportledger.models import BankLine, ChannelBalance, Event, Payout, Receipt, Status
+from supportledger.models import BankLine, ChannelBalance, Event, Payout, Receipt, Status, utcnow
 from supportledger.money import Money
 from supportledger.months import Month, local_date
 from supportledger.statement import COUNTED_STATUSES, FAILED_PAYOUTS
@@ -277,7 +277,7 @@ def settle_matches(connection: Connection, tz) -> dict[int, tuple[DepositItem, .
         connection.execute(
             update(BankLine.__table__)
             .where(BankLine.__table__.c.id == bindparam("b_line"))
-            .values(payout_id=bindparam("b_payout")),
+            .values(payout_id=bindparam("b_payout"), matched_at=utcnow()),
             settled,
         )
     done = {s["b_payout"] for s in settled}
@@ -373,7 +373,12 @@ def match_payout(ledger: Ledger, payout_id: int, bank_line_id: int) -> tuple[Pay
         connection.execute(
             update(BankLine.__table__)
             .where(BankLine.__table__.c.id == line.id)
-            .values(payout_id=payout.id, classification=PAYOUT_LINE, counterparty=payout.channel)
+            .values(
+                payout_id=payout.id,
+                classification=PAYOUT_LINE,
+                counterparty=payout.channel,
+                matched_at=utcnow(),
+            )
         )
     return payout, line
 
@@ -387,7 +392,7 @@ def unmatch_payout(ledger: Ledger, payout_id: int, bank_line_id: int) -> None:
         connection.execute(
             update(BankLine.__table__)
             .where(BankLine.__table__.c.id == line.id)
-            .values(payout_id=None)
+            .values(payout_id=None, matched_at=None)
         )
 
 

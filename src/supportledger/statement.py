@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, and_, case, func, null, or_, select
 
 from supportledger.channels import NAMES, get_channel
+from supportledger.closing import latest_close
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule
 from supportledger.models import (
@@ -616,29 +617,30 @@ def _read_pending_checks(connection, end: dt.datetime, show_names: bool) -> tupl
 
 
 def _read_payouts_arrived(connection, month: Month, start: dt.datetime, end: dt.datetime):
-    """Payouts that reached the bank in the month (sent in it when the arrival is unknown).
+    """Payouts that reached the bank in the month (sent in it when the arrival is unknown),
+    by the channel's own dates, so a payout stays on one statement.
 
-    The arrival is the day the bank posted the deposit matched to the payout
-    (``bank_lines.payout_id``, set by ``reconcile`` or ``match``), else the day the channel
-    said it would arrive."""
-    posted = (
-        select(func.min(BankLine.posted_on))
-        .where(BankLine.payout_id == Payout.id)
-        .correlate(Payout)
-        .scalar_subquery()
+    The arrival shown is the day the bank posted the deposit matched to the payout
+    (``bank_lines.payout_id``, set by ``reconcile`` or ``match``), else the channel's. A
+    closed month shows only matches made before it was closed: its statement stays as sent.
+    """
+    close = latest_close(connection, month)
+    matched = [BankLine.payout_id == Payout.id]
+    if close is not None and close["reopened_at"] is None:
+        matched.append(BankLine.matched_at <= close["closed_at"])
+    posted = select(func.min(BankLine.posted_on)).where(*matched).correlate(Payout)
+    arrived_in_month = Payout.arrived_on.between(month.first_day, month.last_day)
+    sent_in_month = and_(
+        Payout.arrived_on.is_(None), Payout.initiated_at >= start, Payout.initiated_at < end
     )
-    arrived = func.coalesce(posted, Payout.arrived_on)
-    sent_in_month = and_(arrived.is_(None), Payout.initiated_at >= start, Payout.initiated_at < end)
     rows = connection.execute(
         select(
-            Payout.channel, Payout.initiated_at, arrived, Payout.currency,
+            Payout.channel, Payout.initiated_at,
+            func.coalesce(posted.scalar_subquery(), Payout.arrived_on), Payout.currency,
             Payout.amount_minor, Payout.fee_minor, Payout.status,
         )
-        .where(
-            or_(arrived.between(month.first_day, month.last_day), sent_in_month),
-            Payout.status.not_in(FAILED_PAYOUTS),
-        )
-        .order_by(func.coalesce(arrived, Payout.initiated_at), Payout.id)
+        .where(or_(arrived_in_month, sent_in_month), Payout.status.not_in(FAILED_PAYOUTS))
+        .order_by(func.coalesce(Payout.arrived_on, Payout.initiated_at), Payout.id)
     )  # fmt: skip
     return tuple(
         (ch, at, on, cur, int(amount), int(fee), status)
