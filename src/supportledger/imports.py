@@ -332,6 +332,13 @@ class _Writer:
             self._channels[name] = get_channel(name)
         return self._channels[name]
 
+    def _written_to(self, name: str) -> str:
+        """The channel's own name, noted as one this file writes to (the report names the
+        channel when there is only one)."""
+        channel = self._channel(name).name
+        self._channel_names.add(channel)
+        return channel
+
     def _error(self, entry, problem: str) -> RowError:
         return RowError(self.report.file_name, entry.line, problem)
 
@@ -619,8 +626,7 @@ class _Writer:
     def _write_payouts(self, entries: list[PayoutEntry]) -> list[str]:
         rows = []
         for entry in entries:
-            channel = self._channel(entry.channel).name
-            self._channel_names.add(channel)
+            channel = self._written_to(entry.channel)
             initiated = _utc(self._dated(entry, entry.initiated_at))
             self.report.cover(initiated)
             fee = entry.fee or Money.zero(entry.amount.currency)
@@ -645,8 +651,7 @@ class _Writer:
     def _write_subscriptions(self, entries: list[SubscriptionEntry]) -> list[str]:
         rows = []
         for entry in entries:
-            channel = self._channel(entry.channel).name
-            self._channel_names.add(channel)
+            channel = self._written_to(entry.channel)
             rows.append(
                 (
                     entry,
@@ -678,8 +683,7 @@ class _Writer:
     def _write_balances(self, entries: list[BalanceEntry]) -> list[str]:
         rows = []
         for entry in entries:
-            channel = self._channel(entry.channel).name
-            self._channel_names.add(channel)
+            channel = self._written_to(entry.channel)
             as_of = _utc(self._dated(entry, entry.as_of))
             self.report.cover(as_of)
             rows.append(
