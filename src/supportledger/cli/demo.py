@@ -1,7 +1,8 @@
 """``demo``: the monthly routine end to end on bundled sample exports, in a ledger of its own.
 
 It records a mailed check by hand, imports the sample PayPal, Patreon, KDP and bank
-exports, and writes October 2026's statement as HTML, without touching the writer's ledger.
+exports, reconciles October 2026 against the bank and writes its statement as HTML, without
+touching the writer's ledger.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def demo(
     from supportledger.ledger import Ledger, manual_receipt_id, record_receipt
     from supportledger.money import Money
     from supportledger.months import Month, parse_instant
+    from supportledger.reconcile import reconcile_month
     from supportledger.render import render
     from supportledger.sources import ReceiptEntry, SupporterRef
     from supportledger.statement import monthly_statement
@@ -72,6 +74,7 @@ def demo(
         f"  {r.file_name:<30} {r.added:>3} added, {r.skipped:>2} skipped ({r.source})"
         for r in reports
     ]
+    reconcile_month(ledger, Month.parse(SAMPLE_MONTH))  # matches payouts to bank deposits
     month = monthly_statement(ledger, Month.parse(SAMPLE_MONTH))
     emit(render(month, "html", ledger.settings), output)
     lines += ["", render(month, "text", ledger.settings), f"HTML statement: {output.resolve()}"]
