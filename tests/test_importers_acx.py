@@ -1,4 +1,5 @@
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -84,7 +85,7 @@ def test_another_currency_without_a_rate_is_refused(tmp_path):
     assert str(caught.value).startswith(
         "acx.xlsx, line 3: column 'Currency' value 'GBP': amount in GBP and no GBP->USD rate"
     )
-    (_, converted) = AcxSalesDetail(rates={"GBP": D("1.25")}).entries(path, CONTEXT)
+    (_, converted) = AcxSalesDetail().entries(path, replace(CONTEXT, rates={"GBP": D("1.25")}))
     # 44.85 GBP × 1.25 = 56.0625 → 56.06; royalty 17.94 × 1.25 = 22.425 → 22.43 (half-up)
     assert (converted.gross, converted.fee, converted.original) == (
         Money(D("56.06"), "USD"),

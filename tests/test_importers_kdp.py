@@ -1,11 +1,14 @@
 import datetime as dt
+import json
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from sqlmodel import select
 
 from importer_support import CONTEXT, KDP_HEADER, write, xlsx
 from supportledger.channels.kdp import KdpRoyalties
-from supportledger.models import Event, Kind
+from supportledger.models import Event, Kind, Receipt
 from supportledger.money import Money
 from supportledger.sources import ReceiptEntry, RowError, Skipped
 from supportledger.sources.ids import stable_id
@@ -32,9 +35,10 @@ def workbook(tmp_path, sheets, name="KDP_Prior_Month_Royalties.xlsx"):
 def test_ebook_royalty_sheet(tmp_path):
     combined = [["October 2026"], ["Title", "ASIN", "Marketplace"], ["ignored", "X", "Y"]]
     path = workbook(tmp_path, {"Combined Sales": combined, "eBook Royalty": [KDP_HEADER, *ROWS]})
-    importer = KdpRoyalties(rates={"GBP": D("1.2650")})
+    importer = KdpRoyalties()
     assert importer.identify(path, path.read_bytes()[:65536])
-    seventy, thirty_five, promotion, uk = importer.entries(path, CONTEXT)
+    with_rate = replace(CONTEXT, rates={"GBP": D("1.2650")})
+    seventy, thirty_five, promotion, uk = importer.entries(path, with_rate)
 
     key = ("2026-10", "B0ABC12345", "Amazon.com", "70%", "Standard")
     assert seventy == ReceiptEntry(
@@ -132,3 +136,36 @@ def test_bad_rows_are_named(tmp_path, column, value, message):
     with pytest.raises(RowError) as caught:
         list(KdpRoyalties().entries(path, CONTEXT))
     assert str(caught.value).startswith(f"royalties.csv, {message}")
+
+
+def test_import_takes_the_writers_rate_for_a_marketplace_currency(cli, ledger, tmp_path):
+    """The UK row of a KDP report needs a rate; ``import --rate`` gives it, and each receipt
+    keeps its pounds and the rate applied."""
+    path = workbook(tmp_path, {"eBook Royalty": [KDP_HEADER, ROWS[0], ROWS[3]]})
+    code, out, err = cli("import", str(path))
+    assert code == 1
+    assert "amount in GBP and no GBP->USD rate was given" in err
+    assert cli("receipts", "--format", "json")[1] == "[]\n"  # nothing of the file written
+    code, out, err = cli("import", str(path), "--rate", "GBP=1.2650")
+    assert code == 0, err
+    code, out, _ = cli("receipts", "--format", "json")
+    uk = [r for r in json.loads(out) if r["gross"] == "10.09"]
+    # 2 × 3.99 GBP = 7.98 GBP × 1.2650 = 10.0947 → 10.09; royalty 5.45 × 1.2650 = 6.894 → 6.89
+    assert [(r["gross"], r["fee"], r["net"]) for r in uk] == [("10.09", "3.20", "6.89")]
+    with ledger.session() as session:
+        receipt = session.exec(select(Receipt).where(Receipt.gross_minor == 1009)).one()
+    assert (receipt.original_minor, receipt.original_currency, receipt.fx_rate) == (
+        798,
+        "GBP",
+        "1.2650",
+    )
+
+
+@pytest.mark.parametrize(
+    ("pair", "message"),
+    [("GBP", "expected CUR=RATE"), ("XXX=1", "unknown currency"), ("GBP=-1", "more than zero")],
+)
+def test_a_bad_rate_is_one_line(cli, pair, message):
+    code, _, err = cli("import", "nothing.csv", "--rate", pair)
+    assert code == 1
+    assert message in err and err.count("\n") == 1

@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -979,11 +980,13 @@ def import_paths(
     source: str | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    rates: Mapping[str, Decimal] | None = None,
 ) -> list[FileReport]:
     """Import each file in its own transaction; the first bad file stops with its error
-    (files before it stay imported)."""
+    (files before it stay imported). ``rates`` convert reports kept in another currency
+    (units of the base currency per unit); each receipt records the rate it was given."""
     known = importers()
-    context = ImportContext(ledger.tz, ledger.currency, ledger.schedule)
+    context = ImportContext(ledger.tz, ledger.currency, ledger.schedule, dict(rates or {}))
     reports = []
     for path in map(Path, paths):
         sha256 = file_sha256(path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -71,9 +71,6 @@ class AcxSalesDetail(SheetFormat):
     royalty_rate = Text("Royalty Rate", required=False, default="")
     payee_split = Text("Payee Split", required=False, default="")
 
-    def __init__(self, rates: Mapping[str, Decimal] | None = None) -> None:
-        self.rates = dict(rates or {})
-
     def report_month(self, path: Path) -> Month | None:
         for _, record in self.top_records(path, COVER_SHEET):
             for cell in record:
@@ -82,7 +79,7 @@ class AcxSalesDetail(SheetFormat):
         return month_in(path.stem)
 
     def entries(self, path: Path, context: ImportContext) -> Iterator[ReceiptEntry]:
-        sales = RoyaltySales(CHANNEL.name, context, self.rates, months_later=1)
+        sales = RoyaltySales(CHANNEL.name, context, months_later=1)
         months = RowMonths(
             path,
             self.report_month,

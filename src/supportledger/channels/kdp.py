@@ -7,7 +7,7 @@ needs the file size as well as the price.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -84,7 +84,7 @@ class KdpRoyalties(SheetFormat):
     with no price (KENP) has gross = royalty. The month comes from the Royalty Date column,
     else from a "Month YYYY" above the header, else from the file name.
 
-    A marketplace currency other than the ledger's needs a rate (``rates``: units of the
+    A marketplace currency other than the ledger's needs a rate (``import --rate``: units of the
     base currency per unit); without one the import stops naming that currency, rather
     than book a pound as a dollar or drop the sale.
     """
@@ -111,9 +111,6 @@ class KdpRoyalties(SheetFormat):
     list_price = Amount("Avg. List Price without tax", required=False)
     file_size = Amount("Avg. File Size (MB)", required=False, default=Decimal(0))
 
-    def __init__(self, rates: Mapping[str, Decimal] | None = None) -> None:
-        self.rates = dict(rates or {})
-
     def report_month(self, path: Path) -> Month | None:
         """The month written above the header, else in the file name."""
         for _, record in self.top_records(path):
@@ -125,7 +122,7 @@ class KdpRoyalties(SheetFormat):
         return month_in(path.stem)
 
     def entries(self, path: Path, context: ImportContext) -> Iterator[ReceiptEntry | Skipped]:
-        sales = RoyaltySales(CHANNEL.name, context, self.rates, months_later=2)
+        sales = RoyaltySales(CHANNEL.name, context, months_later=2)
         months = RowMonths(
             path,
             self.report_month,

@@ -172,7 +172,7 @@ class PatreonEarnings(CsvFormat):
             if month is None:
                 raise RowError(path, row.line, "is not a month (YYYY-MM)", "Month", row.month)
             currency = _currency(row, context, path)
-            ToBase(context.base_currency).rate(currency, path, row.line, "Currency")
+            ToBase(context.base_currency, context.rates).rate(currency, path, row.line, "Currency")
             if not (row.processed or row.processing or row.platform or row.refunds):
                 yield Skipped("no earnings that month", row.line)
                 continue

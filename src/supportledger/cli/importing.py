@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
+from supportledger.errors import LedgerError
 from supportledger.imports import FileReport, import_paths, list_batches, undo_batch
+from supportledger.money import MoneyError, currency_code, parse_decimal
 
 #: files with more rows than this get a progress bar (when stderr is a terminal)
 PROGRESS_FROM = 5000
@@ -72,6 +75,23 @@ def describe(report: FileReport) -> str:
     return "\n".join(lines)
 
 
+def parse_rates(pairs: list[str]) -> dict[str, Decimal]:
+    """``["GBP=1.2650", ...]`` → ``{"GBP": Decimal("1.2650")}``; a bad pair is a user error."""
+    rates = {}
+    for pair in pairs:
+        code, sep, value = pair.partition("=")
+        try:
+            if not sep:
+                raise MoneyError("expected CUR=RATE")
+            amount = parse_decimal(value)
+            if amount <= 0:
+                raise MoneyError("a rate is more than zero")
+            rates[currency_code(code)] = amount
+        except MoneyError as exc:
+            raise LedgerError(f"--rate {pair!r}: {exc}") from None
+    return rates
+
+
 @app.command("import")
 def import_files(
     paths: Annotated[list[Path], typer.Argument(help="Export files, as downloaded.")],
@@ -81,16 +101,26 @@ def import_files(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,
+    rate: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="CUR=RATE: units of BASE_CURRENCY per unit of CUR, for reports kept in "
+            "another currency (KDP's, ACX's marketplaces). Repeat for each currency."
+        ),
+    ] = None,
 ) -> None:
     """Import export files, each whole or not at all; a file already imported adds nothing.
 
     Example: supportledger import ~/Downloads/Download.CSV --dry-run
     """
+    rates = parse_rates(rate or [])
     ledger = open_ledger()
     bar = ProgressBar() if sys.stderr.isatty() else None
     try:
         for path in paths:  # one at a time, so each finished file is reported before an error
-            (report,) = import_paths(ledger, [path], source=source, dry_run=dry_run, progress=bar)
+            (report,) = import_paths(
+                ledger, [path], source=source, dry_run=dry_run, progress=bar, rates=rates
+            )
             if bar is not None:
                 bar.close()  # the summary replaces the bar
             emit(describe(report), None)

@@ -173,6 +173,9 @@ class ImportContext:
     timezone: ZoneInfo
     base_currency: str
     schedule: FeeSchedule
+    #: units of the base currency per unit of another, as the writer gave them for this
+    #: import (``import --rate GBP=1.2650``): reports in a marketplace currency need one
+    rates: Mapping[str, Decimal] = field(default_factory=dict)
 
 
 @runtime_checkable

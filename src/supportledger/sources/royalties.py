@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 
@@ -100,11 +100,10 @@ class RoyaltySales:
         self,
         channel: str,
         context: ImportContext,
-        rates: Mapping[str, Decimal],
         months_later: int,
     ) -> None:
         self.channel, self.context, self.months_later = channel, context, months_later
-        self.to_base = ToBase(context.base_currency, rates)
+        self.to_base = ToBase(context.base_currency, context.rates)
         self._same_key = Occurrences()
 
     def sale(
