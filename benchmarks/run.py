@@ -52,16 +52,27 @@ class Measure:
         return f"{self.rows / self.seconds:,.0f}/s" if self.rows and self.seconds else ""
 
 
+#: Runs one command and reports its wall time and its own peak RSS. It is a small process of
+#: its own because Linux carries a process's peak RSS across fork and exec: a child started
+#: straight from this (large) harness would report the harness's memory as its own.
+LAUNCHER = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_child(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run a child to completion; its wall time (s) and its own peak RSS (MB)."""
-    start = time.perf_counter()
-    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {child.stderr.read().decode()[-400:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    """Run a command to completion; its wall time (s) and its own peak RSS (MB)."""
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *argv], env=env, capture_output=True, text=True
+    )
+    seconds, peak_kb, code = done.stdout.split()
+    if int(code) != 0 or done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {done.stderr[-400:]}")
+    return float(seconds), int(peak_kb) / 1024
 
 
 def median_child(argv, env, runs, setup=None) -> tuple[float, float]:
