@@ -324,6 +324,41 @@ def test_a_check_is_matched_only_by_amount_number_and_within_60_days(ledger):
     assert found["bank:chase-1234:G1"].status == "deposited"
 
 
+def test_a_zelle_payment_typed_in_by_hand_is_the_banks_credit_not_a_second_one(cli, ledger):
+    # typed in on 5 October when Ana's payment notice came; the bank posts it on the 7th
+    code, _, err = cli("add", "--channel", "zelle", "--amount", "40.00", "--date", "2026-10-05",
+                       "--from", "Ana Ruiz")  # fmt: skip
+    assert code == 0, err
+    # Lee's 25.00 typed in 9 days before the credit: too long ago to be the same payment
+    cli("add", "--channel", "zelle", "--amount", "25.00", "--date", "2026-09-28", "--from", "Lee")
+    credits = [
+        bank_line("Z1", dt.date(2026, 10, 7), "40.00", "Zelle payment from ANA RUIZ 123", "zelle",
+                  supporter=SupporterRef(name="ANA RUIZ")),
+        bank_line("Z2", dt.date(2026, 10, 7), "25.00", "Zelle payment from LEE 456", "zelle",
+                  supporter=SupporterRef(name="Lee")),
+        bank_line("Z3", dt.date(2026, 10, 8), "40.00", "Zelle payment from BO TAN 789", "zelle",
+                  supporter=SupporterRef(name="Bo Tan")),
+    ]  # fmt: skip
+    report = apply(ledger, credits, sha="zelle")
+    assert report.added == 3  # three bank lines
+    found = receipts(ledger)
+    # Ana's typed-in 40.00 is Z1's; Lee's old 25.00 and Bo Tan's 40.00 (another payer) are not
+    assert sorted((r.external_id.split(":")[0], r.gross_minor) for r in found) == [
+        ("bank", 2500),
+        ("bank", 4000),
+        ("manual", 2500),
+        ("manual", 4000),
+    ]
+    with ledger.session() as session:
+        lines = {b.external_id: b for b in session.exec(select(BankLine)).scalars()}
+    ana = next(r for r in found if r.external_id.startswith("manual") and r.gross_minor == 4000)
+    assert lines["Z1"].receipt_id == ana.id
+    assert october_gross(ledger) == 4000 + 2500 + 4000  # Ana once, Lee's credit, Bo Tan
+    again = apply(ledger, credits, sha="zelle-again")
+    assert (again.added, again.unchanged) == (0, 3)
+    assert len(receipts(ledger)) == 4
+
+
 # ---------------------------------------------------------------------------- undo and listing
 def test_undo_removes_what_a_batch_added_and_the_file_can_come_back(cli, ledger, tmp_path):
     path = pp.write(tmp_path / "Download.CSV", pp.OCTOBER)

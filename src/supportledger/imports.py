@@ -45,6 +45,7 @@ from supportledger.models import (
     Status,
     Subscription,
     SubscriptionStatus,
+    Supporter,
     utcnow,
 )
 from supportledger.money import Money, MoneyError
@@ -82,12 +83,15 @@ MAX_MINOR = 10**15 - 1
 YEARS = range(1900, 3000)
 #: a check recorded by hand is matched to a deposit up to this long after it was recorded
 CHECK_WINDOW = dt.timedelta(days=60)
+#: a Zelle payment typed in by hand is matched to the bank's credit up to this long after
+ZELLE_WINDOW = dt.timedelta(days=7)
 
 BATCHES: Table = ImportBatch.__table__
 RECEIPTS: Table = Receipt.__table__
 PAYOUTS: Table = Payout.__table__
 SUBSCRIPTIONS: Table = Subscription.__table__
 BANK_LINES: Table = BankLine.__table__
+SUPPORTERS: Table = Supporter.__table__
 BALANCES: Table = ChannelBalance.__table__
 
 #: the columns a later download may change; any difference there updates the row
@@ -245,6 +249,13 @@ def _update_row(table: Table, connection: Connection, current: Mapping, changes:
 
 def _utc(instant: dt.datetime | None) -> dt.datetime | None:
     return instant.astimezone(dt.UTC) if instant is not None else None
+
+
+def _same_payer(recorded: str | None, credited: str | None) -> bool:
+    """Payer names agree when both are known (case and spacing aside)."""
+    if not recorded or not credited:
+        return True
+    return " ".join(recorded.lower().split()) == " ".join(credited.lower().split())
 
 
 def _same_check(recorded: str | None, deposited: str | None) -> bool:
@@ -737,18 +748,20 @@ class _Writer:
         check is matched and marked deposited, never booked twice). Payouts are money already
         counted on their channel and stay bank lines only; unclassified ones are reported."""
         matched = self._match_checks([(e, v) for e, v in new if e.classification == "check"])
+        matched.update(self._match_zelle([(e, v) for e, v in new if e.classification == "zelle"]))
         created: list[tuple[dict, ReceiptEntry]] = []
         for entry, values in new:
             if entry.classification == "unclassified":
                 self.report.unclassified.append(entry)
             if entry.classification not in ("zelle", "check"):
                 continue
-            check = matched.get(id(values))
-            if check is not None:
-                change_receipt(
-                    self.connection, check, {"status": str(Status.DEPOSITED)}, self.batch_id
-                )
-                values["receipt_id"] = check["id"]
+            recorded = matched.get(id(values))
+            if recorded is not None:  # typed in by hand before the bank saw it: never twice
+                if entry.classification == "check":
+                    change_receipt(
+                        self.connection, recorded, {"status": str(Status.DEPOSITED)}, self.batch_id
+                    )
+                values["receipt_id"] = recorded["id"]
                 continue
             receipt = ReceiptEntry(
                 channel=entry.classification,
@@ -805,6 +818,51 @@ class _Writer:
                 ):
                     matched[id(values)] = check
                     pool.remove(check)
+                    break
+        return matched
+
+    def _match_zelle(self, credits: list[tuple[BankLineEntry, dict]]) -> dict[int, dict]:
+        """Zelle payments typed in by hand (outside any import) that these bank credits are:
+        same amount, recorded up to :data:`ZELLE_WINDOW` before the credit's day (or on it),
+        the same payer when both name one, not yet tied to a bank line. Each is used once."""
+        if not credits:
+            return {}
+        earliest = min(local_midnight(e.posted_on, self.tz) for e, _ in credits) - ZELLE_WINDOW
+        query = (
+            select(
+                RECEIPTS.c.id,
+                RECEIPTS.c.gross_minor,
+                RECEIPTS.c.currency,
+                RECEIPTS.c.occurred_at,
+                SUPPORTERS.c.display_name,
+            )
+            .outerjoin(SUPPORTERS, SUPPORTERS.c.id == RECEIPTS.c.supporter_id)
+            .where(
+                RECEIPTS.c.channel == "zelle",
+                RECEIPTS.c.batch_id.is_(None),
+                RECEIPTS.c.event == str(Event.PAYMENT),
+                RECEIPTS.c.gross_minor.in_({e.amount.minor for e, _ in credits}),
+                RECEIPTS.c.occurred_at >= earliest,
+                RECEIPTS.c.id.not_in(
+                    select(BANK_LINES.c.receipt_id).where(BANK_LINES.c.receipt_id.is_not(None))
+                ),
+            )
+            .order_by(RECEIPTS.c.occurred_at, RECEIPTS.c.id)
+        )
+        pool = [dict(row) for row in self.connection.execute(query).mappings()]
+        matched = {}
+        for entry, values in credits:
+            end = local_midnight(entry.posted_on + dt.timedelta(days=1), self.tz)
+            payer = entry.supporter.name if entry.supporter else None
+            for typed in pool:
+                if (
+                    (typed["gross_minor"], typed["currency"])
+                    == (entry.amount.minor, entry.amount.currency)
+                    and end - ZELLE_WINDOW - dt.timedelta(days=1) <= typed["occurred_at"] < end
+                    and _same_payer(typed["display_name"], payer)
+                ):
+                    matched[id(values)] = typed
+                    pool.remove(typed)
                     break
         return matched
 
