@@ -265,6 +265,24 @@ def _same_check(recorded: str | None, deposited: str | None) -> bool:
     return recorded.strip().lstrip("0") == deposited.strip().lstrip("0")
 
 
+#: per bank-line classification, what marks a receipt typed in by hand as awaiting that
+#: line: (how long before the line it may be recorded, filters, does it agree with the line)
+AWAITING_BANK = {
+    "check": (
+        CHECK_WINDOW,
+        (RECEIPTS.c.status == str(Status.PENDING),),
+        lambda recorded, line: _same_check(recorded["check_number"], line.check_number),
+    ),
+    "zelle": (
+        ZELLE_WINDOW,
+        (RECEIPTS.c.batch_id.is_(None), RECEIPTS.c.event == str(Event.PAYMENT)),
+        lambda recorded, line: _same_payer(
+            recorded["display_name"], line.supporter.name if line.supporter else None
+        ),
+    ),
+}
+
+
 def _supporter_key(channel: str, ref: SupporterRef) -> tuple:
     return (channel, ref.name, (ref.email or "").lower(), ref.user_id)
 
@@ -744,11 +762,11 @@ class _Writer:
         )
 
     def _prepare_bank_lines(self, new: list[tuple[BankLineEntry, dict]]) -> None:
-        """Zelle credits and check deposits are income: each gets its receipt (a hand-recorded
-        check is matched and marked deposited, never booked twice). Payouts are money already
-        counted on their channel and stay bank lines only; unclassified ones are reported."""
-        matched = self._match_checks([(e, v) for e, v in new if e.classification == "check"])
-        matched.update(self._match_zelle([(e, v) for e, v in new if e.classification == "zelle"]))
+        """Zelle credits and check deposits are income: each gets its receipt, or is the one
+        typed in by hand (a check is then marked deposited): never booked twice. Payouts are
+        money already counted on their channel and stay bank lines only; unclassified ones
+        are reported."""
+        matched = self._match_recorded(new)
         created: list[tuple[dict, ReceiptEntry]] = []
         for entry, values in new:
             if entry.classification == "unclassified":
@@ -781,89 +799,48 @@ class _Writer:
             for values, receipt in created:
                 values["receipt_id"] = ids[(receipt.channel, receipt.external_id)]
 
-    def _match_checks(self, deposits: list[tuple[BankLineEntry, dict]]) -> dict[int, dict]:
-        """Pending hand-recorded checks these deposits pay in: same amount, the same number
-        when both have one, recorded up to :data:`CHECK_WINDOW` before the deposit day.
-        One query for all; the oldest fitting check wins, and each is used once."""
-        if not deposits:
-            return {}
-        earliest = min(local_midnight(e.posted_on, self.tz) for e, _ in deposits) - CHECK_WINDOW
-        columns = dict.fromkeys(("id", "currency", "check_number", *RECEIPT_TRACKED))
-        query = (
-            select(*(RECEIPTS.c[name] for name in columns))
-            .where(
-                RECEIPTS.c.channel == "check",
-                RECEIPTS.c.status == str(Status.PENDING),
-                RECEIPTS.c.gross_minor.in_({e.amount.minor for e, _ in deposits}),
-                RECEIPTS.c.occurred_at >= earliest,
-                # a check of a closed month stays pending once deposited (the deposit is an
-                # adjustment): its bank line says it is no longer waiting
-                RECEIPTS.c.id.not_in(
-                    select(BANK_LINES.c.receipt_id).where(BANK_LINES.c.receipt_id.is_not(None))
-                ),
+    def _match_recorded(self, lines: list[tuple[BankLineEntry, dict]]) -> dict[int, dict]:
+        """Receipts typed in by hand that these bank lines pay in (see :data:`AWAITING_BANK`):
+        same amount, recorded up to the channel's window before the line's day (or on it),
+        not yet tied to a bank line, and agreeing where both say more (a check's number, a
+        payer's name). One query a channel; the oldest fitting receipt wins, each used once."""
+        matched: dict[int, dict] = {}
+        for channel, (window, waiting, agree) in AWAITING_BANK.items():
+            mine = [(e, v) for e, v in lines if e.classification == channel]
+            if not mine:
+                continue
+            earliest = min(local_midnight(e.posted_on, self.tz) for e, _ in mine) - window
+            columns = dict.fromkeys(("id", "currency", "check_number", *RECEIPT_TRACKED))
+            query = (
+                select(*(RECEIPTS.c[name] for name in columns), SUPPORTERS.c.display_name)
+                .outerjoin(SUPPORTERS, SUPPORTERS.c.id == RECEIPTS.c.supporter_id)
+                .where(
+                    RECEIPTS.c.channel == channel,
+                    *waiting,
+                    RECEIPTS.c.gross_minor.in_({e.amount.minor for e, _ in mine}),
+                    RECEIPTS.c.occurred_at >= earliest,
+                    # a check of a closed month stays pending once deposited (the deposit is
+                    # an adjustment): its bank line says it is no longer waiting
+                    RECEIPTS.c.id.not_in(
+                        select(BANK_LINES.c.receipt_id).where(BANK_LINES.c.receipt_id.is_not(None))
+                    ),
+                )
+                .order_by(RECEIPTS.c.occurred_at, RECEIPTS.c.id)
             )
-            .order_by(RECEIPTS.c.occurred_at, RECEIPTS.c.id)
-        )
-        pool = [dict(row) for row in self.connection.execute(query).mappings()]
-        matched = {}
-        for entry, values in deposits:
-            start = local_midnight(entry.posted_on, self.tz)
-            end = local_midnight(entry.posted_on + dt.timedelta(days=1), self.tz)
-            for check in pool:
-                if (
-                    (check["gross_minor"], check["currency"])
-                    == (entry.amount.minor, entry.amount.currency)
-                    and start - CHECK_WINDOW <= check["occurred_at"] < end
-                    and _same_check(check["check_number"], entry.check_number)
-                ):
-                    matched[id(values)] = check
-                    pool.remove(check)
-                    break
-        return matched
-
-    def _match_zelle(self, credits: list[tuple[BankLineEntry, dict]]) -> dict[int, dict]:
-        """Zelle payments typed in by hand (outside any import) that these bank credits are:
-        same amount, recorded up to :data:`ZELLE_WINDOW` before the credit's day (or on it),
-        the same payer when both name one, not yet tied to a bank line. Each is used once."""
-        if not credits:
-            return {}
-        earliest = min(local_midnight(e.posted_on, self.tz) for e, _ in credits) - ZELLE_WINDOW
-        query = (
-            select(
-                RECEIPTS.c.id,
-                RECEIPTS.c.gross_minor,
-                RECEIPTS.c.currency,
-                RECEIPTS.c.occurred_at,
-                SUPPORTERS.c.display_name,
-            )
-            .outerjoin(SUPPORTERS, SUPPORTERS.c.id == RECEIPTS.c.supporter_id)
-            .where(
-                RECEIPTS.c.channel == "zelle",
-                RECEIPTS.c.batch_id.is_(None),
-                RECEIPTS.c.event == str(Event.PAYMENT),
-                RECEIPTS.c.gross_minor.in_({e.amount.minor for e, _ in credits}),
-                RECEIPTS.c.occurred_at >= earliest,
-                RECEIPTS.c.id.not_in(
-                    select(BANK_LINES.c.receipt_id).where(BANK_LINES.c.receipt_id.is_not(None))
-                ),
-            )
-            .order_by(RECEIPTS.c.occurred_at, RECEIPTS.c.id)
-        )
-        pool = [dict(row) for row in self.connection.execute(query).mappings()]
-        matched = {}
-        for entry, values in credits:
-            end = local_midnight(entry.posted_on + dt.timedelta(days=1), self.tz)
-            payer = entry.supporter.name if entry.supporter else None
-            for typed in pool:
-                if (
-                    (typed["gross_minor"], typed["currency"])
-                    == (entry.amount.minor, entry.amount.currency)
-                    and end - ZELLE_WINDOW - dt.timedelta(days=1) <= typed["occurred_at"] < end
-                    and _same_payer(typed["display_name"], payer)
-                ):
-                    matched[id(values)] = typed
-                    pool.remove(typed)
-                    break
+            pool = [dict(row) for row in self.connection.execute(query).mappings()]
+            for entry, values in mine:
+                start = local_midnight(entry.posted_on, self.tz)
+                end = local_midnight(entry.posted_on + dt.timedelta(days=1), self.tz)
+                for recorded in pool:
+                    if (
+                        (recorded["gross_minor"], recorded["currency"])
+                        == (entry.amount.minor, entry.amount.currency)
+                        and start - window <= recorded["occurred_at"] < end
+                        and agree(recorded, entry)
+                    ):
+                        matched[id(values)] = recorded
+                        pool.remove(recorded)
+                        break
         return matched
 
 
