@@ -86,24 +86,16 @@ def canonical(session: Session, supporter_id: int) -> int:
     return supporter.id
 
 
-def resolve_supporter(session: Session, channel: str, ref: SupporterRef | None) -> int | None:
-    """The id of the supporter ``ref`` names on ``channel``, created when no handle matches.
-
-    Handles the ref brings that the supporter lacks are added; details are stored apart.
-    Returns ``None`` for an anonymous payment. A handle of a supporter merged into another
-    gives that supporter, not the one that absorbed it: totals follow the merge anyway, and
-    ``unmerge`` then takes the payment back with the handle that named it.
-    """
-    return resolve_supporters(session, [(channel, ref)])[0]
-
-
 def resolve_supporters(
     session: Session, wanted: list[tuple[str, SupporterRef | None]]
 ) -> list[int | None]:
-    """:func:`resolve_supporter` for many refs at once, in a handful of queries.
+    """The supporter each ``(channel, ref)`` names, created when no handle matches.
 
-    An import resolves each chunk of rows this way: one look-up of every handle named,
-    then inserts of what is new, instead of several queries per supporter.
+    Handles a ref brings that its supporter lacks are added; details are stored apart; an
+    anonymous payment gives ``None``. A handle of a supporter merged into another gives that
+    supporter, not the one that absorbed it: totals follow the merge anyway, and ``unmerge``
+    then takes the payment back with the handle that named it. An import resolves a chunk
+    of rows at once: one look-up of every handle named, then inserts of what is new.
     """
     connection = session.connection()
     handles_table = SupporterHandle.__table__
