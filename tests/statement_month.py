@@ -11,6 +11,7 @@ import datetime as dt
 
 from sqlalchemy import insert
 
+from supportledger.journal import rebuild_ledger
 from supportledger.models import ImportBatch, Payout, Receipt, Subscription, Supporter
 
 UTC = dt.UTC
@@ -185,3 +186,4 @@ def build(ledger) -> None:
                     f"select setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(select max(id) from {table}))"
                 )
+    rebuild_ledger(ledger)  # the rows went straight into the tables

@@ -49,6 +49,7 @@ from supportledger.export import (
     export,
     hledger_transaction,
 )
+from supportledger.journal import rebuild_ledger
 from supportledger.ledger import Ledger, record_receipt
 from supportledger.models import Event, Kind, Payout, Receipt, Status, Supporter
 from supportledger.money import Money
@@ -201,6 +202,7 @@ def build_quarter(ledger: Ledger) -> None:
         _payout(session, "kdp", "KDP-PAY-2026-09", "2026-09-29T16:00", "140.00")
         _payout(session, "paypal", "PP-WD-0902", "2026-09-02T16:00", "10.00", status="failed")
         session.commit()
+    rebuild_ledger(ledger)  # the rows went straight into the tables
 
 
 def exported(ledger: Ledger, fmt: ExportFormat, window: Window = QUARTER) -> str:

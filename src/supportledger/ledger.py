@@ -55,10 +55,13 @@ class Ledger:
         return self.settings.base_currency
 
     def init(self) -> None:
-        """Create the database, or upgrade it to the current schema."""
+        """Create the database, or upgrade it to the current schema (the journal of a
+        ledger from before it is derived then, under this ledger's settings)."""
         from supportledger.db import upgrade
+        from supportledger.journal import align_ledger
 
         upgrade(self.engine)
+        align_ledger(self)
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

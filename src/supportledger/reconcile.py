@@ -38,6 +38,7 @@ from supportledger.channels import NAMES, get_channel
 from supportledger.closing import latest_close, month_digest
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, ScheduleError
+from supportledger.journal import BANK, Journal
 from supportledger.models import BankLine, ChannelBalance, Event, Payout, Receipt, Status, utcnow
 from supportledger.money import Money
 from supportledger.months import Month, local_date
@@ -380,6 +381,9 @@ def match_payout(ledger: Ledger, payout_id: int, bank_line_id: int) -> tuple[Pay
                 matched_at=utcnow(),
             )
         )
+        journal = Journal.of(connection, ledger)
+        journal.touch(BANK, [line.id])
+        journal.sync()
     return payout, line
 
 
@@ -730,6 +734,7 @@ def record_returned_check(
         )
         change_receipt(connection, check, {"status": str(Status.RETURNED)})
         fee_id = writer.receipt_ids([("check", external_id)])[("check", external_id)]
+        writer.journal.sync()
         session.close()
         connection.commit()
     return fee_id

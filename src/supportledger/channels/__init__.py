@@ -27,6 +27,8 @@ class Channel:
     name: str
     label: str
     default_kind: Kind
+    #: its name in the journal's accounts: ``Assets:PayPal``, ``Income:Sales:KDP``
+    account: str = ""
     #: days from a payout (the day the channel sends it) until the bank posts it:
     #: the window ``reconcile`` matches a payout to a bank deposit in
     payout_lag_days: tuple[int, int] = (0, 5)
@@ -44,6 +46,21 @@ class Channel:
     #: invoice), so a payment missing means a lapse. Declared, not guessed from the data:
     #: a ledger whose first payment is not yet imported must not change the rule
     itemises_subscription_payments: bool = True
+    #: its exports have no payouts (royalty stores): a bank credit classified as its payment
+    #: is the payout, and settles what the channel owes, oldest royalty months first
+    payouts_from_bank: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.account:
+            object.__setattr__(self, "account", "".join(self.label.split()))
+
+    @property
+    def asset_role(self) -> str:
+        """Where its receipts' net waits: a balance it holds, royalties it owes, or money
+        on its way to the bank (Zelle, checks in hand) — see :mod:`supportledger.journal`."""
+        if not self.holds_balance:
+            return "undeposited"
+        return "receivable" if self.royalty else "balance"
 
     def expected_fee(
         self,
