@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import insert
 
 from supportledger.journal import rebuild_ledger
-from supportledger.models import ImportBatch, Payout, Receipt, Subscription, Supporter
+from supportledger.models import BankLine, ImportBatch, Payout, Receipt, Subscription, Supporter
 
 UTC = dt.UTC
 
@@ -114,6 +114,16 @@ PAYOUTS = [
     ("patreon", "PTP-1", "2026-10-30T16:00", dt.date(2026, 11, 2), 1000, 25),
 ]
 
+# the bank's side: the deposit of check 2040 and each payout's arrival, as a bank statement
+# shows them (account, posted on, amount, classification, counterparty, receipt id)
+BANK_LINES = [
+    ("checking", dt.date(2026, 10, 2), 5000, "check", None, 4),
+    ("checking", dt.date(2026, 10, 24), 5000, "payout", "paypal", None),
+    ("checking", dt.date(2026, 10, 1), 1500, "payout", "stripe", None),
+    ("checking", dt.date(2026, 10, 29), 699, "payout", "kdp", None),
+    ("checking", dt.date(2026, 11, 2), 975, "payout", "patreon", None),
+]
+
 # channel, covers from, covers to, undone
 BATCHES = [
     ("paypal", "2026-01-01T07:00", "2026-10-01T06:59:59", None),  # through 30 September
@@ -178,6 +188,19 @@ def build(ledger) -> None:
                     "fee_minor": fee, "status": "paid",
                 }
                 for channel, ext, initiated, arrived, amount, fee in PAYOUTS
+            ],
+        )  # fmt: skip
+        connection.execute(
+            insert(BankLine.__table__),
+            [
+                {
+                    "account": account, "external_id": f"line-{n}", "posted_on": posted,
+                    "currency": "USD", "amount_minor": amount, "classification": what,
+                    "counterparty": channel, "receipt_id": receipt_id,
+                }
+                for n, (account, posted, amount, what, channel, receipt_id) in enumerate(
+                    BANK_LINES
+                )
             ],
         )  # fmt: skip
         if connection.dialect.name == "postgresql":  # explicit ids leave the sequences behind

@@ -369,8 +369,7 @@ def test_undo_removes_what_a_batch_added_and_the_file_can_come_back(cli, ledger,
     assert (code, err) == (0, "")
     # PayPal stated a balance on each of the 10 days it has rows
     assert out == (
-        "undid batch #1: removed 7 receipts, 1 payouts, 2 subscriptions, 10 balances, "
-        "1 transfers\n"
+        "undid batch #1: removed 7 receipts, 1 payouts, 2 subscriptions, 10 balances, 1 transfers\n"
     )
     assert receipts(ledger) == []
     code, _, err = cli("imports", "undo", "1")

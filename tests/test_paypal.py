@@ -50,7 +50,9 @@ def test_an_october_download_becomes_receipts_a_payout_and_balances(ledger, tmp_
     }
     (transfer,) = rows(ledger, Transfer)
     assert (transfer.external_id, transfer.amount_minor, transfer.description) == (
-        "COUT0000000000001", -1500, "outgoing payment"
+        "COUT0000000000001",
+        -1500,
+        "outgoing payment",
     )
     found = receipts(ledger)
     assert {k: (r.gross_minor, r.fee_minor, r.net_minor) for k, r in found.items()} == (

@@ -37,6 +37,7 @@ from supportledger.fees import FeeSchedule, ScheduleError
 from supportledger.journal import (
     BANK,
     CONVERSION,
+    FAILED_PAYOUTS,
     PAYOUT,
     RECEIPT,
     TRANSFER,
@@ -917,8 +918,9 @@ class _Writer:
 
     def _royalty_payouts(self, new: list[tuple[BankLineEntry, dict]]) -> None:
         """A store whose exports list no payouts (KDP, ACX) is paid by a bank credit alone:
-        that credit is the channel's payout, arrived the day the bank posted it, and what it
-        pays comes off the royalties the channel owes."""
+        that credit is the channel's payout (unless one already recorded is it: same amount,
+        sent within the channel's lag before the bank posted it), arrived the day the bank
+        posted it, and what it pays comes off the royalties the channel owes."""
         paid = [
             (entry, values)
             for entry, values in new
@@ -927,10 +929,13 @@ class _Writer:
             and entry.amount.amount > 0
             and self._channel(entry.counterparty).payouts_from_bank
         ]
-        if not paid:
-            return
-        payouts = [
-            PayoutEntry(
+        created = []
+        for entry, values in paid:
+            known = self._recorded_payout(entry)
+            if known is not None:
+                values["payout_id"], values["matched_at"] = known, utcnow()
+                continue
+            payout = PayoutEntry(
                 channel=entry.counterparty,
                 external_id=f"bank:{entry.account}:{entry.external_id}",
                 initiated_at=local_midnight(entry.posted_on, self.tz),
@@ -938,14 +943,38 @@ class _Writer:
                 arrived_on=entry.posted_on,
                 line=entry.line,
             )
-            for entry, _ in paid
-        ]
-        self._write_payouts(payouts, count_channels=False)
-        keys = {(p.channel, p.external_id) for p in payouts}
+            created.append((values, payout))
+        if not created:
+            return
+        self._write_payouts([p for _, p in created], count_channels=False)
+        keys = {(p.channel, p.external_id) for _, p in created}
         found = self._existing(PAYOUTS, ("channel", "external_id"), (), keys)
-        for (_, values), payout in zip(paid, payouts, strict=True):
+        for values, payout in created:
             values["payout_id"] = found[(payout.channel, payout.external_id)]["id"]
             values["matched_at"] = utcnow()
+
+    def _recorded_payout(self, line: BankLineEntry) -> int | None:
+        """The one payout already in the ledger that this bank credit can only be."""
+        channel = self._channel(line.counterparty)
+        low, high = channel.payout_lag_days
+        posted = local_midnight(line.posted_on, self.tz)
+        taken = select(BANK_LINES.c.payout_id).where(BANK_LINES.c.payout_id.is_not(None))
+        found = (
+            self.connection.execute(
+                select(PAYOUTS.c.id)
+                .where(
+                    PAYOUTS.c.channel == channel.name, PAYOUTS.c.currency == line.amount.currency
+                )
+                .where(PAYOUTS.c.amount_minor - PAYOUTS.c.fee_minor == line.amount.minor)
+                .where(PAYOUTS.c.initiated_at >= posted - dt.timedelta(days=high))
+                .where(PAYOUTS.c.initiated_at < posted - dt.timedelta(days=low - 1))
+                .where(PAYOUTS.c.status.not_in(FAILED_PAYOUTS), PAYOUTS.c.id.not_in(taken))
+                .limit(2)
+            )
+            .scalars()
+            .all()
+        )
+        return found[0] if len(found) == 1 else None
 
     def _match_recorded(self, lines: list[tuple[BankLineEntry, dict]]) -> dict[int, dict]:
         """Receipts typed in by hand that these bank lines pay in (see :data:`AWAITING_BANK`):

@@ -96,9 +96,11 @@ BOOKED_STATUSES = CLEARED_STATUSES | {Status.PENDING}
 FAILED_PAYOUTS = ("failed", "canceled", "cancelled", "returned", "reversed")
 #: events whose gross goes to the income account's refunds (a won dispute gives back)
 REFUND_EVENTS = frozenset(REVERSALS | {Event.DISPUTE_REVERSAL})
-#: bank-line classifications whose money came from money already booked on a channel
-BANK_SOURCES = {"zelle": AccountRole.UNDEPOSITED, "check": AccountRole.UNDEPOSITED}
 
+#: accounts no channel owns (every channel's money meets in the one bank account)
+SHARED_ROLES = frozenset(
+    {AccountRole.BANK, AccountRole.EXCHANGE, AccountRole.TRANSFERS, AccountRole.OPENING}
+)
 _INCOME = {
     Kind.ONE_TIME: "Income:Support:{}:OneTime",
     Kind.RECURRING: "Income:Support:{}:Recurring",
@@ -238,6 +240,8 @@ class Deriver:
             )  # fmt: skip
         if row["net_minor"] or not legs:
             role = AccountRole(channel.asset_role)
+            if event == Event.FEE and channel.in_hand:  # the bank charged it (a bounced check)
+                role = AccountRole.BANK
             legs.append(Leg(role, channel.name, currency, row["net_minor"], gross - fee, kind))
         return JournalEntry(
             RECEIPT, row["id"], row["occurred_at"], status != Status.PENDING, tuple(legs)
@@ -272,14 +276,14 @@ class Deriver:
     def bank_line(
         self, row: Mapping, rate: Callable[[str, dt.date], Decimal]
     ) -> JournalEntry | None:
-        """A classified bank line: money reaching (or leaving) the bank from where it waited."""
+        """A classified bank line: money reaching (or leaving) the bank from where it waited.
+        A Zelle credit or other income the bank shows is its receipt's own money, already in
+        the bank by the receipt's postings: the line adds nothing of its own."""
         classification, counterparty = row["classification"], row["counterparty"]
         if classification == "payout" and counterparty:
             role, channel = AccountRole.IN_TRANSIT, self.channel(counterparty).name
-        elif classification in BANK_SOURCES:
-            role, channel = BANK_SOURCES[classification], classification
-        elif classification == "income" and counterparty:
-            role, channel = AccountRole.UNDEPOSITED, self.channel(counterparty).name
+        elif classification == "check":  # a deposit of checks held in hand
+            role, channel = AccountRole.UNDEPOSITED, classification
         elif classification == "transfer":
             role, channel = AccountRole.TRANSFERS, None
         else:
@@ -412,6 +416,8 @@ class Journal:
 
     def account_id(self, role: AccountRole, channel: str | None, kind: str = "") -> int:
         name = account_name(role, self.derive.channel(channel) if channel else None, kind)
+        if role in SHARED_ROLES:
+            channel = None
         if name not in self._accounts:
             found = self.connection.execute(
                 select(ACCOUNTS.c.id).where(ACCOUNTS.c.name == name)
@@ -640,9 +646,10 @@ class Journal:
 
     # ------------------------------------------------------------------ opening balances
     def _settle_openings(self) -> None:
-        """For each channel and currency whose export states a balance: what it held before
-        the ledger's first record of it — the first stated balance less what the ledger has
-        by then — as one opening transaction, dated at the account's first posting."""
+        """For each channel and currency whose export states a balance and starts mid-history
+        (``Channel.opening_from_stated``): what it held before the ledger's first record of it
+        — the first stated balance less what the ledger has by then — as one opening
+        transaction, dated at the account's first posting."""
         self._months.update(
             self.connection.execute(
                 select(POSTINGS.c.month).where(POSTINGS.c.source == OPENING).distinct()
@@ -668,6 +675,8 @@ class Journal:
         ).all()  # fmt: skip
         for balance_id, channel_name, currency, as_of, minor in stated:
             channel = self.derive.channel(channel_name)
+            if not channel.opening_from_stated:
+                continue
             accounts = select(ACCOUNTS.c.id).where(
                 ACCOUNTS.c.role == channel.asset_role, ACCOUNTS.c.channel == channel.name
             )
@@ -695,8 +704,8 @@ class Journal:
         if months is not None and not months:
             return
         keys = (
-            POSTINGS.c.month, POSTINGS.c.account_id, POSTINGS.c.kind, POSTINGS.c.currency,
-            POSTINGS.c.cleared,
+            POSTINGS.c.month, POSTINGS.c.account_id, POSTINGS.c.source, POSTINGS.c.kind,
+            POSTINGS.c.currency, POSTINGS.c.cleared,
         )  # fmt: skip
         query = select(
             *keys,
@@ -716,12 +725,12 @@ class Journal:
                 query_part = query.where(POSTINGS.c.month.in_(part))
             rows = [
                 {
-                    "month": m, "account_id": a, "kind": k, "currency": c, "cleared": cl,
-                    "amount_minor": int(amount), "value_minor": int(value),
+                    "month": m, "account_id": a, "source": src, "kind": k, "currency": c,
+                    "cleared": cl, "amount_minor": int(amount), "value_minor": int(value),
                     "payments": int(payments), "postings": int(count), "audits": int(audits),
                     "audit_minor": int(audit),
                 }
-                for m, a, k, c, cl, amount, value, payments, count, audits, audit
+                for m, a, src, k, c, cl, amount, value, payments, count, audits, audit
                 in self.connection.execute(query if part is None else query_part)
             ]  # fmt: skip
             for chunk in _chunks(rows):
@@ -788,21 +797,21 @@ def check(connection: Connection, ledger: Ledger) -> list[str]:
     if misvalued:
         problems.append(f"{misvalued} postings in {ledger.currency} valued at another amount")
     keys = (
-        POSTINGS.c.month, POSTINGS.c.account_id, POSTINGS.c.kind, POSTINGS.c.currency,
-        POSTINGS.c.cleared,
+        POSTINGS.c.month, POSTINGS.c.account_id, POSTINGS.c.source, POSTINGS.c.kind,
+        POSTINGS.c.currency, POSTINGS.c.cleared,
     )  # fmt: skip
     summed = {
-        tuple(row[:5]): tuple(int(v) for v in row[5:])
+        tuple(row[:6]): tuple(int(v) for v in row[6:])
         for row in connection.execute(
             select(*keys, func.sum(POSTINGS.c.amount_minor), func.sum(POSTINGS.c.value_minor),
                    func.sum(POSTINGS.c.payment), func.count()).group_by(*keys)
         )
     }  # fmt: skip
     rolled = {
-        tuple(row[:5]): tuple(int(v) for v in row[5:])
+        tuple(row[:6]): tuple(int(v) for v in row[6:])
         for row in connection.execute(
-            select(MONTHS.c.month, MONTHS.c.account_id, MONTHS.c.kind, MONTHS.c.currency,
-                   MONTHS.c.cleared, MONTHS.c.amount_minor, MONTHS.c.value_minor,
+            select(MONTHS.c.month, MONTHS.c.account_id, MONTHS.c.source, MONTHS.c.kind,
+                   MONTHS.c.currency, MONTHS.c.cleared, MONTHS.c.amount_minor, MONTHS.c.value_minor,
                    MONTHS.c.payments, MONTHS.c.postings)
         )
     }  # fmt: skip

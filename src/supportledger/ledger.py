@@ -88,11 +88,6 @@ def record_receipt(ledger: Ledger, entry: ReceiptEntry) -> Receipt:
     from supportledger.imports import expected_fee, write_receipt
 
     channel = get_channel(entry.channel)
-    if entry.gross.currency != ledger.currency:
-        raise LedgerError(
-            f"amount is in {entry.gross.currency}; record it in {ledger.currency} "
-            f"with the original amount and the rate applied"
-        )
     on = local_date(entry.occurred_at, ledger.tz)
     if entry.fee is None and expected_fee(ledger.schedule, channel, on, entry) is None:
         raise LedgerError(

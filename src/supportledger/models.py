@@ -425,14 +425,17 @@ class Posting(SQLModel, table=True):
 
 
 class JournalMonth(SQLModel, table=True):
-    """The postings of a local month, summed per account, kind, currency and clearing: what
-    a month's figures and a balance at a month's end are read from."""
+    """The postings of a local month, summed per account, source, kind, currency and
+    clearing: what a month's figures and a balance at a month's end are read from."""
 
     __tablename__ = "journal_months"
-    __table_args__ = (PrimaryKeyConstraint("month", "account_id", "kind", "currency", "cleared"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("month", "account_id", "source", "kind", "currency", "cleared"),
+    )
 
     month: int
     account_id: int = Field(foreign_key="accounts.id")
+    source: str = Field(max_length=10)
     kind: str = Field(max_length=10)
     currency: str = Field(max_length=3)
     cleared: bool

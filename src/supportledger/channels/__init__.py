@@ -46,6 +46,13 @@ class Channel:
     #: invoice), so a payment missing means a lapse. Declared, not guessed from the data:
     #: a ledger whose first payment is not yet imported must not change the rule
     itemises_subscription_payments: bool = True
+    #: the first balance its export states covers money from before the ledger (a PayPal
+    #: download starts mid-history): the difference then is an opening balance. A channel
+    #: whose import reads its whole history (Stripe's API) has none: a difference is shown
+    opening_from_stated: bool = False
+    #: paid on paper (checks): received in hand, counted once deposited, and until then
+    #: money owed ("checks not yet deposited")
+    in_hand: bool = False
     #: its exports have no payouts (royalty stores): a bank credit classified as its payment
     #: is the payout, and settles what the channel owes, oldest royalty months first
     payouts_from_bank: bool = False
@@ -56,11 +63,11 @@ class Channel:
 
     @property
     def asset_role(self) -> str:
-        """Where its receipts' net waits: a balance it holds, royalties it owes, or money
-        on its way to the bank (Zelle, checks in hand) — see :mod:`supportledger.journal`."""
-        if not self.holds_balance:
-            return "undeposited"
-        return "receivable" if self.royalty else "balance"
+        """Where its receipts' net goes (see :mod:`supportledger.journal`): a balance the
+        channel holds, royalties it owes, checks in hand until deposited, else the bank."""
+        if self.holds_balance:
+            return "receivable" if self.royalty else "balance"
+        return "undeposited" if self.in_hand else "bank"
 
     def expected_fee(
         self,

@@ -10,4 +10,5 @@ CHANNEL = Channel(
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(0, 10),
     holds_balance=False,
+    in_hand=True,
 )

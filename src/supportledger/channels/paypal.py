@@ -36,6 +36,7 @@ CHANNEL = Channel(
     name="paypal",
     label="PayPal",
     account="PayPal",
+    opening_from_stated=True,
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(1, 5),
 )

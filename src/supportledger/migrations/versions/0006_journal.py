@@ -73,6 +73,7 @@ def upgrade() -> None:
         "journal_months",
         sa.Column("month", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
         sa.Column("cleared", sa.Boolean(), nullable=False),
@@ -86,7 +87,7 @@ def upgrade() -> None:
             ["account_id"],
             ["accounts.id"],
         ),
-        sa.PrimaryKeyConstraint("month", "account_id", "kind", "currency", "cleared"),
+        sa.PrimaryKeyConstraint("month", "account_id", "source", "kind", "currency", "cleared"),
     )
     op.create_table(
         "postings",
