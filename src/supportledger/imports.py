@@ -19,7 +19,7 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 from itertools import islice
@@ -63,7 +63,8 @@ from supportledger.sources import (
     SubscriptionEntry,
     SupporterRef,
 )
-from supportledger.sources.registry import importers, mapping_source
+from supportledger.sources.bankrules import load_rules
+from supportledger.sources.registry import importers, mapping_source, recognise
 from supportledger.supporters import resolve_supporters
 
 if TYPE_CHECKING:
@@ -984,7 +985,7 @@ def file_sha256(path: Path) -> str:
 
 
 def find_importer(path: Path, known: list[Importer], source: str | None = None) -> Importer:
-    """The importer ``--source`` names, else the first whose ``identify`` knows the file."""
+    """The importer ``--source`` names, else the one that claims the file in full."""
     names = ", ".join(importer.name for importer in known) or "none"
     if source is not None:
         mapped = mapping_source(source)  # mapping:PATH.toml
@@ -1000,13 +1001,7 @@ def find_importer(path: Path, known: list[Importer], source: str | None = None) 
             head = handle.read(HEAD_BYTES)
     except OSError as exc:
         raise LedgerError(f"{path}: cannot read ({exc.strerror})") from None
-    for importer in known:
-        if importer.identify(path, head):
-            return importer
-    raise LedgerError(
-        f"{path.name}: not a format supportledger recognises; known formats: {names} "
-        f"(or name one with --source)"
-    )
+    return recognise(path, head, known)
 
 
 def import_paths(
@@ -1016,21 +1011,31 @@ def import_paths(
     dry_run: bool = False,
     progress: Progress | None = None,
     rates: Mapping[str, Decimal] | None = None,
+    date_order: str | None = None,
 ) -> list[FileReport]:
     """Import each file in its own transaction; the first bad file stops with its error
     (files before it stay imported). ``rates`` convert reports kept in another currency
-    (units of the base currency per unit); each receipt records the rate it was given."""
+    (units of the base currency per unit); each receipt records the rate it was given.
+    ``date_order`` (``dmy``/``mdy``) reads files whose days cannot tell, as does the
+    writer's ``DATE_ORDER`` for a format; the writer's bank rules classify bank lines."""
     known = importers()
-    context = ImportContext(ledger.tz, ledger.currency, ledger.schedule, dict(rates or {}))
+    context = ImportContext(
+        ledger.tz,
+        ledger.currency,
+        ledger.schedule,
+        dict(rates or {}),
+        bank_rules=load_rules(ledger.settings.bank_rules_file),
+    )
     reports = []
     for path in map(Path, paths):
         sha256 = file_sha256(path)
         importer = find_importer(path, known, source)
+        order = date_order or ledger.settings.date_orders.get(importer.name)
         try:
             reports.append(
                 _apply(
                     ledger,
-                    partial(importer.entries, path, context),
+                    partial(importer.entries, path, replace(context, date_order=order)),
                     source=importer.name,
                     file_name=path.name,
                     sha256=sha256,
