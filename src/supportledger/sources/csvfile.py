@@ -206,6 +206,15 @@ class Claim:
     complete: bool
     missing: tuple[str, ...] = ()
     line: int | None = None
+    #: a line above the header that is not the format's preamble
+    foreign: str | None = None
+
+    @property
+    def why(self) -> str:
+        """What keeps the claim from being complete, in a few words."""
+        if self.foreign is not None:
+            return f"{self.foreign!r} above its header"
+        return f"no {', '.join(self.missing)}"
 
 
 class Row:
@@ -310,9 +319,7 @@ class CsvFormat:
                 foreign = [line for line in above if not cls._preamble_line(line)]
                 if not foreign:
                     return Claim(cls.name, True, (), number)
-                return Claim(
-                    cls.name, False, (f"lines above its header like {foreign[0]!r}",), number
-                )
+                return Claim(cls.name, False, (), number, foreign=foreign[0])
             if len(required) - len(missing) >= max(2, (len(required) + 1) // 2) and (
                 best is None or len(missing) < len(best.missing)
             ):

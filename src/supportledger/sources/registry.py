@@ -85,7 +85,7 @@ def recognise(path: Path, head: bytes, known: list[Importer]) -> Importer:
     partial = sorted(
         (claim for _, claim in claims if claim is not None), key=lambda c: len(c.missing)
     )
-    closest = "; ".join(f"{c.name} (no {', '.join(c.missing)})" for c in partial[:3])
+    closest = "; ".join(f"{c.name} ({c.why})" for c in partial[:3])
     from supportledger.sources.mapping import broken_beside
 
     broken = broken_beside(path, head)
