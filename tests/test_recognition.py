@@ -30,7 +30,9 @@ CAPITAL_ONE_2024 = (
     "Transaction Amount,Balance\n"
 )
 #: Schwab checking: redstreet/beancount_reds_importers, importers/schwab (column_labels_line)
-SCHWAB = '"Date","Status","Type","CheckNumber","Description","Withdrawal","Deposit","RunningBalance"\n'
+SCHWAB = (
+    '"Date","Status","Type","CheckNumber","Description","Withdrawal","Deposit","RunningBalance"\n'
+)
 #: Mint's transactions.csv: sunnywiz/minterpret, minterpret/MintRecord.cs
 MINT = (
     '"Date","Description","Original Description","Amount","Transaction Type","Category",'
@@ -91,11 +93,16 @@ def test_real_headers_are_recognised(ledger, tmp_path, name, text, source):
         ("Status,Date,Description\nCleared,01/02/2026,hello\n", "closest: citi (no Debit, Credit)"),
         # a Schwab checking file and a Mint export are no bank supportledger reads
         (SCHWAB + '"10/05/2026","Posted","DEPOSIT","","Deposit","","$20.00","$878.47"\n', ""),
-        (MINT + '"10/05/2026","Amazon","AMAZON MKTPLACE PMTS","29.99","debit","Shopping",'
-         '"Checking","",""\n', ""),  # fmt: skip
+        (
+            MINT + '"10/05/2026","Amazon","AMAZON MKTPLACE PMTS","29.99","debit","Shopping",'
+            '"Checking","",""\n',
+            "",
+        ),  # fmt: skip
         # a Bank of America header under somebody else's preamble
-        ("My own notes\n\n" + BOFA[BOFA.index("Date,") :] + "10/02/2026,X,1.00,1.00\n",
-         "closest: bofa ('My own notes' above its header)"),  # fmt: skip
+        (
+            "My own notes\n\n" + BOFA[BOFA.index("Date,") :] + "10/02/2026,X,1.00,1.00\n",
+            "closest: bofa ('My own notes' above its header)",
+        ),  # fmt: skip
     ],
 )
 def test_a_file_no_format_claims_in_full_is_refused(ledger, tmp_path, text, closest):

@@ -137,10 +137,18 @@ class FileDate(Date):
     def __init__(self, *names: str, **kw) -> None:
         super().__init__(*names, formats=(), **kw)
 
+    #: how the file writes its dates, for messages ("day first")
+    order = ""
+
     def parse(self, text: str) -> dt.date:
         if not self.formats:  # a programming error: rows read before the convention
             raise TypeError("the order of day and month was not decided")
-        return super().parse(text)
+        try:
+            return super().parse(text)
+        except ValueError:
+            raise ValueError(
+                f"is not a date written {self.order}, as this file writes its dates"
+            ) from None
 
 
 _NUMERIC_DAY = re.compile(r"\s*(\d{1,2})[./-](\d{1,2})[./-]\d{4}\s*")
@@ -249,6 +257,7 @@ def _convened(cls: type, day_first: bool | None, decimal_comma: bool) -> type:
         if isinstance(column, FileDate) and day_first is not None:
             column = copy(column)
             column.formats = DAY_FIRST if day_first else MONTH_FIRST
+            column.order = "day first" if day_first else "month first"
         elif isinstance(column, Amount) and decimal_comma:
             column = copy(column)
             column.decimal_comma = True
