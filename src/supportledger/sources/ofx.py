@@ -69,7 +69,7 @@ def tokens(path: Path) -> Iterator[tuple[int, bool, str, str]]:
             # keep an unfinished tag (and the text after it) for the next chunk
             cut = len(buffer) if not chunk else buffer.rfind("<")
             if chunk and len(buffer) - max(cut, 0) > _MAX_TEXT:
-                raise RowError(path, line, f"has {_MAX_TEXT:,} characters without a tag: not OFX")
+                raise RowError(path, None, f"has {_MAX_TEXT:,} characters without a tag: not OFX")
             consumed = 0
             for match in _TAG.finditer(buffer, 0, max(cut, 0)):
                 line += buffer.count("\n", consumed, match.start())
