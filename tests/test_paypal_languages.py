@@ -7,9 +7,9 @@ ledger here is a European writer's (EUR, Europe/Berlin), so every amount is book
 written.
 """
 
+import csv
 import datetime as dt
 import io
-import csv
 
 import pytest
 from sqlalchemy import select
@@ -197,7 +197,7 @@ def test_an_english_download_that_cannot_say_is_refused_asking(ledger, tmp_path,
     assert counts(ledger) == before
     code, _, err = cli("import", str(path))
     assert code == 1 and "--date-order" in err and err.count("\n") == 1
-    code, out, err = cli("import", str(path), "--date-order", "dmy")
+    code, _, err = cli("import", str(path), "--date-order", "dmy")
     assert code == 0, err
     # 07:45:51 PST on 1 November
     assert receipts(ledger)["EN1"].occurred_at == dt.datetime(

@@ -7,9 +7,9 @@ are the tests' own).
 
 import pytest
 
-from test_hostile_files import counts
 from supportledger.errors import LedgerError
 from supportledger.imports import import_paths
+from test_hostile_files import counts
 
 #: Chase checking, channels.md §4.2 (a bank-parser module's reference list)
 CHASE = "Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #\n"
@@ -97,12 +97,12 @@ def test_real_headers_are_recognised(ledger, tmp_path, name, text, source):
             MINT + '"10/05/2026","Amazon","AMAZON MKTPLACE PMTS","29.99","debit","Shopping",'
             '"Checking","",""\n',
             "",
-        ),  # fmt: skip
+        ),
         # a Bank of America header under somebody else's preamble
         (
             "My own notes\n\n" + BOFA[BOFA.index("Date,") :] + "10/02/2026,X,1.00,1.00\n",
             "closest: bofa ('My own notes' above its header)",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_a_file_no_format_claims_in_full_is_refused(ledger, tmp_path, text, closest):
