@@ -5,6 +5,8 @@ and mapping files, in ``sources/``) follows a small protocol, in the manner of b
 
 - ``name``: the format's name, as ``--source`` takes it (``paypal``, ``chase``, ``ofx``...);
 - ``identify(path, head) -> bool``: is this file mine? (``head`` is its first 64 KiB);
+  a format may also say how much of it is its (``claim(path, head) -> Claim``), so that a
+  file no format claims in full is refused naming the closest (``sources/registry.py``);
 - ``entries(path, context) -> Iterator[Entry]``: stream the file's entries, raising
   :class:`RowError` for a row it cannot take.
 
