@@ -28,10 +28,12 @@ what; everything else is optional::
 A fee is what the channel took, whatever sign the file gives it; with neither ``fee`` nor
 ``net``, the channel's fee schedule supplies it. A row in another currency than the
 ledger's is converted at the rate the writer gives (``import --rate EUR=1.10``), keeping
-the original and the rate; without one it stops the import naming the currency. Use a mapping with ``supportledger import
-FILE --source mapping:PATH.toml``, or put it beside the file with a ``header`` equal to the
-file's header and it is picked automatically (before any built-in format); a mapping
-there that cannot be used is reported as itself, not as a file nobody knows.
+the original and the rate; without one it stops the import naming the currency.
+
+Use a mapping with ``supportledger import FILE --source mapping:PATH.toml``, or put it
+beside the file with a ``header`` equal to the file's header and it is picked
+automatically (before any built-in format); a mapping there that cannot be used is
+reported as itself, not as a file nobody knows.
 
 A mapping can also rename the columns of a built-in format whose header is an assumption
 (Patreon's earnings export)::
