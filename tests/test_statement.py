@@ -332,7 +332,8 @@ def test_every_figure_of_october(october):
         }
     ]
     assert data["supporter_names_shown"] is False
-    assert len(data) == 12  # no key left unchecked
+    assert data["exchange_gain"] == "0.00"  # nothing held in another currency
+    assert len(data) == 13  # no key left unchecked
 
 
 def test_names_only_when_the_writer_allows(october):

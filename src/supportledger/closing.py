@@ -25,8 +25,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -221,20 +220,10 @@ def latest_close(connection: Connection, month: Month) -> Mapping[str, Any] | No
     )
 
 
-@contextmanager
-def _writing(ledger) -> Iterator[Connection]:
-    """One transaction holding the ledger's write lock: an import running meanwhile is
-    waited for (or waits), never seen half-way."""
-    with ledger.engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        yield connection
-        connection.commit()
-
-
 def close_month(ledger, month: Month, now: dt.datetime | None = None) -> Mapping[str, Any]:
     """Freeze ``month`` with its statement kept as it stands: refused while it is still
     running or when it is already closed."""
+    from supportledger.journal import writing
     from supportledger.statement import statement_to_keep
 
     now = now or utcnow()
@@ -242,7 +231,7 @@ def close_month(ledger, month: Month, now: dt.datetime | None = None) -> Mapping
     start, end = month.bounds(tz)
     if end > now:
         raise LedgerError(f"{month} is not over yet; close it once it has ended")
-    with _writing(ledger) as connection:
+    with writing(ledger) as connection:
         current = latest_close(connection, month)
         if current is not None and current["reopened_at"] is None:
             since = f"{current['closed_at']:%Y-%m-%d %H:%M} UTC"
@@ -266,9 +255,11 @@ def reopen_month(
     ledger, month: Month, reason: str, now: dt.datetime | None = None
 ) -> Mapping[str, Any]:
     """Reopen a closed ``month`` for a mistake; when and why stay on the close's row."""
+    from supportledger.journal import writing
+
     if not reason.strip():
         raise LedgerError("--reason: say why the month is reopened; it is kept with the month")
-    with _writing(ledger) as connection:
+    with writing(ledger) as connection:
         current = latest_close(connection, month)
         if current is None or current["reopened_at"] is not None:
             raise LedgerError(f"{month} is not closed")

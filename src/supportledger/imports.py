@@ -63,6 +63,7 @@ from supportledger.models import (
 from supportledger.money import Money, MoneyError
 from supportledger.months import local_date, local_midnight
 from supportledger.rates import rate_on
+from supportledger.reconcile import settle_matches
 from supportledger.sources import (
     BalanceEntry,
     BankLineEntry,
@@ -1116,6 +1117,7 @@ def _apply_once(
         writer = _Writer(ledger, connection, session, report, batch_id, rates)
         writer.write(entries, progress)
         session.flush()
+        settle_matches(connection, ledger.tz)  # a payout and the deposit that can only be it
         writer.journal.sync()
         connection.execute(
             update(BATCHES)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
@@ -746,11 +747,15 @@ def missing_rate(currency: str, base: str, day: dt.date) -> str:
     )
 
 
-def _writing(ledger: Ledger):
-    connection = ledger.engine.connect()
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    return connection
+@contextmanager
+def writing(ledger: Ledger) -> Iterator[Connection]:
+    """One transaction holding the ledger's write lock (``BEGIN IMMEDIATE`` on SQLite: an
+    import meanwhile waits, or is waited for), committed when the block ends."""
+    with ledger.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        yield connection
+        connection.commit()
 
 
 def align_ledger(ledger: Ledger) -> None:
@@ -761,16 +766,14 @@ def align_ledger(ledger: Ledger) -> None:
         meta = dict(connection.execute(select(META.c.key, META.c.value)).all())
     if all(meta.get(key) == value for key, value in wanted.items()):
         return
-    with _writing(ledger) as connection:
+    with writing(ledger) as connection:
         Journal.of(connection, ledger)
-        connection.commit()
 
 
 def rebuild_ledger(ledger: Ledger) -> None:
     """Derive every posting again from the events (``supportledger journal rebuild``)."""
-    with _writing(ledger) as connection:
+    with writing(ledger) as connection:
         Journal.of(connection, ledger).rebuild()
-        connection.commit()
 
 
 # --------------------------------------------------------------------------- checking

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Table, select
 
 from supportledger.errors import LedgerError
 from supportledger.models import Rate
-from supportledger.money import ROUNDING, currency_code
+from supportledger.money import CURRENCIES, ROUNDING
 
 RATES: Table = Rate.__table__
 #: a rate derived from two others is kept to this many decimal places
@@ -107,7 +107,9 @@ def read_ecb(path: Path) -> Iterator[RateRow]:
                 raise LedgerError(
                     f"{path.name}: not the ECB's reference rates (its first column is 'Date')"
                 )
-            codes = [currency_code(code) if code else "" for code in header[1:]]
+            # the history keeps currencies since replaced by the euro (CYP, EEK...): not
+            # ones a writer is paid in today, and unknown to the ledger, so left out
+            codes = [code if code in CURRENCIES else "" for code in header[1:]]
             for line, row in enumerate(reader, start=2):
                 if not any(cell.strip() for cell in row):
                     continue

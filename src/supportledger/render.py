@@ -257,6 +257,7 @@ def statement_data(s) -> dict:
             for x in s.missing_data
         ],
         "supporter_names_shown": s.names_shown,
+        "exchange_gain": s.exchange_gain.plain(),
     }
 
 
@@ -287,6 +288,7 @@ def annual_data(a) -> dict:
             for t in a.tax_forms
         ],
         "months": [{"month": str(m), **_figures(f)} for m, f in a.months],
+        "exchange_gain": a.exchange_gain.plain(),
     }
 
 
@@ -557,6 +559,7 @@ def statement_view(s) -> dict:
         "chart": _chart(s.series, s.channels),
         "missing": [x.message for x in s.missing_data],
         "names_shown": s.names_shown,
+        "exchange_gain": amount(s.exchange_gain) if s.exchange_gain else "",
     }
 
 
@@ -589,6 +592,7 @@ def annual_view(a) -> dict:
             for t in a.tax_forms
         ],
         "months": [_row(month_short(m), f) for m, f in a.months],
+        "exchange_gain": amount(a.exchange_gain) if a.exchange_gain else "",
     }
 
 

@@ -239,6 +239,8 @@ class MonthlyStatement:
     series: tuple[SeriesMonth, ...]  # the 12 months ending with this one
     missing_data: tuple[MissingData, ...]
     names_shown: bool
+    #: realised on money held in another currency when it was converted or paid out
+    exchange_gain: Money
 
 
 @dataclass(frozen=True)
@@ -275,6 +277,7 @@ class AnnualSummary:
     schedule_c: ScheduleC
     tax_forms: tuple[TaxFormLine, ...]
     months: tuple[tuple[Month, Figures], ...]
+    exchange_gain: Money
 
 
 # --------------------------------------------------------------------------- facts from SQL
@@ -319,6 +322,7 @@ class MonthFacts:
     lapse_grace_days: int
     months: tuple[Month, ...]  # 13 months ending with the statement's; buckets index these
     aggregates: tuple[Aggregate, ...]
+    exchange_gain: int  # realised in the month (negative: a loss)
     subscriptions: tuple[SubscriptionFact, ...]
     last_payments: Mapping[int, dt.datetime]  # subscription id -> latest payment seen
     owed: Owed
@@ -375,17 +379,27 @@ def _read_aggregates(
     return found
 
 
-def _read_payout_fees(connection, months: list[Month]) -> int:
-    """What the channels charged to pay out (Patreon's $0.25): not a receipt's fee, but a
-    fee all the same (Schedule C line 10)."""
+def _read_role(connection, months: list[Month], role: AccountRole) -> int:
+    """The months' value on the accounts of ``role``, from the roll-up."""
     keys = [m.year * 100 + m.month for m in months]
     return int(
         connection.execute(
             select(func.coalesce(func.sum(MONTHS.c.value_minor), 0))
             .join(ACCOUNTS, ACCOUNTS.c.id == MONTHS.c.account_id)
-            .where(MONTHS.c.month.in_(keys), ACCOUNTS.c.role == str(AccountRole.PAYOUT_FEES))
+            .where(MONTHS.c.month.in_(keys), ACCOUNTS.c.role == str(role))
         ).scalar_one()
     )
+
+
+def _read_payout_fees(connection, months: list[Month]) -> int:
+    """What the channels charged to pay out (Patreon's $0.25): not a receipt's fee, but a
+    fee all the same (Schedule C line 10)."""
+    return _read_role(connection, months, AccountRole.PAYOUT_FEES)
+
+
+def _read_exchange_gain(connection, months: list[Month]) -> int:
+    """Gains (a credit on Income:ExchangeGains) less losses realised in the months."""
+    return -_read_role(connection, months, AccountRole.EXCHANGE)
 
 
 def _read_subscriptions(connection, show_names: bool) -> list[SubscriptionFact]:
@@ -463,6 +477,7 @@ def _read_month_facts(
         lapse_grace_days=settings.lapse_grace_days,
         months=tuple(months),
         aggregates=tuple(_read_aggregates(connection, months, tz)),
+        exchange_gain=_read_exchange_gain(connection, [month]),
         subscriptions=tuple(_read_subscriptions(connection, show_names)),
         last_payments=_read_last_payments(connection, end, settings.lapse_grace_days),
         owed=money_owed(connection, ledger, month, show_names=show_names),
@@ -832,6 +847,7 @@ def build_monthly_statement(
         series=series,
         missing_data=_missing_data(facts, month),
         names_shown=facts.show_names,
+        exchange_gain=Money.from_minor(facts.exchange_gain, currency),
     )
 
 
@@ -863,6 +879,7 @@ class YearFacts:
     aggregates: tuple[Aggregate, ...]
     basis: str = "cash"
     payout_fees: int = 0
+    exchange_gain: int = 0
     tax_forms: Mapping[str, tuple[str, int]] = field(default_factory=dict)  # channel -> cur, gross
 
 
@@ -907,6 +924,7 @@ def build_annual_summary(facts: YearFacts, year: int) -> AnnualSummary:
         ),
         tax_forms=tuple(forms),
         months=months,
+        exchange_gain=Money.from_minor(facts.exchange_gain, currency),
     )
 
 
@@ -927,8 +945,10 @@ def annual_summary(ledger, year: int, basis: str = "cash") -> AnnualSummary:
     with read_snapshot(ledger.engine) as connection:
         aggregates = _read_aggregates(connection, months, ledger.tz, basis == "cash")
         payout_fees = _read_payout_fees(connection, months)
+        gain = _read_exchange_gain(connection, months)
         forms = read_tax_forms(connection, year)
     facts = YearFacts(
-        ledger.currency, ledger.tz, tuple(months), tuple(aggregates), basis, payout_fees, forms
-    )
+        ledger.currency, ledger.tz, tuple(months), tuple(aggregates), basis, payout_fees, gain,
+        forms,
+    )  # fmt: skip
     return build_annual_summary(facts, year)
