@@ -9,6 +9,7 @@ import typer
 
 from supportledger import supporters as people
 from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
+from supportledger.db import writing
 from supportledger.errors import LedgerError
 from supportledger.models import COUNTED_STATUSES
 
@@ -113,9 +114,9 @@ def merge(
 ) -> None:
     """Make two supporters one: KEEPER absorbs ABSORBED. Amounts never change; `unmerge`
     undoes it."""
-    with open_ledger().session() as session:
+    with writing(open_ledger().engine) as (connection, session):
         a, b = people.merge(session, keeper, absorbed)
-        session.commit()
+        connection.commit()
     typer.echo(f"merged #{b.id} {b.display_name} into #{a.id} {a.display_name}")
 
 
@@ -124,9 +125,9 @@ def unmerge(
     supporter: Annotated[str, typer.Argument(help="The merged supporter (name or id).")],
 ) -> None:
     """Undo a merge: SUPPORTER stands on its own again, with its own receipts."""
-    with open_ledger().session() as session:
+    with writing(open_ledger().engine) as (connection, session):
         separated, keeper = people.unmerge(session, supporter)
-        session.commit()
+        connection.commit()
     typer.echo(f"#{separated.id} {separated.display_name} is no longer merged into #{keeper}")
 
 

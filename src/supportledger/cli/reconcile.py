@@ -9,6 +9,7 @@ import typer
 from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
 from supportledger.cli.core import OutputOption
 from supportledger.closing import close_month, reopen_month
+from supportledger.db import writing
 from supportledger.models import utcnow
 from supportledger.money import Money
 from supportledger.months import Month, parse_instant
@@ -62,9 +63,10 @@ def match(
 @app.command()
 def close(month: Annotated[str, typer.Argument(help="YYYY-MM, once it has ended.")]) -> None:
     """Freeze a month: later changes to it become adjustments in the first open month."""
-    ledger = open_ledger()
-    with ledger.engine.begin() as connection:
-        row = close_month(connection, Month.parse(month), ledger.tz)
+    chosen, ledger = Month.parse(month), open_ledger()
+    with writing(ledger.engine) as (connection, _):  # after any import under way, never amid
+        row = close_month(connection, chosen, ledger.tz)
+        connection.commit()
     typer.echo(
         f"closed {row['month']} with {row['receipts']} receipts "
         f"(digest {row['digest'][:12]}); reopen it only for a mistake"
@@ -77,9 +79,10 @@ def reopen(
     reason: Annotated[str, typer.Option(help="Why: kept with the month.")],
 ) -> None:
     """Reopen a closed month to correct a mistake; when and why are recorded."""
-    ledger = open_ledger()
-    with ledger.engine.begin() as connection:
-        row = reopen_month(connection, Month.parse(month), reason)
+    chosen, ledger = Month.parse(month), open_ledger()
+    with writing(ledger.engine) as (connection, _):
+        row = reopen_month(connection, chosen, reason)
+        connection.commit()
     typer.echo(f"reopened {row['month']}: {row['reopen_reason']}")
 
 
