@@ -12,7 +12,7 @@ import typer
 from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
 from supportledger.errors import LedgerError
 from supportledger.imports import FileReport, import_paths, list_batches, undo_batch
-from supportledger.money import MoneyError, currency_code, parse_decimal
+from supportledger.money import MoneyError, currency_code, parse_rate
 
 #: files with more rows than this get a progress bar (when stderr is a terminal)
 PROGRESS_FROM = 5000
@@ -83,10 +83,7 @@ def parse_rates(pairs: list[str]) -> dict[str, Decimal]:
         try:
             if not sep:
                 raise MoneyError("expected CUR=RATE")
-            amount = parse_decimal(value)
-            if amount <= 0:
-                raise MoneyError("a rate is more than zero")
-            rates[currency_code(code)] = amount
+            rates[currency_code(code)] = parse_rate(value)
         except MoneyError as exc:
             raise LedgerError(f"--rate {pair!r}: {exc}") from None
     return rates
