@@ -26,6 +26,8 @@ from sqlmodel import Session
 from supportledger.errors import LedgerError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: the largest row id there can be (a 64-bit integer column's): a number beyond is no row
+MAX_ROW_ID = 2**63 - 1
 BUSY_TIMEOUT_MS = 30_000
 #: the first key of the PostgreSQL advisory lock every writer of a ledger takes (the second
 #: is the ledger's schema, so two ledgers in one database do not wait for each other)

@@ -1,4 +1,5 @@
-"""The writer's files, opened so that what is imported is what was hashed.
+"""The writer's files: exports opened so that what is imported is what was hashed, and
+outputs written whole or not at all, readable by their owner only.
 
 An import hashes a file (the SHA-256 that says "already imported") and its importer reads
 it again by name, perhaps twice (XLSX reports read their cover sheet, then their rows). A
@@ -15,7 +16,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from supportledger.errors import LedgerError
 
@@ -120,3 +124,22 @@ def _has_hole(fd: int, size: int) -> bool:
         return os.lseek(fd, 0, os.SEEK_HOLE) < size
     except (OSError, AttributeError):
         return False
+
+
+@contextmanager
+def written_privately(path: Path, mode: str = "w") -> Iterator[IO]:
+    """A stream to a new file beside ``path``, renamed over it once complete (nothing is
+    left behind if writing fails). The file is its owner's only (0600): statements,
+    exports and e-mails can name supporters."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        descriptor = os.open(partial, flags, 0o600)
+        os.fchmod(descriptor, 0o600)  # an earlier .partial may have had other rights
+        text = {"encoding": "utf-8", "newline": ""} if "b" not in mode else {}
+        with open(descriptor, mode, **text) as stream:
+            yield stream
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -26,7 +26,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
 from supportledger.channels import get_channel
-from supportledger.db import writing
+from supportledger.db import MAX_ROW_ID, writing
 from supportledger.errors import LedgerError
 from supportledger.models import (
     COUNTED_STATUSES,
@@ -230,7 +230,7 @@ def _candidates(session: Session, text: str) -> list[Supporter]:
     wanted = (text or "").strip()
     number = re.fullmatch(r"#?(\d+)", wanted)
     if number:
-        found = session.get(Supporter, int(number[1]))
+        found = session.get(Supporter, int(number[1])) if int(number[1]) <= MAX_ROW_ID else None
         return [found] if found is not None else []
     key = name_key(wanted)
     everyone = session.exec(select(Supporter).order_by(Supporter.id)).all()

@@ -35,7 +35,7 @@ def init() -> None:
     """Create the ledger's database, or upgrade it to the current schema."""
     ledger = open_ledger()
     ledger.init()
-    typer.echo(f"ledger ready: {ledger.engine.url.render_as_string(hide_password=True)}")
+    emit(f"ledger ready: {ledger.engine.url.render_as_string(hide_password=True)}")
 
 
 @app.command()
@@ -105,12 +105,12 @@ def add(
     )
     receipt = record_receipt(ledger, entry)
     local = receipt.occurred_at.astimezone(ledger.tz)
-    typer.echo(
+    emit(
         f"recorded {receipt.channel} {receipt.gross} on {local:%Y-%m-%d} "
         f"(fee {receipt.fee}, net {receipt.net}) as #{receipt.id}"
     )
     if receipt.adjusts_month:
-        typer.echo(f"{receipt.adjusts_month} is closed: booked as a late entry in the open month")
+        emit(f"{receipt.adjusts_month} is closed: booked as a late entry in the open month")
 
 
 def _amount(option: str, text: str, currency: str) -> Money:

@@ -117,7 +117,7 @@ def merge(
     with writing(open_ledger().engine) as (connection, session):
         a, b = people.merge(session, keeper, absorbed)
         connection.commit()
-    typer.echo(f"merged #{b.id} {b.display_name} into #{a.id} {a.display_name}")
+    emit(f"merged #{b.id} {b.display_name} into #{a.id} {a.display_name}")
 
 
 @supporters_app.command()
@@ -128,7 +128,7 @@ def unmerge(
     with writing(open_ledger().engine) as (connection, session):
         separated, keeper = people.unmerge(session, supporter)
         connection.commit()
-    typer.echo(f"#{separated.id} {separated.display_name} is no longer merged into #{keeper}")
+    emit(f"#{separated.id} {separated.display_name} is no longer merged into #{keeper}")
 
 
 def _recurring_json(r: people.RecurringSupporter) -> dict:
@@ -272,12 +272,12 @@ def forget(
         raise LedgerError("nothing forgotten (answer y, or give --yes)")
     ledger = open_ledger()
     done = people.forget(ledger, supporter)
-    typer.echo(
+    emit(
         f"forgotten: now {done.label!r}; receipts kept "
         f"({len(done.supporter_ids)} supporter record(s) erased of personal data)"
     )
     if done.log_emptied is False:
-        typer.echo(
+        emit(
             "note: another program was reading the ledger, so SQLite's write-ahead log may "
             "still hold the erased details; once nothing else uses it, run: sqlite3 "
             f"{ledger.engine.url.database} 'PRAGMA wal_checkpoint(TRUNCATE)'"
