@@ -9,6 +9,8 @@ own SQLite ``application_id``), and writes the statement only where no other fil
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
+from contextlib import closing
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -35,14 +37,18 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def _made_by_demo(path: Path) -> bool:
-    """Whether ``path`` is a SQLite file the demo made (its header's application_id)."""
+    """Whether ``path`` is a SQLite file the demo made (its ``application_id``, read through
+    SQLite, read-only: the mark may still be in the write-ahead log)."""
     if not path.is_file():
         return False
     with path.open("rb") as handle:
-        header = handle.read(100)
-    return header.startswith(_SQLITE_MAGIC) and (
-        int.from_bytes(header[68:72], "big") == DEMO_APPLICATION_ID
-    )
+        if handle.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
+            return False
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            return db.execute("PRAGMA application_id").fetchone()[0] == DEMO_APPLICATION_ID
+    except sqlite3.Error:
+        return False
 
 
 def _clear_demo_ledger(database: Path) -> None:
