@@ -367,8 +367,7 @@ def test_undo_removes_what_a_batch_added_and_the_file_can_come_back(cli, ledger,
     assert (code, err) == (0, "")
     # the six payers the file alone named go too, with their e-mails (personal data)
     assert out == (
-        "undid batch #1: removed 7 receipts, 1 payouts, 2 subscriptions, 2 balances, "
-        "6 supporters\n"
+        "undid batch #1: removed 7 receipts, 1 payouts, 2 subscriptions, 2 balances, 6 supporters\n"
     )
     assert receipts(ledger) == []
     with ledger.engine.connect() as connection:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 import big_files as bf
 from races import Contender, HeldImport
@@ -186,3 +187,26 @@ def test_two_overlapping_imports_both_complete_without_a_deadlock(ledger, tmp_pa
             text("select count(*), sum(gross_minor) from receipts")
         ).one()
     assert (count, gross) == (rows, written.gross)
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
+
+def test_an_import_rolled_back_for_a_deadlock_runs_again(ledger, tmp_path, monkeypatch):
+    """With a writer that does not take the lock (none does today), PostgreSQL may still
+    roll an import back for a deadlock or a serialization failure: it is run again."""
+    path = tmp_path / "Download.CSV"
+    written = bf.write_paypal(path, 30)
+    attempts = []
+    real = imports._apply_once
+
+    def deadlocked_once(*args, **kwargs):
+        attempts.append(len(attempts) + 1)
+        if len(attempts) == 1:
+            raise OperationalError("INSERT INTO receipts ...", {}, _Deadlock("deadlock"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_apply_once", deadlocked_once)
+    (report,) = import_paths(ledger, [path])
+    assert attempts == [1, 2] and report.added == written.rows

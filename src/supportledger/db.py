@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from supportledger.errors import LedgerError
@@ -119,10 +119,9 @@ def writing(engine: Engine) -> Iterator[tuple[Connection, Session]]:
 
 
 def transient(exc: BaseException) -> bool:
-    """A clash with a concurrent transaction that running again resolves: a unique key
-    another import took first, a serialization failure or a deadlock."""
-    if isinstance(exc, IntegrityError):
-        return True
+    """A transaction PostgreSQL rolled back for a clash with a concurrent one (a
+    serialization failure, a deadlock): running it again is the remedy. Writers that take
+    :func:`writing` never clash with one another; this covers any other."""
     return isinstance(exc, DBAPIError) and (
         getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
     )

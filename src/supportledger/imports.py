@@ -860,9 +860,9 @@ def _apply(
 ) -> FileReport:
     """Apply a file's entries in one transaction (:func:`supportledger.db.writing`).
 
-    When the entries can be read again, a clash with a concurrent transaction that PostgreSQL
-    resolved by rolling this one back (a unique key taken first, a serialization failure, a
-    deadlock) is run again, up to :data:`RETRIES` times: the new run sees the other's rows.
+    When the entries can be read again, a transaction PostgreSQL rolled back for a clash
+    with a concurrent one (:func:`supportledger.db.transient`) is run again, up to
+    :data:`RETRIES` times: the new run sees what the other committed.
     """
     retries = RETRIES if replayable else 0
     while True:
