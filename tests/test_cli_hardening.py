@@ -65,6 +65,12 @@ def test_output_to_a_folder_or_under_a_file_is_refused_and_leaves_nothing(cli, t
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_a_mapping_that_is_not_a_file_is_refused_at_once(cli, tmp_path):
+    (tmp_path / "kofi.csv").write_text("Date,From,Received\n")
+    err = one_line(*cli("import", "--source", "mapping:/dev/zero", "kofi.csv"))  # never ends
+    assert "mapping /dev/zero: not a regular file" in err
+
+
 def test_a_file_name_that_is_not_utf8_is_imported_and_shown_replaced(cli, tmp_path):
     name = os.fsdecode(b"\xff-Download.CSV")  # a name from another system
     pp.write(tmp_path / name, pp.OCTOBER)
