@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from supportledger.sources import RowError
-from supportledger.sources.csvfile import CsvFormat, Row, bounded_lines
+from supportledger.sources.csvfile import Claim, CsvFormat, Row, bounded_lines
 
 _ZIP_MAGIC = b"PK\x03\x04"
 #: the zip's directory (a few dozen parts in a real workbook): bounded before it is read
@@ -271,14 +271,17 @@ class SheetFormat(CsvFormat):
         with Path(path).open("rb") as handle:
             return is_xlsx(handle.read(len(_ZIP_MAGIC)))
 
+    #: reports write their title and period above the header
+    preamble: ClassVar[str | None] = r".*"
+
     @classmethod
-    def identify(cls, path: Path, head: bytes) -> bool:
-        """Mine if a sheet's header has every required column. A workbook broken inside its
-        zip, or beyond its budget, is refused here with what is wrong: no importer could
-        read it, and "not a format supportledger recognises" would not say why."""
+    def claim(cls, path: Path, head: bytes) -> Claim | None:
+        """How much of the file is this format's. A workbook broken inside its zip, or
+        beyond its budget, is refused here with what is wrong: no format could read it, and
+        "not a format supportledger recognises" would not say why."""
         if not is_xlsx(head):
-            return super().identify(path, head)
-        return any(cls._match_header(record) is not None for _, record in cls.top_records(path))
+            return super().claim(path, head)
+        return cls.claim_records([record for _, record in cls.top_records(path)])
 
     @classmethod
     def rows(cls, path: Path) -> Iterator[Row]:
