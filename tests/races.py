@@ -54,10 +54,13 @@ class _Thread:
 
 
 class HeldImport(_Thread):
-    """An import of ``path`` that stops inside its transaction after its first chunk (the
-    test sets ``imports.CHUNK`` small) until :meth:`release`; ``on_hold`` runs once there."""
+    """An import of ``path`` (``options`` as :func:`import_paths` takes them) that stops
+    inside its transaction after its first chunk (the test sets ``imports.CHUNK`` small)
+    until :meth:`release`; ``on_hold`` runs once there."""
 
-    def __init__(self, ledger, path: Path, on_hold: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self, ledger, path: Path, on_hold: Callable[[], None] = lambda: None, **options
+    ) -> None:
         self.inside = threading.Event()
         self._go = threading.Event()
 
@@ -67,11 +70,15 @@ class HeldImport(_Thread):
                 self.inside.set()
                 assert self._go.wait(WAIT), "the import was never released"
 
-        super().__init__(lambda: import_paths(ledger, [path], progress=progress))
+        super().__init__(lambda: import_paths(ledger, [path], progress=progress, **options))
 
     def hold(self) -> HeldImport:
         self.start()
-        assert self.inside.wait(WAIT), "the import never got inside its transaction"
+        deadline = time.monotonic() + WAIT
+        while not self.inside.wait(0.01):
+            if self.done.is_set():
+                self.result()  # it failed before getting there: its error, not a timeout
+            assert time.monotonic() < deadline, "the import never got inside its transaction"
         return self
 
     def release(self) -> list:

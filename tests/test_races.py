@@ -28,6 +28,8 @@ from supportledger.months import Month
 from supportledger.supporters import forget
 
 OCTOBER = Month(2026, 10)
+#: the PayPal downloads here hold only days of 12 or less: the writer says how to read them
+MDY = {"date_order": "mdy"}
 #: entries per chunk while these tests run: an import stops after its first chunk
 CHUNK = 20
 
@@ -66,7 +68,7 @@ def test_a_file_rewritten_while_it_is_imported_is_refused_and_nothing_is_written
     bf.write_paypal(older, 300)  # an older one of 300, saved over it while it is read
     before = table_counts(ledger)
 
-    held = HeldImport(ledger, path, on_hold=lambda: rewrite(path, older.read_bytes())).hold()
+    held = HeldImport(ledger, path, lambda: rewrite(path, older.read_bytes()), **MDY).hold()
     with pytest.raises(LedgerError) as refused:
         held.release()
     message = str(refused.value)
@@ -74,10 +76,10 @@ def test_a_file_rewritten_while_it_is_imported_is_refused_and_nothing_is_written
     assert "\n" not in message
     assert table_counts(ledger) == before  # no row, no batch: its hash was not taken
 
-    (older_report,) = import_paths(ledger, [path])  # what is there now: the 300
+    (older_report,) = import_paths(ledger, [path], **MDY)  # what is there now: the 300
     assert older_report.added == 300
     bf.write_paypal(path, 450)
-    (full_report,) = import_paths(ledger, [path])  # the full file again: not "already imported"
+    (full_report,) = import_paths(ledger, [path], **MDY)  # again: not "already imported"
     assert (full_report.already_imported, full_report.added) == (None, full.rows - 300)
 
 
@@ -147,7 +149,7 @@ def test_a_month_closed_during_an_import_is_frozen_with_the_import_in_it(ledger,
     path = tmp_path / "Download.CSV"
     imported = bf.write_paypal(path, 350)  # 350 October donations
 
-    held = HeldImport(ledger, path).hold()
+    held = HeldImport(ledger, path, **MDY).hold()
     closing = Contender(ledger, lambda: cli("close", "2026-10"))
     closing.start()
     closing.wait_until_waiting_or_done()
@@ -173,8 +175,8 @@ def test_two_overlapping_imports_both_complete_without_a_deadlock(ledger, tmp_pa
     header, *lines = forward.read_text().splitlines(keepends=True)
     backward.write_text(header + "".join(reversed(lines)))
 
-    held = HeldImport(ledger, forward).hold()  # its first chunk written, uncommitted
-    other = Contender(ledger, lambda: import_paths(ledger, [backward]))
+    held = HeldImport(ledger, forward, **MDY).hold()  # its first chunk written, uncommitted
+    other = Contender(ledger, lambda: import_paths(ledger, [backward], **MDY))
     other.start()
     other.wait_until_waiting_or_done()
     (first,) = held.release()
@@ -208,5 +210,5 @@ def test_an_import_rolled_back_for_a_deadlock_runs_again(ledger, tmp_path, monke
         return real(*args, **kwargs)
 
     monkeypatch.setattr(imports, "_apply_once", deadlocked_once)
-    (report,) = import_paths(ledger, [path])
+    (report,) = import_paths(ledger, [path], **MDY)
     assert attempts == [1, 2] and report.added == written.rows
