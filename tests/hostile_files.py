@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import struct
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -426,3 +430,124 @@ def csv_neighbour(sample: Sample) -> Sample:
         if sample.name in names
         else SAMPLES["chase"]
     )
+
+
+# ---------------------------------------------------------------------- inside an XLSX's zip
+#: what can be wrong inside a workbook whose zip is itself sound
+XLSX_DAMAGE = (
+    "malformed XML",
+    "shared string out of range",
+    "bad cell reference",
+    "NaN",
+    "missing sheet",
+    "flipped byte",
+)
+_SECOND_ROW_CELL = re.compile(rb'<c r="[A-Z]+2"[^>]*?(?:/>|>.*?</c>)', re.DOTALL)
+
+
+def rows_part(content: bytes) -> str:
+    """The part holding a workbook's rows (the last sheet, as the samples write them)."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return sorted(n for n in archive.namelist() if n.startswith("xl/worksheets/sheet"))[-1]
+
+
+def rewrite_part(content: bytes, name: str, change: Callable[[bytes], bytes | None]) -> bytes:
+    """The workbook with part ``name`` changed (``None``: left out), its zip rewritten sound."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(content)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == name:
+                data = change(data)
+            if data is not None:
+                target.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def _second_row_cell(xml: bytes, cell: bytes) -> bytes:
+    """The sheet with its second row's first cell replaced by ``cell``."""
+    return _SECOND_ROW_CELL.sub(lambda _: cell, xml, count=1)
+
+
+def break_xlsx(content: bytes, damage: str, at: float) -> bytes:
+    """``content`` (a sound workbook) with one ``damage`` of :data:`XLSX_DAMAGE`; ``at`` (0
+    to 1) says where a cut or a flipped byte falls."""
+    part = rows_part(content)
+    if damage == "malformed XML":
+        return rewrite_part(content, part, lambda xml: xml[: int(len(xml) * at)])
+    if damage == "shared string out of range":  # the samples have no shared strings at all
+        return rewrite_part(
+            content, part, lambda xml: _second_row_cell(xml, b'<c t="s"><v>7</v></c>')
+        )
+    if damage == "bad cell reference":
+        return rewrite_part(
+            content, part, lambda xml: _second_row_cell(xml, b'<c r="2A"><v>1</v></c>')
+        )
+    if damage == "NaN":
+        return rewrite_part(content, part, lambda xml: _second_row_cell(xml, b"<c><v>NaN</v></c>"))
+    if damage == "missing sheet":
+        return rewrite_part(content, part, lambda xml: None)
+    position = int((len(content) - 1) * at)
+    return content[:position] + bytes([content[position] ^ 0xFF]) + content[position + 1 :]
+
+
+def xlsx_bomb(sample: Sample, expanded: int) -> bytes:
+    """``sample``'s workbook with a shared strings part of ``expanded`` bytes of valid XML
+    that deflate to about a thousandth of that. It is written without ever holding or
+    compressing the whole: one block of strings is deflated once (dictionary reset) and its
+    bytes repeated; only the CRC passes over every expanded byte."""
+    namespace = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    head, tail = b'<sst xmlns="' + namespace + b'">', b"</sst>"
+    block = b"<si><t>ab</t></si>" * (1 << 16)  # 1.1 MiB
+    repeats = (expanded - len(head) - len(tail)) // len(block)
+
+    def deflated(data: bytes) -> bytes:
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return packer.compress(data) + packer.flush(zlib.Z_FULL_FLUSH)
+
+    crc = zlib.crc32(head)
+    for _ in range(repeats):
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(tail, crc)
+    data = deflated(head) + deflated(block) * repeats + deflated(tail) + b"\x03\x00"
+    size = len(head) + len(block) * repeats + len(tail)
+    parts = {}
+    with zipfile.ZipFile(io.BytesIO(sample.render(sample.table))) as archive:
+        for name in archive.namelist():
+            parts[name] = archive.read(name)
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    return _zip(
+        [
+            (name, zlib.crc32(raw), deflated(raw) + b"\x03\x00", len(raw))
+            for name, raw in parts.items()
+        ]
+        + [("xl/sharedStrings.xml", crc, data, size)]
+    )
+
+
+def _zip(members: list[tuple[str, int, bytes, int]]) -> bytes:
+    """A zip of deflated ``(name, crc, deflated bytes, size)`` members, written by hand (the
+    standard library compresses what it stores, and a bomb must not be compressed whole)."""
+    out, directory = io.BytesIO(), io.BytesIO()
+    for name, crc, data, size in members:
+        encoded = name.encode()
+        fields = struct.pack("<HHHHHIII", 20, 0, 8, 0, 0x21, crc, len(data), size)
+        offset = out.tell()
+        out.write(b"PK\x03\x04" + fields + struct.pack("<HH", len(encoded), 0) + encoded + data)
+        directory.write(
+            b"PK\x01\x02" + struct.pack("<H", 20) + fields
+            + struct.pack("<HHHHHI", len(encoded), 0, 0, 0, 0, 0)
+            + struct.pack("<I", offset) + encoded
+        )  # fmt: skip
+    start, listing = out.tell(), directory.getvalue()
+    out.write(listing)
+    count = len(members)
+    out.write(b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, count, count, len(listing), start, 0))
+    return out.getvalue()

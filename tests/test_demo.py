@@ -31,3 +31,32 @@ def test_demo_builds_octobers_statement_from_the_bundled_exports(tmp_path, monke
     assert main(["receipts", "--channel", "check", "--format", "json"]) == 0
     (check,) = json.loads(capsys.readouterr().out)
     assert (check["status"], check["gross"]) == ("deposited", "100.00")  # settled by the bank
+
+
+def test_demo_replaces_only_a_ledger_it_made_and_overwrites_no_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("LEDGER_TIMEZONE", "America/Phoenix")
+    real = tmp_path / "supportledger.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{real}")
+    assert main(["init"]) == 0
+    assert main(["add", "--channel", "zelle", "--amount", "40", "--date", "2026-10-03"]) == 0
+    before = real.read_bytes()
+    monkeypatch.delenv("DATABASE_URL")
+    capsys.readouterr()
+
+    assert main(["demo", "--database", str(real)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a ledger the demo made" in err
+    assert real.read_bytes() == before  # the writer's ledger, untouched
+    assert not (tmp_path / "statement-2026-10.html").exists()  # refused before any work
+
+    assert main(["demo"]) == 0, capsys.readouterr().err  # its own ledger, made anew each time
+    assert main(["demo"]) == 0, capsys.readouterr().err  # the same statement: left as it is
+    statement = tmp_path / "statement-2026-10.html"
+    statement.write_text("<p>the writer's own notes</p>")
+    capsys.readouterr()
+    assert main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "exists; the demo does not overwrite it" in err
+    assert statement.read_text() == "<p>the writer's own notes</p>"

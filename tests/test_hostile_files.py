@@ -1,16 +1,26 @@
 """Hostile and broken files: every importer takes a mutated copy of a valid file whole, or
 stops with one line naming the file (and the line) and writes nothing; never a traceback,
-never half a file, never a hang.
+never half a file, never a hang, never more memory than a small file takes.
 
 Each run is checked by :func:`import_whole_or_nothing`: the row counts of every table the
 writer touches are taken before, and after a refusal they must be the same; after a success
 the money invariants hold, the batch's report adds up, and undoing the batch brings the
-counts back (so the next example starts from the same ledger).
+counts back, the people it named included (so the next example starts from the same ledger).
+
+Workbooks are also broken inside a sound zip (XML cut short, a shared string that is not
+there, a bad cell reference, NaN, a sheet gone, a byte flipped); what is not a regular file
+(a FIFO, /dev/zero, a folder) is refused at once; and oversize inputs (a 3 MB workbook that
+expands to 1.35 GB, a 2 GB sparse file, a line of 64 MiB, a row of 100,000 cells) are refused
+within a memory budget, measured.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
+import tracemalloc
+from functools import cache, partial
 from itertools import count
 
 import pytest
@@ -31,13 +41,14 @@ from supportledger.models import (
     Subscription,
     Supporter,
     SupporterDetail,
+    SupporterHandle,
 )
 from supportledger.sources import RowError
 
 TABLES = (Receipt, Payout, Subscription, BankLine, ChannelBalance, ImportBatch, Supporter,
-          SupporterDetail)  # fmt: skip
-#: what an undone batch leaves behind on purpose: its own row, and the people it named
-KEPT_BY_UNDO = {"import_batches", "supporters", "supporter_details"}
+          SupporterHandle, SupporterDetail)  # fmt: skip
+#: what an undone batch leaves behind on purpose: its own row (marked undone)
+KEPT_BY_UNDO = {"import_batches"}
 #: a generous bound on one import of a few rows: it catches a hang, it measures nothing
 HANG_GUARD = dt.timedelta(seconds=20)
 EXAMPLES = 30
@@ -63,8 +74,7 @@ def import_whole_or_nothing(ledger, path) -> str:
         assert "\n" not in message, message
         assert path.name in message, message
         if isinstance(exc, RowError) and exc.line is not None:
-            lines = path.read_bytes().count(b"\n") + 1
-            assert 1 <= exc.line <= lines, message
+            assert 1 <= exc.line <= line_count(path), message
         assert counts(ledger) == before, f"a refused file wrote something: {message}"
         return f"refused: {message}"
     assert_money_invariants(ledger)
@@ -79,6 +89,12 @@ def import_whole_or_nothing(ledger, path) -> str:
         k: v for k, v in before.items() if k not in KEPT_BY_UNDO
     }
     return f"imported: {report.added} added, {report.updated} updated, {report.skipped} skipped"
+
+
+def line_count(path) -> int:
+    """The lines of ``path``, counted a block at a time (an oversize file is never held)."""
+    with path.open("rb") as handle:
+        return sum(block.count(b"\n") for block in iter(partial(handle.read, 1 << 20), b"")) + 1
 
 
 # ---------------------------------------------------------------------- strategies
@@ -129,15 +145,20 @@ def mutated(draw, sample: hf.Sample) -> bytes:
             table = hf.set_cell(table, row, column, table[row][column] + "\x00")
         sample = hf.with_table(sample, table)
     content = sample.render(sample.table)
-    damage = draw(st.sampled_from(["none", "truncate", "encoding", "nul", "empty"]))
+    inside = list(hf.XLSX_DAMAGE) if sample.binary else []
+    damage = draw(st.sampled_from(["none", "truncate", "encoding", "nul", "empty", *inside]))
+    # where a cut falls, as a share of the file: a workbook's length varies with its clock
+    at = draw(st.integers(0, 999)) / 1000
     if damage == "truncate":
-        content = hf.truncate(content, draw(st.integers(0, len(content) - 1)))
+        content = hf.truncate(content, int(len(content) * at))
     elif damage == "encoding" and not sample.binary:
         content = hf.reencode(content, draw(st.sampled_from(hf.ENCODINGS)))
     elif damage == "nul":
-        content = hf.insert_nul(content, draw(st.integers(0, len(content))))
+        content = hf.insert_nul(content, int(len(content) * at))
     elif damage == "empty":
         content = b""
+    elif damage in inside:
+        content = hf.break_xlsx(content, damage, at)
     return content
 
 
@@ -250,3 +271,110 @@ def test_a_formula_in_a_name_is_stored_as_text_and_neutralised_in_csv(cli, ledge
     assert code == 0, err
     assert "'" + hf.FORMULA.replace('"', '""') in out
     assert "\n=" not in out and ",=" not in out
+
+
+# ---------------------------------------------------------------------- inside a workbook's zip
+@pytest.mark.parametrize("name", [name for name, sample in hf.SAMPLES.items() if sample.binary])
+def test_a_workbook_broken_inside_a_sound_zip_is_refused_in_one_line(ledger, tmp_path, name):
+    sample = hf.SAMPLES[name]
+    valid = sample.render(sample.table)
+    for number, damage in enumerate(hf.XLSX_DAMAGE):
+        path = sample.write(tmp_path / f"d{number}", hf.break_xlsx(valid, damage, 0.5))
+        outcome = import_whole_or_nothing(ledger, path)
+        print(f"{name} | {damage} | {outcome}")
+        if damage != "flipped byte":  # a byte of a part nobody reads may flip unnoticed
+            assert outcome.startswith("refused"), (damage, outcome)
+
+
+# ---------------------------------------------------------------------- not a regular file
+def imported_within_hang_guard(ledger, path) -> str:
+    """:func:`import_whole_or_nothing` in a thread; fail (not hang the suite) if it is still
+    running after :data:`HANG_GUARD`: what these cases test is that nothing waits."""
+    outcome: list[str] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(import_whole_or_nothing(ledger, path))
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(HANG_GUARD.total_seconds())
+    assert not thread.is_alive(), "the import is still waiting: it hangs"
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def test_what_is_not_a_regular_file_is_refused_at_once(ledger, tmp_path):
+    fifo = tmp_path / "Download.CSV"
+    os.mkfifo(fifo)  # nobody ever writes to it: opening it to read would wait forever
+    (tmp_path / "zero.csv").symlink_to("/dev/zero")  # endless zero bytes
+    cases = {
+        fifo: "is not a regular file",
+        tmp_path / "zero.csv": "is not a regular file",
+        tmp_path: "is a folder",
+    }
+    for path, reason in cases.items():
+        outcome = imported_within_hang_guard(ledger, path)
+        assert outcome.startswith("refused") and reason in outcome, outcome
+
+
+# ---------------------------------------------------------------------- oversize inputs
+#: what refusing an oversize input may allocate (traced): a small file's import takes about
+#: as much; each input below would need from 64 MiB to gigabytes if it were read whole
+MEMORY_BUDGET = 16 << 20
+
+
+@cache
+def workbook_bomb() -> bytes:
+    """The issue's workbook: a few megabytes whose shared strings expand to 1.35 GB."""
+    return hf.xlsx_bomb(hf.SAMPLES["kdp-xlsx"], 1_350_000_000)
+
+
+def oversize(kind: str, directory) -> tuple[hf.Sample, object]:
+    """The sample an oversize input pretends to be, and its path (written sparse or in
+    pieces: never held in memory here either)."""
+    if kind == "workbook expanding to 1.35 GB":
+        sample = hf.SAMPLES["kdp-xlsx"]
+        return sample, sample.write(directory, workbook_bomb())
+    if kind == "row of 100,000 cells":
+        sample = hf.SAMPLES["acx-xlsx"]
+        valid = sample.render(sample.table)
+        wide = hf.rewrite_part(
+            valid,
+            hf.rows_part(valid),
+            lambda xml: xml.replace(b"</row>", b"<c/>" * 100_000 + b"</row>", 2),
+        )
+        return sample, sample.write(directory, wide)
+    sample = hf.SAMPLES["paypal"]
+    path = sample.write(directory, sample.render(sample.table[:1]))
+    with path.open("ab") as handle:
+        if kind == "2 GB sparse file":
+            handle.truncate(2 << 30)
+        elif kind == "line of 64 MiB":
+            for _ in range(64):
+                handle.write(b"x" * (1 << 20))
+        else:  # 8 MiB of zero bytes, written: no hole, nothing an importer knows
+            path.write_bytes(bytes(8 << 20))
+    return sample, path
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["workbook expanding to 1.35 GB", "row of 100,000 cells", "2 GB sparse file",
+     "line of 64 MiB", "8 MiB of zero bytes"],
+)  # fmt: skip
+def test_an_oversize_input_is_refused_within_a_memory_budget(ledger, tmp_path, kind):
+    _, path = oversize(kind, tmp_path / "in")
+    tracemalloc.start()
+    try:
+        outcome = imported_within_hang_guard(ledger, path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"{kind} | {outcome} | peak {peak / 2**20:.1f} MiB")
+    assert outcome.startswith("refused"), outcome
+    assert peak < MEMORY_BUDGET, f"{kind}: {peak / 2**20:.1f} MiB traced"

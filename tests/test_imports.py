@@ -5,7 +5,7 @@ import json
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import SQLModel
 
 import paypal_export as pp
@@ -249,7 +249,7 @@ def hand_recorded_check(ledger, number, amount, day, payer):
         ledger,
         ReceiptEntry(
             channel="check",
-            external_id=manual_receipt_id("check", number, payer),
+            external_id=manual_receipt_id("check", number),
             occurred_at=dt.datetime.combine(day, dt.time(12), ledger.tz),
             gross=Money.of(amount, USD),
             status=Status.PENDING,
@@ -367,11 +367,16 @@ def test_undo_removes_what_a_batch_added_and_the_file_can_come_back(cli, ledger,
     cli("import", str(path))
     code, out, err = cli("imports", "undo", "1")
     assert (code, err) == (0, "")
-    # PayPal stated a balance on each of the 10 days it has rows
+    # PayPal stated a balance on each of the 10 days it has rows; the six payers the file
+    # alone named go too, with their e-mails (personal data)
     assert out == (
-        "undid batch #1: removed 7 receipts, 1 payouts, 2 subscriptions, 10 balances, 1 transfers\n"
+        "undid batch #1: removed 7 receipts, 1 payouts, 2 subscriptions, 10 balances, "
+        "1 transfers, 6 supporters\n"
     )
     assert receipts(ledger) == []
+    with ledger.engine.connect() as connection:
+        for table in ("supporters", "supporter_handles", "supporter_details"):
+            assert connection.execute(text(f"select count(*) from {table}")).scalar() == 0
     code, _, err = cli("imports", "undo", "1")
     assert code == 1
     assert err.startswith("supportledger: batch #1 was already undone on ")
@@ -405,6 +410,7 @@ def test_undoing_a_bank_import_puts_the_check_back_to_pending(ledger):
         "balances": 0,
         "conversions": 0,
         "transfers": 0,
+        "supporters": 1,  # the Zelle payer only the bank named; Lou Green's check stays his
     }
     assert [(r.external_id, r.status) for r in receipts(ledger)] == [(check.external_id, "pending")]
 

@@ -144,7 +144,7 @@ def test_a_month_worked_by_hand_reads_the_same_from_every_report(ledger, cli, tm
     record_receipt(
         ledger,
         ReceiptEntry(
-            "check", manual_receipt_id("check", "2041", "Lou Green"),
+            "check", manual_receipt_id("check", "2041"),
             parse_instant("2026-10-28", ledger.tz), Money.of("100.00", "USD"),
             status="pending", supporter=SupporterRef(name="Lou Green"), check_number="2041",
         ),
@@ -264,13 +264,14 @@ def test_money_held_in_dollars_by_a_ledger_in_euros(database_url, migrated_schem
                 "BASE_CURRENCY": "EUR"}  # fmt: skip
     ledger = Ledger(load_settings(settings, dotenv_path=tmp_path / "no.env"))
     try:
-        from supportledger.journal import writing
+        from supportledger.db import writing
         from supportledger.rates import read_ecb, store
 
         rates = tmp_path / "eurofxref-hist.csv"
         rates.write_text(ECB + "\n", encoding="utf-8")
-        with writing(ledger) as connection:
+        with writing(ledger.engine) as (connection, _):
             store(connection, read_ecb(rates))
+            connection.commit()
         held = [
             pp.row("10/14/2026", "11:00:00", "Chris Lee", "Donation Received", "Completed",
                    "USD", "30.00", "-1.35", "28.65", "chris@example.org", "US00000000000009",

@@ -694,3 +694,77 @@ def test_a_job_killed_after_the_server_accepted_does_not_send_twice(
     assert again.stderr.count("\n") == 1 and delivered_id in again.stderr
     assert len(server.handler.messages) == 1
     assert delivery_rows(october) == [(WRITER, 1, "sending", delivered_id)]
+
+
+# --------------------------------------------------------------------------- hardening
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("SMTP_PASSWORD", "pässwörd-Ω-7Hq2"), ("SMTP_USERNAME", "bööks")],
+)
+def test_a_non_ascii_login_fails_in_one_line_and_blocks_no_later_run(
+    october, cli, smtp_server, monkeypatch, caplog, no_waiting, setting, value
+):
+    """smtplib sends logins in ASCII: a character outside it was a traceback quoting the
+    character, a delivery left ``sending`` and every later run stopped at exit 4."""
+    caplog.set_level(logging.DEBUG)
+    server = smtp_server(login=True)
+    credentials = {"SMTP_USERNAME": USERNAME, "SMTP_PASSWORD": PASSWORD, setting: value}
+    for name, given in smtp_env(server.port, **credentials).items():
+        monkeypatch.setenv(name, given)
+
+    for _ in range(2):  # the second run is refused the same way, not "in doubt" (exit 4)
+        code, out, err = cli("email-statement", "--month", "2026-10")
+        assert (code, out) == (3, "") and err.count("\n") == 1, err
+        assert "outside ASCII" in err and "Traceback" not in err
+        for shown in (err, caplog.text):
+            assert not {c for c in value if not c.isascii()} & set(shown)
+    assert server.handler.messages == []
+    assert [row[1:3] for row in delivery_rows(october)] == [(1, "failed"), (2, "failed")]
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["pw  with   repeated    spaces", "long-" + "x7Q" * 100],  # 305 characters
+)
+def test_a_password_a_server_echoes_is_blanked_before_anything_else_and_never_stored(
+    ledger, smtp_server, password
+):
+    """Spaces were collapsed and lines cut at 200 characters before the password was
+    looked for, so these two reached the terminal and ``deliveries.failure``."""
+    server = smtp_server()
+    server.handler.answers.append(f"554 5.7.1 rejected: {password} is not welcome here")
+    sender = job(ledger, server.port, smtp_password=Secret(password))
+
+    with pytest.raises(PermanentFailure) as failure:
+        deliver(sender, transport_mail(), WRITER, retry=Retry(sleep=lambda _: None))
+
+    with ledger.engine.connect() as connection:
+        stored = connection.execute(text("select failure from deliveries")).scalar_one()
+    for shown in (str(failure.value), stored):
+        assert "554" in shown and "********" in shown
+        assert password not in shown and " ".join(password.split()) not in shown
+        assert "x7Qx7Q" not in shown and "repeated" not in shown
+
+
+def test_one_address_in_two_spellings_is_one_recipient_sent_one_copy(
+    october, cli, smtp_server, monkeypatch
+):
+    server = smtp_server()
+    for name, value in smtp_env(server.port, STATEMENT_TO="Writer@Example.org").items():
+        monkeypatch.setenv(name, value)
+    code, out, err = cli(
+        "email-statement", "--month", "2026-10", "--to", "Writer@Example.org",
+        "--to", "writer@example.org", "--to", "WRITER@EXAMPLE.ORG",
+    )  # fmt: skip
+    assert (code, err) == (0, ""), err
+    assert len(server.handler.messages) == 1 and out.count("sent statement") == 1
+
+    # a delivery recorded under another spelling (before addresses were compared as one)
+    # is the same recipient: already sent
+    with october.engine.begin() as connection:
+        connection.execute(text("update deliveries set recipient = 'Writer@Example.ORG'"))
+    code, out, _ = cli("email-statement", "--month", "2026-10")
+    assert code == 0 and "was already sent" in out
+    assert len(server.handler.messages) == 1

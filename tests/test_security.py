@@ -27,6 +27,7 @@ def test_the_sqlite_file_and_its_log_are_private(tmp_path):
     previous = os.umask(0o022)  # a usual umask, which would make files world-readable
     try:
         db = tmp_path / "books" / "ledger.db"
+        db.parent.mkdir()  # the folder is the writer's to make (a typo is not a new ledger)
         ledger = Ledger(load_settings({"DATABASE_URL": f"sqlite:///{db}"}, tmp_path / "x"))
         ledger.init()
         with ledger.engine.connect():  # an open connection keeps the WAL file while we look

@@ -5,6 +5,7 @@ Every figure below is worked out by hand in the comments next to it.
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -635,7 +636,7 @@ def traces_in_files(ledger, words):
 def test_forget_erases_a_person_and_keeps_every_figure(ledger, cli, caplog):
     caplog.set_level(logging.DEBUG, logger="supportledger")
     book_marguerite(ledger)
-    # a check typed in by hand: its id holds the payer's name (check:3377:duval, marguerite)
+    # a check typed in by hand (its id, check:3377:RANDOM, holds nothing of her)
     code, _, err = cli(
         "add",
         "--channel",
@@ -822,3 +823,70 @@ def test_forget_after_a_real_patreon_import(ledger, cli, tmp_path):
     code, _, _ = cli("import", str(members))
     assert code == 0
     assert traces_in_rows(ledger, HER_TRACES) == set()
+
+
+def test_forget_misses_no_trace_a_short_name_an_unlinked_bank_line_or_a_check_id(ledger, cli):
+    """A name of two letters, bank lines tied to no receipt that name her in the bank's
+    own ways, a note on someone else's receipt, and the check she mailed."""
+    code, _, err = cli(
+        "add", "--channel", "check", "--amount", "30.00", "--date", "2026-10-02",
+        "--from", "Bo Li", "--check-number", "3141",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    pay(ledger, "zelle", "ZL-9", "2026-10-05", "12.00", who=SupporterRef(name="Bo Li"))
+    pay(ledger, "paypal", "PP-7", "2026-10-06", "9.00", who=SupporterRef(name="Cy Park"),
+        description="for Bo Li's birthday")  # fmt: skip
+    unlinked = {
+        "f-1": ("Zelle payment to BO LI 88120", "zelle"),  # money sent back to her
+        "f-2": ("ONLINE TRANSFER FROM LI B", "unclassified"),  # surname, initial
+        "f-3": ("BIRMINGHAM AL COFFEE", "unclassified"),  # nothing of her: kept as it is
+    }
+    with ledger.session() as session:
+        for external_id, (description, classification) in unlinked.items():
+            session.add(
+                BankLine(
+                    account="checking", external_id=external_id, posted_on=dt.date(2026, 10, 7),
+                    currency="USD", amount_minor=-1000, description=description,
+                    classification=classification,
+                )
+            )  # fmt: skip
+        session.commit()
+    with ledger.engine.connect() as connection:
+        check_id = connection.execute(
+            text("select external_id from receipts where channel = 'check'")
+        ).scalar_one()
+    # the id of the check carries nothing derived from her name: not even a hash of it
+    assert check_id.startswith("check:3141:")
+    assert hashlib.sha256(b"bo li").hexdigest()[:12] not in check_id
+
+    assert cli("supporters", "merge", "1", "2")[0] == 0  # her check and her Zelle: one person
+    assert cli("supporters", "forget", "Bo Li", "--yes")[0] == 0
+
+    with ledger.engine.connect() as connection:
+        lines = dict(
+            connection.execute(text("select external_id, description from bank_lines")).all()
+        )
+        notes = connection.execute(text("select description from receipts")).scalars().all()
+    label = "former supporter #1"
+    assert lines == {
+        "f-1": f"Zelle payment to {label} 88120",
+        "f-2": f"ONLINE TRANSFER FROM {label}",
+        "f-3": "BIRMINGHAM AL COFFEE",
+    }
+    assert f"for {label}'s birthday" in notes
+    assert not [
+        hit for hit in traces_in_rows(ledger, ("Bo Li", "LI B")) if hit[0] != "import_batches"
+    ]
+
+
+def test_the_same_check_typed_in_twice_is_refused_by_its_number_and_payer(cli):
+    args = ("add", "--channel", "check", "--amount", "100", "--date", "2026-10-06",
+            "--check-number", "2041")  # fmt: skip
+    assert cli(*args, "--from", "Lou Green")[0] == 0
+    code, _, err = cli(*args, "--from", "lou  GREEN")  # the same payer, typed differently
+    assert (code, err) == (
+        1, "supportledger: check #2041 from this payer is already recorded as receipt #1\n"
+    )  # fmt: skip
+    assert cli(*args, "--from", "Ana Ruiz")[0] == 0  # another payer's check 2041
+    assert cli(*args)[0] == 0  # a check 2041 from nobody named
+    assert cli(*args)[0] == 1

@@ -5,6 +5,7 @@ row and every figure unchanged, and the newer tables beside it."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
@@ -185,3 +186,39 @@ def test_a_first_schema_ledger_upgrades_with_every_figure_unchanged(
             assert ((f.gross - f.refunds).minor, f.fees.minor, f.net.minor) == (gross, fee, net)
     finally:
         ledger.engine.dispose()
+
+
+def test_hand_recorded_check_ids_lose_the_hash_of_the_payers_name(database_url):
+    """Before 0010_hardening a check typed in by hand was check:NUMBER:HASH, HASH the first
+    12 hex digits of sha256 of the payer's lower-cased name: exported, it confirmed a
+    guessed name. The upgrade gives each a random token, its adjustments the same one."""
+    from alembic.script import ScriptDirectory
+
+    from supportledger.db import alembic_config
+
+    engine = make_engine(database_url)
+    before = ScriptDirectory.from_config(alembic_config(engine)).get_revision("0010_hardening")
+    upgrade(engine, before.down_revision)
+    hashed = hashlib.sha256(b"lou green").hexdigest()[:12]
+    with engine.begin() as connection:
+        for row_id, external_id, gross, event in (
+            (1, f"check:3141:{hashed}", 10000, "payment"),
+            (2, f"check:3141:{hashed}#adjustment-1", -10000, "adjustment"),
+            (3, "check:2041", 5000, "payment"),  # keyed by hand (--id): not a hash, kept
+        ):
+            connection.execute(
+                text(
+                    "insert into receipts (id, channel, external_id, kind, event, status,"
+                    " occurred_at, currency, gross_minor, fee_minor, net_minor, flags,"
+                    " description) values (:id, 'check', :external_id, 'one_time', :event,"
+                    " 'pending', '2026-10-06 07:00:00.000000', 'USD', :gross, 0, :gross, '', '')"
+                ),
+                {"id": row_id, "external_id": external_id, "gross": gross, "event": event},
+            )
+    upgrade(engine)
+    with engine.connect() as connection:
+        ids = dict(connection.execute(text("select id, external_id from receipts")).all())
+    engine.dispose()
+    token = ids[1].removeprefix("check:3141:")
+    assert len(token) == 12 and token != hashed
+    assert ids == {1: f"check:3141:{token}", 2: f"check:3141:{token}#adjustment-1", 3: "check:2041"}

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Table, func, select
 
+from supportledger.db import writing
 from supportledger.errors import LedgerError
 from supportledger.models import (
     COUNTED_STATUSES,
@@ -223,7 +224,6 @@ def latest_close(connection: Connection, month: Month) -> Mapping[str, Any] | No
 def close_month(ledger, month: Month, now: dt.datetime | None = None) -> Mapping[str, Any]:
     """Freeze ``month`` with its statement kept as it stands: refused while it is still
     running or when it is already closed."""
-    from supportledger.journal import writing
     from supportledger.statement import statement_to_keep
 
     now = now or utcnow()
@@ -231,7 +231,7 @@ def close_month(ledger, month: Month, now: dt.datetime | None = None) -> Mapping
     start, end = month.bounds(tz)
     if end > now:
         raise LedgerError(f"{month} is not over yet; close it once it has ended")
-    with writing(ledger) as connection:
+    with writing(ledger.engine) as (connection, _):
         current = latest_close(connection, month)
         if current is not None and current["reopened_at"] is None:
             since = f"{current['closed_at']:%Y-%m-%d %H:%M} UTC"
@@ -248,18 +248,18 @@ def close_month(ledger, month: Month, now: dt.datetime | None = None) -> Mapping
                 snapshot=statement_to_keep(ledger, month, connection),
             )
         )
-        return latest_close(connection, month)
+        row = latest_close(connection, month)
+        connection.commit()
+    return row
 
 
 def reopen_month(
     ledger, month: Month, reason: str, now: dt.datetime | None = None
 ) -> Mapping[str, Any]:
     """Reopen a closed ``month`` for a mistake; when and why stay on the close's row."""
-    from supportledger.journal import writing
-
     if not reason.strip():
         raise LedgerError("--reason: say why the month is reopened; it is kept with the month")
-    with writing(ledger) as connection:
+    with writing(ledger.engine) as (connection, _):
         current = latest_close(connection, month)
         if current is None or current["reopened_at"] is not None:
             raise LedgerError(f"{month} is not closed")
@@ -268,4 +268,6 @@ def reopen_month(
             .where(MONTH_CLOSES.c.id == current["id"])
             .values(reopened_at=now or utcnow(), reopen_reason=reason.strip())
         )
-        return latest_close(connection, month)
+        row = latest_close(connection, month)
+        connection.commit()
+    return row

@@ -15,6 +15,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from supportledger.errors import LedgerError
 from supportledger.money import MoneyError, currency_code
@@ -126,7 +128,23 @@ def _normalise_database_url(raw: str) -> str:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if not (url.startswith("sqlite:") or url.startswith("postgresql+psycopg://")):
         raise ConfigError("DATABASE_URL: only sqlite:/// and postgresql:// URLs are supported")
+    try:
+        make_url(url)
+    except ArgumentError:  # not echoed: a URL can hold a password
+        raise ConfigError(
+            "DATABASE_URL: not a database URL; write sqlite:///PATH (three slashes, then the "
+            "file) or postgresql://USER@HOST/DATABASE"
+        ) from None
     return url
+
+
+def _header_text(name: str, raw: str) -> str:
+    """A setting that goes into a message header as it is: one line, no control character
+    (a line break in it would add headers of its own)."""
+    value = raw.strip()
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ConfigError(f"{name}: contains a line break or another control character")
+    return value
 
 
 def _account_names(raw: str) -> dict[str, str]:
@@ -174,7 +192,13 @@ def read_environment(
     values: dict[str, str] = {}
     if path.is_file():
         _warn_if_readable(path)
-        values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+        try:
+            read = dotenv_values(path, encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{path}: is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            ) from None
+        values.update({k: v for k, v in read.items() if v is not None})
     values.update(environ)
     return values
 
@@ -212,7 +236,7 @@ def load_settings(
         smtp_security=security,
         smtp_ca_file=_path("SMTP_CA_FILE", get("SMTP_CA_FILE", "")),
         smtp_timeout=_int("SMTP_TIMEOUT", get("SMTP_TIMEOUT", "30"), 1),
-        statement_from=get("STATEMENT_FROM", "").strip(),
+        statement_from=_header_text("STATEMENT_FROM", get("STATEMENT_FROM", "")),
         statement_to=recipients,
         stripe_api_key=Secret(get("STRIPE_API_KEY", "").strip()),
         stripe_api_base=get("STRIPE_API_BASE", "").strip(),

@@ -1,22 +1,40 @@
-"""Engines and schema upgrades for SQLite (the embedded default) and PostgreSQL.
+"""Engines, the writers' lock and schema upgrades for SQLite (the embedded default) and
+PostgreSQL.
 
-SQLite files are created readable by their owner only, run in WAL mode with a busy
-timeout (an import and a statement can run at once) and with ``secure_delete`` so erased
-personal data does not linger in free pages.
+SQLite files are created readable by their owner only (an existing one readable by others
+is warned about), in a folder that must already exist (a typo in ``DATABASE_URL`` is not a
+new empty ledger). They run in WAL mode with a busy timeout (an import and a statement can
+run at once), ``synchronous=FULL`` (a commit, such as the e-mail job's claim before it
+sends, survives a power cut) and ``secure_delete`` so erased personal data does not linger
+in free pages.
 """
 
 from __future__ import annotations
 
 import os
+import stat
+import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from supportledger.errors import LedgerError
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: the largest row id there can be (a 64-bit integer column's): a number beyond is no row
+MAX_ROW_ID = 2**63 - 1
 BUSY_TIMEOUT_MS = 30_000
+#: the first key of the PostgreSQL advisory lock every writer of a ledger takes (the second
+#: is the ledger's schema, so two ledgers in one database do not wait for each other)
+WRITERS_LOCK = 0x534C4701
+#: SQLSTATEs of a transaction PostgreSQL rolled back for a clash with another: serialization
+#: failure, deadlock detected. Running it again is the remedy
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -26,11 +44,22 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
-def _create_private_file(path: Path) -> None:
-    """Create the database file with mode 0600 before SQLite creates it with the umask."""
+def _private_file(path: Path) -> None:
+    """Create the database file with mode 0600 before SQLite creates it with the umask; warn,
+    in one line, when an existing one can be read by other users."""
     if path.exists():
+        if stat.S_IMODE(path.stat().st_mode) & (stat.S_IRWXG | stat.S_IRWXO):
+            warnings.warn(
+                f"{path} can be read by other users and holds supporters' personal data: "
+                f"chmod 600 {path}",
+                stacklevel=4,
+            )
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        raise LedgerError(
+            f"DATABASE_URL: the folder {path.parent} does not exist (create it, or correct "
+            f"the path)"
+        )
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
 
@@ -39,7 +68,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA secure_delete = ON")
     cursor.close()
@@ -50,7 +79,7 @@ def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         path = _sqlite_file(url)
         if path is not None:
-            _create_private_file(path)
+            _private_file(path)
         engine = create_engine(
             url,
             connect_args={"timeout": BUSY_TIMEOUT_MS // 1000},
@@ -60,6 +89,42 @@ def make_engine(url: str, **kwargs) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[tuple[Connection, Session]]:
+    """A transaction no other writer of the ledger interleaves with, and a session sharing
+    it. Nothing is kept unless the caller commits (``connection.commit()``).
+
+    Every command that reads and then writes (imports, ``add``, ``undo``, ``close``,
+    ``reopen``, ``forget``, ``merge``, ``match``) starts here, so what it read is still true
+    when it writes: SQLite takes its write lock at once (``BEGIN IMMEDIATE``); PostgreSQL
+    takes the ledger's advisory lock first, and then each statement (READ COMMITTED) sees
+    every writer that finished before. Writers queue up in one order, so they cannot
+    deadlock one another; readers are never held up.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
+                {"key": WRITERS_LOCK},
+            )
+        session = Session(bind=connection, autoflush=True)
+        try:
+            yield connection, session
+        finally:
+            session.close()
+
+
+def transient(exc: BaseException) -> bool:
+    """A transaction PostgreSQL rolled back for a clash with a concurrent one (a
+    serialization failure, a deadlock): running it again is the remedy. Writers that take
+    :func:`writing` never clash with one another; this covers any other."""
+    return isinstance(exc, DBAPIError) and (
+        getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+    )
 
 
 def alembic_config(engine: Engine):

@@ -15,10 +15,8 @@ Every importer, the Stripe sync and ``add`` hand their entries to the same write
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
@@ -26,14 +24,15 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, or_, select, update
 from sqlmodel import Session
 
 from supportledger.channels import Channel, get_channel
 from supportledger.closing import ClosedMonths
+from supportledger.db import transient, writing
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, ScheduleError
+from supportledger.files import PinnedFile
 from supportledger.journal import (
     BANK,
     CONVERSION,
@@ -57,11 +56,13 @@ from supportledger.models import (
     Subscription,
     SubscriptionStatus,
     Supporter,
+    SupporterDetail,
+    SupporterHandle,
     Transfer,
     utcnow,
 )
 from supportledger.money import Money, MoneyError
-from supportledger.months import local_date, local_midnight
+from supportledger.months import YEARS, local_date, local_midnight
 from supportledger.rates import rate_on
 from supportledger.reconcile import settle_matches
 from supportledger.sources import (
@@ -90,19 +91,17 @@ if TYPE_CHECKING:
 #: entries looked up and written together: big enough for executemany to pay, small enough
 #: that memory stays flat and an ``IN`` list stays well under every backend's limits
 CHUNK = 2000
-HEAD_BYTES = 64 * 1024
 #: expected fees remembered per import before the memo starts afresh (memory stays flat)
 FEE_MEMO = 4096
 #: the largest amount (in minor units) the ledger keeps: far beyond any writer's receipts,
 #: and small enough that sums of millions of them stay inside a 64-bit integer column
 MAX_MINOR = 10**15 - 1
-#: the years an entry may be dated in: any real book's, and far enough from datetime's own
-#: limits (years 1 and 9999) that a month's end, a time zone or a deposit window never overflow
-YEARS = range(1900, 3000)
 #: a check recorded by hand is matched to a deposit up to this long after it was recorded
 CHECK_WINDOW = dt.timedelta(days=60)
 #: a Zelle payment typed in by hand is matched to the bank's credit up to this long after
 ZELLE_WINDOW = dt.timedelta(days=7)
+#: how many times an import runs again after a clash with a concurrent transaction
+RETRIES = 3
 
 BATCHES: Table = ImportBatch.__table__
 RECEIPTS: Table = Receipt.__table__
@@ -110,6 +109,8 @@ PAYOUTS: Table = Payout.__table__
 SUBSCRIPTIONS: Table = Subscription.__table__
 BANK_LINES: Table = BankLine.__table__
 SUPPORTERS: Table = Supporter.__table__
+HANDLES: Table = SupporterHandle.__table__
+DETAILS: Table = SupporterDetail.__table__
 BALANCES: Table = ChannelBalance.__table__
 CONVERSIONS: Table = Conversion.__table__
 TRANSFERS: Table = Transfer.__table__
@@ -1035,24 +1036,6 @@ class _Writer:
 
 
 # ---------------------------------------------------------------------- transactions
-@contextmanager
-def _transaction(engine: Engine) -> Iterator[tuple[Connection, Session]]:
-    """A connection in one transaction, and a session sharing it (for supporters).
-
-    Nothing is kept unless the caller commits. On SQLite the transaction takes the write
-    lock at once (``BEGIN IMMEDIATE``), so two imports run one after the other instead of
-    failing half-way.
-    """
-    with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        session = Session(bind=connection, autoflush=True)
-        try:
-            yield connection, session
-        finally:
-            session.close()
-
-
 def _apply(
     ledger: Ledger,
     make_entries: Callable[[], Iterable[Entry]],
@@ -1064,21 +1047,32 @@ def _apply(
     progress: Progress | None,
     replayable: bool,
     rates: Mapping[str, Decimal] | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> FileReport:
-    """Apply a file's entries; on PostgreSQL a clash with a concurrent import of the same rows
-    (IntegrityError) is retried once, when the entries can be read again: the retry then
-    finds the other import's rows and adds nothing."""
-    retry = replayable and ledger.engine.dialect.name == "postgresql"
-    once = partial(
-        _apply_once, ledger, source=source, file_name=file_name, sha256=sha256,
-        dry_run=dry_run, progress=progress, rates=rates,
-    )  # fmt: skip
-    try:
-        return once(make_entries())
-    except IntegrityError:
-        if not retry:
-            raise
-    return once(make_entries())
+    """Apply a file's entries in one transaction (:func:`supportledger.db.writing`).
+
+    When the entries can be read again, a transaction PostgreSQL rolled back for a clash
+    with a concurrent one (:func:`supportledger.db.transient`) is run again, up to
+    :data:`RETRIES` times: the new run sees what the other committed.
+    """
+    retries = RETRIES if replayable else 0
+    while True:
+        try:
+            return _apply_once(
+                ledger,
+                make_entries(),
+                source=source,
+                file_name=file_name,
+                sha256=sha256,
+                dry_run=dry_run,
+                progress=progress,
+                rates=rates,
+                before_commit=before_commit,
+            )
+        except Exception as exc:
+            if not retries or not transient(exc):
+                raise
+            retries -= 1
 
 
 def _apply_once(
@@ -1091,9 +1085,10 @@ def _apply_once(
     dry_run: bool,
     progress: Progress | None,
     rates: Mapping[str, Decimal] | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> FileReport:
     report = FileReport(file_name=file_name, source=source, dry_run=dry_run)
-    with _transaction(ledger.engine) as (connection, session):
+    with writing(ledger.engine) as (connection, session):
         earlier = connection.execute(
             select(BATCHES.c.id)
             .where(BATCHES.c.sha256 == sha256, BATCHES.c.undone_at.is_(None))
@@ -1132,6 +1127,8 @@ def _apply_once(
                 skipped=report.skipped,
             )
         )
+        if before_commit is not None:
+            before_commit()
         if not dry_run:
             session.close()
             connection.commit()
@@ -1152,8 +1149,8 @@ def apply_entries(
 ) -> FileReport:
     """Write ``entries`` (from a file or an API) as one batch, all or nothing.
 
-    A list is retried after a clash with a concurrent import on PostgreSQL; a one-shot
-    iterator cannot be read twice, so its clash is raised.
+    A list is run again after a clash with a concurrent transaction on PostgreSQL; a
+    one-shot iterator cannot be read twice, so its clash is raised.
     """
     return _apply(
         ledger,
@@ -1167,19 +1164,11 @@ def apply_entries(
     )
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
-    except OSError as exc:
-        raise LedgerError(f"{path}: cannot read ({exc.strerror})") from None
-    return digest.hexdigest()
-
-
-def find_importer(path: Path, known: list[Importer], source: str | None = None) -> Importer:
-    """The importer ``--source`` names, else the one that claims the file in full."""
+def find_importer(
+    path: Path, head: bytes, known: list[Importer], source: str | None = None
+) -> Importer:
+    """The importer ``--source`` names, else the one that claims the file in full by its
+    ``head`` (its first bytes)."""
     names = ", ".join(importer.name for importer in known) or "none"
     if source is not None:
         mapped = mapping_source(source)  # mapping:PATH.toml
@@ -1190,11 +1179,6 @@ def find_importer(path: Path, known: list[Importer], source: str | None = None) 
             if importer.name == wanted:
                 return importer
         raise LedgerError(f"--source: unknown format {source!r}; known formats: {names}")
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(HEAD_BYTES)
-    except OSError as exc:
-        raise LedgerError(f"{path}: cannot read ({exc.strerror})") from None
     return recognise(path, head, known)
 
 
@@ -1211,7 +1195,12 @@ def import_paths(
     (files before it stay imported). ``rates`` convert reports kept in another currency
     (units of the base currency per unit); each receipt records the rate it was given.
     ``date_order`` (``dmy``/``mdy``) reads files whose days cannot tell, as does the
-    writer's ``DATE_ORDER`` for a format; the writer's bank rules classify bank lines."""
+    writer's ``DATE_ORDER`` for a format; the writer's bank rules classify bank lines.
+
+    Each file is held open while it is imported (:class:`supportledger.files.PinnedFile`):
+    what is not an export file is refused before it is read, and a file that changed while
+    it was read is refused before anything is committed, so the SHA-256 recorded is always
+    the hash of what was imported."""
     known = importers()
     context = ImportContext(
         ledger.tz,
@@ -1222,40 +1211,70 @@ def import_paths(
     )
     reports = []
     for path in map(Path, paths):
-        sha256 = file_sha256(path)
-        importer = find_importer(path, known, source)
-        order = date_order or ledger.settings.date_orders.get(importer.name)
-        try:
-            reports.append(
-                _apply(
-                    ledger,
-                    partial(importer.entries, path, replace(context, date_order=order)),
-                    source=importer.name,
-                    file_name=path.name,
-                    sha256=sha256,
-                    dry_run=dry_run,
-                    progress=progress,
-                    replayable=True,
-                    rates=context.rates,
+        with PinnedFile(path) as pinned:
+            importer = find_importer(path, pinned.head, known, source)
+            order = date_order or ledger.settings.date_orders.get(importer.name)
+            try:
+                reports.append(
+                    _apply(
+                        ledger,
+                        partial(importer.entries, path, replace(context, date_order=order)),
+                        source=importer.name,
+                        file_name=pinned.name,
+                        sha256=pinned.sha256,
+                        dry_run=dry_run,
+                        progress=progress,
+                        replayable=True,
+                        rates=context.rates,
+                        before_commit=pinned.check_unchanged,
+                    )
                 )
-            )
-        except LedgerError as exc:
-            if path.name not in str(exc):  # met deep in an importer: say which file
-                exc.args = (f"{path.name}: {exc}",)
-            raise
+            except LedgerError as exc:
+                if pinned.name not in str(exc):  # met deep in an importer: say which file
+                    exc.args = (f"{pinned.name}: {exc}",)
+                raise
     return reports
+
+
+def _recorded_check(connection: Connection, entry: ReceiptEntry) -> int | None:
+    """The receipt of a check already typed in with ``entry``'s number and payer (spacing
+    and case aside), or none."""
+    query = select(RECEIPTS.c.id).where(
+        RECEIPTS.c.channel == "check",
+        RECEIPTS.c.batch_id.is_(None),
+        func.ltrim(RECEIPTS.c.check_number, "0") == entry.check_number.strip().lstrip("0"),
+    )
+    payer = " ".join((entry.supporter.name or "").split()) if entry.supporter else ""
+    if payer:
+        named = select(HANDLES.c.supporter_id).where(
+            HANDLES.c.channel == "check",
+            HANDLES.c.kind == "name",
+            func.lower(HANDLES.c.value) == payer.lower(),
+        )
+        query = query.where(RECEIPTS.c.supporter_id.in_(named))
+    else:
+        query = query.where(RECEIPTS.c.supporter_id.is_(None))
+    return connection.execute(query.limit(1)).scalar()
 
 
 def write_receipt(ledger: Ledger, entry: ReceiptEntry) -> int:
     """Book one receipt typed in by hand through the same writer, outside any batch.
 
-    Refuses a receipt whose channel id is already recorded; returns the new receipt's id.
+    Refuses a receipt whose channel id is already recorded, and a check whose number and
+    payer already are; returns the new receipt's id.
     """
     report = FileReport(file_name="add", source="manual")
-    with _transaction(ledger.engine) as (connection, session):
+    with writing(ledger.engine) as (connection, session):
         writer = _Writer(ledger, connection, session, report, batch_id=None)
-        writer.write([entry])
         key = (get_channel(entry.channel).name, entry.external_id)
+        if key[0] == "check" and entry.check_number and entry.check_number.strip():
+            earlier = _recorded_check(connection, entry)
+            if earlier is not None:
+                raise LedgerError(
+                    f"check #{entry.check_number.strip()} from this payer is already "
+                    f"recorded as receipt #{earlier}"
+                )
+        writer.write([entry])
         if not report.added:
             raise LedgerError(f"{key[0]} receipt {key[1]!r} is already recorded")
         receipt_id = writer.receipt_ids([key])[key]
@@ -1273,7 +1292,7 @@ def classify_bank_line(
     income (``zelle``, ``check``, ``income``) its receipt, written through the same writer
     as an import, in one transaction. The receipt belongs to the line's batch, so undoing
     the import removes both. Returns the line as it now is."""
-    with _transaction(ledger.engine) as (connection, session):
+    with writing(ledger.engine) as (connection, session):
         line = connection.execute(select(BANK_LINES).where(BANK_LINES.c.id == line_id)).first()
         if line is None:
             raise LedgerError(f"no bank line #{line_id} (see `supportledger bank lines`)")
@@ -1323,8 +1342,9 @@ def list_batches(ledger: Ledger) -> list[dict]:
 def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
     """Remove what batch ``batch_id`` added and mark it undone; a check it marked deposited
     is pending again. Changes it made to rows of earlier imports (a status a later download
-    updated) stay. Returns how many rows of each kind went."""
-    with _transaction(ledger.engine) as (connection, _):
+    updated) stay, and so do the people it named that other rows name too; those it alone
+    brought go, with their handles and details. Returns how many rows of each kind went."""
+    with writing(ledger.engine) as (connection, _):
         batch = connection.execute(select(BATCHES).where(BATCHES.c.id == batch_id)).first()
         ClosedMonths.load(connection).refuse_undo(connection, batch_id)
         if batch is None:
@@ -1365,6 +1385,7 @@ def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
             connection.execute(
                 update(table).where(table.c[link].in_(going), others).values({link: None})
             )
+        brought = _named_only_by(connection, batch_id)
         removed = {}
         for name, table in (
             ("bank lines", BANK_LINES),
@@ -1378,9 +1399,43 @@ def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
             removed[name] = connection.execute(
                 delete(table).where(table.c.batch_id == batch_id)
             ).rowcount
+        removed["supporters"] = _delete_supporters(connection, brought)
         connection.execute(
             update(BATCHES).where(BATCHES.c.id == batch_id).values(undone_at=utcnow())
         )
         journal.sync()
         connection.commit()
     return removed
+
+
+def _named_only_by(connection: Connection, batch_id: int) -> list[int]:
+    """The supporters that batch ``batch_id``'s receipts and subscriptions name and nothing
+    else does: no other row, and no merge either way (a merge is the writer's decision)."""
+    merged = SUPPORTERS.alias("merged")
+    named_by = {
+        table: select(table.c.supporter_id).where(table.c.batch_id == batch_id)
+        for table in (RECEIPTS, SUBSCRIPTIONS)
+    }
+    elsewhere = [
+        select(table.c.id).where(
+            table.c.supporter_id == SUPPORTERS.c.id,
+            or_(table.c.batch_id.is_(None), table.c.batch_id != batch_id),
+        )
+        for table in (RECEIPTS, SUBSCRIPTIONS)
+    ]
+    query = select(SUPPORTERS.c.id).where(
+        or_(*(SUPPORTERS.c.id.in_(q) for q in named_by.values())),
+        SUPPORTERS.c.merged_into_id.is_(None),
+        ~select(merged.c.id).where(merged.c.merged_into_id == SUPPORTERS.c.id).exists(),
+        *(~q.exists() for q in elsewhere),
+    )
+    return list(connection.execute(query).scalars())
+
+
+def _delete_supporters(connection: Connection, supporter_ids: list[int]) -> int:
+    """Delete the supporters ``supporter_ids``, their handles and details, 500 at a time."""
+    for start in range(0, len(supporter_ids), 500):
+        chunk = supporter_ids[start : start + 500]
+        for column in (HANDLES.c.supporter_id, DETAILS.c.supporter_id, SUPPORTERS.c.id):
+            connection.execute(delete(column.table).where(column.in_(chunk)))
+    return len(supporter_ids)

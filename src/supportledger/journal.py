@@ -37,7 +37,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
@@ -48,6 +47,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, case, delete, func, insert, select, update
 
 from supportledger.channels import Channel, get_channel
+from supportledger.db import writing
 from supportledger.errors import LedgerError
 from supportledger.models import (
     REVERSALS,
@@ -747,17 +747,6 @@ def missing_rate(currency: str, base: str, day: dt.date) -> str:
     )
 
 
-@contextmanager
-def writing(ledger: Ledger) -> Iterator[Connection]:
-    """One transaction holding the ledger's write lock (``BEGIN IMMEDIATE`` on SQLite: an
-    import meanwhile waits, or is waited for), committed when the block ends."""
-    with ledger.engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        yield connection
-        connection.commit()
-
-
 def align_ledger(ledger: Ledger) -> None:
     """Bring the journal in line with the ledger's settings (a new time zone or base
     currency, or a ledger from before the journal); only a read when it already is."""
@@ -766,14 +755,16 @@ def align_ledger(ledger: Ledger) -> None:
         meta = dict(connection.execute(select(META.c.key, META.c.value)).all())
     if all(meta.get(key) == value for key, value in wanted.items()):
         return
-    with writing(ledger) as connection:
+    with writing(ledger.engine) as (connection, _):
         Journal.of(connection, ledger)
+        connection.commit()
 
 
 def rebuild_ledger(ledger: Ledger) -> None:
     """Derive every posting again from the events (``supportledger journal rebuild``)."""
-    with writing(ledger) as connection:
+    with writing(ledger.engine) as (connection, _):
         Journal.of(connection, ledger).rebuild()
+        connection.commit()
 
 
 # --------------------------------------------------------------------------- checking

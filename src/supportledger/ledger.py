@@ -4,7 +4,6 @@ operations that write receipts. The CLI is a thin layer over this module.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from functools import cached_property
 
@@ -67,16 +66,18 @@ class Ledger:
         return Session(self.engine, expire_on_commit=False)
 
 
-def manual_receipt_id(channel: str, check_number: str | None, payer: str | None) -> str:
-    """The id of a receipt typed in by hand: a check's number and payer, else a fresh one.
+def manual_receipt_id(channel: str, check_number: str | None) -> str:
+    """The id of a receipt typed in by hand: ``check:NUMBER:RANDOM`` for a check (readable
+    in exports), else ``manual:RANDOM``.
 
-    A check keeps a stable id (its number and its payer) so it cannot be recorded twice.
+    Nothing in it derives from the payer: ids are exported, and even a hash of a name
+    confirms a guessed one. The same check recorded twice is refused by its number and
+    payer instead (:func:`supportledger.imports.write_receipt`).
     """
-    if channel == "check" and check_number:
-        # the payer is hashed: ids appear in exports, where names may not
-        who = hashlib.sha256(" ".join((payer or "").lower().split()).encode()).hexdigest()
-        return f"check:{check_number.strip()}:{who[:12]}"
-    return f"manual:{uuid.uuid4().hex}"
+    token = uuid.uuid4().hex
+    if channel.strip().lower() == "check" and check_number and check_number.strip():
+        return f"check:{check_number.strip()}:{token[:12]}"
+    return f"manual:{token}"
 
 
 def record_receipt(ledger: Ledger, entry: ReceiptEntry) -> Receipt:

@@ -15,6 +15,7 @@ doubt* and treated like a killed job. No message text ever includes the SMTP pas
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import logging
@@ -31,11 +32,12 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from supportledger.config import Settings
 from supportledger.errors import LedgerError
+from supportledger.files import written_privately
 from supportledger.models import Delivery, DeliveryState, utcnow
 from supportledger.months import Month
 from supportledger.render import format_money, month_name, render
@@ -132,11 +134,13 @@ def subject(mail: StatementMail) -> str:
 
 
 def address(raw: str, setting: str) -> str:
-    """A bare e-mail address from ``raw``, or a one-line error naming where it came from."""
+    """A bare e-mail address from ``raw``, lower-cased (``Writer@Example.org`` and
+    ``writer@example.org`` are one recipient, sent one copy), or a one-line error naming
+    where it came from."""
     _name, addr = parseaddr(raw)
     if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", addr):
         raise LedgerError(f"{setting}: not an e-mail address: {raw!r}")
-    return addr
+    return addr.lower()
 
 
 def build_message(
@@ -174,11 +178,10 @@ def message_bytes(message: EmailMessage) -> bytes:
 
 
 def write_eml(message: EmailMessage, path: Path) -> Path:
-    """``--dry-run``: the message as an ``.eml`` file, written atomically."""
+    """``--dry-run``: the message as an ``.eml`` file, written atomically, owner-only."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(message_bytes(message))
-    partial.replace(path)
+    with written_privately(path, "wb") as stream:
+        stream.write(message_bytes(message))
     return path
 
 
@@ -208,9 +211,14 @@ def _exclusive(engine: Engine):
 
 
 def _latest(connection: Connection, month: Month, recipient: str):
+    """The last attempt for (month, recipient); rows recorded before addresses were
+    lower-cased are found too."""
     return connection.execute(
         select(deliveries)
-        .where(deliveries.c.month == str(month), deliveries.c.recipient == recipient)
+        .where(
+            deliveries.c.month == str(month),
+            func.lower(deliveries.c.recipient) == recipient.lower(),
+        )
         .order_by(deliveries.c.attempt.desc())
         .limit(1)
     ).first()
@@ -286,11 +294,26 @@ def _finish(engine: Engine, message_id: str, **values) -> None:
 # --- SMTP ----------------------------------------------------------------------------------
 
 
-def _redacted(text: str, settings: Settings) -> str:
-    """One line of server or library text, with the password blanked should it appear."""
-    line = " ".join(text.split())[:200]
+def _secret_forms(settings: Settings) -> list[str]:
+    """The password as a server could echo it: as it is, and base64-encoded alone or in
+    the AUTH PLAIN string (longest first, so a longer form is blanked whole)."""
     secret = settings.smtp_password.reveal()
-    return line.replace(secret, "********") if secret else line
+    if not secret:
+        return []
+    user = settings.smtp_username
+    encoded = [
+        base64.b64encode(raw.encode("utf-8")).decode("ascii")
+        for raw in (secret, f"\0{user}\0{secret}")
+    ]
+    return sorted({secret, *encoded}, key=len, reverse=True)
+
+
+def _redacted(text: str, settings: Settings) -> str:
+    """One line of server or library text, the password blanked first, before spaces are
+    collapsed or the line shortened (either would hide it from the blanking)."""
+    for secret in _secret_forms(settings):
+        text = text.replace(secret, "********")
+    return " ".join(text.split())[:200]
 
 
 def _reply(code: int, reply: bytes | str, step: str, settings: Settings) -> DeliveryError:
@@ -313,7 +336,14 @@ def _connect(settings: Settings) -> smtplib.SMTP:
         if settings.smtp_security == "starttls":
             smtp.starttls(context=context)
         if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password.reveal())
+            try:
+                smtp.login(settings.smtp_username, settings.smtp_password.reveal())
+            except UnicodeEncodeError:  # its text quotes the character: never shown
+                raise PermanentFailure(
+                    "login: SMTP_USERNAME or SMTP_PASSWORD has a character outside ASCII, "
+                    "which SMTP login (Python's smtplib) cannot send; nothing was sent: "
+                    "use an ASCII password (an app password) for the job"
+                ) from None
     except BaseException:
         smtp.close()
         raise

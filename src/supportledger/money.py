@@ -106,6 +106,15 @@ def parse_decimal(text: str, decimal_comma: bool = False) -> Decimal:
     return -value if negative else value
 
 
+def parse_rate(text: str) -> Decimal:
+    """A conversion rate as the writer types it: a plain number more than zero (never
+    ``Infinity``, ``NaN`` or an exponent: every amount converted with it stays exact)."""
+    rate = parse_decimal(text)
+    if rate <= 0:
+        raise MoneyError(f"a rate is more than zero, got {str(text).strip()!r}")
+    return rate
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An exact amount in one currency. Arithmetic never mixes currencies."""

@@ -13,6 +13,10 @@ from zoneinfo import ZoneInfo
 
 from supportledger.errors import LedgerError
 
+#: the years the ledger keeps: any real book's, and far enough from datetime's own limits
+#: (years 1 and 9999) that a month's end, a time zone or a deposit window never overflow
+YEARS = range(1900, 3000)
+
 
 @dataclass(frozen=True, order=True)
 class Month:
@@ -29,6 +33,8 @@ class Month:
         match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text or "")
         if not match or not 1 <= int(match[2]) <= 12:
             raise LedgerError(f"--month: expected YYYY-MM, got {text!r}")
+        if int(match[1]) not in YEARS:
+            raise LedgerError(f"--month: {text.strip()} is outside {_YEARS_SHOWN}")
         return cls(int(match[1]), int(match[2]))
 
     @classmethod
@@ -75,17 +81,23 @@ def parse_instant(text: str, tz: ZoneInfo) -> dt.datetime:
     An ISO date-time without an offset is read in ``tz`` as well.
     """
     raw = (text or "").strip()
+    day_only = re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw)
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-            return local_midnight(dt.date.fromisoformat(raw), tz)
         instant = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise LedgerError(
             f"--date: expected YYYY-MM-DD or an ISO instant like 2026-11-01T03:30:00Z, got {text!r}"
         ) from None
+    if instant.year not in YEARS:  # before converting: year 1 at +14:00 is year 0 in UTC
+        raise LedgerError(f"--date: {raw} is outside {_YEARS_SHOWN}")
+    if day_only:
+        return local_midnight(instant.date(), tz)
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=tz)
     return instant.astimezone(dt.UTC)
+
+
+_YEARS_SHOWN = f"the years the ledger keeps ({YEARS.start}-{YEARS.stop - 1})"
 
 
 def local_date(instant: dt.datetime, tz: ZoneInfo) -> dt.date:

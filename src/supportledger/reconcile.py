@@ -37,6 +37,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from supportledger.balances import Owed, money_owed
 from supportledger.channels import get_channel
 from supportledger.closing import latest_close, month_digest
+from supportledger.db import writing
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, ScheduleError
 from supportledger.journal import BANK, FAILED_PAYOUTS, Journal, align_ledger
@@ -333,7 +334,7 @@ def match_payout(ledger: Ledger, payout_id: int, bank_line_id: int) -> tuple[Pay
     Refused unless the currencies agree and the line is the payout less its fee, and
     neither is matched to something else already.
     """
-    with ledger.engine.begin() as connection:
+    with writing(ledger.engine) as (connection, _):
         payout, line = _pair(connection, payout_id, bank_line_id)
         if line.payout_id == payout.id:
             raise LedgerError(f"bank line #{line.id} is already matched to payout #{payout.id}")
@@ -371,12 +372,13 @@ def match_payout(ledger: Ledger, payout_id: int, bank_line_id: int) -> tuple[Pay
         journal = Journal.of(connection, ledger)
         journal.touch(BANK, [line.id])
         journal.sync()
+        connection.commit()
     return payout, line
 
 
 def unmatch_payout(ledger: Ledger, payout_id: int, bank_line_id: int) -> None:
     """Undo a match (made by hand or by ``reconcile``)."""
-    with ledger.engine.begin() as connection:
+    with writing(ledger.engine) as (connection, _):
         payout, line = _pair(connection, payout_id, bank_line_id)
         if line.payout_id != payout.id:
             raise LedgerError(f"bank line #{line.id} is not matched to payout #{payout.id}")
@@ -385,6 +387,7 @@ def unmatch_payout(ledger: Ledger, payout_id: int, bank_line_id: int) -> None:
             .where(BankLine.__table__.c.id == line.id)
             .values(payout_id=None, matched_at=None)
         )
+        connection.commit()
 
 
 def _pair(connection: Connection, payout_id: int, bank_line_id: int):
@@ -501,10 +504,10 @@ def record_returned_check(
 
     Both in one transaction, through the import writer. Returns the fee receipt's id.
     """
-    from supportledger.imports import FileReport, _transaction, _Writer, change_receipt
+    from supportledger.imports import FileReport, _Writer, change_receipt
     from supportledger.sources import ReceiptEntry
 
-    with _transaction(ledger.engine) as (connection, session):
+    with writing(ledger.engine) as (connection, session):
         check = (
             connection.execute(select(Receipt.__table__).where(Receipt.id == receipt_id))
             .mappings()

@@ -614,12 +614,17 @@ def shipped_templates() -> Path:
 
 def environment(settings):
     """A Jinja2 environment: the writer's folder first (so one template can be replaced),
-    then the shipped one; autoescape on for ``.html.j2`` and off for text."""
+    then the shipped one; autoescape on for ``.html.j2`` and off for text.
+
+    Sandboxed and immutable: a template the writer copied from somewhere can read the
+    statement it is given, and nothing else (no attribute of Python's internals, no method
+    that changes data)."""
     import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     folders = [settings.templates_dir] if settings.templates_dir else []
     loaders = [jinja2.FileSystemLoader(str(p)) for p in (*folders, shipped_templates())]
-    return jinja2.Environment(
+    return ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=jinja2.StrictUndefined,
@@ -643,6 +648,20 @@ def render(statement, fmt: str, settings) -> str:
         period = str(statement.year) if annual else str(statement.month)
         return statement_csv(period, [*statement.channels, statement.totals])
     view = annual_view(statement) if annual else statement_view(statement)
-    name = "annual" if annual else "statement"
-    extension = "html" if fmt == "html" else "txt"
-    return environment(settings).get_template(f"{name}.{extension}.j2").render(**view)
+    name = f"{'annual' if annual else 'statement'}.{'html' if fmt == 'html' else 'txt'}.j2"
+    return _rendered(environment(settings), name, view)
+
+
+def _rendered(env, name: str, view: dict) -> str:
+    """Template ``name`` filled with ``view``; a broken template (the writer's own, most
+    likely) is one line naming it and where, never a traceback."""
+    import jinja2
+
+    from supportledger.errors import LedgerError
+
+    try:
+        return env.get_template(name).render(**view)
+    except jinja2.TemplateError as exc:
+        where = getattr(exc, "filename", None) or name
+        line = f", line {exc.lineno}" if getattr(exc, "lineno", None) else ""
+        raise LedgerError(f"template {where}{line}: {exc.message or type(exc).__name__}") from None

@@ -21,11 +21,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
 
-from sqlalchemy import bindparam, case, func, or_
+from sqlalchemy import bindparam, case, false, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
 from supportledger.channels import get_channel
+from supportledger.db import MAX_ROW_ID, writing
 from supportledger.errors import LedgerError
 from supportledger.models import (
     COUNTED_STATUSES,
@@ -229,7 +230,7 @@ def _candidates(session: Session, text: str) -> list[Supporter]:
     wanted = (text or "").strip()
     number = re.fullmatch(r"#?(\d+)", wanted)
     if number:
-        found = session.get(Supporter, int(number[1]))
+        found = session.get(Supporter, int(number[1])) if int(number[1]) <= MAX_ROW_ID else None
         return [found] if found is not None else []
     key = name_key(wanted)
     everyone = session.exec(select(Supporter).order_by(Supporter.id)).all()
@@ -736,59 +737,124 @@ class Forgotten:
     log_emptied: bool | None
 
 
-#: Details too short or too generic to hunt for in free text ("AZ", "US").
+#: Details too short or too generic to hunt for in free text ("AZ", "US"); names are hunted
+#: whatever their length, as whole words
 _MIN_REDACTED = 4
+#: what may stand between the words of a name in free text: "RUIZ, A." is "Ana Ruiz"
+_NAME_GAP = r"[\s,.]+"
 
 
-def _redactor(values: set[str], replacement: str):
-    """A function replacing each of ``values`` in a text with ``replacement``, whatever the
-    case, accents or spacing the text writes it with."""
-    patterns = {
-        r"\s+".join(map(re.escape, form.split()))
-        for value in values
-        for form in (value, _without_accents(value))
-        if len(form.strip()) >= _MIN_REDACTED
+@dataclass(frozen=True)
+class _Traces:
+    """What must not survive a person: the names they were known by, and their other
+    handles and details (e-mail, account ids, street, phone)."""
+
+    names: frozenset[str]
+    details: frozenset[str]
+
+    def words(self) -> set[str]:
+        """Lower-cased words any mention of them contains (to find rows worth reading)."""
+        found = {w for name in self.names for w in _name_words(name)}
+        found |= {d.strip() for d in self.details if len(d.strip()) >= _MIN_REDACTED}
+        return {w.lower() for text in found for w in (text, _without_accents(text))}
+
+
+def _name_words(name: str) -> list[str]:
+    return re.findall(r"[^\W_]+", name)
+
+
+def _name_forms(name: str) -> set[tuple[str, ...]]:
+    """The ways free text writes a name: as given, reversed ("RUIZ ANA"), and a surname with
+    an initial ("RUIZ A", "A RUIZ"), either word taken as the surname."""
+    words = tuple(_name_words(name))
+    if len(words) < 2:
+        return {words} if words else set()
+    first, last = words[0], words[-1]
+    return {
+        words,
+        words[::-1],
+        (last, first[0]),
+        (first[0], last),
+        (first, last[0]),
+        (last[0], first),
     }
+
+
+def _word(word: str) -> str:
+    """A word of a name as a pattern; an initial may be followed by a dot."""
+    return rf"{re.escape(word)}\.?" if len(word) == 1 else re.escape(word)
+
+
+def _redactor(traces: _Traces, replacement: str):
+    """A function replacing every mention of ``traces`` in a text with ``replacement``,
+    whatever the case, accents, spacing or punctuation the text writes it with."""
+    patterns = set()
+    for name in traces.names:
+        for form in (name, _without_accents(name)):
+            patterns |= {_NAME_GAP.join(map(_word, words)) for words in _name_forms(form)}
+    for value in traces.details:
+        for form in (value, _without_accents(value)):
+            if len(form.strip()) >= _MIN_REDACTED:
+                patterns.add(r"\s+".join(map(re.escape, form.split())))
     if not patterns:
         return lambda text: text
-    pattern = re.compile("|".join(sorted(patterns, key=len, reverse=True)), re.IGNORECASE)
+    alternatives = "|".join(sorted(patterns, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
     return lambda text: pattern.sub(replacement, text) if text else text
 
 
-def _traces(session: Session, members: list[int], people: list[Supporter]) -> set[str]:
-    """Every name, handle and detail of ``members``: what must not survive them."""
-    traces = {s.display_name for s in people if s.forgotten_at is None}
-    for column, owner in (
-        (SupporterHandle.value, SupporterHandle.supporter_id),
-        (SupporterDetail.value, SupporterDetail.supporter_id),
-    ):
-        traces |= set(session.exec(select(column).where(col(owner).in_(members))).all())
-    return traces
+def _traces(session: Session, members: list[int], people: list[Supporter]) -> _Traces:
+    """Every name, handle and detail of ``members``."""
+    names = {s.display_name for s in people if s.forgotten_at is None}
+    details: set[str] = set()
+    for kind, value in session.exec(
+        select(SupporterHandle.kind, SupporterHandle.value).where(
+            col(SupporterHandle.supporter_id).in_(members)
+        )
+    ).all():
+        (names if kind == "name" else details).add(value)
+    details |= set(
+        session.exec(
+            select(SupporterDetail.value).where(col(SupporterDetail.supporter_id).in_(members))
+        ).all()
+    )
+    return _Traces(frozenset(names), frozenset(details))
 
 
-def _scrub(session: Session, members: list[int], traces: set[str], label: str) -> None:
-    """Replace ``traces`` in the person's receipts, subscriptions and bank lines. Free text
+def _mentioning(column, words: set[str]):
+    """Rows whose ``column`` contains one of ``words`` (case aside): those worth reading."""
+    return or_(*(func.lower(column).contains(word, autoescape=True) for word in words))
+
+
+def _scrub(session: Session, members: list[int], traces: _Traces, label: str) -> None:
+    """Replace ``traces`` in the person's receipts and subscriptions, in every bank line
+    and every receipt's note that mentions them (linked to anyone or to nothing). Free text
     keeps its other words; an id that names them is replaced whole, by one still unique."""
     redact = _redactor(traces, label)
+    words = traces.words()
 
     def scrubbed_id(external_id: str, row_id: int) -> str:
         return external_id if redact(external_id) == external_id else f"forgotten:{row_id}"
 
     theirs = set(session.exec(select(Receipt.id).where(col(Receipt.supporter_id).in_(members))))
-    lines = session.exec(
-        select(BankLine).where(
-            or_(
-                col(BankLine.receipt_id).in_(theirs),
-                func.lower(BankLine.counterparty).in_({t.lower() for t in traces}),
-            )
-        )
-    ).all()
-    for line in lines:
-        line.description = redact(line.description)
-        line.counterparty = redact(line.counterparty)
-        session.add(line)
-    theirs |= {line.receipt_id for line in lines if line.receipt_id is not None}
-    for receipt in session.exec(select(Receipt).where(col(Receipt.id).in_(theirs))).all():
+    mentioned = (
+        or_(_mentioning(BankLine.description, words), _mentioning(BankLine.counterparty, words))
+        if words
+        else false()
+    )
+    for line in session.exec(
+        select(BankLine).where(or_(col(BankLine.receipt_id).in_(theirs), mentioned))
+    ).all():
+        description, counterparty = redact(line.description), redact(line.counterparty)
+        if (description, counterparty) != (line.description, line.counterparty):
+            line.description, line.counterparty = description, counterparty
+            session.add(line)
+            if line.receipt_id is not None:
+                theirs.add(line.receipt_id)
+    noted = _mentioning(Receipt.description, words) if words else false()
+    for receipt in session.exec(
+        select(Receipt).where(or_(col(Receipt.id).in_(theirs), noted))
+    ).all():
         receipt.description = redact(receipt.description)
         receipt.external_id = scrubbed_id(receipt.external_id, receipt.id)
         session.add(receipt)
@@ -804,8 +870,12 @@ def forget(ledger, text: str) -> Forgotten:
     handles and personal details are deleted, their names become ``former supporter #N``,
     and traces of them in receipts' notes and ids, subscription ids and bank lines are
     replaced. No amount changes. On SQLite the log is then emptied, so that with
-    ``secure_delete`` the erased bytes survive nowhere in the files."""
-    with ledger.session() as session:
+    ``secure_delete`` the erased bytes survive nowhere in the files.
+
+    It reads and writes in one transaction that no import interleaves with
+    (:func:`supportledger.db.writing`): an import under way finishes first, and everything
+    it brought of the person is erased too."""
+    with writing(ledger.engine) as (connection, session):
         root = find_person(session, text)
         members = _members(session, root)
         people = session.exec(select(Supporter).where(col(Supporter.id).in_(members))).all()
@@ -817,7 +887,8 @@ def forget(ledger, text: str) -> Forgotten:
             person.display_name = FORMER.format(id=person.id)
             person.forgotten_at = person.forgotten_at or now
             session.add(person)
-        session.commit()
+        session.flush()
+        connection.commit()
     log.info("supporters %s forgotten", ", ".join(f"#{m}" for m in members))
     return Forgotten(tuple(members), FORMER.format(id=root), _empty_sqlite_log(ledger))
 

@@ -23,6 +23,8 @@ def record_tax_form(ledger, year: int, channel: str, gross: Money) -> TaxForm:
         )
     if not 1900 <= year <= 9999:
         raise LedgerError(f"--year: not a year: {year}")
+    if gross.amount < 0:
+        raise LedgerError(f"--gross: a 1099-K gross is never negative, got {gross.amount}")
     with ledger.session() as session:
         form = session.exec(
             select(TaxForm).where(TaxForm.year == year, TaxForm.channel == name)

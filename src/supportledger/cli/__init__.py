@@ -1,11 +1,17 @@
 """``supportledger``: the command line, a thin layer over the library.
 
 Each area's commands live in their own module and register on the shared ``app``.
+:func:`main` is the one place a failure becomes one line on stderr and an exit status:
+whatever goes wrong, no traceback reaches the writer (it could show a secret or a name).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 from sqlalchemy.exc import DBAPIError
@@ -23,31 +29,63 @@ from supportledger.cli import (  # noqa: F401  (registers commands)
     statements,
     sync,
 )
-from supportledger.cli.app import app
+from supportledger.cli.app import app, terminal_safe
 from supportledger.errors import LedgerError
+
+#: a command line that cannot be parsed is a user mistake like any other (the e-mail job's
+#: exit 2 means a temporary SMTP failure, and must not be mistaken for one)
+USAGE_EXIT = 1
+#: a bug (EX_SOFTWARE): one line naming the error's kind, nothing of its text
+BUG_EXIT = 70
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; a user mistake prints one line on stderr and exits 1 (or its exit_code)."""
-    try:
-        app(args=argv, prog_name="supportledger", standalone_mode=False)
-    except LedgerError as exc:
-        return _fail(str(exc), exc.exit_code)
-    except (typer.Exit, typer.Abort) as exc:
-        return getattr(exc, "exit_code", 1)
-    except DBAPIError as exc:
-        return _fail(_database_problem(exc), 1)
-    except Exception as exc:
-        if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
-            return _fail(exc.format_message(), exc.exit_code)  # click's usage errors
-        raise
+    """Run the CLI; a failure prints one line on stderr and exits 1 (or its exit_code)."""
+    with _warnings_in_one_line():
+        try:
+            app(args=argv, prog_name="supportledger", standalone_mode=False)
+        except LedgerError as exc:
+            return _fail(str(exc), exc.exit_code)
+        except (typer.Exit, typer.Abort) as exc:
+            return getattr(exc, "exit_code", 1)
+        except DBAPIError as exc:
+            return _fail(_database_problem(exc), 1)
+        except OSError as exc:  # a full disk, a folder where a file should be, a permission
+            return _fail(_os_problem(exc), 1)
+        except Exception as exc:
+            if hasattr(exc, "format_message"):  # click's (typer's own copy): a usage mistake
+                return _fail(exc.format_message(), USAGE_EXIT)
+            if os.environ.get("SUPPORTLEDGER_DEBUG") == "1":
+                raise
+            # its text could hold a secret (an encoding error quotes the character): not shown
+            return _fail(
+                f"unexpected {type(exc).__name__}: this is a bug, please report it "
+                f"(SUPPORTLEDGER_DEBUG=1 shows where it happened)",
+                BUG_EXIT,
+            )
     return 0
 
 
 def _fail(message: str, code: int) -> int:
     if message.strip():  # a bare command prints its help, and has nothing more to say
-        print(f"supportledger: {' '.join(message.split())}", file=sys.stderr)
+        print(f"supportledger: {terminal_safe(' '.join(message.split()))}", file=sys.stderr)
     return code
+
+
+@contextmanager
+def _warnings_in_one_line() -> Iterator[None]:
+    """Warnings (a ledger or ``.env`` others can read) as one line each, like errors."""
+    shown = warnings.showwarning
+
+    def one_line(message, *_args, **_kwargs) -> None:
+        text = " ".join(str(message).split())
+        print(f"supportledger: warning: {terminal_safe(text)}", file=sys.stderr)
+
+    warnings.showwarning = one_line
+    try:
+        yield
+    finally:
+        warnings.showwarning = shown
 
 
 def _database_problem(exc: DBAPIError) -> str:
@@ -56,3 +94,9 @@ def _database_problem(exc: DBAPIError) -> str:
     if "no such table" in first or ("relation" in first and "does not exist" in first):
         return f"the database has no ledger yet ({first}): run `supportledger init`"
     return f"database error: {first}"
+
+
+def _os_problem(exc: OSError) -> str:
+    """``PATH: reason`` for a file the command could not read or write."""
+    reason = exc.strerror or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename else reason

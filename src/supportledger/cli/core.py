@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +21,7 @@ from supportledger.cli.app import (
 from supportledger.errors import LedgerError
 from supportledger.ledger import list_receipts, manual_receipt_id, record_receipt
 from supportledger.models import Kind, Status
-from supportledger.money import Money
+from supportledger.money import Money, MoneyError, parse_rate
 from supportledger.months import parse_instant
 from supportledger.sources import ReceiptEntry, SupporterRef
 
@@ -36,7 +35,7 @@ def init() -> None:
     """Create the ledger's database, or upgrade it to the current schema."""
     ledger = open_ledger()
     ledger.init()
-    typer.echo(f"ledger ready: {ledger.engine.url.render_as_string(hide_password=True)}")
+    emit(f"ledger ready: {ledger.engine.url.render_as_string(hide_password=True)}")
 
 
 @app.command()
@@ -72,24 +71,29 @@ def add(
     """
     ledger = open_ledger()
     base = ledger.currency
-    paid = Money.of(amount, currency or base)
+    paid = _amount("--amount", amount, currency or base)
+    if paid.amount <= 0:
+        raise LedgerError(f"--amount: a receipt is more than zero, got {amount!r}")
     original = fx_rate = None
     gross = paid
     if paid.currency != base:
         if rate is None:
             raise LedgerError(f"--rate is needed to record {paid.currency} in {base}")
         try:
-            fx_rate = Decimal(rate)
-        except InvalidOperation:
-            raise LedgerError(f"--rate: not a number: {rate!r}") from None
+            fx_rate = parse_rate(rate)
+        except MoneyError as exc:
+            raise LedgerError(f"--rate: {exc}") from None
         original, gross = paid, paid.converted(fx_rate, base)
+    taken = _amount("--fee", fee, base) if fee is not None else None
+    if taken is not None and not Money.zero(base) <= taken <= gross:
+        raise LedgerError(f"--fee: between 0 and the amount ({gross}), got {fee!r}")
     payer = payer.strip() if payer else None
     entry = ReceiptEntry(
         channel=channel,
-        external_id=external_id or manual_receipt_id(channel, check_number, payer),
+        external_id=external_id or manual_receipt_id(channel, check_number),
         occurred_at=parse_instant(date, ledger.tz),
         gross=gross,
-        fee=Money.of(fee, base) if fee is not None else None,
+        fee=taken,
         kind=kind,
         original=original,
         fx_rate=fx_rate,
@@ -101,12 +105,19 @@ def add(
     )
     receipt = record_receipt(ledger, entry)
     local = receipt.occurred_at.astimezone(ledger.tz)
-    typer.echo(
+    emit(
         f"recorded {receipt.channel} {receipt.gross} on {local:%Y-%m-%d} "
         f"(fee {receipt.fee}, net {receipt.net}) as #{receipt.id}"
     )
     if receipt.adjusts_month:
-        typer.echo(f"{receipt.adjusts_month} is closed: booked as a late entry in the open month")
+        emit(f"{receipt.adjusts_month} is closed: booked as a late entry in the open month")
+
+
+def _amount(option: str, text: str, currency: str) -> Money:
+    try:
+        return Money.of(text, currency)
+    except MoneyError as exc:
+        raise LedgerError(f"{option}: {exc}") from None
 
 
 RECEIPT_COLUMNS = (

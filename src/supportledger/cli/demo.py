@@ -2,12 +2,15 @@
 
 It records a mailed check by hand, imports the sample PayPal, Patreon, KDP and bank
 exports, reconciles October 2026 against the bank and writes its statement as HTML, without
-touching the writer's ledger.
+touching the writer's ledger: it replaces only a database it made itself (marked with its
+own SQLite ``application_id``), and writes the statement only where no other file is.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
+from contextlib import closing
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +19,7 @@ import typer
 
 from supportledger.cli.app import app, emit
 from supportledger.config import load_settings
+from supportledger.errors import LedgerError
 
 SAMPLE_MONTH = "2026-10"
 #: in the order a writer would take them: channels first, the bank statement last
@@ -27,6 +31,49 @@ SAMPLE_FILES = (
     "kdp-royalties-2026.csv",
     "chase-checking-2026-q3q4.csv",
 )
+#: the SQLite ``application_id`` of a ledger the demo made ("SLDM"): the only kind it replaces
+DEMO_APPLICATION_ID = 0x534C444D
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _made_by_demo(path: Path) -> bool:
+    """Whether ``path`` is a SQLite file the demo made (its ``application_id``, read through
+    SQLite, read-only: the mark may still be in the write-ahead log)."""
+    if not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        if handle.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
+            return False
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            return db.execute("PRAGMA application_id").fetchone()[0] == DEMO_APPLICATION_ID
+    except sqlite3.Error:
+        return False
+
+
+def _clear_demo_ledger(database: Path) -> None:
+    """Remove an earlier demo ledger; anything else at ``database`` is refused, untouched."""
+    if not database.exists() and not database.is_symlink():
+        return
+    if not _made_by_demo(database):
+        raise LedgerError(
+            f"--database {database} exists and is not a ledger the demo made; the demo never "
+            f"replaces it: give another --database"
+        )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` unless another file is there (the same bytes are fine)."""
+    if path.exists() or path.is_symlink():
+        if not path.is_file() or path.read_bytes() != text.encode("utf-8"):
+            raise LedgerError(
+                f"--output {path} exists; the demo does not overwrite it: move it away or "
+                f"give another --output"
+            )
+        return
+    emit(text, path)
 
 
 @app.command()
@@ -48,17 +95,18 @@ def demo(
     from supportledger.sources import ReceiptEntry, SupporterRef
     from supportledger.statement import monthly_statement
 
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    _clear_demo_ledger(database)
     settings = dataclasses.replace(load_settings(), database_url=f"sqlite:///{database}")
     ledger = Ledger(settings)
     ledger.init()
+    with ledger.engine.begin() as connection:
+        connection.exec_driver_sql(f"PRAGMA application_id = {DEMO_APPLICATION_ID}")
     # a check that came in the mail; the bank statement's deposit on 9 October settles it
     record_receipt(
         ledger,
         ReceiptEntry(
             channel="check",
-            external_id=manual_receipt_id("check", "2041", "Lou Green"),
+            external_id=manual_receipt_id("check", "2041"),
             occurred_at=parse_instant("2026-10-06", ledger.tz),
             gross=Money.of("100.00", ledger.currency),
             status="pending",
@@ -76,6 +124,6 @@ def demo(
     ]
     reconcile_month(ledger, Month.parse(SAMPLE_MONTH))  # matches payouts to bank deposits
     month = monthly_statement(ledger, Month.parse(SAMPLE_MONTH))
-    emit(render(month, "html", ledger.settings), output)
+    _write_new(output, render(month, "html", ledger.settings))
     lines += ["", render(month, "text", ledger.settings), f"HTML statement: {output.resolve()}"]
     emit("\n".join(lines), None)

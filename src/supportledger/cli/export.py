@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from supportledger.cli.app import app, open_ledger, open_output
+from supportledger.cli.app import app, open_ledger, open_output, terminal_safe
 from supportledger.errors import LedgerError
 from supportledger.export import ExportFormat, Window, export
 from supportledger.months import Month
@@ -47,4 +47,4 @@ def export_command(
         count = export(ledger, fmt, stream, window)
     if output is not None:
         what = "rows" if fmt is ExportFormat.csv else "transactions"
-        print(f"exported {count} {what} to {output}", file=sys.stderr)
+        print(terminal_safe(f"exported {count} {what} to {output}"), file=sys.stderr)

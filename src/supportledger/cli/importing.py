@@ -10,10 +10,19 @@ from typing import Annotated
 
 import typer
 
-from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
+from supportledger.cli.app import (
+    Format,
+    app,
+    check_format,
+    emit,
+    open_ledger,
+    row_id,
+    terminal_safe,
+    to_json,
+)
 from supportledger.errors import LedgerError
 from supportledger.imports import FileReport, import_paths, list_batches, undo_batch
-from supportledger.money import MoneyError, currency_code, parse_decimal
+from supportledger.money import MoneyError, currency_code, parse_rate
 
 
 class DateOrder(StrEnum):
@@ -42,14 +51,17 @@ class ProgressBar:
 
             self._progress = Progress(console=Console(stderr=True), transient=True)
             self._progress.start()
+        from rich.markup import escape
+
+        shown = escape(terminal_safe(report.file_name))  # a file name is neither markup nor codes
         if report.file_name not in self._tasks:
             self._tasks[report.file_name] = self._progress.add_task(
-                f"importing {report.file_name}", total=None
+                f"importing {shown}", total=None
             )
         self._progress.update(
             self._tasks[report.file_name],
             completed=report.rows,
-            description=f"importing {report.file_name}: {report.rows:,} rows",
+            description=f"importing {shown}: {report.rows:,} rows",
         )
 
     def close(self) -> None:
@@ -95,10 +107,7 @@ def parse_rates(pairs: list[str]) -> dict[str, Decimal]:
         try:
             if not sep:
                 raise MoneyError("expected CUR=RATE")
-            amount = parse_decimal(value)
-            if amount <= 0:
-                raise MoneyError("a rate is more than zero")
-            rates[currency_code(code)] = amount
+            rates[currency_code(code)] = parse_rate(value)
         except MoneyError as exc:
             raise LedgerError(f"--rate {pair!r}: {exc}") from None
     return rates
@@ -206,7 +215,11 @@ def imports(
 
 
 @imports_app.command("undo")
-def undo(batch: Annotated[int, typer.Argument(help="The batch number `imports` shows.")]) -> None:
+def undo(
+    batch: Annotated[
+        int, typer.Argument(help="The batch number `imports` shows.", callback=row_id)
+    ],
+) -> None:
     """Remove what one import added (a check it marked deposited is pending again)."""
     removed = undo_batch(open_ledger(), batch)
     what = ", ".join(f"{n} {name}" for name, n in removed.items() if n) or "nothing"

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from supportledger.cli.app import app, open_ledger
+from supportledger.cli.app import app, emit, open_ledger
 from supportledger.config import ConfigError, require
 from supportledger.mail import (
     Outcome,
@@ -84,21 +84,21 @@ def email_statement(
     if complete:
         require_complete(mail)
     if mail.missing:
-        typer.echo(f"note: no data for {', '.join(mail.missing)} in {chosen}; the e-mail says so")
+        emit(f"note: no data for {', '.join(mail.missing)} in {chosen}; the e-mail says so")
     if dry_run is not None:
         for recipient in recipients:
             message = build_message(mail, settings.statement_from, recipient, utcnow())
             path = write_eml(message, dry_run / _eml_name(chosen, recipient, len(recipients) > 1))
-            typer.echo(f"wrote {path} for {recipient} (nothing sent)")
+            emit(f"wrote {path} for {recipient} (nothing sent)")
         return
     require(settings, "SMTP_HOST")
     for recipient in recipients:
         result = deliver(ledger, mail, recipient, resend=resend)
         if result.outcome is Outcome.SENT:
-            typer.echo(f"sent statement {chosen} to {recipient} (Message-ID {result.message_id})")
+            emit(f"sent statement {chosen} to {recipient} (Message-ID {result.message_id})")
         else:
             when = f" on {result.sent_at:%Y-%m-%d %H:%M} UTC" if result.sent_at else ""
-            typer.echo(
+            emit(
                 f"statement {chosen} was already sent to {recipient}{when} "
                 f"(Message-ID {result.message_id}); nothing sent (--resend sends it again)"
             )

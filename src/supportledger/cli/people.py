@@ -9,6 +9,7 @@ import typer
 
 from supportledger import supporters as people
 from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
+from supportledger.db import writing
 from supportledger.errors import LedgerError
 from supportledger.models import COUNTED_STATUSES
 
@@ -113,10 +114,10 @@ def merge(
 ) -> None:
     """Make two supporters one: KEEPER absorbs ABSORBED. Amounts never change; `unmerge`
     undoes it."""
-    with open_ledger().session() as session:
+    with writing(open_ledger().engine) as (connection, session):
         a, b = people.merge(session, keeper, absorbed)
-        session.commit()
-    typer.echo(f"merged #{b.id} {b.display_name} into #{a.id} {a.display_name}")
+        connection.commit()
+    emit(f"merged #{b.id} {b.display_name} into #{a.id} {a.display_name}")
 
 
 @supporters_app.command()
@@ -124,10 +125,10 @@ def unmerge(
     supporter: Annotated[str, typer.Argument(help="The merged supporter (name or id).")],
 ) -> None:
     """Undo a merge: SUPPORTER stands on its own again, with its own receipts."""
-    with open_ledger().session() as session:
+    with writing(open_ledger().engine) as (connection, session):
         separated, keeper = people.unmerge(session, supporter)
-        session.commit()
-    typer.echo(f"#{separated.id} {separated.display_name} is no longer merged into #{keeper}")
+        connection.commit()
+    emit(f"#{separated.id} {separated.display_name} is no longer merged into #{keeper}")
 
 
 def _recurring_json(r: people.RecurringSupporter) -> dict:
@@ -271,12 +272,12 @@ def forget(
         raise LedgerError("nothing forgotten (answer y, or give --yes)")
     ledger = open_ledger()
     done = people.forget(ledger, supporter)
-    typer.echo(
+    emit(
         f"forgotten: now {done.label!r}; receipts kept "
         f"({len(done.supporter_ids)} supporter record(s) erased of personal data)"
     )
     if done.log_emptied is False:
-        typer.echo(
+        emit(
             "note: another program was reading the ledger, so SQLite's write-ahead log may "
             "still hold the erased details; once nothing else uses it, run: sqlite3 "
             f"{ledger.engine.url.database} 'PRAGMA wal_checkpoint(TRUNCATE)'"

@@ -24,12 +24,13 @@ def rates_import(
 ) -> None:
     """Take the European Central Bank's daily reference rates (each day's euro in 30-odd
     currencies), from https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip."""
-    from supportledger.journal import writing
+    from supportledger.db import writing
     from supportledger.rates import read_ecb, store
 
     ledger = open_ledger()
-    with writing(ledger) as connection:
+    with writing(ledger.engine) as (connection, _):
         count = store(connection, read_ecb(path))
+        connection.commit()
     typer.echo(f"{path.name}: {count:,} rates taken")
 
 
@@ -42,8 +43,8 @@ def rates_add(
     """A rate of your own for a day (your bank's, or the one a channel applied)."""
     import datetime as dt
 
+    from supportledger.db import writing
     from supportledger.errors import LedgerError
-    from supportledger.journal import writing
     from supportledger.money import currency_code
     from supportledger.rates import RateRow, parse_rate, store
 
@@ -53,8 +54,9 @@ def rates_add(
     except ValueError:
         raise LedgerError(f"--date: expected YYYY-MM-DD, got {date!r}") from None
     row = RateRow(day, currency_code(currency), ledger.currency, parse_rate(rate, "RATE"), "own")
-    with writing(ledger) as connection:
+    with writing(ledger.engine) as (connection, _):
         store(connection, iter([row]))
+        connection.commit()
     typer.echo(f"1 {row.currency} = {row.rate} {row.quote} on {day}")
 
 

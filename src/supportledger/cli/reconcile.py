@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from supportledger import closing
-from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
+from supportledger.cli.app import Format, app, check_format, emit, open_ledger, row_id, to_json
 from supportledger.cli.core import OutputOption
 from supportledger.models import utcnow
 from supportledger.money import Money
@@ -42,18 +42,20 @@ def reconcile(
 
 @app.command()
 def match(
-    payout: Annotated[int, typer.Argument(help="The payout's number (#) in `reconcile`.")],
-    bank_line: Annotated[int, typer.Argument(help="The bank line's number (#).")],
+    payout: Annotated[
+        int, typer.Argument(help="The payout's number (#) in `reconcile`.", callback=row_id)
+    ],
+    bank_line: Annotated[int, typer.Argument(help="The bank line's number (#).", callback=row_id)],
     undo: Annotated[bool, typer.Option("--undo", help="Remove this match instead.")] = False,
 ) -> None:
     """Settle which bank deposit a payout is: amounts and currencies must agree."""
     ledger = open_ledger()
     if undo:
         unmatch_payout(ledger, payout, bank_line)
-        typer.echo(f"payout #{payout} and bank line #{bank_line} are no longer matched")
+        emit(f"payout #{payout} and bank line #{bank_line} are no longer matched")
         return
     found, line = match_payout(ledger, payout, bank_line)
-    typer.echo(
+    emit(
         f"matched {found.channel} payout #{found.id} to bank line #{line.id} "
         f"({Money.from_minor(line.amount_minor, line.currency)} on {line.posted_on})"
     )
@@ -87,7 +89,9 @@ app.add_typer(check_app, name="check")
 
 @check_app.command("returned")
 def check_returned(
-    receipt: Annotated[int, typer.Argument(help="The check's receipt number (#).")],
+    receipt: Annotated[
+        int, typer.Argument(help="The check's receipt number (#).", callback=row_id)
+    ],
     fee: Annotated[str, typer.Option(help="The bank's returned-item fee, e.g. 12.00.")] = "0",
     date: Annotated[
         str | None, typer.Option(help="When it came back: YYYY-MM-DD or an ISO instant; today.")
@@ -98,4 +102,4 @@ def check_returned(
     returned_at = parse_instant(date, ledger.tz) if date else utcnow()
     fee_id = record_returned_check(ledger, receipt, Money.of(fee, ledger.currency), returned_at)
     day = returned_at.astimezone(ledger.tz).date()
-    typer.echo(f"check #{receipt} returned on {day}; returned-item fee booked as #{fee_id}")
+    emit(f"check #{receipt} returned on {day}; returned-item fee booked as #{fee_id}")

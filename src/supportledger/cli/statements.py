@@ -67,7 +67,7 @@ def tax_form_record(
     ledger = open_ledger()
     form = record_tax_form(ledger, year, channel, Money.of(gross, ledger.currency))
     amount = Money.from_minor(form.gross_minor, form.currency)
-    typer.echo(f"recorded {form.channel} 1099-K for {form.year}: gross {amount}")
+    emit(f"recorded {form.channel} 1099-K for {form.year}: gross {amount}")
 
 
 @tax_form_app.command("list")

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,6 +35,9 @@ from supportledger.money import MoneyError, currency_code, parse_decimal
 from supportledger.sources import RowError
 
 csv.field_size_limit(1 << 20)  # a cell over 1 MiB is a broken file, not an export
+#: the longest line an export may have, in characters with its line end: a file without
+#: line ends is refused after this much, never read whole into memory
+MAX_LINE = 1 << 20
 
 _MISSING = object()
 
@@ -204,6 +207,14 @@ class DateTime(Date):
             except ValueError:
                 continue
         raise ValueError(f"is not a date-time ({' or '.join(self.formats)})")
+
+
+def bounded_lines(path: Path, handle) -> Iterator[str]:
+    """The lines of a text ``handle``, each refused (naming it) past :data:`MAX_LINE`."""
+    for number, line in enumerate(iter(partial(handle.readline, MAX_LINE + 1), ""), start=1):
+        if len(line) > MAX_LINE:
+            raise RowError(path, number, f"is longer than {MAX_LINE:,} characters: not an export")
+        yield line
 
 
 @dataclass(frozen=True)
@@ -393,7 +404,7 @@ class CsvFormat:
         """The raw cells of the columns ``attrs`` in each row, unparsed (a first look)."""
         try:
             with Path(path).open("r", encoding=cls.encoding, newline="") as handle:
-                reader = csv.reader(handle, delimiter=cls.delimiter)
+                reader = csv.reader(bounded_lines(path, handle), delimiter=cls.delimiter)
                 mapping = None
                 for record in reader:
                     if mapping is None:
@@ -426,7 +437,7 @@ class CsvFormat:
 
     @classmethod
     def _rows(cls, path: Path, handle) -> Iterator[Row]:
-        reader = csv.reader(handle, delimiter=cls.delimiter, strict=True)
+        reader = csv.reader(bounded_lines(path, handle), delimiter=cls.delimiter, strict=True)
         try:
             yield from cls.parse_records(path, ((reader.line_num, r) for r in reader))
         except csv.Error as exc:

@@ -105,6 +105,8 @@ def _strings(where: str, value) -> tuple[str, ...]:
 
 
 def _read(path: Path) -> dict:
+    if Path(path).exists() and not Path(path).is_file():  # a FIFO or /dev/zero never ends
+        raise MappingError(f"mapping {path}: not a regular file")
     try:
         return tomllib.loads(Path(path).read_text("utf-8"))
     except OSError as exc:
