@@ -365,7 +365,7 @@ def test_undo_removes_what_a_batch_added_and_the_file_can_come_back(cli, ledger,
     cli("import", str(path))
     code, out, err = cli("imports", "undo", "1")
     assert (code, err) == (0, "")
-    assert out == "undid batch #1: removed 7 receipts, 1 payouts, 2 subscriptions, 2 balances\n"
+    assert out == "undid batch #1: removed 7 receipts, 1 payouts, 2 subscriptions, 2 subscription events, 2 balances\n"
     assert receipts(ledger) == []
     code, _, err = cli("imports", "undo", "1")
     assert code == 1
@@ -397,6 +397,7 @@ def test_undoing_a_bank_import_puts_the_check_back_to_pending(ledger):
         "receipts": 2,
         "payouts": 0,
         "subscriptions": 0,
+        "subscription events": 0,
         "balances": 0,
     }
     assert [(r.external_id, r.status) for r in receipts(ledger)] == [(check.external_id, "pending")]

@@ -1,0 +1,77 @@
+"""Billing intervals: how often a recurring commitment is paid, as a type.
+
+A source states its interval in its own words (Patreon's "monthly"/"annual", Stripe's
+``interval`` and ``interval_count``); each importer turns them into an :class:`Interval`, which
+is what the ledger stores (as its text: ``month``, ``quarter``, ``year``, ``2 months``,
+``14 days``) and what MRR divides by.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from supportledger.months import Month
+
+#: days in a year, for intervals counted in days (a 7-day plan is paid 365 / 12 / 7 a month)
+DAYS_PER_YEAR = 365
+_NAMED = {"month": 1, "quarter": 3, "year": 12}
+_TEXT = re.compile(r"(\d+)\s+(month|day|year)s?")
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or that month's last day (31 Jan + 1 → 28 Feb)."""
+    month = Month.of(day).shift(months)
+    return month.first_day.replace(day=min(day.day, month.last_day.day))
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    """A billing period of a whole number of months, or else of days (never both)."""
+
+    months: int = 0
+    days: int = 0
+
+    def __post_init__(self) -> None:
+        if (self.months > 0) == (self.days > 0) or min(self.months, self.days) < 0:
+            raise ValueError(f"an interval is some months or some days: {self!r}")
+
+    @classmethod
+    def parse(cls, text: str) -> Interval:
+        """``month``, ``quarter``, ``year``, ``N months``, ``N years`` or ``N days``."""
+        key = " ".join(str(text).strip().lower().split())
+        if key in _NAMED:
+            return cls(months=_NAMED[key])
+        match = _TEXT.fullmatch(key)
+        if match is None or int(match[1]) == 0:
+            raise ValueError(f"not a billing interval: {text!r}")
+        count, unit = int(match[1]), match[2]
+        return (
+            cls(days=count) if unit == "day" else cls(months=count * (12 if unit == "year" else 1))
+        )
+
+    def __str__(self) -> str:
+        if self.days:
+            return f"{self.days} days" if self.days > 1 else "1 day"
+        named = {months: name for name, months in _NAMED.items()}
+        return named.get(self.months, f"{self.months} months")
+
+    def after(self, day: dt.date) -> dt.date:
+        """The day one interval after ``day`` (a month after 31 January is 28 February)."""
+        if self.days:
+            return day + dt.timedelta(days=self.days)
+        return add_months(day, self.months)
+
+    def monthly(self, minor: int) -> Decimal:
+        """``minor`` units paid once an interval, as units a month: exact until summed and
+        rounded once (an annual plan's 12000 is 1000 a month)."""
+        if self.days:
+            return Decimal(minor) * DAYS_PER_YEAR / (12 * self.days)
+        return Decimal(minor) / self.months
+
+
+MONTH = Interval(months=1)
+QUARTER = Interval(months=3)
+YEAR = Interval(months=12)
