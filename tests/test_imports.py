@@ -365,7 +365,10 @@ def test_undo_removes_what_a_batch_added_and_the_file_can_come_back(cli, ledger,
     cli("import", str(path))
     code, out, err = cli("imports", "undo", "1")
     assert (code, err) == (0, "")
-    assert out == "undid batch #1: removed 7 receipts, 1 payouts, 2 subscriptions, 2 subscription events, 2 balances\n"
+    assert out == (
+        "undid batch #1: removed 7 receipts, 1 payouts, 2 subscriptions, "
+        "2 subscription events, 2 balances\n"
+    )
     assert receipts(ledger) == []
     code, _, err = cli("imports", "undo", "1")
     assert code == 1

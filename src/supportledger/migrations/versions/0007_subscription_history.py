@@ -79,9 +79,7 @@ def _history_of_existing_rows() -> None:
         sa.column("batch_id"),
     )
     batches = sa.table("import_batches", sa.column("id"), sa.column("started_at", utc))
-    receipts = sa.table(
-        "receipts", sa.column("subscription_id"), sa.column("occurred_at", utc)
-    )
+    receipts = sa.table("receipts", sa.column("subscription_id"), sa.column("occurred_at", utc))
     events = sa.table(
         "subscription_events",
         *(sa.column(name) for name in ("subscription_id", "state", "amount_minor", "currency")),
