@@ -330,7 +330,8 @@ def _reversal(bt: stripe.BalanceTransaction, event: Event) -> ReceiptEntry:
 def _described(subscription: stripe.Subscription) -> SubscriptionEntry | Skipped:
     """A subscription as Stripe states it now: its price and interval, its status and the
     days they took effect (its start, the period it is in, its end), its customer (named as
-    their charges name them)."""
+    their charges name them). It is taken as seen at the newest of those instants: the API
+    says when nothing else happened."""
     if subscription.status not in _SUBSCRIPTION_STATUS:
         raise LedgerError(
             f"stripe subscription {subscription.id}: unknown status {subscription.status!r}"
@@ -348,6 +349,8 @@ def _described(subscription: stripe.Subscription) -> SubscriptionEntry | Skipped
     ended = subscription.ended_at or subscription.canceled_at
     since = _instant(ended) if status is SubscriptionStatus.CANCELLED and ended else period
     asked = subscription.canceled_at if subscription.cancel_at_period_end else None
+    stated = [subscription.start_date, items[0].current_period_start]
+    stated += [t for t in (subscription.canceled_at, subscription.ended_at) if t]
     return SubscriptionEntry(
         channel=CHANNEL.name,
         external_id=subscription.id,
@@ -359,6 +362,7 @@ def _described(subscription: stripe.Subscription) -> SubscriptionEntry | Skipped
         status_since=since,
         terms_since=period,
         cancelled_at=_instant(asked) if asked else None,
+        seen_at=_instant(max(stated)),
     )
 
 
