@@ -20,9 +20,19 @@ from sqlalchemy import select, text
 from fake_stripe import API_KEY, FakeStripe, at, error_body, sample_account
 from supportledger.channels.stripe import INVOICE_LOOKBACK, entries_since, sync
 from supportledger.errors import LedgerError
+from supportledger.intervals import MONTH, YEAR
 from supportledger.models import Event, Kind, Payout
 from supportledger.money import Money, total
-from supportledger.sources import BalanceEntry, PayoutEntry, ReceiptEntry, Skipped, SupporterRef
+from supportledger.months import Month
+from supportledger.sources import (
+    BalanceEntry,
+    PayoutEntry,
+    ReceiptEntry,
+    Skipped,
+    SubscriptionEntry,
+    SupporterRef,
+)
+from supportledger.statement import monthly_statement
 
 
 def usd(text: str) -> Money:
@@ -131,6 +141,140 @@ def test_recurring_only_when_the_intent_paid_a_subscriptions_invoice(client, fak
             "expand[0]": ["data.invoice"],
         },
     ]
+
+
+def subscriptions_of_every_kind(account):
+    """Beside Lou's monthly plan: a $120 annual plan paid on 10 November; one past due since
+    its period began on 3 November (last paid 3 October); one that ended on the 8th (last
+    paid 8 October); one Stripe will end at the period's end (asked on the 12th, paid that
+    day); one still in its trial. Fees 2.9% + 0.30."""
+    for who in ("Ada", "Bo", "Cy", "Di", "Ed"):
+        account.customer(f"cus_{who}", name=f"{who} Example", email=f"{who.lower()}@example.org")
+    for who, amount, fee, day in (
+        ("Ada", 12000, 378, "2026-11-10"),
+        ("Bo", 700, 50, "2026-10-03"),
+        ("Cy", 500, 45, "2026-10-08"),
+        ("Di", 900, 56, "2026-11-12"),
+    ):
+        created, charge = f"{day}T16:00:00Z", f"ch_3Q{who}{day[5:7]}"
+        account.charge(
+            charge,
+            amount=amount,
+            fee=fee,
+            created=created,
+            name=f"{who} Example",
+            email=f"{who.lower()}@example.org",
+            customer=f"cus_{who}",
+            guest=False,
+        )
+        account.invoice(
+            charge,
+            invoice_id=f"in_3Q{who}",
+            created=created,
+            subscription=f"sub_1{who}",
+            customer=f"cus_{who}",
+        )
+    account.subscription(
+        "sub_1Ada",
+        customer="cus_Ada",
+        amount=12000,
+        interval="year",
+        created="2026-11-10T16:00:00Z",
+        period_start="2026-11-10T16:00:00Z",
+    )
+    account.subscription(
+        "sub_1Bo",
+        customer="cus_Bo",
+        amount=700,
+        created="2026-06-03T16:00:00Z",
+        period_start="2026-11-03T16:00:00Z",
+        status="past_due",
+    )
+    account.subscription(
+        "sub_1Cy",
+        customer="cus_Cy",
+        amount=500,
+        created="2026-02-08T16:00:00Z",
+        period_start="2026-10-08T16:00:00Z",
+        status="canceled",
+        canceled_at="2026-11-08T16:00:00Z",
+        ended_at="2026-11-08T16:00:00Z",
+    )
+    account.subscription(
+        "sub_1Di",
+        customer="cus_Di",
+        amount=900,
+        created="2026-09-12T16:00:00Z",
+        period_start="2026-11-12T16:00:00Z",
+        canceled_at="2026-11-12T18:00:00Z",
+        ended_at="2026-12-12T16:00:00Z",
+        cancel_at_period_end=True,
+    )
+    account.subscription(
+        "sub_1Ed",
+        customer="cus_Ed",
+        amount=400,
+        created="2026-11-20T16:00:00Z",
+        period_start="2026-11-20T16:00:00Z",
+        status="trialing",
+        trial_end="2026-12-04T16:00:00Z",
+    )
+
+
+def test_subscriptions_are_read_with_their_interval_status_and_own_days(client, account):
+    subscriptions_of_every_kind(account)
+    found = {
+        e.external_id: e for e in entries_since(client, None) if isinstance(e, SubscriptionEntry)
+    }
+    ada = found["sub_1Ada"]
+    assert (ada.amount, ada.interval, ada.status, ada.started_at) == (
+        usd("120.00"),
+        YEAR,
+        "active",
+        utc("2026-11-10T16:00"),
+    )
+    assert ada.supporter == SupporterRef(
+        name="Ada Example", email="ada@example.org", user_id="cus_Ada"
+    )
+    bo, cy, di = found["sub_1Bo"], found["sub_1Cy"], found["sub_1Di"]
+    assert (bo.status, bo.status_since, bo.interval) == ("declined", utc("2026-11-03T16:00"), MONTH)
+    assert (cy.status, cy.status_since, cy.seen_at) == (
+        "cancelled",
+        utc("2026-11-08T16:00"),
+        utc("2026-11-08T16:00"),
+    )
+    assert (di.status, di.cancelled_at) == ("active", utc("2026-11-12T18:00"))
+    assert "sub_1Ed" not in found  # a trial is not a commitment yet
+    assert Skipped(reason="trialing subscription") in entries_since(client, None)
+
+
+def test_an_annual_plan_is_a_twelfth_a_month_and_each_status_stands_as_stripe_says(
+    ledger, client, account
+):
+    """The $120 annual plan's payment names its subscription, which the listing describes:
+    10.00 of MRR, not 120.00. At the end of November: Lou 10.00 and Ada 10.00 current, Di
+    current though she asked to stop (her plan ends in December), Bo declined on the 3rd
+    and so lapsed, Cy ended on the 8th."""
+    subscriptions_of_every_kind(account)
+    sync(ledger, client=client)
+    recurring = monthly_statement(ledger, Month(2026, 11)).recurring
+    (line,) = recurring.by_channel
+    assert (line.channel, line.active, line.mrr_gross) == ("stripe", 3, usd("29.00"))  # 10+10+9
+    assert (recurring.lapsed, recurring.lapsed_mrr, recurring.cancelled) == (1, usd("7.00"), 1)
+    # Cy's 5.00 and Bo's 7.00 were in good standing on 31 October: churn
+    assert recurring.movements.churn == usd("12.00")
+    assert recurring.received == usd("139.00")  # Lou's 10.00, Ada's 120.00, Di's 9.00
+
+
+def test_a_payment_naming_a_subscription_the_listing_lacks_has_it_read_on_its_own(
+    client, account, fake
+):
+    account.subscriptions.remove(account.objects["sub_1Lou"])
+    entries = list(entries_since(client, None))
+    assert fake.calls("/v1/subscriptions/sub_1Lou") == [{"expand[0]": ["customer"]}]
+    described = [e for e in entries if isinstance(e, SubscriptionEntry)]
+    assert [e.external_id for e in described] == ["sub_1Lou"]
+    assert entries.index(described[0]) < entries.index(by_id(entries)["ch_3QLouMonthly"])
 
 
 def test_refunds_and_disputes_reverse_their_charge_with_the_fee_stripe_reports(client):
