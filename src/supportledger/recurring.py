@@ -375,15 +375,10 @@ def habit(
     :func:`position` only a new run of three months brings it back.
     """
     earliest = Month.of(day).shift(-INFERRED_LOOKBACK).first_day
+    grace = dt.timedelta(days=grace_days)
     months: set[Month] = set()
     timeline: list[tuple[dt.date, HistoryEvent]] = []
     kept: list[tuple[dt.date, int]] = []
-
-    def so_far() -> Commitment:
-        return Commitment(
-            key, key[2], "inferred", supporter_id, name, True, tuple(timeline), tuple(kept)
-        )
-
     for at, gross in payments:
         paid_on = local_date(at, tz)
         if paid_on < earliest:
@@ -393,16 +388,21 @@ def habit(
         month = Month.of(paid_on)
         months.add(month)
         terms = Terms(gross, currency, MONTH)
-        now = position(so_far(), paid_on, grace_days) if timeline else None
-        if now is not None and now.standing is not Standing.ENDED:
-            if gross != now.terms.amount_minor:
+        # standing on the day it is paid: not ended by the rule of `position` (a second
+        # month and the grace after the first missed due day)
+        if kept and paid_on <= MONTH.after(MONTH.after(kept[-1][0])) + grace:
+            if gross != timeline[-1][1].terms.amount_minor:
                 timeline.append((paid_on, HistoryEvent(SubscriptionState.CHANGED, at, terms, at)))
             kept.append((paid_on, gross))
         elif {month.shift(-i) for i in range(INFERRED_RUN)} <= months:
             state = SubscriptionState.RESUMED if timeline else SubscriptionState.STARTED
             timeline.append((paid_on, HistoryEvent(state, at, terms, at)))
             kept.append((paid_on, gross))
-    return so_far() if timeline else None
+    if not timeline:
+        return None
+    return Commitment(
+        key, key[2], "inferred", supporter_id, name, True, tuple(timeline), tuple(kept)
+    )
 
 
 # --------------------------------------------------------------------------- facts
