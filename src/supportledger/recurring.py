@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from supportledger.channels import NAMES, get_channel
+from supportledger.channels import NAMES, get_channel, label_of
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule
 from supportledger.intervals import MONTH, Interval
@@ -624,21 +624,15 @@ def _rounded(minor: Decimal, currency: str) -> Money:
     return Money(minor.scaleb(-exponent(currency)), currency).rounded()
 
 
-def _money(minor: int, currency: str, row_currency: str, what: str) -> Money:
-    """Refuse an amount in another currency: the ledger never adds currencies without a rate."""
-    if row_currency != currency:
-        raise LedgerError(
-            f"{what} is in {row_currency}, not {currency}: the ledger adds no two currencies "
-            f"without a rate"
-        )
-    return Money.from_minor(minor, currency)
-
-
-def _label(channel: str) -> str:
-    try:
-        return get_channel(channel).label
-    except LedgerError:
-        return channel
+def _in_base(found: Iterable[tuple[str, str]], currency: str) -> None:
+    """Refuse, naming it, the first (what, currency) not in ``currency``: the ledger adds no
+    two currencies without a rate."""
+    for what, other in found:
+        if other != currency:
+            raise LedgerError(
+                f"{what} is in {other}, not {currency}: the ledger adds no two currencies "
+                f"without a rate"
+            )
 
 
 def monthly(facts: RecurringFacts, month: Month, schedule: FeeSchedule) -> Recurring:
@@ -648,9 +642,15 @@ def monthly(facts: RecurringFacts, month: Month, schedule: FeeSchedule) -> Recur
     eve, last = month.first_day - dt.timedelta(days=1), month.last_day
     before = {c.key: (c, position(c, eve, grace)) for c in facts.commitments(eve)}
     after = {c.key: (c, position(c, last, grace)) for c in facts.commitments(last)}
-    for c, p in [*before.values(), *after.values()]:
-        if p is not None and p.standing is not Standing.ENDED:  # refuse before adding up
-            _money(p.terms.amount_minor, currency, p.terms.currency, f"{c.channel} {c.basis}")
+    _in_base(  # before adding anything up
+        (
+            (f"{c.channel} {c.basis}", p.terms.currency)
+            for c, p in [*before.values(), *after.values()]
+            if p is not None and p.standing is not Standing.ENDED
+        ),
+        currency,
+    )
+    _in_base((("a recurring payment", cur) for cur, _ in facts.received), currency)
 
     @cache
     def fee_minor(channel: str, amount_minor: int) -> int | None:
@@ -669,7 +669,7 @@ def monthly(facts: RecurringFacts, month: Month, schedule: FeeSchedule) -> Recur
         net[c.channel] += p.terms.interval.monthly(p.terms.amount_minor - (fee or 0))
     lines = tuple(
         SubscriptionLine(
-            ch, _label(ch), sum(1 for c, _ in counted if c.channel == ch),
+            ch, label_of(ch), sum(1 for c, _ in counted if c.channel == ch),
             _rounded(gross[ch], currency), _rounded(net[ch], currency),
         )
         for ch in [*NAMES, *sorted(set(gross) - set(NAMES))]
@@ -715,10 +715,10 @@ def monthly(facts: RecurringFacts, month: Month, schedule: FeeSchedule) -> Recur
     ]
     lapsed = [(c, p) for c, p in after.values() if p is not None and p.standing is Standing.LAPSED]
     in_grace = [(c, p) for c, p in counted if p.standing is Standing.GRACE]
-    received = total(
-        (_money(minor, currency, cur, "a recurring payment") for cur, minor in facts.received),
+    received = Money.from_minor(
+        sum(minor for _, minor in facts.received) + _habit_payments(after.values(), month),
         currency,
-    ) + Money.from_minor(_habit_payments(after.values(), month), currency)
+    )
 
     def names(commitments: Iterable[Commitment]) -> tuple[str, ...] | None:
         if not facts.show_names:

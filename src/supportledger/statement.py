@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, and_, case, func, null, or_, select
 
 from supportledger.channels import NAMES, get_channel
+from supportledger.channels import label_of as _label
 from supportledger.closing import latest_close
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule
@@ -558,13 +559,6 @@ def _read_used(connection, channels: set[str], end: dt.datetime) -> frozenset[st
 
 
 # --------------------------------------------------------------------------- pure layer
-
-
-def _label(channel: str) -> str:
-    try:
-        return get_channel(channel).label
-    except LedgerError:
-        return channel
 
 
 def _reports_by_month(channel: str) -> bool:
