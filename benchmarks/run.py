@@ -205,7 +205,7 @@ def mrr_check(db: Database, first: str, last: str) -> str:
             f"MRR check: MRR within recurring received + in grace in {len(within)} of "
             f"{len(rows)} months" + (f" (above in {', '.join(above)})" if above else ""),
             line("the benchmark month", MONTH),
-            line("the month MRR is furthest above", worst),
+            line("the month with the least room", worst),
         ]
     )
 

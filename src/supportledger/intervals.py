@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from calendar import monthrange
 from dataclasses import dataclass
 from decimal import Decimal
-
-from supportledger.months import Month
+from functools import cache
 
 #: days in a year, for intervals counted in days (a 7-day plan is paid 365 / 12 / 7 a month)
 DAYS_PER_YEAR = 365
@@ -23,8 +23,8 @@ _TEXT = re.compile(r"(\d+)\s+(month|day|year)s?")
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` later, or that month's last day (31 Jan + 1 → 28 Feb)."""
-    month = Month.of(day).shift(months)
-    return month.first_day.replace(day=min(day.day, month.last_day.day))
+    year, index = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return day.replace(year=year, month=index + 1, day=min(day.day, monthrange(year, index + 1)[1]))
 
 
 @dataclass(frozen=True, order=True)
@@ -41,16 +41,7 @@ class Interval:
     @classmethod
     def parse(cls, text: str) -> Interval:
         """``month``, ``quarter``, ``year``, ``N months``, ``N years`` or ``N days``."""
-        key = " ".join(str(text).strip().lower().split())
-        if key in _NAMED:
-            return cls(months=_NAMED[key])
-        match = _TEXT.fullmatch(key)
-        if match is None or int(match[1]) == 0:
-            raise ValueError(f"not a billing interval: {text!r}")
-        count, unit = int(match[1]), match[2]
-        return (
-            cls(days=count) if unit == "day" else cls(months=count * (12 if unit == "year" else 1))
-        )
+        return _parsed(" ".join(str(text).strip().lower().split()))
 
     def __str__(self) -> str:
         if self.days:
@@ -70,6 +61,20 @@ class Interval:
         if self.days:
             return Decimal(minor) * DAYS_PER_YEAR / (12 * self.days)
         return Decimal(minor) / self.months
+
+
+@cache
+def _parsed(key: str) -> Interval:
+    """An interval's words, once each (a ledger stores a handful of them, read on every row)."""
+    if key in _NAMED:
+        return Interval(months=_NAMED[key])
+    match = _TEXT.fullmatch(key)
+    if match is None or int(match[1]) == 0:
+        raise ValueError(f"not a billing interval: {key!r}")
+    count, unit = int(match[1]), match[2]
+    if unit == "day":
+        return Interval(days=count)
+    return Interval(months=count * (12 if unit == "year" else 1))
 
 
 MONTH = Interval(months=1)

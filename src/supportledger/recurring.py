@@ -231,18 +231,22 @@ def latest(history: Sequence[HistoryEvent]) -> dict:
     }
 
 
-def read_histories(connection, ids: Iterable[int]) -> dict[int, list[HistoryEvent]]:
-    """The history of each subscription in ``ids``, oldest first."""
+def read_histories(connection, ids: Iterable[int] | None) -> dict[int, list[HistoryEvent]]:
+    """The history of each subscription in ``ids`` (``None``: of every one), oldest first."""
     table = SubscriptionEvent.__table__
-    found: dict[int, list[HistoryEvent]] = {i: [] for i in ids}
-    wanted = sorted(found)
-    for start in range(0, len(wanted), 500):
-        rows = connection.execute(
-            select(table)
-            .where(table.c.subscription_id.in_(wanted[start : start + 500]))
-            .order_by(table.c.subscription_id, table.c.effective_at, table.c.id)
-        ).mappings()
-        for row in rows:
+    order = (table.c.subscription_id, table.c.effective_at, table.c.id)
+    if ids is None:
+        queries = [select(table).order_by(*order)]
+        found: dict[int, list[HistoryEvent]] = defaultdict(list)
+    else:
+        found = {i: [] for i in ids}
+        wanted = sorted(found)
+        queries = [
+            select(table).where(table.c.subscription_id.in_(wanted[i : i + 500])).order_by(*order)
+            for i in range(0, len(wanted), 500)
+        ]
+    for query in queries:
+        for row in connection.execute(query).mappings():
             found[row["subscription_id"]].append(_event(row))
     return found
 
@@ -477,7 +481,7 @@ def read_facts(
     if members is not None:
         query = query.where(subs.c.supporter_id.in_(members))
     rows = connection.execute(query.order_by(subs.c.id)).all()
-    histories = read_histories(connection, [r.id for r in rows])
+    histories = read_histories(connection, None if members is None else [r.id for r in rows])
     longest = max((_days(e.terms.interval) for h in histories.values() for e in h), default=31)
     since = None if members is not None else (
         local_midnight(first - dt.timedelta(days=2 * longest + grace_days + 2), tz)
@@ -494,7 +498,7 @@ def read_facts(
         payments[sid].append((local_date(at, tz), int(gross)))
     subscriptions = []
     for row in rows:
-        history = [e for e in histories[row.id] if e.effective_at < end]
+        history = [e for e in histories.get(row.id, ()) if e.effective_at < end]
         if not history:
             continue
         root = root_of.get(row.supporter_id)
