@@ -827,3 +827,32 @@ def test_forget_after_a_real_patreon_import(ledger, cli, tmp_path):
     code, _, _ = cli("import", str(members))
     assert code == 0
     assert traces_in_rows(ledger, HER_TRACES) == set()
+
+
+def test_a_patrons_page_shows_patreons_own_figures_beside_the_ledgers(ledger, cli, tmp_path):
+    """Patreon pays the month's pledges as one earnings sum, so the ledger has no receipt of
+    Lou's: his page shows what the members export says he paid, as Patreon's figures."""
+    members = tmp_path / "Members_1234567.csv"
+    members.write_text(MEMBERS_CSV, encoding="utf-8")
+    assert cli("import", str(members))[0] == 0
+
+    _, out, _ = cli("supporters", "show", "Lou Green", "--as-of", "2026-10-20")
+    assert out.splitlines()[3:7] == [
+        "lifetime          0.00        0.00",
+        "2026              0.00        0.00",
+        "recurring: patreon subscription 5.00 USD every month: last paid 2026-10-01, next due "
+        "unknown (current)",
+        # the export is dated by its newest date: Last Updated, 10:00 UTC on 2 October
+        "patreon says (export of 2026-10-02): lifetime 15.00 USD, last charge 2026-10-01 (Paid)",
+    ]
+    _, out, _ = cli("supporters", "show", "Lou Green", "--format", "json")
+    assert json.loads(out)["stated_by_channel"] == [
+        {
+            "channel": "patreon",
+            "stated_on": "2026-10-02",
+            "lifetime": "15.00",
+            "currency": "USD",
+            "last_charge": "2026-10-01",
+            "last_charge_status": "Paid",
+        }
+    ]
