@@ -16,6 +16,7 @@ from supportledger import statement
 from supportledger.closing import close_month, reopen_month
 from supportledger.config import load_settings
 from supportledger.errors import LedgerError
+from supportledger.imports import import_paths
 from supportledger.ledger import Ledger
 from supportledger.models import (
     BankLine,
@@ -519,6 +520,45 @@ def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(octo
     with october.engine.begin() as connection:
         reopen_month(connection, OCTOBER, "PTP-4's arrival")
     assert payouts(OCTOBER)[0][2] == ("patreon", "2026-10-06", "2026-10-09", "29.75")
+
+
+MEMBERS_HEADER = (
+    "Name,Email,Discord,Patron Status,Follows You,Free Member,Free Trial,Lifetime Amount,"
+    "Pledge Amount,Charge Frequency,Tier,Addressee,Street,City,State,Zip,Country,Phone,"
+    "Patronage Since Date,Last Charge Date,Last Charge Status,Additional Details,User ID,"
+    "Last Updated,Currency,Max Posts,Access Expiration,Next Charge Date,Full country name,"
+    "Subscription Source\n"
+)
+
+
+def test_a_closed_month_keeps_its_recurring_figures_when_an_export_dates_news_in_it(
+    october, tmp_path
+):
+    """November's members export says subscription 1's pledge was declined on 5 October and
+    a new patron joined on the 20th. October is closed: both take effect on 1 November, as
+    a late receipt is booked, and October's statement stays as it was sent."""
+    with october.engine.begin() as connection:
+        close_month(connection, OCTOBER, october.tz)
+    sent = render(monthly_statement(october, OCTOBER), "json", october.settings)
+    members = tmp_path / "Members_1234567.csv"
+    members.write_text(
+        MEMBERS_HEADER
+        + "Rae Ortiz,rae@example.org,,Declined patron,Yes,No,No,$25.00,$5.00,monthly,Reader,"
+        ",,,,,,,2026-06-01 07:00:00,2026-10-05 07:00:00,Declined,,sub-1,2026-10-05 07:10:00,"
+        "USD,,,,,patreon\n"
+        "Nia Park,nia@example.org,,Active patron,Yes,No,No,$4.00,$4.00,monthly,Reader,,,,,,,,"
+        "2026-10-20 07:00:00,2026-10-20 07:00:00,Paid,,90001,2026-10-20 07:05:00,USD,,,,,"
+        "patreon\n",
+        encoding="utf-8",
+    )
+    import_paths(october, [members])
+    assert render(monthly_statement(october, OCTOBER), "json", october.settings) == sent
+    november = monthly_statement(october, Month(2026, 11)).recurring
+    # 1, declined on 1 November, is lapsed by the 30th, with 3 (PayPal, due 1 November)
+    # and 10 (declined in October); Nia is new at 4.00 a month, and so is Ana's Zelle habit
+    # (September, October and 1 November), but Ana had a pledge already: expansion
+    assert (november.new, november.lapsed, november.lapsed_names) == (2, 3, None)
+    assert november.movements.new == Money.of("4.00", "USD")
 
 
 def test_a_statement_reads_one_snapshot_though_an_import_commits_meanwhile(october, monkeypatch):

@@ -20,7 +20,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 from itertools import islice
@@ -667,8 +667,7 @@ class _Writer:
             added = []
             for at, sid, terms in payments:
                 for event in paid(histories[sid], at, terms):
-                    _insert_event(histories[sid], event)
-                    added.append((sid, event))
+                    added.append((sid, self._in_open_month(histories[sid], event)))
             self._record_history(added, histories)
         return self._subscriptions
 
@@ -712,6 +711,16 @@ class _Writer:
             ],
         )
         self._find_subscriptions(set(wanted))
+
+    def _in_open_month(self, history: list[HistoryEvent], event: HistoryEvent) -> HistoryEvent:
+        """``event`` put in ``history``; dated in a closed month, it takes effect at the
+        start of the first open one instead (as a late receipt is booked), so a month's
+        statement stays as it was sent."""
+        moved = self.closed.first_open_start(event.effective_at)
+        if moved != event.effective_at:
+            event = replace(event, effective_at=moved)
+        _insert_event(history, event)
+        return event
 
     def _record_history(
         self, added: list[tuple[int, HistoryEvent]], histories: Mapping[int, list[HistoryEvent]]
@@ -848,8 +857,7 @@ class _Writer:
             sid = self._subscriptions[k]
             events = observed(histories[sid], observation, self._seen[sid])
             for event in events:
-                _insert_event(histories[sid], event)
-                added.append((sid, event))
+                added.append((sid, self._in_open_month(histories[sid], event)))
             now_figures = {
                 "lifetime_minor": self._minor(entry, entry.lifetime),
                 "last_charge_at": _utc(self._dated(entry, entry.last_charge_at)),
