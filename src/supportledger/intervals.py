@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from calendar import monthrange
+from calendar import isleap
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -19,12 +19,14 @@ from functools import cache
 DAYS_PER_YEAR = 365
 _NAMED = {"month": 1, "quarter": 3, "year": 12}
 _TEXT = re.compile(r"(\d+)\s+(month|day|year)s?")
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` later, or that month's last day (31 Jan + 1 → 28 Feb)."""
     year, index = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return day.replace(year=year, month=index + 1, day=min(day.day, monthrange(year, index + 1)[1]))
+    last = 29 if index == 1 and isleap(year) else _MONTH_DAYS[index]
+    return day.replace(year=year, month=index + 1, day=min(day.day, last))
 
 
 @dataclass(frozen=True, order=True)

@@ -37,7 +37,7 @@ from sqlalchemy import func, select
 from supportledger.channels import NAMES, get_channel, label_of
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule
-from supportledger.intervals import MONTH, Interval
+from supportledger.intervals import MONTH, Interval, add_months
 from supportledger.models import (
     COUNTED_STATUSES,
     Event,
@@ -322,18 +322,22 @@ class Position:
 def position(c: Commitment, day: dt.date, grace_days: int) -> Position | None:
     """Where ``c`` stands at the end of ``day``, from what took effect by then; ``None``
     before it started."""
-    seen = c.timeline[: bisect_right(c.timeline, day, key=lambda t: t[0])]
+    seen = bisect_right(c.timeline, day, key=_day)
     if not seen:
         return None
-    events = [e for _, e in seen]
-    terms, status = events[-1].terms, _status(events)
-    paid_days = c.payments[: bisect_right(c.payments, day, key=lambda p: p[0])]
-    last_paid = paid_days[-1][0] if paid_days else None
+    started_on = restart = said_on = c.timeline[0][0]
+    status = SubscriptionStatus.ACTIVE
+    for on, event in c.timeline[:seen]:  # a few events
+        if event.state in _STANDING_STATES:
+            status, said_on = _STANDING_STATES[event.state], on
+        if event.state in _RESTARTS:
+            restart = on
+    terms = c.timeline[seen - 1][1].terms
+    paid = bisect_right(c.payments, day, key=_day)
+    last_paid = c.payments[paid - 1][0] if paid else None
     if not c.itemised and c.stated_last_charge is not None and c.stated_last_charge <= day:
         last_paid = c.stated_last_charge
-    common = {"terms": terms, "started_on": seen[0][0], "last_paid": last_paid}
-    said = [d for d, e in seen if e.state in _STANDING_STATES]
-    said_on = said[-1] if said else seen[0][0]
+    common = {"terms": terms, "started_on": started_on, "last_paid": last_paid}
     if status is SubscriptionStatus.CANCELLED:
         return Position(Standing.ENDED, next_due=None, ended_on=said_on, **common)
     if status is SubscriptionStatus.PAUSED:
@@ -341,8 +345,6 @@ def position(c: Commitment, day: dt.date, grace_days: int) -> Position | None:
     grace = dt.timedelta(days=grace_days)
     standing, due = Standing.CURRENT, None
     if c.itemised:
-        restarts = [d for d, e in seen if e.state in _RESTARTS]
-        restart = restarts[-1] if restarts else seen[0][0]
         due = (
             restart if last_paid is None or last_paid < restart else terms.interval.after(last_paid)
         )
@@ -358,6 +360,10 @@ def position(c: Commitment, day: dt.date, grace_days: int) -> Position | None:
     return Position(standing, next_due=due, **common)
 
 
+def _day(dated: tuple) -> dt.date:
+    return dated[0]
+
+
 _RESTARTS = (SubscriptionState.STARTED, SubscriptionState.RESUMED)
 
 
@@ -365,13 +371,13 @@ def habit(
     key: tuple,
     supporter_id: int,
     name: str | None,
-    payments: Sequence[tuple[dt.datetime, int]],
+    payments: Sequence[tuple[dt.date, dt.datetime, int]],
     day: dt.date,
-    tz: ZoneInfo,
     currency: str,
     grace_days: int,
 ) -> Commitment | None:
-    """The monthly habit ``payments`` (instant, gross) make as of ``day``, or ``None``.
+    """The monthly habit ``payments`` (local day, instant, gross) make as of ``day``, or
+    ``None``.
 
     It starts with the payment that completes three consecutive calendar months with a
     payment, read from the :data:`INFERRED_LOOKBACK` months before ``day``; each later payment
@@ -380,26 +386,26 @@ def habit(
     """
     earliest = Month.of(day).shift(-INFERRED_LOOKBACK).first_day
     grace = dt.timedelta(days=grace_days)
-    months: set[Month] = set()
+    months: set[int] = set()  # year * 12 + month
     timeline: list[tuple[dt.date, HistoryEvent]] = []
     kept: list[tuple[dt.date, int]] = []
-    for at, gross in payments:
-        paid_on = local_date(at, tz)
+    for paid_on, at, gross in payments:
         if paid_on < earliest:
             continue
         if paid_on > day:
             break
-        month = Month.of(paid_on)
+        month = paid_on.year * 12 + paid_on.month
         months.add(month)
-        terms = Terms(gross, currency, MONTH)
         # standing on the day it is paid: not ended by the rule of `position` (a second
         # month and the grace after the first missed due day)
-        if kept and paid_on <= MONTH.after(MONTH.after(kept[-1][0])) + grace:
+        if kept and paid_on <= add_months(kept[-1][0], 2) + grace:
             if gross != timeline[-1][1].terms.amount_minor:
+                terms = Terms(gross, currency, MONTH)
                 timeline.append((paid_on, HistoryEvent(SubscriptionState.CHANGED, at, terms, at)))
             kept.append((paid_on, gross))
-        elif {month.shift(-i) for i in range(INFERRED_RUN)} <= months:
+        elif all(month - i in months for i in range(1, INFERRED_RUN)):
             state = SubscriptionState.RESUMED if timeline else SubscriptionState.STARTED
+            terms = Terms(gross, currency, MONTH)
             timeline.append((paid_on, HistoryEvent(state, at, terms, at)))
             kept.append((paid_on, gross))
     if not timeline:
@@ -424,8 +430,9 @@ class RecurringFacts:
     first: dt.date
     last: dt.date
     subscriptions: tuple[Commitment, ...]
-    #: (supporter, channel) -> payments (instant, gross) of the channels habits are read from
-    habit_payments: Mapping[tuple[int, str], tuple[tuple[dt.datetime, int], ...]]
+    #: (supporter, channel) -> payments (local day, instant, gross) of the channels habits
+    #: are read from
+    habit_payments: Mapping[tuple[int, str], tuple[tuple[dt.date, dt.datetime, int], ...]]
     names: Mapping[int, str]
     #: recurring payments received from ``first`` + 1 day to ``last``: (currency, minor)
     received: tuple[tuple[str, int], ...]
@@ -435,7 +442,7 @@ class RecurringFacts:
         habits = [
             habit(
                 ("inferred", root, channel), root, self.names.get(root), payments, day,
-                self.timezone, self.currency, self.grace_days,
+                self.currency, self.grace_days,
             )
             for (root, channel), payments in self.habit_payments.items()
         ]  # fmt: skip
@@ -496,6 +503,7 @@ def read_facts(
         query = query.where(Receipt.subscription_id.in_([r.id for r in rows]))
     for sid, at, gross in connection.execute(query.order_by(Receipt.occurred_at, Receipt.id)):
         payments[sid].append((local_date(at, tz), int(gross)))
+    itemised = {channel: _itemises(channel) for channel in {row.channel for row in rows}}
     subscriptions = []
     for row in rows:
         history = [e for e in histories.get(row.id, ()) if e.effective_at < end]
@@ -510,7 +518,7 @@ def read_facts(
                 basis="subscription",
                 supporter_id=root,
                 name=names.get(root) if root is not None else None,
-                itemised=_itemises(row.channel),
+                itemised=itemised[row.channel],
                 timeline=tuple((local_date(e.effective_at, tz), e) for e in history),
                 payments=tuple(payments[row.id]),
                 stated_last_charge=local_date(charged, tz) if charged else None,
@@ -527,7 +535,7 @@ def read_facts(
         query = query.where(Receipt.supporter_id.in_(members))
     habit_payments: dict[tuple[int, str], list] = defaultdict(list)
     for sid, channel, at, gross in connection.execute(query):
-        habit_payments[(root_of[sid], channel)].append((at, int(gross)))
+        habit_payments[(root_of[sid], channel)].append((local_date(at, tz), at, int(gross)))
     start = local_midnight(first + dt.timedelta(days=1), tz)
     received = connection.execute(
         select(Receipt.currency, func.coalesce(func.sum(Receipt.gross_minor), 0))
