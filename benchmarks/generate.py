@@ -127,6 +127,8 @@ KDP_HEADER = [
     "Royalty",
     "Currency",
 ]
+#: what a supporter's PayPal subscription bills (cents), by supporter
+PLANS = (300, 500, 1000, 2000)
 FIRST = "Ana Lou Sam Kit Ira Noa Bea Cy Dov Eli Fay Gus Hal Ivy Jo Kai Lev Mae Ned Oz".split()
 LAST = "Green Ruiz Okafor Chen Berg Moss Quinn Hale Rowe Sato Vale Ward Yates Zorn".split()
 
@@ -199,6 +201,8 @@ class History:
                         balance += self._paypal_foreign(out, local, name, email, serial, gross)
                         continue
                     recurring = self.random.random() < 0.4
+                    if recurring:  # a subscription bills the same amount every time
+                        gross = PLANS[who % len(PLANS)]
                     fee = paypal_fee(gross, local.date())
                     txn = f"PP{serial:015d}"
                     balance += gross - fee

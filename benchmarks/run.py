@@ -28,10 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate import generate
+from generate import MONTHS, START, generate
+from supportledger.months import Month
 
 MONTH = "2026-06"
 YEAR = "2025"
+#: the months the generated history covers
+FIRST_MONTH = Month.of(START)
+LAST_MONTH = FIRST_MONTH.shift(MONTHS - 1)
 FORMATS = {  # file -> its source name
     "paypal-activity.csv": "paypal",
     "chase-checking.csv": "chase",
@@ -148,6 +152,62 @@ for _ in range(7):
     start = time.perf_counter(); compute(); times.append(time.perf_counter() - start)
 print(statistics.median(times))
 """
+
+
+#: For every month of the history, MRR at the month's end beside the recurring money the
+#: month received plus what was in its grace days: MRR counts only commitments paid for
+#: their period or overdue within the grace, so it should never exceed the two.
+MRR_CHECK = """
+import datetime as dt, sys
+from supportledger.config import load_settings
+from supportledger.ledger import Ledger
+from supportledger.months import Month
+from supportledger.recurring import monthly, read_facts
+ledger = Ledger(load_settings())
+first, last = Month.parse(sys.argv[1]), Month.parse(sys.argv[2])
+month = first
+with ledger.engine.connect() as connection:
+    while month <= last:
+        facts = read_facts(
+            connection, month.first_day - dt.timedelta(days=1), month.last_day, tz=ledger.tz,
+            currency=ledger.currency, grace_days=ledger.settings.lapse_grace_days,
+            show_names=False,
+        )
+        r = monthly(facts, month, ledger.schedule)
+        print(month, r.mrr_gross.minor, r.received.minor, r.grace_mrr.minor, r.active, r.lapsed)
+        month = month.next()
+"""
+
+
+def mrr_check(db: Database, first: str, last: str) -> str:
+    """Whether MRR at each month's end is within the month's recurring money received plus
+    the subscriptions in grace, with the figures of :data:`MONTH` and of the worst month."""
+    out = subprocess.run(
+        [sys.executable, "-c", MRR_CHECK, first, last],
+        env=db.env(), check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    months = [line.split() for line in out.stdout.splitlines()]
+    rows = {m: tuple(int(v) for v in rest) for m, *rest in months}
+    within = [m for m, (mrr, received, grace, _, _) in rows.items() if mrr <= received + grace]
+
+    def line(label: str, month: str) -> str:
+        mrr, received, grace, active, lapsed = rows[month]
+        return (
+            f"  {label} {month}: MRR at month end {mrr / 100:,.2f}; recurring received "
+            f"{received / 100:,.2f} + in grace {grace / 100:,.2f} = "
+            f"{(received + grace) / 100:,.2f} ({active} in good standing, {lapsed} lapsed)"
+        )
+
+    worst = max(rows, key=lambda m: rows[m][0] - rows[m][1] - rows[m][2])
+    above = [m for m in rows if m not in within]
+    return "\n".join(
+        [
+            f"MRR check: MRR within recurring received + in grace in {len(within)} of "
+            f"{len(rows)} months" + (f" (above in {', '.join(above)})" if above else ""),
+            line("the benchmark month", MONTH),
+            line("the month with the least room", worst),
+        ]
+    )
 
 
 def compute_only(db: Database, what: str, arg: str) -> float:
@@ -316,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         }
         results["SQLite"] += measure_ceiling(history, workdir, args.runs)
+        check = mrr_check(Database("sqlite", workdir, None), str(FIRST_MONTH), str(LAST_MONTH))
         if use_postgres:
             database = Database("postgresql", workdir, args.postgres)
             try:
@@ -325,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 database.drop()
         print(table(size, results), flush=True)
+        print(check + "\n", flush=True)
         if args.workdir is None:
             shutil.rmtree(workdir)
     return 0

@@ -33,6 +33,7 @@ class Account:
         self.objects: dict[str, dict] = {}
         self.transactions: list[dict] = []
         self.invoice_payments: list[dict] = []
+        self.subscriptions: list[dict] = []
         self._serial = itertools.count(1)
 
     # ------------------------------------------------------------------ builders
@@ -222,6 +223,95 @@ class Account:
                 "status_transitions": {"canceled_at": None, "paid_at": charge["created"]},
             }
         )
+
+    def customer(self, customer_id, *, name, email):
+        self.objects[customer_id] = {
+            "id": customer_id,
+            "object": "customer",
+            "email": email,
+            "livemode": False,
+            "metadata": {},
+            "name": name,
+        }
+
+    def subscription(
+        self,
+        subscription_id,
+        *,
+        customer,
+        amount,
+        created,
+        period_start,
+        interval="month",
+        interval_count=1,
+        status="active",
+        canceled_at=None,
+        ended_at=None,
+        cancel_at_period_end=False,
+        trial_end=None,
+    ):
+        """A subscription to one price, as Stripe's API (2025-03-31 and later) shows it: the
+        current period on its item. Dates are ISO instants."""
+        when = {
+            name: at(value) if value else None
+            for name, value in {
+                "created": created, "period": period_start, "canceled_at": canceled_at,
+                "ended_at": ended_at, "trial_end": trial_end,
+            }.items()
+        }  # fmt: skip
+        days = {"day": 1, "week": 7, "month": 30, "year": 365}[interval] * interval_count
+        price = {
+            "id": "price_" + subscription_id.removeprefix("sub_"),
+            "object": "price",
+            "active": True,
+            "currency": "usd",
+            "livemode": False,
+            "product": "prod_Support",
+            "recurring": {
+                "interval": interval,
+                "interval_count": interval_count,
+                "usage_type": "licensed",
+            },
+            "type": "recurring",
+            "unit_amount": amount,
+        }
+        subscription = {
+            "id": subscription_id,
+            "object": "subscription",
+            "cancel_at": when["ended_at"] if cancel_at_period_end else None,
+            "cancel_at_period_end": cancel_at_period_end,
+            "canceled_at": when["canceled_at"],
+            "collection_method": "charge_automatically",
+            "created": when["created"],
+            "currency": "usd",
+            "customer": customer,
+            "ended_at": None if cancel_at_period_end else when["ended_at"],
+            "items": {
+                "object": "list",
+                "url": f"/v1/subscription_items?subscription={subscription_id}",
+                "has_more": False,
+                "data": [
+                    {
+                        "id": "si_" + subscription_id.removeprefix("sub_"),
+                        "object": "subscription_item",
+                        "current_period_end": when["period"] + days * 86400,
+                        "current_period_start": when["period"],
+                        "price": price,
+                        "quantity": 1,
+                        "subscription": subscription_id,
+                    }
+                ],
+            },
+            "livemode": False,
+            "metadata": {},
+            "start_date": when["created"],
+            "status": status,
+            "trial_end": when["trial_end"],
+            "trial_start": when["created"] if trial_end else None,
+        }
+        self.objects[subscription_id] = subscription
+        self.subscriptions.append(subscription)
+        return subscription
 
     def refund(self, refund_id, charge_id, *, amount, created, failed_at=None):
         """A refund; one that failed (a closed card) puts the money back in a second
@@ -420,6 +510,14 @@ def sample_account() -> Account:
         subscription="sub_1Lou",
         customer="cus_Lou",
     )
+    account.customer("cus_Lou", name="Lou Green", email="lou@example.com")
+    account.subscription(
+        "sub_1Lou",
+        customer="cus_Lou",
+        amount=1000,
+        created="2026-10-01T13:00:00Z",
+        period_start="2026-11-01T13:00:00Z",
+    )
     # Mia's $50.00 one-off through Checkout, invoiced but not a subscription: 145 + 30
     account.charge(
         "ch_3QMiaCheckout",
@@ -551,11 +649,14 @@ class FakeStripe:
         routes = {
             "/v1/balance_transactions": self._balance_transactions,
             "/v1/invoice_payments": self._invoice_payments,
+            "/v1/subscriptions": self._subscriptions,
             "/v1/balance": lambda q: (200, self.account.balance()),
         }
         route = routes.get(parts.path)
         if parts.path.startswith("/v1/payouts/"):
             route = partial(self._payout, payout_id=parts.path.rsplit("/", 1)[1])
+        if parts.path.startswith("/v1/subscriptions/"):
+            route = partial(self._subscription, subscription_id=parts.path.rsplit("/", 1)[1])
         if route is None:
             return self._send(
                 handler, 404, error_body(f"Unrecognized request URL (GET: {parts.path})")
@@ -576,6 +677,27 @@ class FakeStripe:
             )
             payout = {**payout, "balance_transaction": txn}
         return 200, payout
+
+    def _subscriptions(self, query):
+        """Stripe lists canceled subscriptions only when asked for ``status=all``."""
+        wanted = query.get("status", [None])[0]
+        rows = self.account.subscriptions
+        if wanted is None:
+            rows = [s for s in rows if s["status"] != "canceled"]
+        elif wanted != "all":
+            rows = [s for s in rows if s["status"] == wanted]
+        return _page("/v1/subscriptions", self._expanded(rows, "customer", query), query)
+
+    def _subscription(self, query, subscription_id):
+        subscription = self.account.objects.get(subscription_id)
+        if subscription is None:
+            return 404, error_body(f"No such subscription: '{subscription_id}'")
+        if "customer" in _expand(query):
+            subscription = {
+                **subscription,
+                "customer": self.account.objects[subscription["customer"]],
+            }
+        return 200, subscription
 
     def _invoice_payments(self, query):
         rows = self.account.invoice_payments

@@ -12,7 +12,15 @@ import datetime as dt
 from sqlalchemy import insert
 
 from supportledger.journal import rebuild_ledger
-from supportledger.models import BankLine, ImportBatch, Payout, Receipt, Subscription, Supporter
+from supportledger.models import (
+    BankLine,
+    ImportBatch,
+    Payout,
+    Receipt,
+    Subscription,
+    SubscriptionEvent,
+    Supporter,
+)
 
 UTC = dt.UTC
 
@@ -30,19 +38,24 @@ SUPPORTERS = {
     6: "Jo Park",
 }
 
-# id, channel, supporter, amount, interval, status, started, ended
+# id, channel, supporter, amount, interval, history: (state, instant it took effect)
 SUBSCRIPTIONS = [
-    (1, "patreon", 3, 500, "month", "active", "2026-06-01T07:00", None),
-    (2, "patreon", 1, 1000, "month", "active", "2026-10-01T08:00", None),  # new in October
-    (3, "paypal", 5, 1000, "month", "active", "2025-01-10T07:00", None),
-    (4, "patreon", 4, 300, "month", "cancelled", "2026-03-01T07:00", "2026-10-15T07:00"),
-    (5, "stripe", 2, 12000, "year", "active", "2025-05-05T07:00", None),  # 10.00 a month
-    (6, "paypal", 2, 700, "month", "active", "2026-01-01T07:00", None),  # last paid 1 Aug
-    (7, "patreon", 5, 200, "month", "active", "2026-10-05T07:00", None),  # Mia's second
-    (8, "paypal", 6, 400, "month", "cancelled", "2025-01-01T07:00", "2025-06-01T07:00"),
-    (9, "paypal", 6, 400, "month", "active", "2026-10-10T07:00", None),  # Jo comes back
-    (10, "stripe", 2, 600, "month", "declined", "2026-02-01T07:00", "2026-10-20T07:00"),
-]
+    (1, "patreon", 3, 500, "month", [("started", "2026-06-01T07:00")]),
+    (2, "patreon", 1, 1000, "month", [("started", "2026-10-01T08:00")]),  # new in October
+    # paid only on 1 October (receipt 8) in this ledger: ended, inferred, long before
+    (3, "paypal", 5, 1000, "month", [("started", "2025-01-10T07:00")]),
+    (4, "patreon", 4, 300, "month",
+     [("started", "2026-03-01T07:00"), ("ended", "2026-10-15T07:00")]),
+    (5, "stripe", 2, 12000, "year", [("started", "2025-05-05T07:00")]),  # paid 5 May
+    (6, "paypal", 2, 700, "month", [("started", "2026-01-01T07:00")]),  # last paid 1 Aug
+    (7, "patreon", 5, 200, "month", [("started", "2026-10-05T07:00")]),  # Mia's second
+    (8, "paypal", 6, 400, "month",
+     [("started", "2025-01-01T07:00"), ("ended", "2025-06-01T07:00")]),
+    (9, "paypal", 6, 400, "month", [("started", "2026-10-10T07:00")]),  # Jo comes back
+    # Lou's pledge, declined on 20 October
+    (10, "patreon", 2, 600, "month",
+     [("started", "2026-02-01T07:00"), ("declined", "2026-10-20T07:00")]),
+]  # fmt: skip
 
 KINDS = {"zelle": "one_time", "check": "one_time", "paypal": "one_time", "stripe": "one_time",
          "patreon": "recurring", "kdp": "sale", "audible": "sale"}  # fmt: skip
@@ -135,6 +148,56 @@ BATCHES = [
 ]
 
 
+def add_subscription(
+    connection,
+    *,
+    channel,
+    external_id,
+    supporter_id,
+    amount_minor,
+    history,
+    interval="month",
+    sub_id=None,
+    currency="USD",
+) -> int:
+    """A subscription and its ``history`` ((state, aware instant) pairs, oldest first),
+    straight into the tables; its columns repeat the history's latest, as the writer's do."""
+    status = {"ended": "cancelled", "declined": "declined", "paused": "paused"}
+    last = [state for state, _ in history if state not in ("changed", "cancelled")][-1]
+    ended = [when for state, when in history if state == "ended"]
+    sub_id = connection.execute(
+        insert(Subscription.__table__).values(
+            **({"id": sub_id} if sub_id else {}),
+            channel=channel,
+            external_id=external_id,
+            supporter_id=supporter_id,
+            amount_minor=amount_minor,
+            currency=currency,
+            interval=interval,
+            status=status.get(last, "active"),
+            started_at=history[0][1],
+            ended_at=ended[-1] if last == "ended" else None,
+        )
+    ).inserted_primary_key[0]
+    connection.execute(
+        insert(SubscriptionEvent.__table__),
+        [
+            {
+                "subscription_id": sub_id,
+                "state": state,
+                "effective_at": when,
+                "amount_minor": amount_minor,
+                "currency": currency,
+                "interval": interval,
+                "tier": None,
+                "observed_at": when,
+            }
+            for state, when in history
+        ],
+    )
+    return sub_id  # fmt: skip
+
+
 def build(ledger) -> None:
     """Write the month into ``ledger``'s empty database."""
     with ledger.engine.begin() as connection:
@@ -145,18 +208,12 @@ def build(ledger) -> None:
                 for i, name in SUPPORTERS.items()
             ],
         )
-        connection.execute(
-            insert(Subscription.__table__),
-            [
-                {
-                    "id": sid, "channel": channel, "external_id": f"sub-{sid}",
-                    "supporter_id": who, "amount_minor": amount, "currency": "USD",
-                    "interval": interval, "status": status, "started_at": at(start),
-                    "ended_at": at(end) if end else None,
-                }
-                for sid, channel, who, amount, interval, status, start, end in SUBSCRIPTIONS
-            ],
-        )  # fmt: skip
+        for sid, channel, who, amount, interval, history in SUBSCRIPTIONS:
+            add_subscription(
+                connection, sub_id=sid, channel=channel, external_id=f"sub-{sid}",
+                supporter_id=who, amount_minor=amount, interval=interval,
+                history=[(state, at(when)) for state, when in history],
+            )  # fmt: skip
         batch_ids = []
         for channel, start, end, undone in BATCHES:
             result = connection.execute(

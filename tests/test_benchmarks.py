@@ -1,5 +1,6 @@
 """The benchmark harness runs end to end at a tiny size (its figures are not judged here)."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,10 @@ def test_the_benchmark_runs_and_prints_every_measure(tmp_path):
         assert f"| {measure}" in table, measure
     whole = next(line for line in table.splitlines() if "import whole history" in line)
     assert "/s" in whole and " MB" in whole  # a throughput and a peak RSS were measured
+    # the recurring check: every month's MRR against its money received plus its grace
+    check = next(line for line in table.splitlines() if line.startswith("MRR check:"))
+    assert re.fullmatch(r"MRR check: .* in \d+ of 120 months( \(above in [-\d, ]+\))?", check)
+    assert "  the benchmark month 2026-06: MRR at month end " in table
     # the same seed writes the same files: the generator is deterministic
     again = tmp_path / "again"
     subprocess.run(

@@ -19,10 +19,18 @@ def test_demo_builds_octobers_statement_from_the_bundled_exports(tmp_path, monke
     # Patreon 20.40 + 12.90 = 33.30, KDP 48.87 - 30.92 = 17.95: 62.90
     assert "Net received: 618.52 USD" in out
     assert "Gross 706.42 - refunds 25.00 - fees 62.90" in out
-    # Patreon's active patrons (Mara, Dev, Lena) are paid through the month's one earnings
-    # receipt, so current; June Park's pledge Patreon marks declined is the one lapse. The
-    # PayPal subscriptions were paid on 1 October: due 1 November, not overdue.
-    assert "2 new, 0 cancelled, 1 lapsed (a payment overdue by over 10 days, or declined)" in out
+    # Patreon's patrons stand where its members export says: Mara, Dev, Lena active, Omar's
+    # end dated 1 November (Last Updated), June Park's pledge declined on 1 October and so
+    # lapsed by the 31st. The two PayPal subscriptions were paid on 1 October: new, due 1
+    # November. MRR 5 + 10 + 25 + 5 (Patreon) + 10 + 5 (PayPal); received: Patreon's 255.00
+    # and the two PayPal payments.
+    assert (
+        "  6 in good standing, from 6 supporters: 2 new, 0 ended\n"
+        "  0 overdue within 10 days' grace (0.00 a month, in MRR)\n"
+        "  1 lapsed: overdue or declined for longer (10.00 a month, not in MRR)\n"
+        "  MRR 60.00 gross, 52.38 net of fees\n"
+        "  Recurring money received this month: 270.00\n"
+    ) in out
     html = (tmp_path / "statement-2026-10.html").read_text()
     assert "<html" in html and "618.52" in html
     assert not (tmp_path / "supportledger.db").exists()  # the writer's own ledger untouched

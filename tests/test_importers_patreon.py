@@ -5,6 +5,7 @@ import pytest
 
 from importer_support import CONTEXT, write
 from supportledger.channels.patreon import PatreonEarnings, PatreonMembers, PatreonPayouts
+from supportledger.intervals import MONTH, YEAR
 from supportledger.models import Event, Kind
 from supportledger.money import Money
 from supportledger.sources import (
@@ -62,18 +63,69 @@ def test_members_become_subscriptions_with_their_supporter(tmp_path):
             },
         ),
         tier="Reader",
-        interval="month",
-        started_at=dt.datetime(2025, 10, 1, 7, 12, 45, 123456, tzinfo=dt.UTC),
+        interval=MONTH,
+        started_at=utc(2025, 10, 1, 7, 12, 45, 123456),
+        # active: on her last paid charge; her pledge as it stands since Last Updated
+        status_since=utc(2026, 10, 1, 7, 0, 3),
+        terms_since=utc(2026, 10, 2, 10),
+        # the export was taken after the newest date any row gives (May's Last Updated)
+        seen_at=utc(2026, 10, 6),
+        lifetime=Money(Decimal("60.00"), "USD"),
+        last_charge_at=utc(2026, 10, 1, 7, 0, 3),
+        last_charge_status="Paid",
         line=2,
     )
-    assert (lou.status, lou.interval, lou.amount, lou.supporter.details) == (
+    # a former patron ended when Patreon last changed the membership (Last Updated)
+    assert (lou.status, lou.interval, lou.amount, lou.status_since, lou.supporter.details) == (
         "cancelled",
-        "year",
+        YEAR,
         Money(Decimal("10.00"), "USD"),
+        utc(2025, 6, 1, 9),
         {},
     )
-    assert (may.status, may.amount) == ("declined", Money(Decimal("3.00"), "EUR"))
+    # a declined one since the charge Patreon declined
+    assert (may.status, may.amount, may.status_since) == (
+        "declined",
+        Money(Decimal("3.00"), "EUR"),
+        utc(2026, 10, 1, 7),
+    )
     assert follower == Skipped("a follower or free member, not a patron", 5)
+
+
+def utc(*parts) -> dt.datetime:
+    return dt.datetime(*parts, tzinfo=dt.UTC)
+
+
+#: Two Declined-patron rows of a real members export, as a public sponsors script quotes
+#: them in its ``load_patreon_csv`` docstring (ActivityWatch's sponsors table; the
+#: repository was not identified), in the older header without Free Member, Free Trial,
+#: Full country name and Subscription Source: amounts without a symbol, a declined charge
+#: on the 31st after a Next Charge Date of the 1st (Patreon retries a declined charge).
+REAL_DECLINED = (
+    "Name,Email,Twitter,Discord,Patron Status,Follows You,Lifetime Amount,Pledge Amount,"
+    "Charge Frequency,Tier,Addressee,Street,City,State,Zip,Country,Phone,"
+    "Patronage Since Date,Last Charge Date,Last Charge Status,Additional Details,User ID,"
+    "Last Updated,Currency,Max Posts,Access Expiration,Next Charge Date\n"
+    "Karan singh,karan@example.com,,kraft#9466,Declined patron,No,0.00,1.00,monthly,"
+    "Time Tracker,,,,,,,,2023-04-08 17:45:28.731953,2023-05-31 07:46:37,Declined,,76783024,"
+    "2023-05-31 08:01:37.517184,USD,,,2023-05-01 07:00:00\n"
+    "Dan Thompson,dan@example.com,,,Declined patron,No,0.00,1.00,monthly,Time Tracker,,,,,"
+    ",,,2023-02-28 20:00:03.756241,2023-03-15 12:03:01,Declined,,46598895,"
+    "2023-03-15 12:18:01.633900,USD,,,2023-03-01 08:00:00\n"
+)
+
+
+def test_a_real_layout_of_declined_patrons_is_dated_by_its_own_fields(tmp_path):
+    path = write(tmp_path, "patreon-members-866337.csv", REAL_DECLINED)
+    karan, dan = PatreonMembers().entries(path, CONTEXT)
+    found = [(e.status, e.amount, e.started_at, e.status_since, e.lifetime) for e in (karan, dan)]
+    assert found == [
+        ("declined", Money.of("1.00", "USD"), utc(2023, 4, 8, 17, 45, 28, 731953),
+         utc(2023, 5, 31, 7, 46, 37), Money.of("0.00", "USD")),
+        ("declined", Money.of("1.00", "USD"), utc(2023, 2, 28, 20, 0, 3, 756241),
+         utc(2023, 3, 15, 12, 3, 1), Money.of("0.00", "USD")),
+    ]  # fmt: skip
+    assert karan.seen_at == dan.seen_at == utc(2023, 5, 31, 8, 1, 37, 517184)
 
 
 @pytest.mark.parametrize(

@@ -370,8 +370,8 @@ def test_undo_removes_what_a_batch_added_and_the_file_can_come_back(cli, ledger,
     # PayPal stated a balance on each of the 10 days it has rows; the six payers the file
     # alone named go too, with their e-mails (personal data)
     assert out == (
-        "undid batch #1: removed 7 receipts, 1 payouts, 2 subscriptions, 10 balances, "
-        "1 transfers, 6 supporters\n"
+        "undid batch #1: removed 7 receipts, 1 payouts, 2 subscriptions, "
+        "2 subscription events, 10 balances, 1 transfers, 6 supporters\n"
     )
     assert receipts(ledger) == []
     with ledger.engine.connect() as connection:
@@ -407,6 +407,7 @@ def test_undoing_a_bank_import_puts_the_check_back_to_pending(ledger):
         "receipts": 2,
         "payouts": 0,
         "subscriptions": 0,
+        "subscription events": 0,
         "balances": 0,
         "conversions": 0,
         "transfers": 0,

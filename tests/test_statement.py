@@ -16,6 +16,7 @@ import statement_month
 from supportledger import statement
 from supportledger.closing import close_month, reopen_month
 from supportledger.config import load_settings
+from supportledger.imports import import_paths
 from supportledger.journal import rebuild_ledger
 from supportledger.ledger import Ledger, record_receipt
 from supportledger.models import (
@@ -23,7 +24,6 @@ from supportledger.models import (
     ChannelBalance,
     ImportBatch,
     Payout,
-    Subscription,
     Supporter,
 )
 from supportledger.money import Money
@@ -138,40 +138,55 @@ def test_every_figure_of_october(october):
 
     recurring_data = data["recurring"]
     assert recurring_data.pop("convention").startswith(
-        "MRR counts subscriptions active at the end of the calendar month in America/Phoenix"
+        "MRR counts the commitments in good standing at the end of the calendar month in "
+        "America/Phoenix"
     )
-    # active at 07:00Z on 1 Nov: subscriptions 1, 2, 3, 5, 6, 7, 9 (4 cancelled on the 15th,
-    # 10 declined on the 20th, 8 ended in 2025); their supporters 3, 1, 5, 2, 2, 5, 6.
-    # MRR: Patreon 500 + 1000 + 200, PayPal 1000 + 700 + 400, Stripe 12000 / 12.
-    # Net of the schedule's fees on 31 October: Patreon (pro, 8% + 2.9% + 0.30 above $3,
-    # 5% + 0.10 up to $3): 500-85, 1000-139, 200-36 = 1440; PayPal (3.49% + 0.49):
-    # 1000-84, 700-73, 400-63 = 1880; Stripe (2.9% + 0.30): (12000 - 378) / 12 = 968.5 -> 969
+    # Standing at the end of 31 October (and of 30 September, for the start), by the one
+    # rule: a payment overdue by over 10 days is lapsed, and once a second interval has
+    # passed too it has ended (inferred). Zelle: Ana paid in September and October only, no
+    # three months in a row, so no habit; no check run either.
+    #  1 Patreon 5.00, current both days       2 Patreon 10.00 (Ana), started 1 October
+    #  3 PayPal 10.00 (Mia): no payment before 1 October in this ledger, so ended (inferred)
+    #    on 30 September; October's payment brings it back, due 1 November: current
+    #  4 Patreon 3.00 (Sam), ended 15 October  5 Stripe 120.00 a year (Lou), paid 5 May
+    #  6 PayPal 7.00 (Lou), last paid 1 August: due 1 September, lapsed from the 12th;
+    #    a second month on (1 October + 10 days) it has ended (inferred), in October
+    #  7 Patreon 2.00 (Mia), started 5 October
+    #  8 PayPal (Jo), ended in 2025            9 PayPal 4.00 (Jo), started 10 October and
+    #    never paid: due that day, lapsed from the 21st
+    # 10 Patreon 6.00 (Lou), declined on 20 October: lapsed from the 31st
+    # MRR at the end: Patreon 5 + 10 + 2, PayPal 10, Stripe 120 / 12. Net of the schedule's
+    # fees on 31 October: Patreon (pro, 8% + 2.9% + 0.30 above $3, 5% + 0.10 up to $3):
+    # 500-85, 1000-139, 200-36 = 1440; PayPal (3.49% + 0.49): 1000-84 = 916; Stripe
+    # (2.9% + 0.30): (12000 - 378) / 12 = 968.5 -> 969
     assert recurring_data == {
-        "active": 7,
-        "supporters": 5,
-        "new": 3,  # subscriptions 2, 7 and 9 started in October
-        "cancelled": 2,  # 4 and 10 ended in October
-        # overdue by more than 10 days on 31 October: 6 (monthly, last paid 1 August, so due
-        # 1 September) and 9 (never paid: due when it started, 10 October). 7 is Patreon's,
-        # never paid too, but Patreon pays pledges as one monthly sum: active, so current
-        "lapsed": 2,
+        "active": 5,  # 1, 2, 3, 5, 7
+        "supporters": 4,  # 3, 1, 5, 2
+        "new": 3,  # 2, 7 and 9 started in October
+        "cancelled": 2,  # 4 (Patreon said so) and 6 (inferred) ended in October
+        "lapsed": 2,  # 9 and 10
+        "grace": 0,
         "lapse_grace_days": 10,  # LAPSE_GRACE_DAYS' default
-        "mrr_gross": "48.00",
-        "mrr_net": "42.89",  # 14.40 + 18.80 + 9.69
+        "mrr_gross": "37.00",
+        "mrr_net": "33.25",  # 14.40 + 9.16 + 9.69
+        # October's recurring payments: PayPal 10.00 (receipt 8) and Patreon 5 + 10 + 3
+        "received": "28.00",
+        "lapsed_mrr": "10.00",  # 4.00 + 6.00
+        "grace_mrr": "0.00",
         "by_channel": {
             "patreon": {"active": 3, "mrr_gross": "17.00", "mrr_net": "14.40"},
-            "paypal": {"active": 3, "mrr_gross": "21.00", "mrr_net": "18.80"},
+            "paypal": {"active": 1, "mrr_gross": "10.00", "mrr_net": "9.16"},
             "stripe": {"active": 1, "mrr_gross": "10.00", "mrr_net": "9.69"},
         },
-        # at the start (07:00Z on 1 Oct): supporter 3 500, 5 1000, 4 300, 2 1000+700+600
+        # at the start: supporter 3 5.00, 4 3.00, 2 10.00 + 6.00 (6 lapsed, 3 ended)
         "movements": {
-            "start": "41.00",
+            "start": "24.00",
             "new": "10.00",  # Ana (1) had never subscribed
-            "expansion": "2.00",  # Mia (5) added a second subscription: 1000 -> 1200
-            "contraction": "6.00",  # Lou (2) lost one of three: 2300 -> 1700
-            "churn": "3.00",  # Sam (4) cancelled his only one
-            "reactivation": "4.00",  # Jo (6) had one that ended in 2025
-            "end": "48.00",  # 41 + 10 + 2 + 4 - 6 - 3
+            "expansion": "0.00",
+            "contraction": "6.00",  # Lou (2): 16.00 -> 10.00, his pledge lapsed
+            "churn": "3.00",  # Sam (4) ended his only one
+            "reactivation": "12.00",  # Mia (5) had one that had ended: back with 10 + 2
+            "end": "37.00",  # 24 + 10 + 12 - 6 - 3
         },
         "fee_unknown": [],
         "names": None,  # SHOW_SUPPORTER_NAMES is off: counts only
@@ -480,38 +495,43 @@ def test_a_channels_own_balance_sets_what_it_held_before_the_ledger_and_checks_i
 
 
 def test_a_merged_supporter_counts_once(october):
-    with october.engine.begin() as connection:  # Jo Park (6) turns out to be Mia Chen (5)
-        connection.execute(update(Supporter).where(Supporter.id == 6).values(merged_into_id=5))
+    with october.engine.begin() as connection:  # Ana Ruiz (1) turns out to be Mia Chen (5)
+        connection.execute(update(Supporter).where(Supporter.id == 1).values(merged_into_id=5))
     recurring = monthly_statement(october, OCTOBER).recurring
-    # supporters at month end: 3, 1, 5 (with Jo's subscription 9), 2
-    assert recurring.supporters == 4
+    # supporters at month end: 3, 5 (with Ana's subscription 2), 2
+    assert recurring.supporters == 3
     m = recurring.movements
-    # Mia: 10.00 at the start, 10.00 + 2.00 + 4.00 at the end: 6.00 of expansion, and Jo's
-    # return is no longer a reactivation; 41 + 10 + 6 - 6 - 3 = 48
+    # Mia had nothing at the start (her PayPal plan had ended) and 10 + 2 + Ana's 10 at the
+    # end: all of it a reactivation, none new; 24 + 22 - 6 - 3 = 37
     assert (m.start, m.new, m.expansion, m.reactivation, m.contraction, m.churn, m.end) == (
-        Money.of("41.00", "USD"), Money.of("10.00", "USD"), Money.of("6.00", "USD"),
-        Money.of("0.00", "USD"), Money.of("6.00", "USD"), Money.of("3.00", "USD"),
-        Money.of("48.00", "USD"),
+        Money.of("24.00", "USD"), Money.of("0.00", "USD"), Money.of("0.00", "USD"),
+        Money.of("22.00", "USD"), Money.of("6.00", "USD"), Money.of("3.00", "USD"),
+        Money.of("37.00", "USD"),
     )  # fmt: skip
 
 
-def test_a_patron_is_lapsed_when_patreon_declines_the_pledge_not_for_want_of_a_payment(october):
-    """Patreon's money is one monthly sum linked to no patron: subscription 7, active and
-    never paid, is current; a pledge Patreon marks declined (and has not ended) is lapsed,
-    and being declined it is out of the MRR."""
+def test_a_declined_pledge_counts_within_the_grace_days_and_lapses_after(october):
+    """Patreon's money is one monthly sum linked to no patron: a patron stands where
+    Patreon says. A pledge declined on 5 October is lapsed by the 31st; one declined on the
+    25th is still within the grace days: in MRR, and counted apart as overdue."""
     with october.engine.begin() as connection:
-        connection.execute(
-            insert(Subscription.__table__).values(
-                id=11, channel="patreon", external_id="sub-11", supporter_id=4,
-                amount_minor=500, currency="USD", interval="month", status="declined",
-                started_at=statement_month.at("2026-07-01T07:00"), ended_at=None,
-            )
-        )  # fmt: skip
+        for sid, who, amount, declined in ((11, 4, 500, "2026-10-05"), (12, 3, 300, "2026-10-25")):
+            statement_month.add_subscription(
+                connection, sub_id=sid, channel="patreon", external_id=f"sub-{sid}",
+                supporter_id=who, amount_minor=amount,
+                history=[("started", statement_month.at("2026-07-01T07:00")),
+                         ("declined", statement_month.at(f"{declined}T07:00"))],
+            )  # fmt: skip
     shown = settings_with(october, SHOW_SUPPORTER_NAMES="true")
     recurring = monthly_statement(shown, OCTOBER).recurring
-    # 6 and 9 as before, and Sam Okafor's (4) declined pledge
+    # 9 and 10 as before, and Sam Okafor's (4) pledge declined on the 5th
     assert (recurring.lapsed, recurring.lapsed_names) == (3, ("Jo Park", "Lou Green", "Sam Okafor"))
-    assert (recurring.active, recurring.mrr_gross) == (7, Money.of("48.00", "USD"))
+    assert (recurring.lapsed_mrr, recurring.grace, recurring.grace_mrr) == (
+        Money.of("15.00", "USD"), 1, Money.of("3.00", "USD")
+    )  # fmt: skip
+    assert (recurring.active, recurring.mrr_gross) == (6, Money.of("40.00", "USD"))
+    # both were current at the start: Sam's 5.00 is churn too, with his ended 3.00
+    assert recurring.movements.churn == Money.of("8.00", "USD")
 
 
 def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(october):
@@ -588,6 +608,44 @@ def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(octo
     assert payouts(OCTOBER) == (october_payouts, text)  # as sent
     reopen_month(october, OCTOBER, "PTP-4's arrival")
     assert payouts(OCTOBER)[0][2] == ("patreon", "2026-10-06", "2026-10-09", "29.75")
+
+
+MEMBERS_HEADER = (
+    "Name,Email,Discord,Patron Status,Follows You,Free Member,Free Trial,Lifetime Amount,"
+    "Pledge Amount,Charge Frequency,Tier,Addressee,Street,City,State,Zip,Country,Phone,"
+    "Patronage Since Date,Last Charge Date,Last Charge Status,Additional Details,User ID,"
+    "Last Updated,Currency,Max Posts,Access Expiration,Next Charge Date,Full country name,"
+    "Subscription Source\n"
+)
+
+
+def test_a_closed_month_keeps_its_recurring_figures_when_an_export_dates_news_in_it(
+    october, tmp_path
+):
+    """November's members export says subscription 1's pledge was declined on 5 October and
+    a new patron joined on the 20th. October is closed: both take effect on 1 November, as
+    a late receipt is booked, and October's statement stays as it was sent."""
+    close_month(october, OCTOBER)
+    sent = render(monthly_statement(october, OCTOBER), "json", october.settings)
+    members = tmp_path / "Members_1234567.csv"
+    members.write_text(
+        MEMBERS_HEADER
+        + "Rae Ortiz,rae@example.org,,Declined patron,Yes,No,No,$25.00,$5.00,monthly,Reader,"
+        ",,,,,,,2026-06-01 07:00:00,2026-10-05 07:00:00,Declined,,sub-1,2026-10-05 07:10:00,"
+        "USD,,,,,patreon\n"
+        "Nia Park,nia@example.org,,Active patron,Yes,No,No,$4.00,$4.00,monthly,Reader,,,,,,,,"
+        "2026-10-20 07:00:00,2026-10-20 07:00:00,Paid,,90001,2026-10-20 07:05:00,USD,,,,,"
+        "patreon\n",
+        encoding="utf-8",
+    )
+    import_paths(october, [members])
+    assert render(monthly_statement(october, OCTOBER), "json", october.settings) == sent
+    november = monthly_statement(october, Month(2026, 11)).recurring
+    # 1, declined on 1 November, is lapsed by the 30th, with 3 (PayPal, due 1 November)
+    # and 10 (declined in October); Nia is new at 4.00 a month, and so is Ana's Zelle habit
+    # (September, October and 1 November), but Ana had a pledge already: expansion
+    assert (november.new, november.lapsed, november.lapsed_names) == (2, 3, None)
+    assert november.movements.new == Money.of("4.00", "USD")
 
 
 def test_a_statement_reads_one_snapshot_though_an_import_commits_meanwhile(october, monkeypatch):

@@ -20,9 +20,19 @@ from sqlalchemy import select, text
 from fake_stripe import API_KEY, FakeStripe, at, error_body, sample_account
 from supportledger.channels.stripe import INVOICE_LOOKBACK, entries_since, sync
 from supportledger.errors import LedgerError
+from supportledger.intervals import MONTH, YEAR
 from supportledger.models import Event, Kind, Payout
 from supportledger.money import Money, total
-from supportledger.sources import BalanceEntry, PayoutEntry, ReceiptEntry, Skipped, SupporterRef
+from supportledger.months import Month
+from supportledger.sources import (
+    BalanceEntry,
+    PayoutEntry,
+    ReceiptEntry,
+    Skipped,
+    SubscriptionEntry,
+    SupporterRef,
+)
+from supportledger.statement import monthly_statement
 
 
 def usd(text: str) -> Money:
@@ -133,6 +143,140 @@ def test_recurring_only_when_the_intent_paid_a_subscriptions_invoice(client, fak
     ]
 
 
+def subscriptions_of_every_kind(account):
+    """Beside Lou's monthly plan: a $120 annual plan paid on 10 November; one past due since
+    its period began on 3 November (last paid 3 October); one that ended on the 8th (last
+    paid 8 October); one Stripe will end at the period's end (asked on the 12th, paid that
+    day); one still in its trial. Fees 2.9% + 0.30."""
+    for who in ("Ada", "Bo", "Cy", "Di", "Ed"):
+        account.customer(f"cus_{who}", name=f"{who} Example", email=f"{who.lower()}@example.org")
+    for who, amount, fee, day in (
+        ("Ada", 12000, 378, "2026-11-10"),
+        ("Bo", 700, 50, "2026-10-03"),
+        ("Cy", 500, 45, "2026-10-08"),
+        ("Di", 900, 56, "2026-11-12"),
+    ):
+        created, charge = f"{day}T16:00:00Z", f"ch_3Q{who}{day[5:7]}"
+        account.charge(
+            charge,
+            amount=amount,
+            fee=fee,
+            created=created,
+            name=f"{who} Example",
+            email=f"{who.lower()}@example.org",
+            customer=f"cus_{who}",
+            guest=False,
+        )
+        account.invoice(
+            charge,
+            invoice_id=f"in_3Q{who}",
+            created=created,
+            subscription=f"sub_1{who}",
+            customer=f"cus_{who}",
+        )
+    account.subscription(
+        "sub_1Ada",
+        customer="cus_Ada",
+        amount=12000,
+        interval="year",
+        created="2026-11-10T16:00:00Z",
+        period_start="2026-11-10T16:00:00Z",
+    )
+    account.subscription(
+        "sub_1Bo",
+        customer="cus_Bo",
+        amount=700,
+        created="2026-06-03T16:00:00Z",
+        period_start="2026-11-03T16:00:00Z",
+        status="past_due",
+    )
+    account.subscription(
+        "sub_1Cy",
+        customer="cus_Cy",
+        amount=500,
+        created="2026-02-08T16:00:00Z",
+        period_start="2026-10-08T16:00:00Z",
+        status="canceled",
+        canceled_at="2026-11-08T16:00:00Z",
+        ended_at="2026-11-08T16:00:00Z",
+    )
+    account.subscription(
+        "sub_1Di",
+        customer="cus_Di",
+        amount=900,
+        created="2026-09-12T16:00:00Z",
+        period_start="2026-11-12T16:00:00Z",
+        canceled_at="2026-11-12T18:00:00Z",
+        ended_at="2026-12-12T16:00:00Z",
+        cancel_at_period_end=True,
+    )
+    account.subscription(
+        "sub_1Ed",
+        customer="cus_Ed",
+        amount=400,
+        created="2026-11-20T16:00:00Z",
+        period_start="2026-11-20T16:00:00Z",
+        status="trialing",
+        trial_end="2026-12-04T16:00:00Z",
+    )
+
+
+def test_subscriptions_are_read_with_their_interval_status_and_own_days(client, account):
+    subscriptions_of_every_kind(account)
+    found = {
+        e.external_id: e for e in entries_since(client, None) if isinstance(e, SubscriptionEntry)
+    }
+    ada = found["sub_1Ada"]
+    assert (ada.amount, ada.interval, ada.status, ada.started_at) == (
+        usd("120.00"),
+        YEAR,
+        "active",
+        utc("2026-11-10T16:00"),
+    )
+    assert ada.supporter == SupporterRef(
+        name="Ada Example", email="ada@example.org", user_id="cus_Ada"
+    )
+    bo, cy, di = found["sub_1Bo"], found["sub_1Cy"], found["sub_1Di"]
+    assert (bo.status, bo.status_since, bo.interval) == ("declined", utc("2026-11-03T16:00"), MONTH)
+    assert (cy.status, cy.status_since, cy.seen_at) == (
+        "cancelled",
+        utc("2026-11-08T16:00"),
+        utc("2026-11-08T16:00"),
+    )
+    assert (di.status, di.cancelled_at) == ("active", utc("2026-11-12T18:00"))
+    assert "sub_1Ed" not in found  # a trial is not a commitment yet
+    assert Skipped(reason="trialing subscription") in entries_since(client, None)
+
+
+def test_an_annual_plan_is_a_twelfth_a_month_and_each_status_stands_as_stripe_says(
+    ledger, client, account
+):
+    """The $120 annual plan's payment names its subscription, which the listing describes:
+    10.00 of MRR, not 120.00. At the end of November: Lou 10.00 and Ada 10.00 current, Di
+    current though she asked to stop (her plan ends in December), Bo declined on the 3rd
+    and so lapsed, Cy ended on the 8th."""
+    subscriptions_of_every_kind(account)
+    sync(ledger, client=client)
+    recurring = monthly_statement(ledger, Month(2026, 11)).recurring
+    (line,) = recurring.by_channel
+    assert (line.channel, line.active, line.mrr_gross) == ("stripe", 3, usd("29.00"))  # 10+10+9
+    assert (recurring.lapsed, recurring.lapsed_mrr, recurring.cancelled) == (1, usd("7.00"), 1)
+    # Cy's 5.00 and Bo's 7.00 were in good standing on 31 October: churn
+    assert recurring.movements.churn == usd("12.00")
+    assert recurring.received == usd("139.00")  # Lou's 10.00, Ada's 120.00, Di's 9.00
+
+
+def test_a_payment_naming_a_subscription_the_listing_lacks_has_it_read_on_its_own(
+    client, account, fake
+):
+    account.subscriptions.remove(account.objects["sub_1Lou"])
+    entries = list(entries_since(client, None))
+    assert fake.calls("/v1/subscriptions/sub_1Lou") == [{"expand[0]": ["customer"]}]
+    described = [e for e in entries if isinstance(e, SubscriptionEntry)]
+    assert [e.external_id for e in described] == ["sub_1Lou"]
+    assert entries.index(described[0]) < entries.index(by_id(entries)["ch_3QLouMonthly"])
+
+
 def test_refunds_and_disputes_reverse_their_charge_with_the_fee_stripe_reports(client):
     entries = list(entries_since(client, None))
     found = by_id(entries)
@@ -205,15 +349,16 @@ def test_since_reads_only_the_window_and_folds_a_payout_failure_into_its_payout(
     assert fake.calls("/v1/balance_transactions")[0]["created[gte]"] == [
         str(at("2026-11-21T00:00:00Z"))
     ]
-    # in the window, oldest first: the adjustment, the payout failure, the won dispute's
-    # reversal; then the balance
+    # every subscription as it stands, then in the window, oldest first: the adjustment,
+    # the payout failure, the won dispute's reversal; then the balance
     assert [type(e).__name__ for e in entries] == [
+        "SubscriptionEntry",
         "Skipped",
         "PayoutEntry",
         "ReceiptEntry",
         "BalanceEntry",
     ]
-    failed = entries[1]
+    failed = entries[2]
     assert (failed.external_id, failed.amount, failed.status, failed.fee) == (
         "po_1Nov20",
         usd("50.00"),
@@ -259,9 +404,9 @@ def rows(ledger, query: str, **params) -> list[tuple]:
 def test_a_sync_books_every_figure_and_running_it_again_adds_nothing(ledger, client, account):
     report = sync(ledger, client=client)
 
-    # 118 entries from 119 transactions (a payout and its failure are one); Stripe's stated
-    # balance is kept beside them, not counted as an entry
-    assert (report.rows, report.added, report.updated, report.unchanged) == (118, 117, 0, 0)
+    # Lou's subscription, 118 entries from 119 transactions (a payout and its failure are
+    # one); Stripe's stated balance is kept beside them, not counted as an entry
+    assert (report.rows, report.added, report.updated, report.unchanged) == (119, 118, 0, 0)
     assert dict(report.skip_reasons) == {"other_adjustment": 1}
     assert rows(
         ledger,
@@ -294,7 +439,8 @@ def test_a_sync_books_every_figure_and_running_it_again_adds_nothing(ledger, cli
             t["id"] for t in account.transactions if t["reporting_category"] == "dispute"
         )
     ]
-    # the refund points at Ana's charge; the subscription came from its first payment
+    # the refund points at Ana's charge; the payment names the subscription Stripe listed,
+    # whose customer is the payment's supporter
     assert rows(
         ledger,
         "select o.external_id from receipts r join receipts o on o.id = r.reverses_id"
@@ -322,7 +468,7 @@ def test_a_sync_books_every_figure_and_running_it_again_adds_nothing(ledger, cli
     ]
 
     again = sync(ledger, client=client)  # from the newest transaction the first one read
-    assert (again.added, again.updated, again.unchanged) == (0, 0, 1)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
     assert sync(ledger, client=client).already_imported == again.batch_id
     assert rows(ledger, "select count(*) from receipts") == [(115,)]
 
@@ -343,9 +489,9 @@ def test_a_later_sync_adds_only_what_is_new(ledger, client, account, fake):
     assert fake.calls("/v1/balance_transactions")[-1]["created[gte]"] == [
         str(at("2026-11-25T10:00:00Z"))
     ]
-    # the new charge (and the new balance, kept beside it); the won dispute read again is
-    # unchanged
-    assert (report.added, report.updated, report.unchanged) == (1, 0, 1)
+    # the new charge (and the new balance, kept beside it); the won dispute read again and
+    # Lou's subscription are unchanged
+    assert (report.added, report.updated, report.unchanged) == (1, 0, 2)
     assert rows(
         ledger,
         "select p.display_name, count(*) from receipts r join supporters p"
@@ -386,7 +532,7 @@ def stripe_cli(cli, fake, monkeypatch):
 
 def test_a_dry_run_shows_the_sync_and_writes_nothing(stripe_cli, ledger):
     assert stripe_cli("sync", "stripe", "--dry-run")[1] == (
-        "stripe api (stripe), dry run, nothing written: 118 entries: 117 added, 0 updated, "
+        "stripe api (stripe), dry run, nothing written: 119 entries: 118 added, 0 updated, "
         "0 unchanged, 1 skipped\n  skipped: 1 other_adjustment\n"
     )
     assert rows(ledger, "select count(*) from import_batches") == [(0,)]
@@ -396,20 +542,20 @@ def test_a_dry_run_shows_the_sync_and_writes_nothing(stripe_cli, ledger):
 def test_sync_stripe_prints_the_import_summary_and_a_rerun_adds_nothing(stripe_cli):
     assert stripe_cli("sync", "stripe") == (
         0,
-        "stripe api (stripe), batch #1: 118 entries: 117 added, 0 updated, 0 unchanged, "
+        "stripe api (stripe), batch #1: 119 entries: 118 added, 0 updated, 0 unchanged, "
         "1 skipped\n  skipped: 1 other_adjustment\n",
         "",
     )
     assert stripe_cli("sync", "stripe")[1] == (
-        "stripe api (stripe), batch #2: 1 entries: 0 added, 0 updated, 1 unchanged, 0 skipped\n"
+        "stripe api (stripe), batch #2: 2 entries: 0 added, 0 updated, 2 unchanged, 0 skipped\n"
     )
     assert stripe_cli("sync", "stripe")[1] == (
         "stripe api (stripe): already imported as batch #2; nothing written\n"
     )
-    # 21 Nov in Phoenix: the adjustment, the payout failure, the won dispute (and the
-    # balance, kept beside them)
+    # 21 Nov in Phoenix: the subscription, the adjustment, the payout failure, the won
+    # dispute (and the balance, kept beside them)
     assert stripe_cli("sync", "stripe", "--since", "2026-11-21")[1] == (
-        "stripe api (stripe), batch #3: 3 entries: 0 added, 0 updated, 2 unchanged, 1 skipped\n"
+        "stripe api (stripe), batch #3: 4 entries: 0 added, 0 updated, 3 unchanged, 1 skipped\n"
         "  skipped: 1 other_adjustment\n"
     )
 
@@ -421,7 +567,7 @@ def test_a_sync_undone_is_taken_again_whole(stripe_cli, ledger):
 
     code, out, _ = stripe_cli("sync", "stripe")  # from the start again, not where #1 stopped
     assert (code, rows(ledger, "select count(*) from receipts")) == (0, [(115,)])
-    assert "118 entries: 117 added" in out
+    assert "119 entries: 118 added" in out
 
 
 def test_the_key_never_shows_in_output_or_logs_even_when_refused(
@@ -430,14 +576,14 @@ def test_the_key_never_shows_in_output_or_logs_even_when_refused(
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("STRIPE_LOG", "debug")  # the SDK's own console log, on stderr
     code, out, err = stripe_cli("sync", "stripe")
-    assert code == 0 and "117 added" in out
+    assert code == 0 and "118 added" in out
     assert API_KEY not in out + err + caplog.text
 
     wrong = "sk_test_51RevokedKeyThatIsStillASecret77Wxyz"
     monkeypatch.setenv("STRIPE_API_KEY", wrong)
     code, out, err = stripe_cli("sync", "stripe")
 
-    assert fake.requests[-1][0] == "/v1/balance_transactions"  # the key reached the server
+    assert fake.requests[-1][0] == "/v1/subscriptions"  # the key reached the server
     assert (code, out) == (1, "")
     assert err.splitlines()[-1] == (
         "supportledger: Stripe refused STRIPE_API_KEY (HTTP 401): check the key "

@@ -18,19 +18,17 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
+import statement_month
+from supportledger.intervals import MONTH, add_months
 from supportledger.journal import rebuild_ledger
 from supportledger.ledger import Ledger, list_receipts, record_receipt
 from supportledger.models import BankLine, Kind, Status, Subscription, Supporter
 from supportledger.money import Money
 from supportledger.months import Month, parse_instant
+from supportledger.recurring import recurring_status
 from supportledger.sources import ReceiptEntry, SupporterRef
-from supportledger.supporters import (
-    add_months,
-    lapsed_supporters,
-    list_supporters,
-    recurring_status,
-    suggest_merges,
-)
+from supportledger.statement import monthly_statement
+from supportledger.supporters import list_supporters, suggest_merges
 
 MARGUERITE = SupporterRef(
     name="Marguerite Duval",
@@ -71,10 +69,15 @@ def pay(ledger, channel, external_id, when, gross, fee="0.00", who=None, **extra
     )
 
 
-def add_subscription(ledger, supporter_id, **fields):
-    with ledger.session() as session:
-        session.add(Subscription(supporter_id=supporter_id, currency="USD", **fields))
-        session.commit()
+def add_subscription(ledger, supporter_id, history, **fields):
+    """A subscription as an export would leave it: ``history`` is (state, day) pairs."""
+    with ledger.engine.begin() as connection:
+        return statement_month.add_subscription(
+            connection,
+            supporter_id=supporter_id,
+            history=[(state, parse_instant(day, ledger.tz)) for state, day in history],
+            **fields,
+        )
 
 
 def supporter_named(ledger, name):
@@ -422,11 +425,15 @@ def test_a_zelle_supporter_goes_from_inferred_monthly_to_lapsed(ledger, cli):
     )  # due 3 Nov + 10 days' grace: the last good day
     lapsed = [("Rosa Delgado", "zelle", "inferred", "25.00", october, november, True)]
     assert statuses(ledger, "2026-11-14") == lapsed
-    assert statuses(ledger, "2026-12-31") == lapsed  # still shown while the habit is recent
-    assert statuses(ledger, "2027-01-01") == []  # November and December missed: the habit is over
+    assert statuses(ledger, "2026-12-13") == lapsed  # until a second month and the grace pass
+    assert statuses(ledger, "2026-12-14") == []  # then it has ended (inferred), on 3 November
 
-    assert lapsed_supporters(ledger, Month(2026, 10)) == []
-    assert [r.display_name for r in lapsed_supporters(ledger, Month(2026, 11))] == ["Rosa Delgado"]
+    # the statement counts her by the same rule, on each month's last day
+    for month, active, lapsed_count, ended in ((10, 1, 0, 0), (11, 0, 1, 0), (12, 0, 0, 1)):
+        recurring = monthly_statement(ledger, Month(2026, month)).recurring
+        assert (recurring.active, recurring.lapsed, recurring.cancelled) == (
+            active, lapsed_count, ended
+        )  # fmt: skip
     # the grace period is a setting
     strict = dataclasses.replace(ledger.settings, lapse_grace_days=3)
     quick = Ledger(strict, engine=ledger.engine)
@@ -435,12 +442,13 @@ def test_a_zelle_supporter_goes_from_inferred_monthly_to_lapsed(ledger, cli):
 
     _, out, _ = cli("supporters", "recurring", "--as-of", "2026-11-14", "--lapsed")
     assert out == (
-        "#1 Rosa Delgado: zelle inferred monthly 25.00 USD: last paid 2026-10-03, "
+        "#1 Rosa Delgado: zelle inferred 25.00 USD every month: last paid 2026-10-03, "
         "next due 2026-11-03 (LAPSED)\n"
     )
     # her November payment arrives late, on the 20th: current again, next due 20 December
     pay(ledger, "zelle", "ZL-4", "2026-11-20", "25.00", who=rosa)
     assert statuses(ledger, "2026-11-14") == lapsed  # the past stays as it was
+    assert statuses(ledger, "2026-12-14") != []
     assert statuses(ledger, "2026-11-21") == [
         (
             "Rosa Delgado",
@@ -509,76 +517,74 @@ def test_subscriptions_are_recurring_and_lapse_without_payment(ledger, cli):
     book_marguerite(ledger)
     marguerite = supporter_named(ledger, "Marguerite Duval").supporter_id
     lou = supporter_named(ledger, "Lou Green").supporter_id
-    started = parse_instant("2026-08-01", ledger.tz)
+    pledge = add_subscription(
+        ledger, marguerite, [("started", "2026-08-01")], channel="patreon",
+        external_id="member-48213377", amount_minor=1000,
+    )  # fmt: skip
+    with ledger.engine.begin() as connection:  # Patreon's own word on her last charge
+        connection.execute(
+            Subscription.__table__.update()
+            .where(Subscription.__table__.c.id == pledge)
+            .values(
+                last_charge_at=parse_instant("2026-10-01", ledger.tz), last_charge_status="Paid"
+            )
+        )
+    # a PayPal subscription that ended is no commitment
     add_subscription(
-        ledger,
-        marguerite,
-        channel="patreon",
-        external_id="member-48213377",
-        amount_minor=1000,
-        tier="Reader",
-        started_at=started,
-    )
-    # a cancelled PayPal subscription is no commitment
-    add_subscription(
-        ledger,
-        marguerite,
-        channel="paypal",
-        external_id="I-8RXL1Y23JYX",
-        amount_minor=500,
-        status="cancelled",
-        started_at=started,
-    )
+        ledger, marguerite, [("started", "2026-08-01"), ("ended", "2026-08-01")],
+        channel="paypal", external_id="I-8RXL1Y23JYX", amount_minor=500,
+    )  # fmt: skip
     # an annual one that has never been paid is due from its start
     add_subscription(
-        ledger,
-        lou,
-        channel="paypal",
-        external_id="I-LOU",
-        amount_minor=6000,
-        interval="year",
-        started_at=parse_instant("2026-10-25", ledger.tz),
-    )
+        ledger, lou, [("started", "2026-10-25")], channel="paypal", external_id="I-LOU",
+        amount_minor=6000, interval="year",
+    )  # fmt: skip
 
     # Lou's annual plan, never paid, is due from its start: 25 Oct. Marguerite's Patreon
     # pledge is still active: Patreon does not itemise payments, so however long since her
-    # last one (1 October, the November charge declined), only Patreon's own status could
-    # make her lapsed, and no payment is ever "due"
+    # last charge (1 October, as Patreon states it), only Patreon's own word could make her
+    # lapsed, and no payment is ever "due"
     lou_due = ("Lou Green", "paypal", "subscription", "60.00", None, dt.date(2026, 10, 25))
     hers = ("Marguerite Duval", "patreon", "subscription", "10.00", dt.date(2026, 10, 1), None)
     assert statuses(ledger, "2026-11-04") == [(*lou_due, False), (*hers, False)]  # 25 Oct + 10 days
     assert statuses(ledger, "2026-11-05") == [(*lou_due, True), (*hers, False)]
     assert statuses(ledger, "2026-12-31") == [(*lou_due, True), (*hers, False)]
-    assert statuses(ledger, "2026-10-20") == [(*hers, False)]  # Lou's starts on the 25th
+    assert statuses(ledger, "2026-10-20") == [(*hers, False)]  # before Lou's starts
     _, out, _ = cli("supporters", "show", "Marguerite Duval", "--as-of", "2026-12-31")
-    assert (
-        "recurring: patreon subscription 10.00 USD: last paid 2026-10-01, next due unknown "
-        "(current)" in out.splitlines()
-    )
+    assert out.splitlines()[5:8] == [
+        "recurring: patreon subscription 10.00 USD every month: last paid 2026-10-01, "
+        "next due unknown (current)",
+        "recurring: paypal subscription 5.00 USD every month: last paid never, next due "
+        "unknown (ended 2026-08-01)",
+        "patreon says (export of unknown): lifetime unknown, last charge 2026-10-01 (Paid)",
+    ]
 
 
 def test_a_patron_lapses_when_patreon_says_declined_a_paypal_plan_by_its_payments(ledger):
     """Patreon pays the month's pledges as one earnings receipt linked to no patron, so an
     active patron without a payment is current and a declined one lapsed. A PayPal
     subscription's payments name it: it lapses when one is overdue past the grace."""
-    started = parse_instant("2026-07-01", ledger.tz)
     with ledger.session() as session:
         patrons = [Supporter(display_name=name) for name in ("Dev Patel", "June Park")]
         session.add_all(patrons)
         session.commit()
         dev, june = (p.id for p in patrons)
-    for who, external_id, status in ((dev, "40002", "active"), (june, "40005", "declined")):
+    started = [("started", "2026-07-01")]
+    for who, external_id, history in (
+        (dev, "40002", started),
+        (june, "40005", [*started, ("declined", "2026-10-01")]),
+    ):
         add_subscription(
-            ledger, who, channel="patreon", external_id=external_id, amount_minor=1000,
-            status=status, started_at=started,
-        )  # fmt: skip
+            ledger, who, history, channel="patreon", external_id=external_id, amount_minor=1000
+        )
     # Patreon's October earnings: one receipt for every patron, nobody's
     pay(ledger, "patreon", "earnings:2026-10", "2026-10-01", "20.00", "2.78", kind=Kind.RECURRING)
     # Mina's October payment names her billing agreement (the import makes the subscription
-    # from it): next due 1 November
+    # from it, monthly): next due 1 November
     pay(
         ledger, "paypal", "PP-MINA-10", "2026-10-01", "10.00", "0.84",
         SupporterRef(name="Mina Park"), kind=Kind.RECURRING, subscription="I-MINA",
+        interval=MONTH,
     )  # fmt: skip
     dev_row = ("Dev Patel", "patreon", "subscription", "10.00", None, None, False)
     june_row = ("June Park", "patreon", "subscription", "10.00", None, None, True)
@@ -588,6 +594,8 @@ def test_a_patron_lapses_when_patreon_says_declined_a_paypal_plan_by_its_payment
     # 1 November + 10 days of grace: Mina is lapsed from the 12th; Dev never is
     assert statuses(ledger, "2026-11-11") == [dev_row, june_row, (*mina_row, due, False)]
     assert statuses(ledger, "2026-11-12") == [dev_row, june_row, (*mina_row, due, True)]
+    # June's decline was within the grace days until 11 October: current in the figures
+    assert [r.lapsed for r in recurring_status(ledger, dt.date(2026, 10, 11))] == [False] * 3
 
 
 def test_add_months_keeps_the_day_or_takes_the_months_last():
@@ -695,10 +703,10 @@ def test_forget_erases_a_person_and_keeps_every_figure(ledger, cli, caplog):
         add_subscription(
             ledger,
             marguerite,
+            [("started", "2026-08-01")],
             channel="patreon",
             external_id=user_id,
             amount_minor=amount,
-            started_at=parse_instant("2026-08-01", ledger.tz),
         )
     # a Zelle credit the bank named her on, never tied to a supporter
     unresolved = pay(
@@ -890,3 +898,32 @@ def test_the_same_check_typed_in_twice_is_refused_by_its_number_and_payer(cli):
     assert cli(*args, "--from", "Ana Ruiz")[0] == 0  # another payer's check 2041
     assert cli(*args)[0] == 0  # a check 2041 from nobody named
     assert cli(*args)[0] == 1
+
+
+def test_a_patrons_page_shows_patreons_own_figures_beside_the_ledgers(ledger, cli, tmp_path):
+    """Patreon pays the month's pledges as one earnings sum, so the ledger has no receipt of
+    Lou's: his page shows what the members export says he paid, as Patreon's figures."""
+    members = tmp_path / "Members_1234567.csv"
+    members.write_text(MEMBERS_CSV, encoding="utf-8")
+    assert cli("import", str(members))[0] == 0
+
+    _, out, _ = cli("supporters", "show", "Lou Green", "--as-of", "2026-10-20")
+    assert out.splitlines()[3:7] == [
+        "lifetime          0.00        0.00",
+        "2026              0.00        0.00",
+        "recurring: patreon subscription 5.00 USD every month: last paid 2026-10-01, next due "
+        "unknown (current)",
+        # the export is dated by its newest date: Last Updated, 10:00 UTC on 2 October
+        "patreon says (export of 2026-10-02): lifetime 15.00 USD, last charge 2026-10-01 (Paid)",
+    ]
+    _, out, _ = cli("supporters", "show", "Lou Green", "--format", "json")
+    assert json.loads(out)["stated_by_channel"] == [
+        {
+            "channel": "patreon",
+            "stated_on": "2026-10-02",
+            "lifetime": "15.00",
+            "currency": "USD",
+            "last_charge": "2026-10-01",
+            "last_charge_status": "Paid",
+        }
+    ]

@@ -23,14 +23,19 @@ FIRST = "0001_core"
 #: the tables 0001_core made; later migrations may add columns, never lose a value
 OLD_TABLES = ("import_batches", "supporters", "supporter_handles", "supporter_details",
               "subscriptions", "receipts", "payouts", "bank_lines", "channel_balances")  # fmt: skip
-NEWER_TABLES = {"month_closes", "deliveries", "tax_forms", "postings", "journal_months"}
+NEWER_TABLES = {
+    "month_closes", "deliveries", "tax_forms", "postings", "journal_months",
+    "subscription_events",
+}  # fmt: skip
 
 # Timestamps as that version stored them: naive UTC with microseconds.
 ROWS = """
 insert into import_batches (id, source, file_name, sha256, started_at, channel, covers_from,
   covers_to, rows, added, updated, skipped) values
   (1, 'paypal', 'Download.CSV', 'ab12', '2026-11-02 18:00:00.000000', 'paypal',
-   '2026-10-01 16:15:00.000000', '2026-11-01 06:30:00.000000', 16, 10, 0, 6);
+   '2026-10-01 16:15:00.000000', '2026-11-01 06:30:00.000000', 16, 10, 0, 6),
+  (2, 'patreon-members', 'Members_1234567.csv', 'cd34', '2026-11-03 18:00:00.000000',
+   'patreon', null, null, 3, 3, 0, 0);
 insert into supporters (id, display_name, created_at) values
   (1, 'Ana Ruiz', '2026-11-02 18:00:00.000000'),
   (2, 'Bo Li', '2026-11-02 18:00:00.000000'),
@@ -44,7 +49,11 @@ insert into supporter_details (id, supporter_id, name, value) values
 insert into subscriptions (id, channel, external_id, supporter_id, tier, amount_minor, currency,
   interval, status, started_at, batch_id) values
   (1, 'paypal', 'I-BOLI0001', 2, null, 500, 'USD', 'month', 'active',
-   '2026-10-01 16:20:00.000000', 1);
+   '2026-10-01 16:20:00.000000', 1),
+  (2, 'patreon', '81234568', 3, 'Patron', 1000, 'USD', 'year', 'cancelled',
+   '2024-03-15 12:00:00.000000', 2),
+  (3, 'patreon', '81234569', 1, 'Reader', 300, 'USD', 'month', 'declined',
+   '2026-09-01 08:00:00.000000', 2);
 insert into receipts (id, channel, external_id, kind, event, status, occurred_at, currency,
   gross_minor, fee_minor, net_minor, expected_fee_minor, flags, reverses_id, supporter_id,
   subscription_id, check_number, description, due_on, batch_id) values
@@ -144,6 +153,26 @@ def snapshot(engine, columns: dict[str, list[str]]) -> dict[str, list[tuple]]:
     return found
 
 
+def history(ledger) -> list[tuple]:
+    with ledger.engine.connect() as connection:
+        return [
+            (sid, state, minute(at), amount, interval, batch)
+            for sid, state, at, amount, interval, batch in connection.execute(
+                text(
+                    "select subscription_id, state, effective_at, amount_minor, interval,"
+                    " batch_id from subscription_events order by subscription_id, id"
+                )
+            )
+        ]
+
+
+def minute(instant) -> str:
+    """A stored UTC instant to the minute, as either backend hands it back."""
+    if isinstance(instant, str):
+        instant = dt.datetime.fromisoformat(instant)
+    return f"{instant:%Y-%m-%d %H:%M}"
+
+
 def test_a_first_schema_ledger_upgrades_with_every_figure_unchanged(
     database_url, tmp_path, monkeypatch
 ):
@@ -175,9 +204,23 @@ def test_a_first_schema_ledger_upgrades_with_every_figure_unchanged(
         # and the current code reads the old rows: October's statement, by hand from ROWS —
         # payments 1,020 + 5 + 20 + 100 (PayPal) + 40 (Zelle) + 49.90 (KDP) = 1,234.90,
         # the 20.00 refund, fees 41.92 + 16.23 = 58.15, net 1,156.75
-        october = monthly_statement(ledger, Month(2026, 10)).totals.figures
+        statement = monthly_statement(ledger, Month(2026, 10))
+        october = statement.totals.figures
         assert (october.count, october.gross.minor, october.refunds.minor) == (6, 123490, 2000)
         assert (october.fees.minor, october.net.minor) == (5815, 115675)
+        # each subscription gets the history its row implies: started on its start, and a
+        # status other than active from its end, else from the day its export was imported
+        # (that version stored a former patron with no end date: Lou's ends on 3 November)
+        assert history(ledger) == [
+            (1, "started", "2026-10-01 16:20", 500, "month", 1),
+            (2, "started", "2024-03-15 12:00", 1000, "year", 2),
+            (2, "ended", "2026-11-03 18:00", 1000, "year", 2),
+            (3, "started", "2026-09-01 08:00", 300, "month", 2),
+            (3, "declined", "2026-11-03 18:00", 300, "month", 2),
+        ]
+        # so October keeps all three: Bo's PayPal 5.00 (paid 1 October), Lou's 10.00 a year
+        # and Ana's 3.00: 500 + 1000 / 12 + 300 = 883.33 cents
+        assert (statement.recurring.active, statement.recurring.mrr_gross.minor) == (3, 883)
         # every per-channel, per-month figure, now read from the journal init derived: the
         # rows' gross (refunds taken off), fees and net
         for (channel, month), (_, gross, fee, net) in RECEIPT_FIGURES.items():

@@ -15,8 +15,9 @@ Every importer, the Stripe sync and ``add`` hand their entries to the same write
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
@@ -54,6 +55,7 @@ from supportledger.models import (
     Receipt,
     Status,
     Subscription,
+    SubscriptionEvent,
     SubscriptionStatus,
     Supporter,
     SupporterDetail,
@@ -65,6 +67,16 @@ from supportledger.money import Money, MoneyError
 from supportledger.months import YEARS, local_date, local_midnight
 from supportledger.rates import rate_on
 from supportledger.reconcile import settle_matches
+from supportledger.recurring import (
+    PAID_STATUSES,
+    HistoryEvent,
+    Observation,
+    Terms,
+    latest,
+    observed,
+    paid,
+    read_histories,
+)
 from supportledger.sources import (
     BalanceEntry,
     BankLineEntry,
@@ -107,6 +119,7 @@ BATCHES: Table = ImportBatch.__table__
 RECEIPTS: Table = Receipt.__table__
 PAYOUTS: Table = Payout.__table__
 SUBSCRIPTIONS: Table = Subscription.__table__
+SUBSCRIPTION_EVENTS: Table = SubscriptionEvent.__table__
 BANK_LINES: Table = BankLine.__table__
 SUPPORTERS: Table = Supporter.__table__
 HANDLES: Table = SupporterHandle.__table__
@@ -139,15 +152,8 @@ RECEIPT_TRACKED = (
     "due_on",
 )
 PAYOUT_TRACKED = ("initiated_at", "arrived_on", "currency", "amount_minor", "fee_minor", "status")
-SUBSCRIPTION_TRACKED = (
-    "tier",
-    "amount_minor",
-    "currency",
-    "interval",
-    "status",
-    "started_at",
-    "ended_at",
-)
+#: the channel's own running figures on a subscription, which its newest description sets
+SUBSCRIPTION_STATED = ("lifetime_minor", "last_charge_at", "last_charge_status")
 BALANCE_TRACKED = ("amount_minor",)
 CONVERSION_TRACKED = ("occurred_at", "from_currency", "from_minor", "to_currency", "to_minor")
 TRANSFER_TRACKED = ("occurred_at", "currency", "amount_minor", "description")
@@ -294,6 +300,31 @@ def _update_row(table: Table, connection: Connection, current: Mapping, changes:
         Journal.of(connection).touch(JOURNAL_SOURCES[table], [current["id"]])
 
 
+def _insert_event(history: list[HistoryEvent], event: HistoryEvent) -> None:
+    """Put ``event`` in ``history`` in order of the instant it took effect."""
+    history.insert(bisect_right(history, event.effective_at, key=lambda e: e.effective_at), event)
+
+
+def refresh_subscriptions(
+    connection: Connection, histories: Mapping[int, Sequence[HistoryEvent]]
+) -> None:
+    """Repeat the latest of each history in its subscription's columns (after the history
+    grew, or after an undo took some of it away)."""
+    rows = [
+        {"b_id": sid, **{f"b_{n}": v for n, v in latest(history).items()}}
+        for sid, history in histories.items()
+        if history
+    ]
+    if rows:
+        names = [n[2:] for n in rows[0] if n != "b_id"]
+        connection.execute(
+            update(SUBSCRIPTIONS)
+            .where(SUBSCRIPTIONS.c.id == bindparam("b_id"))
+            .values({n: bindparam(f"b_{n}") for n in names}),
+            rows,
+        )
+
+
 def _utc(instant: dt.datetime | None) -> dt.datetime | None:
     return instant.astimezone(dt.UTC) if instant is not None else None
 
@@ -356,6 +387,8 @@ class _Writer:
         self._channels: dict[str, Channel] = {}
         self._supporters: dict[tuple, int | None] = {}
         self._subscriptions: dict[tuple[str, str], int] = {}
+        #: subscription id -> when a source last described it (its history's floor)
+        self._seen: dict[int, dt.datetime | None] = {}
         #: (refund key, original key, take the original's kind) for receipts added here
         self._reversals: list[tuple[tuple[str, str], tuple[str, str], bool]] = []
         self._channel_names: set[str] = set()
@@ -662,33 +695,132 @@ class _Writer:
         return self._supporters[key]
 
     def _subscription_ids(self, named: list[tuple[ReceiptEntry, dict]]) -> dict:
-        """Ids of the subscriptions payments name; one the ledger has not seen yet is
-        created from its first payment (a PayPal subscription is known only by them)."""
-        wanted = {(v["channel"], e.subscription) for e, v in named} - set(self._subscriptions)
-        if wanted:
-            found = self._existing(SUBSCRIPTIONS, ("channel", "external_id"), (), wanted)
-            missing = {}
-            for entry, values in named:
-                k = (values["channel"], entry.subscription)
-                if k in wanted and k not in found and k not in missing:
-                    missing[k] = {
-                        "channel": k[0],
-                        "external_id": k[1],
-                        "supporter_id": values["supporter_id"],
-                        "tier": None,
-                        "amount_minor": abs(values["gross_minor"]),
-                        "currency": values["currency"],
-                        "interval": "month",
-                        "status": str(SubscriptionStatus.ACTIVE),
-                        "started_at": values["occurred_at"],
-                        "ended_at": None,
-                        "batch_id": self.batch_id,
-                    }
-            if missing:
-                self.connection.execute(insert(SUBSCRIPTIONS), list(missing.values()))
-                found.update(self._existing(SUBSCRIPTIONS, ("channel", "external_id"), (), missing))
-            self._subscriptions.update({k: row["id"] for k, row in found.items()})
+        """Ids of the subscriptions payments name. A payment that is all its source says of
+        its subscription (it states the interval: PayPal) also records it: the first creates
+        it, each one paid adds its start or a new amount to its history
+        (:func:`recurring.paid`). One that only names it (Stripe's) needs it described."""
+        creating: dict[tuple[str, str], tuple[int | None, Terms, dt.datetime]] = {}
+        for entry, values in named:
+            k = (values["channel"], entry.subscription)
+            if entry.interval is not None:
+                creating.setdefault(
+                    k,
+                    (
+                        values["supporter_id"],
+                        self._paid_terms(entry, values),
+                        values["occurred_at"],
+                    ),
+                )
+        missing = self._find_subscriptions({(v["channel"], e.subscription) for e, v in named})
+        for entry, values in named:
+            k = (values["channel"], entry.subscription)
+            if k in missing and k not in creating:
+                raise self._error(
+                    entry,
+                    f"names {k[0]} subscription {k[1]!r}, which nothing has described yet "
+                    f"(import or sync its subscriptions first)",
+                )
+        self._create_subscriptions({k: creating[k] for k in missing})
+        payments = sorted(
+            (
+                (
+                    values["occurred_at"],
+                    self._subscriptions[(values["channel"], e.subscription)],
+                    self._paid_terms(e, values),
+                )
+                for e, values in named
+                if e.interval is not None
+                and values["status"] in PAID_STATUSES
+                and values["event"] == Event.PAYMENT
+                and values["gross_minor"] > 0
+            ),
+            key=lambda p: (p[0], p[1]),
+        )
+        if payments:
+            histories = read_histories(self.connection, {sid for _, sid, _ in payments})
+            added = []
+            for at, sid, terms in payments:
+                for event in paid(histories[sid], at, terms):
+                    added.append((sid, self._in_open_month(histories[sid], event)))
+            self._record_history(added, histories)
         return self._subscriptions
+
+    def _paid_terms(self, entry: ReceiptEntry, values: dict) -> Terms:
+        return Terms(values["gross_minor"], values["currency"], entry.interval)
+
+    def _find_subscriptions(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Look up the subscriptions ``keys`` name not yet known to this import; returns
+        those the ledger does not have."""
+        wanted = keys - set(self._subscriptions)
+        found = self._existing(SUBSCRIPTIONS, ("channel", "external_id"), ("last_seen_at",), wanted)
+        for k, row in found.items():
+            self._subscriptions[k] = row["id"]
+            self._seen[row["id"]] = row["last_seen_at"]
+        return wanted - set(found)
+
+    def _create_subscriptions(
+        self, wanted: Mapping[tuple[str, str], tuple[int | None, Terms, dt.datetime]]
+    ) -> None:
+        """Add the subscriptions ``wanted`` names (key -> supporter, terms, start); their
+        history, added next, then keeps their columns."""
+        if not wanted:
+            return
+        self.connection.execute(
+            insert(SUBSCRIPTIONS),
+            [
+                {
+                    "channel": channel,
+                    "external_id": external_id,
+                    "supporter_id": supporter_id,
+                    "tier": terms.tier,
+                    "amount_minor": terms.amount_minor,
+                    "currency": terms.currency,
+                    "interval": terms.interval,
+                    "status": str(SubscriptionStatus.ACTIVE),
+                    "started_at": start,
+                    "ended_at": None,
+                    "batch_id": self.batch_id,
+                }
+                for (channel, external_id), (supporter_id, terms, start) in wanted.items()
+            ],
+        )
+        self._find_subscriptions(set(wanted))
+
+    def _in_open_month(self, history: list[HistoryEvent], event: HistoryEvent) -> HistoryEvent:
+        """``event`` put in ``history``; dated in a closed month, it takes effect at the
+        start of the first open one instead (as a late receipt is booked), so a month's
+        statement stays as it was sent."""
+        moved = self.closed.first_open_start(event.effective_at)
+        if moved != event.effective_at:
+            event = replace(event, effective_at=moved)
+        _insert_event(history, event)
+        return event
+
+    def _record_history(
+        self, added: list[tuple[int, HistoryEvent]], histories: Mapping[int, list[HistoryEvent]]
+    ) -> None:
+        """Insert the events ``added``, and repeat each changed history's latest in its
+        subscription's columns."""
+        if not added:
+            return
+        self.connection.execute(
+            insert(SUBSCRIPTION_EVENTS),
+            [
+                {
+                    "subscription_id": sid,
+                    "state": str(event.state),
+                    "effective_at": event.effective_at,
+                    "amount_minor": event.terms.amount_minor,
+                    "currency": event.terms.currency,
+                    "interval": event.terms.interval,
+                    "tier": event.terms.tier,
+                    "observed_at": event.observed_at,
+                    "batch_id": self.batch_id,
+                }
+                for sid, event in added
+            ],
+        )
+        refresh_subscriptions(self.connection, {sid: histories[sid] for sid, _ in added})
 
     def receipt_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         found = self._existing(RECEIPTS, ("channel", "external_id"), (), keys)
@@ -757,36 +889,82 @@ class _Writer:
         return self._upsert(PAYOUTS, ("channel", "external_id"), PAYOUT_TRACKED, rows)
 
     def _write_subscriptions(self, entries: list[SubscriptionEntry]) -> list[str]:
-        rows = []
+        """Each description adds what is new to its subscription's history
+        (:func:`recurring.observed`), never dated before the last description the ledger
+        took; the newest also sets the channel's own figures (Patreon's lifetime and last
+        charge). A subscription first described here is added; one whose history or
+        figures changed is updated."""
+        if not entries:
+            return []
+        now = utcnow()
+        described = []
         for entry in entries:
             channel = self._written_to(entry.channel)
-            rows.append(
-                (
-                    entry,
-                    {
-                        "channel": channel,
-                        "external_id": entry.external_id,
-                        "supporter_id": None,
-                        "tier": entry.tier,
-                        "amount_minor": self._minor(entry, entry.amount),
-                        "currency": entry.amount.currency,
-                        "interval": entry.interval,
-                        "status": str(entry.status),
-                        "started_at": _utc(self._dated(entry, entry.started_at)),
-                        "ended_at": _utc(self._dated(entry, entry.ended_at)),
-                        "batch_id": self.batch_id,
-                    },
-                )
+            terms = Terms(
+                self._minor(entry, entry.amount), entry.amount.currency, entry.interval, entry.tier
             )
-
-        def prepare(new: list[tuple[SubscriptionEntry, dict]]) -> None:
-            self._resolve_supporters([(v["channel"], entry.supporter) for entry, v in new])
-            for entry, values in new:
-                values["supporter_id"] = self._supporter(values["channel"], entry.supporter)
-
-        return self._upsert(
-            SUBSCRIPTIONS, ("channel", "external_id"), SUBSCRIPTION_TRACKED, rows, prepare
+            instants = [
+                _utc(self._dated(entry, when))
+                for when in (
+                    entry.started_at,
+                    entry.status_since,
+                    entry.terms_since,
+                    entry.cancelled_at,
+                )
+            ]
+            seen = _utc(self._dated(entry, entry.seen_at)) or now
+            observation = Observation(SubscriptionStatus(entry.status), terms, seen, *instants)
+            described.append(((channel, entry.external_id), entry, observation))
+        missing = self._find_subscriptions({k for k, _, _ in described})
+        self._resolve_supporters([(k[0], e.supporter) for k, e, _ in described if k in missing])
+        self._create_subscriptions(
+            {
+                k: (self._supporter(k[0], e.supporter), o.terms, o.started_at or o.seen_at)
+                for k, e, o in reversed(described)
+                if k in missing
+            }
         )
+        ids = {self._subscriptions[k] for k, _, _ in described}
+        histories = read_histories(self.connection, ids)
+        stated = self._existing(SUBSCRIPTIONS, ("id",), SUBSCRIPTION_STATED, {(i,) for i in ids})
+        added: list[tuple[int, HistoryEvent]] = []
+        figures: dict[int, dict] = {}
+        outcomes = []
+        first = set(missing)
+        for k, entry, observation in described:
+            sid = self._subscriptions[k]
+            events = observed(histories[sid], observation, self._seen[sid])
+            for event in events:
+                added.append((sid, self._in_open_month(histories[sid], event)))
+            now_figures = {
+                "lifetime_minor": self._minor(entry, entry.lifetime),
+                "last_charge_at": _utc(self._dated(entry, entry.last_charge_at)),
+                "last_charge_status": entry.last_charge_status,
+            }
+            current = {**stated[(sid,)], **figures.get(sid, {})}
+            newest = self._seen[sid] is None or observation.seen_at >= self._seen[sid]
+            changed = newest and any(now_figures[n] != current[n] for n in SUBSCRIPTION_STATED)
+            if newest:
+                self._seen[sid] = observation.seen_at
+                figures[sid] = {**now_figures, "last_seen_at": observation.seen_at}
+            if k in first:
+                first.discard(k)
+                outcomes.append("added")
+            else:
+                outcomes.append("updated" if events or changed else "unchanged")
+        self._record_history(added, histories)
+        if figures:
+            names = ("last_seen_at", *SUBSCRIPTION_STATED)
+            self.connection.execute(
+                update(SUBSCRIPTIONS)
+                .where(SUBSCRIPTIONS.c.id == bindparam("b_id"))
+                .values({n: bindparam(f"b_{n}") for n in names}),
+                [
+                    {"b_id": sid, **{f"b_{n}": values[n] for n in names}}
+                    for sid, values in figures.items()
+                ],
+            )
+        return outcomes
 
     def _write_balances(self, entries: list[BalanceEntry]) -> list[str]:
         rows = []
@@ -1329,6 +1507,22 @@ def classify_bank_line(
 
 
 # ---------------------------------------------------------------------- batches
+def _undo_history(connection: Connection, batch_id: int) -> tuple[int, list[int]]:
+    """Delete the subscription history batch ``batch_id`` added, and all of the history of
+    the subscriptions it added; returns how many events went and the other subscriptions
+    whose history lost some."""
+    events = SUBSCRIPTION_EVENTS
+    added = select(SUBSCRIPTIONS.c.id).where(SUBSCRIPTIONS.c.batch_id == batch_id)
+    touched = connection.execute(
+        select(events.c.subscription_id)
+        .where(events.c.batch_id == batch_id, events.c.subscription_id.not_in(added))
+        .distinct()
+    ).scalars()
+    touched = sorted(touched)
+    going = or_(events.c.batch_id == batch_id, events.c.subscription_id.in_(added))
+    return connection.execute(delete(events).where(going)).rowcount, touched
+
+
 def list_batches(ledger: Ledger) -> list[dict]:
     """Every import batch, newest first, with what it did."""
     with ledger.engine.connect() as connection:
@@ -1342,8 +1536,10 @@ def list_batches(ledger: Ledger) -> list[dict]:
 def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
     """Remove what batch ``batch_id`` added and mark it undone; a check it marked deposited
     is pending again. Changes it made to rows of earlier imports (a status a later download
-    updated) stay, and so do the people it named that other rows name too; those it alone
-    brought go, with their handles and details. Returns how many rows of each kind went."""
+    updated, a channel's own figures) stay, and so do the people it named that other rows
+    name too; those it alone brought go, with their handles and details. The history it
+    added to a subscription goes, and the subscription's columns repeat what is left.
+    Returns how many rows of each kind went."""
     with writing(ledger.engine) as (connection, _):
         batch = connection.execute(select(BATCHES).where(BATCHES.c.id == batch_id)).first()
         ClosedMonths.load(connection).refuse_undo(connection, batch_id)
@@ -1386,6 +1582,7 @@ def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
                 update(table).where(table.c[link].in_(going), others).values({link: None})
             )
         brought = _named_only_by(connection, batch_id)
+        history, touched = _undo_history(connection, batch_id)
         removed = {}
         for name, table in (
             ("bank lines", BANK_LINES),
@@ -1399,6 +1596,16 @@ def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
             removed[name] = connection.execute(
                 delete(table).where(table.c.batch_id == batch_id)
             ).rowcount
+            if table is SUBSCRIPTIONS:
+                removed["subscription events"] = history
+        histories = read_histories(connection, touched)
+        refresh_subscriptions(connection, histories)
+        for sid, events in histories.items():
+            connection.execute(
+                update(SUBSCRIPTIONS)
+                .where(SUBSCRIPTIONS.c.id == sid)
+                .values(last_seen_at=max((e.observed_at for e in events), default=None))
+            )
         removed["supporters"] = _delete_supporters(connection, brought)
         connection.execute(
             update(BATCHES).where(BATCHES.c.id == batch_id).values(undone_at=utcnow())

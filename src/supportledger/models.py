@@ -26,8 +26,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
+from supportledger.intervals import MONTH, Interval
 from supportledger.money import Money
 
 
@@ -52,6 +53,19 @@ class UTCDateTime(TypeDecorator):
 
 def utc_column(**kwargs) -> Column:
     return Column(UTCDateTime(), **kwargs)
+
+
+class IntervalText(TypeDecorator):
+    """A billing :class:`Interval` stored as its text (``month``, ``year``, ``14 days``)."""
+
+    impl = AutoString
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(Interval.parse(str(value)))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Interval.parse(value)
 
 
 def utcnow() -> dt.datetime:
@@ -98,10 +112,24 @@ COUNTED_STATUSES = (Status.COMPLETED, Status.DEPOSITED, Status.REVERSED)
 
 
 class SubscriptionStatus(StrEnum):
+    """What a channel says of a subscription today (cancelled: it has ended)."""
+
     ACTIVE = "active"
     PAUSED = "paused"
     CANCELLED = "cancelled"
     DECLINED = "declined"
+
+
+class SubscriptionState(StrEnum):
+    """A state a subscription is seen in, from the day it took effect: its history."""
+
+    STARTED = "started"
+    CHANGED = "changed"  # amount, currency, interval or tier; the standing stays as it was
+    PAUSED = "paused"
+    DECLINED = "declined"  # a charge failed and is being retried
+    CANCELLED = "cancelled"  # the supporter asked to stop; it runs until it has ENDED
+    RESUMED = "resumed"
+    ENDED = "ended"
 
 
 class Supporter(SQLModel, table=True):
@@ -162,7 +190,12 @@ class ImportBatch(SQLModel, table=True):
 
 
 class Subscription(SQLModel, table=True):
-    """A recurring commitment on one channel (a Patreon tier, a PayPal subscription)."""
+    """A recurring commitment on one channel (a Patreon tier, a PayPal subscription).
+
+    Its history is in ``subscription_events``; the columns from ``tier`` to ``ended_at``
+    repeat the latest of it (kept by the import writer), and ``lifetime_minor`` and the last
+    charge are the channel's own running figures, as its newest export stated them.
+    """
 
     __tablename__ = "subscriptions"
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
@@ -174,15 +207,42 @@ class Subscription(SQLModel, table=True):
     tier: str | None = None
     amount_minor: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
-    interval: str = "month"  # month | year
+    interval: Interval = Field(
+        default=MONTH, sa_column=Column("interval", IntervalText(), nullable=False)
+    )
     status: str = SubscriptionStatus.ACTIVE
     started_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     ended_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id")
+    #: when a source last described it: nothing a later export says is dated before this
+    last_seen_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    lifetime_minor: int | None = Field(default=None, sa_type=BigInteger)
+    last_charge_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    last_charge_status: str | None = None
 
     @property
     def amount(self) -> Money:
         return Money.from_minor(self.amount_minor, self.currency)
+
+
+class SubscriptionEvent(SQLModel, table=True):
+    """One state a subscription was seen in, from the instant it took effect, with the terms
+    from then on. Rows are only added (``imports undo`` removes a batch's own): a later
+    export adds history and never rewrites what an earlier month showed."""
+
+    __tablename__ = "subscription_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="subscriptions.id", index=True)
+    state: str
+    effective_at: dt.datetime = Field(sa_column=utc_column(nullable=False))
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    interval: Interval = Field(sa_column=Column("interval", IntervalText(), nullable=False))
+    tier: str | None = None
+    #: when a source said so: the export's time, the payment's, the API read's
+    observed_at: dt.datetime = Field(sa_column=utc_column(nullable=False))
+    batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 
 class Receipt(SQLModel, table=True):

@@ -118,6 +118,7 @@ def _recurring_counts(r) -> dict[str, int]:
         "new": r.new,
         "cancelled": r.cancelled,
         "lapsed": r.lapsed,
+        "grace": r.grace,
     }
 
 
@@ -136,6 +137,9 @@ def statement_data(s) -> dict:
             "lapse_grace_days": r.lapse_grace_days,
             "mrr_gross": r.mrr_gross.plain(),
             "mrr_net": r.mrr_net.plain(),
+            "received": r.received.plain(),
+            "lapsed_mrr": r.lapsed_mrr.plain(),
+            "grace_mrr": r.grace_mrr.plain(),
             "by_channel": {
                 x.channel: {
                     "active": x.active,
@@ -453,6 +457,9 @@ def statement_view(s) -> dict:
             "grace_days": r.lapse_grace_days,
             "mrr_gross": amount(r.mrr_gross),
             "mrr_net": amount(r.mrr_net),
+            "received": amount(r.received),
+            "lapsed_mrr": amount(r.lapsed_mrr),
+            "grace_mrr": amount(r.grace_mrr),
             "by_channel": [
                 {
                     "label": x.label,
@@ -480,7 +487,7 @@ def statement_view(s) -> dict:
                 (label, ", ".join(names) if names else "none")
                 for label, names in (
                     ("New", r.new_names),
-                    ("Cancelled", r.cancelled_names),
+                    ("Ended", r.cancelled_names),
                     ("Lapsed", r.lapsed_names),
                 )
             ],

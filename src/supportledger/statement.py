@@ -23,13 +23,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, case, func, null, select
+from sqlalchemy import Connection, Engine, case, func, select
 
 from supportledger.balances import Owed, money_owed
 from supportledger.channels import NAMES, all_channels, get_channel
+from supportledger.channels import label_of as _label
 from supportledger.closing import latest_close
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule
@@ -37,37 +37,17 @@ from supportledger.journal import ACCOUNTS, FAILED_PAYOUTS, MONTHS, POSTINGS, al
 from supportledger.models import (
     AccountRole,
     BankLine,
-    Event,
     ImportBatch,
     Kind,
     Payout,
     Receipt,
-    Subscription,
-    Supporter,
 )
-from supportledger.money import ROUNDING, Money, exponent, total
+from supportledger.money import ROUNDING, Money, total
 from supportledger.months import Month, local_date
+from supportledger.recurring import Recurring, RecurringFacts, monthly, read_facts
 from supportledger.snapshots import freeze, thaw
-from supportledger.supporters import (
-    COMMITTED,
-    subscription_due,
-    subscription_lapsed,
-    supporter_roots,
-)
 
 KINDS = tuple(Kind)
-
-MRR_CONVENTION = (
-    "MRR counts subscriptions active at the end of the calendar month in {tz}, annual plans "
-    "divided by 12, before fees (the net figure takes off each channel's scheduled fee on "
-    "the subscription amount). Movements compare each supporter's MRR at the start and end "
-    "of the month: churn when a subscription is cancelled or declined, contraction when one "
-    "of several ends, reactivation when a former supporter returns. Refunds do not move MRR. "
-    "Lapsed: an active or declined subscription whose payment is overdue by more than the "
-    "grace days; Patreon pays a month's pledges as one sum, so a patron is lapsed only when "
-    "Patreon marks the pledge declined."
-)
-
 
 # --------------------------------------------------------------------------- the figures
 
@@ -126,53 +106,6 @@ class ChannelFigures:
     #: receipts whose fee differs from the schedule's, and by how much in all (fee - expected)
     unexpected_fees: int
     unexpected_fee_amount: Money
-
-
-@dataclass(frozen=True)
-class SubscriptionLine:
-    """MRR of one channel's active subscriptions at month end."""
-
-    channel: str
-    label: str
-    active: int
-    mrr_gross: Money
-    mrr_net: Money
-
-
-@dataclass(frozen=True)
-class Movements:
-    """MRR at the start and end of the month and what moved it: ``end = start + new +
-    expansion + reactivation - contraction - churn``."""
-
-    start: Money
-    new: Money
-    expansion: Money
-    contraction: Money
-    churn: Money
-    reactivation: Money
-    end: Money
-
-
-@dataclass(frozen=True)
-class Recurring:
-    active: int
-    supporters: int
-    new: int
-    cancelled: int
-    lapsed: int
-    #: a subscription is lapsed after its period and this many days without a payment
-    lapse_grace_days: int
-    mrr_gross: Money
-    mrr_net: Money
-    by_channel: tuple[SubscriptionLine, ...]
-    movements: Movements
-    convention: str
-    #: channels whose fee the schedule cannot predict: their net MRR is taken as gross
-    fee_unknown: tuple[str, ...]
-    #: supporters' names, only when SHOW_SUPPORTER_NAMES allows; otherwise ``None``
-    new_names: tuple[str, ...] | None
-    cancelled_names: tuple[str, ...] | None
-    lapsed_names: tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
@@ -299,32 +232,16 @@ class Aggregate:
 
 
 @dataclass(frozen=True)
-class SubscriptionFact:
-    id: int
-    channel: str
-    supporter_id: int | None  # merges followed: the supporter that stands for them now
-    name: str | None
-    amount_minor: int
-    currency: str
-    interval: str
-    status: str
-    started_at: dt.datetime | None
-    ended_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
 class MonthFacts:
     """Everything the database says that a monthly statement needs, and nothing more."""
 
     currency: str
     timezone: ZoneInfo
     show_names: bool
-    lapse_grace_days: int
     months: tuple[Month, ...]  # 13 months ending with the statement's; buckets index these
     aggregates: tuple[Aggregate, ...]
     exchange_gain: int  # realised in the month (negative: a loss)
-    subscriptions: tuple[SubscriptionFact, ...]
-    last_payments: Mapping[int, dt.datetime]  # subscription id -> latest payment seen
+    recurring: RecurringFacts
     owed: Owed
     payouts: tuple[tuple[str, dt.datetime, dt.date | None, str, int, int, str, int], ...]
     coverage: tuple[tuple[str, dt.datetime | None, dt.datetime], ...]  # channel, from, to
@@ -402,44 +319,6 @@ def _read_exchange_gain(connection, months: list[Month]) -> int:
     return -_read_role(connection, months, AccountRole.EXCHANGE)
 
 
-def _read_subscriptions(connection, show_names: bool) -> list[SubscriptionFact]:
-    """Every subscription (a writer has hundreds, not millions), each with its supporter as
-    merges leave them (:func:`supporter_roots`), named only if names may be shown."""
-    roots = supporter_roots()
-    query = (
-        select(
-            Subscription.id, Subscription.channel, roots.c.root_id,
-            Supporter.display_name if show_names else null(),
-            Subscription.amount_minor, Subscription.currency, Subscription.interval,
-            Subscription.status, Subscription.started_at, Subscription.ended_at,
-        )
-        .outerjoin(roots, roots.c.supporter_id == Subscription.supporter_id)
-        .order_by(Subscription.id)
-    )  # fmt: skip
-    if show_names:
-        query = query.outerjoin(Supporter, Supporter.id == roots.c.root_id)
-    return [
-        SubscriptionFact(sid, ch, who, name, int(amount), cur, interval, status, start, end)
-        for sid, ch, who, name, amount, cur, interval, status, start, end in connection.execute(
-            query
-        )
-    ]
-
-
-def _read_last_payments(connection, end: dt.datetime, grace_days: int) -> dict:
-    """Each subscription's latest payment before ``end``. Only the last year, a month and
-    the grace are read: a subscription paid before that is lapsed whatever came earlier."""
-    since = end - dt.timedelta(days=366 + 31 + grace_days)
-    return dict(
-        connection.execute(
-            select(Receipt.subscription_id, func.max(Receipt.occurred_at))
-            .where(Receipt.occurred_at >= since, Receipt.occurred_at < end)
-            .where(Receipt.subscription_id.is_not(None), Receipt.event == Event.PAYMENT)
-            .group_by(Receipt.subscription_id)
-        ).all()
-    )
-
-
 @contextmanager
 def read_snapshot(engine: Engine) -> Iterator[Connection]:
     """A connection whose reads all see one state of the ledger, though an import commits
@@ -474,12 +353,18 @@ def _read_month_facts(
         currency=currency,
         timezone=tz,
         show_names=show_names,
-        lapse_grace_days=settings.lapse_grace_days,
         months=tuple(months),
         aggregates=tuple(_read_aggregates(connection, months, tz)),
         exchange_gain=_read_exchange_gain(connection, [month]),
-        subscriptions=tuple(_read_subscriptions(connection, show_names)),
-        last_payments=_read_last_payments(connection, end, settings.lapse_grace_days),
+        recurring=read_facts(
+            connection,
+            month.first_day - dt.timedelta(days=1),
+            month.last_day,
+            tz=tz,
+            currency=currency,
+            grace_days=settings.lapse_grace_days,
+            show_names=show_names,
+        ),
         owed=money_owed(connection, ledger, month, show_names=show_names),
         payouts=_read_payouts_arrived(connection, month),
         coverage=coverage,
@@ -546,13 +431,6 @@ def _read_used(connection, channels: set[str], end: dt.datetime) -> frozenset[st
 
 
 # --------------------------------------------------------------------------- pure layer
-
-
-def _label(channel: str) -> str:
-    try:
-        return get_channel(channel).label
-    except LedgerError:
-        return channel
 
 
 def _reports_by_month(channel: str) -> bool:
@@ -628,139 +506,6 @@ def _channel_lines(
         total((c.unexpected_fee_amount for c in channels), currency),
     )
     return tuple(channels), totals
-
-
-def _active_at(sub: SubscriptionFact, instant: dt.datetime) -> bool:
-    """Was ``sub`` paying at ``instant``? An end date is the truth; without one, the status."""
-    if sub.started_at is not None and sub.started_at >= instant:
-        return False
-    if sub.ended_at is not None:
-        return sub.ended_at >= instant
-    return sub.status == "active"
-
-
-def _monthly(minor: int, interval: str) -> Decimal:
-    """Monthly-normalised minor units, exact (rounded only once summed): annual plans / 12."""
-    return Decimal(minor) / 12 if interval == "year" else Decimal(minor)
-
-
-def _lapsed(sub: SubscriptionFact, facts: MonthFacts, end: dt.datetime, on: dt.date) -> bool:
-    """A commitment standing at ``end`` (active, or declined and being retried) that is
-    lapsed on ``on`` by the rule of ``supporters recurring`` (:func:`subscription_lapsed`)."""
-    if sub.status not in COMMITTED:
-        return False
-    if (sub.started_at is not None and sub.started_at >= end) or (
-        sub.ended_at is not None and sub.ended_at < end
-    ):
-        return False
-    tz, paid = facts.timezone, facts.last_payments.get(sub.id)
-    last_paid = local_date(paid, tz) if paid is not None else None
-    started_on = local_date(sub.started_at, tz) if sub.started_at is not None else None
-    due = subscription_due(sub.channel, sub.interval, last_paid, started_on)
-    return subscription_lapsed(sub.channel, sub.status, due, on, facts.lapse_grace_days)
-
-
-def _rounded(minor: Decimal, currency: str) -> Money:
-    """A sum of exact minor units as money, by the one rounding rule."""
-    return Money(minor.scaleb(-exponent(currency)), currency).rounded()
-
-
-def _recurring(facts: MonthFacts, month: Month, schedule: FeeSchedule) -> Recurring:
-    """Subscriptions at month end, their MRR and its movements (sums in exact minor units:
-    a writer may have thousands of subscriptions)."""
-    currency, tz = facts.currency, facts.timezone
-    start, end = month.bounds(tz)
-    for sub in facts.subscriptions:  # refuse before adding anything up
-        _money(sub.amount_minor, currency, sub.currency, f"{sub.channel} subscription")
-
-    def customer(sub: SubscriptionFact):
-        return sub.supporter_id if sub.supporter_id is not None else f"subscription {sub.id}"
-
-    @cache
-    def fee_minor(channel: str, amount_minor: int) -> int | None:
-        fee = schedule.expected_fee(
-            channel, month.last_day, Money.from_minor(amount_minor, currency)
-        )
-        return None if fee is None else fee.minor
-
-    active = [s for s in facts.subscriptions if _active_at(s, end)]
-    fee_unknown: set[str] = set()
-    gross_by_channel: dict[str, Decimal] = defaultdict(Decimal)
-    net_by_channel: dict[str, Decimal] = defaultdict(Decimal)
-    for sub in active:
-        fee = fee_minor(sub.channel, sub.amount_minor)
-        if fee is None:
-            fee_unknown.add(sub.channel)
-        gross_by_channel[sub.channel] += _monthly(sub.amount_minor, sub.interval)
-        net_by_channel[sub.channel] += _monthly(sub.amount_minor - (fee or 0), sub.interval)
-    lines = tuple(
-        SubscriptionLine(
-            ch,
-            _label(ch),
-            sum(1 for s in active if s.channel == ch),
-            _rounded(gross_by_channel[ch], currency),
-            _rounded(net_by_channel[ch], currency),
-        )
-        for ch in _channel_order(gross_by_channel)
-        if ch in gross_by_channel
-    )
-
-    def mrr_by_customer(instant: dt.datetime) -> dict:
-        totals: dict = defaultdict(Decimal)
-        for sub in facts.subscriptions:
-            if _active_at(sub, instant):
-                totals[customer(sub)] += _monthly(sub.amount_minor, sub.interval)
-        return totals
-
-    before, after = mrr_by_customer(start), mrr_by_customer(end)
-    seen_before = {
-        customer(s) for s in facts.subscriptions if s.started_at is None or s.started_at < start
-    }
-    moves = dict.fromkeys(("new", "expansion", "contraction", "churn", "reactivation"), Decimal(0))
-    for who in set(before) | set(after):
-        was, now = before.get(who, Decimal(0)), after.get(who, Decimal(0))
-        if not was and now:
-            moves["reactivation" if who in seen_before else "new"] += now
-        elif was and not now:
-            moves["churn"] += was
-        elif now > was:
-            moves["expansion"] += now - was
-        elif now < was:
-            moves["contraction"] += was - now
-    movements = Movements(
-        start=_rounded(sum(before.values(), Decimal(0)), currency),
-        end=_rounded(sum(after.values(), Decimal(0)), currency),
-        **{k: _rounded(v, currency) for k, v in moves.items()},
-    )
-
-    new = [
-        s for s in facts.subscriptions if s.started_at is not None and start <= s.started_at < end
-    ]
-    ended = [s for s in facts.subscriptions if s.ended_at is not None and start <= s.ended_at < end]
-    lapsed = [s for s in facts.subscriptions if _lapsed(s, facts, end, month.last_day)]
-
-    def names(subs: list[SubscriptionFact]) -> tuple[str, ...] | None:
-        if not facts.show_names:
-            return None
-        return tuple(sorted({s.name or "(anonymous)" for s in subs}))
-
-    return Recurring(
-        active=len(active),
-        supporters=len({customer(s) for s in active}),
-        new=len(new),
-        cancelled=len(ended),
-        lapsed=len(lapsed),
-        lapse_grace_days=facts.lapse_grace_days,
-        mrr_gross=total((x.mrr_gross for x in lines), currency),
-        mrr_net=total((x.mrr_net for x in lines), currency),
-        by_channel=lines,
-        movements=movements,
-        convention=MRR_CONVENTION.format(tz=tz.key),
-        fee_unknown=tuple(sorted(fee_unknown)),
-        new_names=names(new),
-        cancelled_names=names(ended),
-        lapsed_names=names(lapsed),
-    )
 
 
 def _payouts(facts: MonthFacts) -> tuple[PayoutLine, ...]:
@@ -839,7 +584,7 @@ def build_monthly_statement(
         currency=currency,
         channels=channels,
         totals=totals,
-        recurring=_recurring(facts, month, schedule),
+        recurring=monthly(facts.recurring, month, schedule),
         outstanding=facts.owed,
         payouts=payouts,
         payouts_total=total((p.value for p in payouts), currency),

@@ -20,47 +20,34 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, case, false, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
-from supportledger.channels import get_channel
 from supportledger.db import MAX_ROW_ID, writing
 from supportledger.errors import LedgerError
 from supportledger.models import (
     COUNTED_STATUSES,
     BankLine,
     Event,
-    Kind,
     Receipt,
-    Status,
     Subscription,
-    SubscriptionStatus,
     Supporter,
     SupporterDetail,
     SupporterHandle,
     utcnow,
 )
 from supportledger.money import Money, total
-from supportledger.months import Month, local_date, local_midnight
+from supportledger.months import local_date
 from supportledger.sources import SupporterRef
+
+if TYPE_CHECKING:
+    from supportledger.recurring import RecurringSupporter, StatedFigures
 
 log = logging.getLogger(__name__)
 
-#: A payment made, its money arrived or on its way (a check not yet deposited): enough to
-#: keep a habit or a subscription current. Only COUNTED_STATUSES, the statement's, are
-#: added to what a supporter gave; the rest are listed on their page, marked.
-PAID_STATUSES = (*COUNTED_STATUSES, Status.PENDING)
-#: Channels with no subscription data, where a monthly habit is inferred from payments.
-INFERRED_CHANNELS = ("zelle", "check")
-#: Consecutive paid months that make an inferred monthly supporter...
-INFERRED_RUN = 3
-#: ...and the whole months without a payment after which the habit is taken as over.
-INFERRED_KEPT = 2
-#: Subscription statuses that are a standing commitment (a declined one is retried).
-COMMITTED = (SubscriptionStatus.ACTIVE, SubscriptionStatus.DECLINED)
-MONTHS_PER_INTERVAL = {"month": 1, "year": 12}
 #: difflib ratio above which two names are suggested as one person.
 SIMILAR_NAMES = 0.85
 #: What a forgotten supporter is called from then on.
@@ -475,205 +462,6 @@ def list_supporters(ledger) -> list[SupporterTotal]:
     return sorted(found, key=lambda p: (name_key(p.display_name), p.supporter_id))
 
 
-# --- recurring ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecurringSupporter:
-    """A standing commitment: a subscription, or a monthly habit inferred from payments."""
-
-    supporter_id: int
-    display_name: str
-    channel: str
-    basis: str  # "subscription" | "inferred"
-    amount: Money
-    last_paid: dt.date | None
-    next_due: dt.date | None
-    lapsed: bool
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later, or that month's last day (31 Jan + 1 → 28 Feb)."""
-    month = Month.of(day).shift(months)
-    return month.first_day.replace(day=min(day.day, month.last_day.day))
-
-
-def _is_lapsed(next_due: dt.date | None, as_of: dt.date, grace_days: int) -> bool:
-    return next_due is not None and as_of > next_due + dt.timedelta(days=grace_days)
-
-
-def _itemises_payments(channel: str) -> bool:
-    try:
-        return get_channel(channel).itemises_subscription_payments
-    except LedgerError:
-        return True  # a channel the ledger does not know is judged by its payments
-
-
-def subscription_due(
-    channel: str, interval: str, last_paid: dt.date | None, started_on: dt.date | None
-) -> dt.date | None:
-    """When a subscription's next payment is expected: one interval after its last payment,
-    or at its start when never paid. ``None`` on a channel that does not itemise payments
-    (Patreon): no payment is ever linked to its subscriptions, so none can be awaited."""
-    if not _itemises_payments(channel):
-        return None
-    if last_paid is not None:
-        return add_months(last_paid, MONTHS_PER_INTERVAL.get(interval, 1))
-    return started_on
-
-
-def subscription_lapsed(
-    channel: str, status: str, due: dt.date | None, as_of: dt.date, grace_days: int
-) -> bool:
-    """The one lapse rule, for ``supporters recurring`` and the statement alike: a payment
-    due (:func:`subscription_due`) overdue by more than ``grace_days`` on ``as_of``; on a
-    channel that does not itemise payments, only the channel's own word (declined)."""
-    if not _itemises_payments(channel):
-        return status == SubscriptionStatus.DECLINED
-    return _is_lapsed(due, as_of, grace_days)
-
-
-def _payments_until(as_of: dt.date, tz):
-    """Money actually received from a known supporter, up to the end of ``as_of``."""
-    end = local_midnight(as_of + dt.timedelta(days=1), tz)
-    return (
-        Receipt.supporter_id.is_not(None),
-        Receipt.event == Event.PAYMENT,
-        Receipt.status.in_(PAID_STATUSES),
-        Receipt.gross_minor > 0,
-        Receipt.occurred_at < end,
-    )
-
-
-def _subscription_commitments(session, ledger, as_of, roots, names) -> list[RecurringSupporter]:
-    """Active (or declined, being retried) subscriptions, due one interval after their last
-    payment, or from their start when never paid (:func:`subscription_due`)."""
-    tz = ledger.tz
-    end = local_midnight(as_of + dt.timedelta(days=1), tz)
-    subscriptions = session.exec(
-        select(Subscription)
-        .where(col(Subscription.status).in_(COMMITTED))
-        .where(or_(col(Subscription.started_at).is_(None), Subscription.started_at < end))
-        .where(or_(col(Subscription.ended_at).is_(None), Subscription.ended_at >= end))
-        .where(col(Subscription.supporter_id).is_not(None))
-    ).all()
-    if not subscriptions:
-        return []
-    # the last payment linked to each subscription, and each supporter's last recurring
-    # payment per channel (for importers that cannot link a payment to its subscription)
-    latest = session.exec(
-        select(
-            Receipt.supporter_id,
-            Receipt.channel,
-            Receipt.subscription_id,
-            Receipt.kind,
-            func.max(Receipt.occurred_at),
-        )
-        .where(*_payments_until(as_of, tz))
-        .where(col(Receipt.channel).in_({s.channel for s in subscriptions}))
-        .group_by(Receipt.supporter_id, Receipt.channel, Receipt.subscription_id, Receipt.kind)
-    ).all()
-    by_subscription: dict[int, dt.datetime] = {}
-    by_channel: dict[tuple[int, str], dt.datetime] = {}
-    for sid, channel, subscription_id, kind, at in latest:
-        if subscription_id is not None:
-            by_subscription[subscription_id] = max(at, by_subscription.get(subscription_id, at))
-        if kind == Kind.RECURRING:
-            key = (roots[sid], channel)
-            by_channel[key] = max(at, by_channel.get(key, at))
-    found = []
-    for sub in subscriptions:
-        if sub.interval not in MONTHS_PER_INTERVAL:
-            raise LedgerError(
-                f"{sub.channel} subscription {sub.external_id}: unknown interval {sub.interval!r}"
-            )
-        root = roots[sub.supporter_id]
-        paid = [t for t in (by_subscription.get(sub.id), by_channel.get((root, sub.channel))) if t]
-        last_paid = local_date(max(paid), tz) if paid else None
-        started_on = local_date(sub.started_at, tz) if sub.started_at else None
-        next_due = subscription_due(sub.channel, sub.interval, last_paid, started_on)
-        grace_days = ledger.settings.lapse_grace_days
-        found.append(
-            RecurringSupporter(
-                supporter_id=root,
-                display_name=names[root],
-                channel=sub.channel,
-                basis="subscription",
-                amount=sub.amount,
-                last_paid=last_paid,
-                next_due=next_due,
-                lapsed=subscription_lapsed(sub.channel, sub.status, next_due, as_of, grace_days),
-            )
-        )
-    return found
-
-
-def _inferred_commitments(session, ledger, as_of, roots, names) -> list[RecurringSupporter]:
-    """Zelle and check supporters who paid in each of three consecutive months, the latest
-    of them no more than two months before ``as_of``'s month (so a missed payment shows as
-    lapsed for a while before the habit is taken as over)."""
-    tz = ledger.tz
-    this_month = Month.of(as_of)
-    # the oldest run still counted ends INFERRED_KEPT months back, so starts this far back
-    earliest = this_month.shift(-(INFERRED_KEPT + INFERRED_RUN - 1))
-    payments = session.exec(
-        select(Receipt.supporter_id, Receipt.channel, Receipt.occurred_at, Receipt.gross_minor)
-        .where(*_payments_until(as_of, tz))
-        .where(col(Receipt.channel).in_(INFERRED_CHANNELS))
-        .where(Receipt.occurred_at >= earliest.bounds(tz)[0])
-        .order_by(Receipt.occurred_at, Receipt.id)
-    ).all()
-    months: dict[tuple[int, str], set[Month]] = defaultdict(set)
-    last: dict[tuple[int, str], tuple[dt.date, int]] = {}
-    for sid, channel, at, gross in payments:
-        key = (roots[sid], channel)
-        months[key].add(Month.of(at, tz))
-        last[key] = (local_date(at, tz), gross)
-    found = []
-    for (root, channel), paid_months in months.items():
-        last_paid, gross = last[(root, channel)]
-        latest = Month.of(last_paid)
-        run = {latest.shift(-i) for i in range(INFERRED_RUN)}
-        if not run <= paid_months or latest < this_month.shift(-INFERRED_KEPT):
-            continue
-        next_due = add_months(last_paid, 1)
-        found.append(
-            RecurringSupporter(
-                supporter_id=root,
-                display_name=names[root],
-                channel=channel,
-                basis="inferred",
-                amount=Money.from_minor(gross, ledger.currency),
-                last_paid=last_paid,
-                next_due=next_due,
-                lapsed=_is_lapsed(next_due, as_of, ledger.settings.lapse_grace_days),
-            )
-        )
-    return found
-
-
-def recurring_status(ledger, as_of: dt.date) -> list[RecurringSupporter]:
-    """Every recurring commitment standing on ``as_of`` (a day in ``LEDGER_TIMEZONE``),
-    with whether its expected payment is overdue by more than ``LAPSE_GRACE_DAYS``.
-
-    Only payments up to the end of ``as_of`` are seen, so a past day gives the status as
-    it stood then.
-    """
-    with ledger.session() as session:
-        roots = _root_map(session)
-        names = dict(session.exec(select(Supporter.id, Supporter.display_name)).all())
-        found = _subscription_commitments(session, ledger, as_of, roots, names)
-        found += _inferred_commitments(session, ledger, as_of, roots, names)
-    return sorted(found, key=lambda r: (name_key(r.display_name), r.supporter_id, r.channel))
-
-
-def lapsed_supporters(ledger, month: Month) -> list[RecurringSupporter]:
-    """The recurring supporters lapsed at the end of ``month`` (or today, for the month in
-    progress): what a statement lists, by name only when ``SHOW_SUPPORTER_NAMES`` is on."""
-    today = dt.datetime.now(ledger.tz).date()
-    return [r for r in recurring_status(ledger, min(month.last_day, today)) if r.lapsed]
-
-
 # --- one supporter's page -----------------------------------------------------------------------
 
 
@@ -691,12 +479,19 @@ class SupporterReport:
     year_net: Money
     first_support: dt.date | None
     last_support: dt.date | None
+    #: every commitment as it stands on the day, ended ones too
     recurring: tuple[RecurringSupporter, ...]
+    #: what the channels' own exports say (Patreon's lifetime and last charge)
+    stated: tuple[StatedFigures, ...]
 
 
 def supporter_report(ledger, text: str, as_of: dt.date) -> SupporterReport:
     """Everything ``text`` (a name or id) gave, on every channel, merges followed; "this
-    year" is ``as_of``'s year in ``LEDGER_TIMEZONE``."""
+    year" is ``as_of``'s year in ``LEDGER_TIMEZONE``. Beside the ledger's own figures, from
+    receipts, come the channels' (Patreon pays a month's pledges as one earnings sum, so
+    only its members export knows what one patron paid)."""
+    from supportledger.recurring import commitments_of, stated_figures  # reads merges here
+
     tz, currency = ledger.tz, ledger.currency
     with ledger.session() as session:
         root = find_person(session, text)
@@ -722,7 +517,8 @@ def supporter_report(ledger, text: str, as_of: dt.date) -> SupporterReport:
         year_net=total((r.net for r in this_year), currency),
         first_support=min(payments, default=None),
         last_support=max(payments, default=None),
-        recurring=tuple(r for r in recurring_status(ledger, as_of) if r.supporter_id == root),
+        recurring=tuple(commitments_of(ledger, members, as_of)),
+        stated=tuple(stated_figures(ledger, members)),
     )
 
 

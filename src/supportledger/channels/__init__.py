@@ -95,5 +95,13 @@ def get_channel(name: str) -> Channel:
     return import_module(f"{__name__}.{key}").CHANNEL
 
 
+def label_of(name: str) -> str:
+    """The channel's label, or the name itself for a channel the ledger does not know."""
+    try:
+        return get_channel(name).label
+    except LedgerError:
+        return name
+
+
 def all_channels() -> list[Channel]:
     return [get_channel(name) for name in NAMES]

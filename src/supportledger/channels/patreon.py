@@ -10,6 +10,7 @@ from pathlib import Path
 
 from supportledger.channels import Channel
 from supportledger.fees import ScheduleError
+from supportledger.intervals import MONTH, YEAR, Interval
 from supportledger.models import Event, Kind, SubscriptionStatus
 from supportledger.money import Money
 from supportledger.months import Month, local_midnight
@@ -47,12 +48,13 @@ _SUBSCRIPTION_STATUS = {
     "former patron": SubscriptionStatus.CANCELLED,
     "declined patron": SubscriptionStatus.DECLINED,
 }
+#: Charge Frequency; a former patron's may be empty: monthly, Patreon's default
 _INTERVALS = {
-    "": "month",
-    "monthly": "month",
-    "annual": "year",
-    "annually": "year",
-    "yearly": "year",
+    "": MONTH,
+    "monthly": MONTH,
+    "annual": YEAR,
+    "annually": YEAR,
+    "yearly": YEAR,
 }
 _PAYOUT_STATUS = {
     "paid": "paid",
@@ -77,7 +79,7 @@ class Pledge(Amount):
         return super().parse(re.sub(r"^[^\d\-(.]+|[^\d).]+$", "", text.strip()))
 
 
-def _lookup(table: dict[str, str], path: Path, row: Row, column: str, value: str) -> str:
+def _lookup(table: dict, path: Path, row: Row, column: str, value: str):
     try:
         return table[value.strip().lower()]
     except KeyError:
@@ -94,21 +96,33 @@ class PatreonMembers(CsvFormat):
 
     Followers and free members (an empty Patron Status) are skipped. The User ID is the
     subscription's id; name, e-mail and the postal address are the supporter's, kept apart
-    from amounts by the ledger writer. Dates are read as UTC. A former patron's empty
-    pledge is taken as zero.
+    from amounts by the ledger writer. Dates carry no zone and are read as UTC. A former
+    patron's empty pledge is taken as zero.
+
+    A snapshot says how each patron stands now; the days its own fields give say since
+    when. Patronage Since Date is the start; a declined pledge is declined since its Last
+    Charge Date (when that charge was declined); a former patron ended on Last Updated (the
+    day Patreon last changed the membership), else one interval after their last charge; a
+    new amount, tier or frequency took effect on Last Updated; a patron active again after a
+    decline, on their last paid charge. The export itself is dated by the newest date any
+    row gives (it was taken after all of them). Lifetime Amount and the last charge are
+    Patreon's own figures, kept beside the ledger's.
     """
 
     name = "patreon-members"
     user_id = Text("User ID")
     status = Text("Patron Status", default="")
     pledge = Pledge("Pledge Amount", default="")
-    last_updated = Text("Last Updated", default="")
+    last_updated = DateTime("Last Updated", formats=_PATREON_TIMES, required=False)
     patron = Text("Name", required=False, default="")
     email = Text("Email", required=False, default="")
     frequency = Text("Charge Frequency", required=False, default="")
     tier = Text("Tier", required=False, default="")
     currency = Text("Currency", required=False, default="")
     since = DateTime("Patronage Since Date", formats=_PATREON_TIMES, required=False)
+    last_charge = DateTime("Last Charge Date", formats=_PATREON_TIMES, required=False)
+    last_charge_status = Text("Last Charge Status", required=False, default="")
+    lifetime = Pledge("Lifetime Amount", required=False, default="")
     addressee = Text("Addressee", required=False, default="")
     street = Text("Street", required=False, default="")
     city = Text("City", required=False, default="")
@@ -120,6 +134,13 @@ class PatreonMembers(CsvFormat):
     _DETAILS = ("addressee", "street", "city", "state", "zip", "country", "phone")
 
     def entries(self, path: Path, context: ImportContext) -> Iterator[SubscriptionEntry | Skipped]:
+        dated = [
+            when
+            for row in self.rows(path)
+            for when in (row.since, row.last_charge, row.last_updated)
+            if when is not None
+        ]
+        taken = _utc(max(dated)) if dated else None
         for row in self.rows(path):
             if not row.status:
                 yield Skipped("a follower or free member, not a patron", row.line)
@@ -127,11 +148,13 @@ class PatreonMembers(CsvFormat):
             status = _lookup(_SUBSCRIPTION_STATUS, path, row, "Patron Status", row.status)
             if row.pledge == "" and status != SubscriptionStatus.CANCELLED:
                 raise RowError(path, row.line, "is empty", "Pledge Amount", "")
+            interval = _lookup(_INTERVALS, path, row, "Charge Frequency", row.frequency)
+            currency = _currency(row, context, path)
             details = {name: getattr(row, name) for name in self._DETAILS if getattr(row, name)}
             yield SubscriptionEntry(
                 channel=CHANNEL.name,
                 external_id=row.user_id,
-                amount=Money(row.pledge or Decimal(0), _currency(row, context, path)),
+                amount=Money(row.pledge or Decimal(0), currency),
                 status=status,
                 supporter=SupporterRef(
                     name=row.patron or None,
@@ -140,10 +163,35 @@ class PatreonMembers(CsvFormat):
                     details=details,
                 ),
                 tier=row.tier or None,
-                interval=_lookup(_INTERVALS, path, row, "Charge Frequency", row.frequency),
-                started_at=row.since.replace(tzinfo=dt.UTC) if row.since else None,
+                interval=interval,
+                started_at=_utc(row.since),
+                status_since=_status_since(row, status, interval),
+                terms_since=_utc(row.last_updated),
+                seen_at=taken,
+                lifetime=Money(row.lifetime, currency) if row.lifetime != "" else None,
+                last_charge_at=_utc(row.last_charge),
+                last_charge_status=row.last_charge_status or None,
                 line=row.line,
             )
+
+
+def _utc(when: dt.datetime | None) -> dt.datetime | None:
+    return when.replace(tzinfo=dt.UTC) if when is not None else None
+
+
+def _status_since(row: Row, status: SubscriptionStatus, interval: Interval) -> dt.datetime | None:
+    """When a patron's status took effect, by the export's own fields (see PatreonMembers)."""
+    charged, outcome = _utc(row.last_charge), row.last_charge_status.strip().lower()
+    if status is SubscriptionStatus.DECLINED:
+        return charged if outcome == "declined" and charged else _utc(row.last_updated)
+    if status is SubscriptionStatus.CANCELLED:
+        if row.last_updated is not None:
+            return _utc(row.last_updated)
+        if charged is not None:
+            after = interval.after(charged.date())
+            return dt.datetime.combine(after, charged.time(), dt.UTC)
+        return None
+    return charged if outcome == "paid" else _utc(row.since)
 
 
 class PatreonEarnings(CsvFormat):

@@ -29,6 +29,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from supportledger.channels import Channel
+from supportledger.intervals import MONTH
 from supportledger.models import Event, Kind, Status
 from supportledger.money import Money
 from supportledger.sources import (
@@ -409,10 +410,12 @@ class PayPalActivity(CsvFormat):
     """PayPal's activity download: payments, refunds, withdrawals and their bookkeeping rows.
 
     Payments become receipts (subscription payments linked to their billing agreement by
-    Reference Txn ID); refunds and chargebacks reverse the original; a foreign payment and
-    its two conversion rows become one receipt in the base currency; withdrawals are payouts;
-    authorisations, holds and funding are skipped with a reason; the last Balance of each
-    currency is kept as the balance PayPal stated.
+    Reference Txn ID, which they also describe: the download has nothing else of PayPal's
+    subscriptions, and states no billing period, so each is taken as monthly, the cycle
+    PayPal's subscription buttons offer first); refunds and chargebacks reverse the
+    original; a foreign payment and its two conversion rows become one receipt in the base
+    currency; withdrawals are payouts; authorisations, holds and funding are skipped with a
+    reason; the last Balance of each currency is kept as the balance PayPal stated.
     """
 
     name = "paypal"
@@ -662,6 +665,7 @@ class PayPalActivity(CsvFormat):
                 kind=Kind.RECURRING if recurring else Kind.ONE_TIME,
                 supporter=self._supporter(row.payer, row.from_email),
                 subscription=(row.reference or None) if recurring else None,
+                interval=MONTH if recurring and row.reference else None,
                 description=row.item,
             )
         if kind in REVERSAL_TYPES:

@@ -21,7 +21,8 @@ from sqlmodel import func, select
 from supportledger.channels import Channel
 from supportledger.config import Settings, require
 from supportledger.errors import LedgerError
-from supportledger.models import Event, ImportBatch, Kind, Payout
+from supportledger.intervals import Interval
+from supportledger.models import Event, ImportBatch, Kind, Payout, SubscriptionStatus
 from supportledger.money import Money, currency_code
 from supportledger.sources import (
     BalanceEntry,
@@ -29,6 +30,7 @@ from supportledger.sources import (
     PayoutEntry,
     ReceiptEntry,
     Skipped,
+    SubscriptionEntry,
     SupporterRef,
 )
 
@@ -67,6 +69,21 @@ _REVERSALS = {
 }
 #: Payout statuses that Stripe will still change.
 _ON_THEIR_WAY = ("pending", "in_transit")
+#: A subscription's status, as the ledger's: past due and unpaid are a charge declined and
+#: retried (lapsed once the grace days pass); a trial or a first payment still incomplete
+#: is not yet a commitment (``None``).
+_SUBSCRIPTION_STATUS = {
+    "active": SubscriptionStatus.ACTIVE,
+    "past_due": SubscriptionStatus.DECLINED,
+    "unpaid": SubscriptionStatus.DECLINED,
+    "paused": SubscriptionStatus.PAUSED,
+    "canceled": SubscriptionStatus.CANCELLED,
+    "incomplete_expired": SubscriptionStatus.CANCELLED,
+    "trialing": None,
+    "incomplete": None,
+}
+#: Stripe's ``recurring.interval`` as days or months
+_UNITS = {"day": (1, 0), "week": (7, 0), "month": (0, 1), "year": (0, 12)}
 #: What a sync is called in the import history.
 SYNC_NAME = "stripe api"
 
@@ -194,13 +211,20 @@ def client_for(settings: Settings) -> stripe.StripeClient:
 
 
 def entries_since(client: stripe.StripeClient, since: dt.datetime | None) -> Iterator[Entry]:
-    """Every balance transaction created at or after ``since`` (all of them when ``None``)
-    as ledger entries, oldest first, then the balance as of the newest one.
+    """Every subscription as it stands now, then every balance transaction created at or
+    after ``since`` (all of them when ``None``) as ledger entries, oldest first, then the
+    balance as of the newest one.
 
-    Stripe lists newest first; the entries go oldest first so that a subscription the
-    ledger has not seen starts at its first payment. Raises ``stripe.StripeError`` as the
-    SDK does; :func:`sync` turns it into a safe line.
+    Subscriptions come first, so the payments that name them find them; a payment that
+    names one the listing does not hold has it read on its own. Raises
+    ``stripe.StripeError`` as the SDK does; :func:`sync` turns it into a safe line.
     """
+    described: set[str] = set()
+    for subscription in client.v1.subscriptions.list(
+        {"status": "all", "limit": PAGE_SIZE, "expand": ["data.customer"]}
+    ).auto_paging_iter():
+        described.add(subscription.id)
+        yield _described(subscription)
     params: dict = {"limit": PAGE_SIZE, "expand": ["data.source"]}
     if since is not None:
         params["created"] = {"gte": int(since.timestamp())}
@@ -219,7 +243,14 @@ def entries_since(client: stripe.StripeClient, since: dt.datetime | None) -> Ite
                 if bt.source.id not in payouts:
                     yield from _payouts_now(client, {bt.source.id})
             else:
-                yield _entry(bt, links)
+                entry = _entry(bt, links)
+                named = getattr(entry, "subscription", None)
+                if named is not None and named not in described:
+                    described.add(named)
+                    yield _described(
+                        client.v1.subscriptions.retrieve(named, {"expand": ["customer"]})
+                    )
+                yield entry
         except (LedgerError, AttributeError) as exc:
             raise LedgerError(
                 f"stripe balance transaction {bt.id}: cannot read it ({exc})"
@@ -296,6 +327,45 @@ def _reversal(bt: stripe.BalanceTransaction, event: Event) -> ReceiptEntry:
         flags=flags,
         reverses=reverses,
         description=bt.description or "",
+    )
+
+
+def _described(subscription: stripe.Subscription) -> SubscriptionEntry | Skipped:
+    """A subscription as Stripe states it now: its price and interval, its status and the
+    days they took effect (its start, the period it is in, its end), its customer (named as
+    their charges name them). It is taken as seen at the newest of those instants: the API
+    says when nothing else happened."""
+    if subscription.status not in _SUBSCRIPTION_STATUS:
+        raise LedgerError(
+            f"stripe subscription {subscription.id}: unknown status {subscription.status!r}"
+        )
+    status = _SUBSCRIPTION_STATUS[subscription.status]
+    if status is None:
+        return Skipped(reason=f"{subscription.status} subscription")
+    items = subscription["items"].data
+    price = items[0].price
+    recurring = price.recurring
+    days, months = _UNITS[recurring.interval]
+    count = recurring.interval_count
+    amount = sum(item.price.unit_amount * (item.quantity or 1) for item in items)
+    period = _instant(items[0].current_period_start)
+    ended = subscription.ended_at or subscription.canceled_at
+    since = _instant(ended) if status is SubscriptionStatus.CANCELLED and ended else period
+    asked = subscription.canceled_at if subscription.cancel_at_period_end else None
+    stated = [subscription.start_date, items[0].current_period_start]
+    stated += [t for t in (subscription.canceled_at, subscription.ended_at) if t]
+    return SubscriptionEntry(
+        channel=CHANNEL.name,
+        external_id=subscription.id,
+        amount=Money.from_minor(amount, price.currency),
+        status=status,
+        supporter=_customer(subscription.customer),
+        interval=Interval(months=months * count, days=days * count),
+        started_at=_instant(subscription.trial_end or subscription.start_date),
+        status_since=since,
+        terms_since=period,
+        cancelled_at=_instant(asked) if asked else None,
+        seen_at=_instant(max(stated)),
     )
 
 
@@ -401,6 +471,14 @@ def _subscription(invoice: stripe.Invoice) -> str | None:
     parent = getattr(invoice, "parent", None)
     details = getattr(parent, "subscription_details", None)
     return _id(details.subscription) if details else None
+
+
+def _customer(customer: stripe.Customer | str) -> SupporterRef:
+    return SupporterRef(
+        name=getattr(customer, "name", None),
+        email=getattr(customer, "email", None),
+        user_id=_id(customer),
+    )
 
 
 def _id(field) -> str | None:

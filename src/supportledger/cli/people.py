@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from supportledger import recurring as commitments
 from supportledger import supporters as people
 from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
 from supportledger.db import writing
@@ -131,7 +132,7 @@ def unmerge(
     emit(f"#{separated.id} {separated.display_name} is no longer merged into #{keeper}")
 
 
-def _recurring_json(r: people.RecurringSupporter) -> dict:
+def _recurring_json(r: commitments.RecurringSupporter) -> dict:
     return {
         "supporter_id": r.supporter_id,
         "name": r.display_name,
@@ -139,18 +140,57 @@ def _recurring_json(r: people.RecurringSupporter) -> dict:
         "basis": r.basis,
         "amount": r.amount.plain(),
         "currency": r.amount.currency,
+        "interval": str(r.interval),
+        "monthly": r.monthly.plain(),
+        "status": str(r.standing),
         "last_paid": _day(r.last_paid),
         "next_due": _day(r.next_due),
         "lapsed": r.lapsed,
+        "ended_on": _day(r.ended_on),
+        "ended_inferred": r.inferred_end,
     }
 
 
-def _recurring_line(r: people.RecurringSupporter) -> str:
-    basis = "subscription" if r.basis == "subscription" else "inferred monthly"
-    state = "LAPSED" if r.lapsed else "current"
+#: how each standing reads on a line
+_STANDINGS = {
+    "current": "current",
+    "grace": "overdue, within the grace days",
+    "lapsed": "LAPSED",
+    "paused": "paused",
+}
+
+
+def _recurring_line(r: commitments.RecurringSupporter) -> str:
+    basis = "subscription" if r.basis == "subscription" else "inferred"
+    if r.ended_on is not None:
+        how = " (inferred from silence)" if r.inferred_end else ""
+        state = f"ended {_day(r.ended_on)}{how}"
+    else:
+        state = _STANDINGS[r.standing]
     return (
-        f"{r.channel} {basis} {r.amount}: last paid {_day(r.last_paid) or 'never'}, "
-        f"next due {_day(r.next_due) or 'unknown'} ({state})"
+        f"{r.channel} {basis} {r.amount} every {r.interval}: last paid "
+        f"{_day(r.last_paid) or 'never'}, next due {_day(r.next_due) or 'unknown'} ({state})"
+    )
+
+
+def _stated_json(f: commitments.StatedFigures) -> dict:
+    return {
+        "channel": f.channel,
+        "stated_on": _day(f.stated_on),
+        "lifetime": f.lifetime.plain() if f.lifetime is not None else None,
+        "currency": f.lifetime.currency if f.lifetime is not None else None,
+        "last_charge": _day(f.last_charge_on),
+        "last_charge_status": f.last_charge_status,
+    }
+
+
+def _stated_line(f: commitments.StatedFigures) -> str:
+    lifetime = str(f.lifetime) if f.lifetime is not None else "unknown"
+    charge = _day(f.last_charge_on) or "never"
+    status = f" ({f.last_charge_status})" if f.last_charge_status else ""
+    return (
+        f"{f.channel} says (export of {_day(f.stated_on) or 'unknown'}): lifetime {lifetime}, "
+        f"last charge {charge}{status}"
     )
 
 
@@ -206,6 +246,7 @@ def show(
                     "first_support": _day(report.first_support),
                     "last_support": _day(report.last_support),
                     "recurring": [_recurring_json(r) for r in report.recurring],
+                    "stated_by_channel": [_stated_json(f) for f in report.stated],
                     "receipts": receipts,
                 }
             ),
@@ -222,6 +263,7 @@ def show(
         f"{report.year:<10}{report.year_gross.plain():>12}{report.year_net.plain():>12}",
     ]
     lines += [f"recurring: {_recurring_line(r)}" for r in report.recurring] or ["recurring: none"]
+    lines += [_stated_line(f) for f in report.stated]
     lines.append(f"{'date':<10}  {'channel':<8} {'kind':<9} {'gross':>10} {'fee':>8} {'net':>10}")
     lines += [
         f"{r['date']}  {r['channel']:<8} {r['kind']:<9} {r['gross']:>10} {r['fee']:>8} "
@@ -238,10 +280,11 @@ def recurring(
     lapsed: Annotated[bool, typer.Option("--lapsed", help="Only lapsed ones.")] = False,
 ) -> None:
     """Recurring supporters on every channel: subscriptions, and Zelle or check payers
-    inferred monthly; lapsed when a payment is overdue by more than LAPSE_GRACE_DAYS."""
+    inferred monthly; lapsed when a payment is overdue by more than LAPSE_GRACE_DAYS. The
+    statement counts the same commitments, by the same rule."""
     check_format(fmt, (Format.text, Format.json))
     ledger = open_ledger()
-    found = people.recurring_status(ledger, _as_of(ledger, as_of))
+    found = commitments.recurring_status(ledger, _as_of(ledger, as_of))
     found = [r for r in found if r.lapsed or not lapsed]
     if fmt is Format.json:
         emit(to_json([_recurring_json(r) for r in found]), None)

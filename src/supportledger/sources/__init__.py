@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule
-from supportledger.models import Event, Kind, Status
+from supportledger.intervals import MONTH, Interval
+from supportledger.models import Event, Kind, Status, SubscriptionStatus
 from supportledger.money import Money
 
 
@@ -97,6 +98,10 @@ class ReceiptEntry:
     reverses: str | None = None
     #: the channel's id of the subscription this payment belongs to
     subscription: str | None = None
+    #: that subscription's billing interval, when the payments are all the source says of
+    #: it (PayPal): the payment then also records its terms; ``None`` when the source
+    #: describes its subscriptions apart (Stripe's listing), which the payment only names
+    interval: Interval | None = None
     check_number: str | None = None
     description: str = ""
     due_on: dt.date | None = None
@@ -119,17 +124,31 @@ class PayoutEntry:
 
 @dataclass(frozen=True)
 class SubscriptionEntry:
-    """A recurring commitment as the channel reports it today."""
+    """A recurring commitment as the channel describes it at one moment (``seen_at``), with
+    the days its own fields give for what it says; the writer adds what is new to the
+    subscription's history. A date the source does not give is ``None``: the writer then
+    takes ``seen_at``, the day of the export."""
 
     channel: str
     external_id: str
     amount: Money
-    status: str
+    status: SubscriptionStatus
     supporter: SupporterRef | None = None
     tier: str | None = None
-    interval: str = "month"
+    interval: Interval = MONTH
     started_at: dt.datetime | None = None
-    ended_at: dt.datetime | None = None
+    #: when ``status`` took effect (a declined charge, an end); ``None``: not given
+    status_since: dt.datetime | None = None
+    #: when the amount, interval or tier took effect (Stripe's current period start)
+    terms_since: dt.datetime | None = None
+    #: asked to stop at the end of the period it has paid for (still active until then)
+    cancelled_at: dt.datetime | None = None
+    #: when the source described it (the export's time); ``None``: the import's time
+    seen_at: dt.datetime | None = None
+    #: the channel's own running figures (Patreon's Lifetime Amount, Last Charge Date/Status)
+    lifetime: Money | None = None
+    last_charge_at: dt.datetime | None = None
+    last_charge_status: str | None = None
     line: int | None = None
 
 
