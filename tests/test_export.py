@@ -39,9 +39,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from supportledger.channels import NAMES
+from supportledger.channels import all_channels
 from supportledger.export import (
-    CHANNEL_ACCOUNTS,
+    _check_account,
     ExportFormat,
     Posting,
     Transaction,
@@ -92,7 +92,7 @@ BALANCES = {
     "Assets:EBookIt": "6.00",
     "Expenses:Fees:Payouts:Patreon": "0.25",
 }
-CHANNEL_OF_ACCOUNT = {component: name for name, component in CHANNEL_ACCOUNTS.items()}
+CHANNEL_OF_ACCOUNT = {channel.account: channel.name for channel in all_channels()}
 
 
 def at(local: str) -> dt.datetime:
@@ -546,8 +546,9 @@ def test_account_names_follow_the_writers_chart(ledger, tmp_path):
     assert loader.load_file(str(path))[1] == []
 
 
-def test_every_channel_has_an_account_name():
-    assert set(CHANNEL_ACCOUNTS) == set(NAMES)
+def test_every_channel_declares_an_account_name_beancount_takes():
+    for channel in all_channels():
+        assert _check_account(f"Income:Sales:{channel.account}", channel.name)
 
 
 def test_export_command(cli, tmp_path, monkeypatch):

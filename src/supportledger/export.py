@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 
-from supportledger.channels import all_channels
+from supportledger.channels import all_channels, get_channel
 from supportledger.config import ConfigError
 from supportledger.errors import LedgerError
 from supportledger.ledger import Ledger
@@ -55,19 +55,6 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
-#: Each channel's component in account names: ``Assets:PayPal``, ``Income:Sales:KDP``.
-CHANNEL_ACCOUNTS = {
-    "zelle": "Zelle",
-    "patreon": "Patreon",
-    "paypal": "PayPal",
-    "check": "Checks",
-    "stripe": "Stripe",
-    "kdp": "KDP",
-    "ebookit": "EBookIt",
-    "audible": "Audible",
-}
-#: Channels whose money lands straight in the bank, with no balance of their own.
-BANK_CHANNELS = frozenset({"zelle", "check"})
 BANK = "Assets:Bank"
 UNDEPOSITED_CHECKS = "Assets:Checks:Undeposited"
 _KIND_ACCOUNTS = {
@@ -142,22 +129,24 @@ class AccountNames:
         """Where a receipt's gross goes: income, its refunds, or (a standalone fee) the fees."""
         if event == Event.FEE:
             return self.fee(channel)
-        account = _KIND_ACCOUNTS[Kind(kind)].format(CHANNEL_ACCOUNTS[channel])
+        account = _KIND_ACCOUNTS[Kind(kind)].format(get_channel(channel).account)
         return self(f"{account}:Refunds" if event in REFUND_EVENTS else account)
 
     def fee(self, channel: str) -> str:
-        return self(f"Expenses:Fees:{CHANNEL_ACCOUNTS[channel]}")
+        return self(f"Expenses:Fees:{get_channel(channel).account}")
 
     def payout_fee(self, channel: str) -> str:
-        return self(f"Expenses:Fees:Payouts:{CHANNEL_ACCOUNTS[channel]}")
+        return self(f"Expenses:Fees:Payouts:{get_channel(channel).account}")
 
     def asset(self, channel: str, status: str) -> str:
-        """Where a receipt's net sits: the channel's balance, the bank, or checks in hand."""
-        if channel == "check" and status == Status.PENDING:
+        """Where a receipt's net sits: the channel's balance, the bank, or checks in hand
+        (as its declaration says)."""
+        declared = get_channel(channel)
+        if declared.receipts_start_pending and status == Status.PENDING:
             return self(UNDEPOSITED_CHECKS)
-        if channel in BANK_CHANNELS:
+        if declared.bank_direct:
             return self(BANK)
-        return self(f"Assets:{CHANNEL_ACCOUNTS[channel]}")
+        return self(f"Assets:{declared.account}")
 
     def receipt_accounts(self, channel: str, kind: str, event: str, status: str) -> list[str]:
         return [

@@ -11,7 +11,7 @@ from functools import cached_property
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from supportledger.channels import get_channel
+from supportledger.channels import Channels, get_channel, load_channels, use_channels
 from supportledger.config import Settings
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, load_schedule
@@ -22,7 +22,10 @@ from supportledger.supporters import supporter_roots
 
 
 class Ledger:
-    """Everything a command needs: settings, the engine and the fee schedule, made lazily."""
+    """Everything a command needs: settings, channels, the engine and the fee schedule.
+
+    Opening a ledger makes its channels (the shipped ones and the writer's
+    ``CHANNELS_FILE``) the process's declarations, so every look-up by name finds them."""
 
     def __init__(
         self,
@@ -31,6 +34,8 @@ class Ledger:
         schedule: FeeSchedule | None = None,
     ) -> None:
         self.settings = settings
+        self.channels: Channels = load_channels(settings.channels_file)
+        use_channels(self.channels)
         if engine is not None:
             self.__dict__["engine"] = engine
         if schedule is not None:
@@ -44,7 +49,7 @@ class Ledger:
 
     @cached_property
     def schedule(self) -> FeeSchedule:
-        return load_schedule(self.settings.fee_schedule_file)
+        return load_schedule(self.settings.fee_schedule_file, self.channels)
 
     @property
     def tz(self):
@@ -67,12 +72,12 @@ class Ledger:
 def manual_receipt_id(channel: str, check_number: str | None, payer: str | None) -> str:
     """The id of a receipt typed in by hand: a check's number and payer, else a fresh one.
 
-    A check keeps a stable id (its number and its payer) so it cannot be recorded twice.
+    A check keeps a stable id (its channel, number and payer) so it cannot be recorded twice.
     """
-    if channel == "check" and check_number:
+    if check_number:
         # the payer is hashed: ids appear in exports, where names may not
         who = hashlib.sha256(" ".join((payer or "").lower().split()).encode()).hexdigest()
-        return f"check:{check_number.strip()}:{who[:12]}"
+        return f"{get_channel(channel).name}:{check_number.strip()}:{who[:12]}"
     return f"manual:{uuid.uuid4().hex}"
 
 

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
-from supportledger.channels import NAMES, get_channel
+from supportledger.channels import all_channels, get_channel
 from supportledger.closing import latest_close, month_digest
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, ScheduleError
@@ -623,7 +623,7 @@ def _royalties_owed(connection: Connection, month: Month, tz) -> tuple[RoyaltyOw
     over later ones.
     """
     end = month.bounds(tz)[1]
-    royalty = [c.name for c in map(get_channel, NAMES) if c.royalty]
+    royalty = [c.name for c in all_channels() if c.royalty]
     earned: dict[tuple[str, str], dict[Month, list]] = defaultdict(dict)
     for r in connection.execute(
         select(

@@ -20,23 +20,22 @@ import textwrap
 from decimal import Decimal
 from pathlib import Path
 
+from supportledger.channels import OTHER_COLOUR, get_channel
+from supportledger.errors import LedgerError
 from supportledger.money import ROUNDING, exponent
 
 FORMATS = ("html", "text", "json", "csv")
 TEXT_WIDTH = 80
-#: one colour per channel, for the chart and its legend (mail clients need plain colours)
-COLOURS = {
-    "zelle": "#6d28d9",
-    "patreon": "#e8590c",
-    "paypal": "#1c64b0",
-    "check": "#5c7080",
-    "stripe": "#7c8cf8",
-    "kdp": "#f2a900",
-    "ebookit": "#2f9e44",
-    "audible": "#c2255c",
-}
-OTHER_COLOUR = "#999999"
 KIND_LABELS = {"one_time": "one-time", "recurring": "recurring", "sale": "sales"}
+
+
+def colour_of(channel: str) -> str:
+    """The channel's colour for the chart and its legend, as its declaration gives it (mail
+    clients need plain colours); a name no declaration knows is drawn as "other"."""
+    try:
+        return get_channel(channel).colour
+    except LedgerError:
+        return OTHER_COLOUR
 
 
 # --------------------------------------------------------------------------- serialising
@@ -373,7 +372,7 @@ def _chart(series, channels) -> dict:
                 width = int((value.amount * 100 / peak).to_integral_value(ROUNDING))
                 if width:
                     segments.append(
-                        {"colour": COLOURS.get(c.channel, OTHER_COLOUR), "width": width,
+                        {"colour": colour_of(c.channel), "width": width,
                          "label": c.label, "amount": amount(value)}
                     )  # fmt: skip
         filled = sum(s["width"] for s in segments)
@@ -382,7 +381,7 @@ def _chart(series, channels) -> dict:
             {"month": month_short(x.month), "segments": segments, "rest": max(0, 100 - filled),
              "total": amount(x.total), "text_bar": text_bar}
         )  # fmt: skip
-    legend = [{"label": c.label, "colour": COLOURS.get(c.channel, OTHER_COLOUR)} for c in used]
+    legend = [{"label": c.label, "colour": colour_of(c.channel)} for c in used]
     return {"rows": rows, "legend": legend}
 
 

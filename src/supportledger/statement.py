@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, case, func, null, or_, select
 
-from supportledger.channels import NAMES, get_channel
+from supportledger.channels import all_channels, get_channel, listed_names
 from supportledger.closing import latest_close
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule
@@ -552,7 +552,7 @@ def _read_month_facts(ledger, month: Month) -> MonthFacts:
     settings, tz, currency = ledger.settings, ledger.tz, ledger.currency
     months = [month.shift(i) for i in range(-12, 1)]
     start, end = month.bounds(tz)
-    channels = [get_channel(name) for name in NAMES]
+    channels = all_channels()
     royalty_channels = [c.name for c in channels if c.royalty]
     holding_channels = [c.name for c in channels if c.holds_balance and not c.royalty]
     show_names = settings.show_supporter_names
@@ -569,7 +569,9 @@ def _read_month_facts(ledger, month: Month) -> MonthFacts:
             subscriptions=tuple(_read_subscriptions(connection, show_names)),
             last_payments=_read_last_payments(connection, end, settings.lapse_grace_days),
             royalties=_read_royalties(connection, months, tz, royalty_channels),
-            pending_checks=_read_pending_checks(connection, end, show_names),
+            pending_checks=_read_pending_checks(
+                connection, end, show_names, [c.name for c in channels if c.receipts_start_pending]
+            ),
             stated=stated,
             earned=earned,
             paid_out=paid_out,
@@ -597,14 +599,15 @@ def _read_royalties(connection, months: list[Month], tz, channels: list[str]) ->
     return tuple((ch, due, cur, int(n), int(net)) for ch, due, cur, n, net in rows)
 
 
-def _read_pending_checks(connection, end: dt.datetime, show_names: bool) -> tuple:
-    """Checks recorded before ``end`` and still waiting to be deposited, oldest first."""
+def _read_pending_checks(connection, end: dt.datetime, show_names: bool, channels) -> tuple:
+    """Checks (receipts of ``channels``, counted once deposited) recorded before ``end`` and
+    still waiting to be deposited, oldest first."""
     query = (
         select(
             Receipt.occurred_at, Receipt.currency, Receipt.gross_minor, Receipt.check_number,
             Supporter.display_name if show_names else null(),
         )
-        .where(Receipt.channel == "check", Receipt.status == Status.PENDING)
+        .where(Receipt.channel.in_(channels), Receipt.status == Status.PENDING)
         .where(Receipt.occurred_at < end)
         .order_by(Receipt.occurred_at, Receipt.id)
     )  # fmt: skip
@@ -689,8 +692,12 @@ def _reports_by_month(channel: str) -> bool:
 
 
 def _channel_order(seen: Iterable[str]) -> list[str]:
-    """Every known channel in the usual order, then any other name the data holds."""
-    return [*NAMES, *sorted(set(seen) - set(NAMES))]
+    """The channels every statement shows and those the data holds, in declaration order,
+    then any name no declaration knows."""
+    seen, listed = set(seen), set(listed_names())
+    declared = [c.name for c in all_channels()]
+    known = [name for name in declared if name in listed or name in seen]
+    return [*known, *sorted(seen - set(declared))]
 
 
 def _money(minor: int, currency: str, row_currency: str, what: str) -> Money:

@@ -9,13 +9,11 @@ the long ones between, UTF-8 with or without a BOM, amounts with thousands separ
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
-from supportledger.channels import Channel
 from supportledger.models import Event, Kind, Status
 from supportledger.money import Money
 from supportledger.sources import (
@@ -28,23 +26,19 @@ from supportledger.sources import (
     Skipped,
     SupporterRef,
 )
-from supportledger.sources.csvfile import Amount, Column, CsvFormat, Currency, Date, Row, Text
-
-CHANNEL = Channel(
-    name="paypal",
-    label="PayPal",
-    default_kind=Kind.ONE_TIME,
-    payout_lag_days=(1, 5),
+from supportledger.sources.csvfile import (
+    Amount,
+    Column,
+    CsvFormat,
+    Currency,
+    Date,
+    Row,
+    Text,
+    ZoneLabel,
 )
 
-#: the account's zone labels PayPal writes in the TimeZone column, as UTC offsets in hours
-ZONE_OFFSETS = {
-    "UTC": 0, "GMT": 0, "BST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3,
-    "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
-    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
-    "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10,
-}  # fmt: skip
-_GMT_OFFSET = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
+#: the channel these entries are booked on (declared in shipped.toml)
+NAME = "paypal"
 
 ONE_TIME_TYPES = {
     "donation received",
@@ -116,21 +110,6 @@ class ClockTime(Column):
             return dt.time.fromisoformat(text.strip())
         except ValueError:
             raise ValueError("is not a time (HH:MM:SS)") from None
-
-
-class ZoneLabel(Column):
-    """The TimeZone column: a label (``PDT``) or an offset (``GMT-07:00``)."""
-
-    def parse(self, text: str) -> dt.timezone:
-        label = text.strip().upper()
-        if label in ZONE_OFFSETS:
-            return dt.timezone(dt.timedelta(hours=ZONE_OFFSETS[label]), label)
-        match = _GMT_OFFSET.fullmatch(label)
-        if match:
-            sign = -1 if match[1] == "-" else 1
-            offset = dt.timedelta(hours=int(match[2]), minutes=int(match[3] or 0))
-            return dt.timezone(sign * offset)
-        raise ValueError(f"is not a time zone PayPal writes ({', '.join(ZONE_OFFSETS)})")
 
 
 @dataclass
@@ -222,7 +201,7 @@ class PayPalActivity(CsvFormat):
                     pending.entry.line,
                 )
         for currency, (instant, line, amount) in sorted(balances.items()):
-            yield BalanceEntry(CHANNEL.name, currency, instant, amount, line)
+            yield BalanceEntry(NAME, currency, instant, amount, line)
 
     @staticmethod
     def _converted(waiting: dict[str, _Conversion], key: str, base: str) -> Iterator[Entry]:
@@ -250,7 +229,7 @@ class PayPalActivity(CsvFormat):
                 return Skipped("withdrawal returned to the balance", row.line)
             status = self._status(path, row)
             return PayoutEntry(
-                channel=CHANNEL.name,
+                channel=NAME,
                 external_id=self._id(path, row),
                 initiated_at=instant,
                 amount=-gross,
@@ -305,7 +284,7 @@ class PayPalActivity(CsvFormat):
     def _receipt(self, path: Path, row: Row, instant: dt.datetime, **what) -> ReceiptEntry:
         """A receipt of ``row``: its id, time, status and line, and ``what`` its type says."""
         return ReceiptEntry(
-            channel=CHANNEL.name,
+            channel=NAME,
             external_id=self._id(path, row),
             occurred_at=instant,
             status=self._status(path, row),

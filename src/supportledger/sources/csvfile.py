@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -120,6 +121,52 @@ class DateTime(Date):
             except ValueError:
                 continue
         raise ValueError(f"is not a date-time ({' or '.join(self.formats)})")
+
+
+#: zone labels exports write beside a time (PayPal's TimeZone column, Cash App's dates),
+#: as UTC offsets in hours: each stands for one offset, so no guess is made
+ZONE_OFFSETS = {
+    "UTC": 0, "GMT": 0, "BST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3,
+    "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
+    "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10,
+}  # fmt: skip
+_GMT_OFFSET = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
+
+
+def zone_of(label: str) -> dt.timezone:
+    """The UTC offset a zone label (``PDT``) or offset (``GMT-07:00``) stands for."""
+    label = label.strip().upper()
+    if label in ZONE_OFFSETS:
+        return dt.timezone(dt.timedelta(hours=ZONE_OFFSETS[label]), label)
+    match = _GMT_OFFSET.fullmatch(label)
+    if match:
+        sign = -1 if match[1] == "-" else 1
+        offset = dt.timedelta(hours=int(match[2]), minutes=int(match[3] or 0))
+        return dt.timezone(sign * offset)
+    raise ValueError(f"is not a time zone label ({', '.join(ZONE_OFFSETS)})")
+
+
+class ZoneLabel(Column):
+    """A time zone column: a label (``PDT``) or an offset (``GMT-07:00``)."""
+
+    def parse(self, text: str) -> dt.timezone:
+        return zone_of(text)
+
+
+class LabelledDateTime(Date):
+    """A date-time followed by its zone label, ``2023-10-07 16:12:36 EDT`` (Cash App):
+    aware, at the offset the label stands for."""
+
+    def parse(self, text: str) -> dt.datetime:
+        stamp, _, label = text.strip().rpartition(" ")
+        for fmt in self.formats:
+            try:
+                naive = dt.datetime.strptime(stamp.strip(), fmt)
+            except ValueError:
+                continue
+            return naive.replace(tzinfo=zone_of(label))
+        raise ValueError(f"is not a date-time with a zone ({' or '.join(self.formats)} ZONE)")
 
 
 class Row:

@@ -1,7 +1,10 @@
-"""Every importer the ledger knows, by dotted path, loaded only when an import runs.
+"""Every importer the ledger knows, made from the channel declarations, loaded only when an
+import runs.
 
-Order matters only for recognition: the first importer whose ``identify`` says yes wins,
-so more specific formats come before more general ones.
+Order matters only for recognition: the first importer whose ``identify`` says yes wins.
+The writer's own mapping beside a file comes first, then each channel's importers (the
+writer's own channels' CSV mappings among them) in declaration order, then the bank
+statements' formats, then the channels' importers whose headers are generic.
 """
 
 from __future__ import annotations
@@ -9,35 +12,51 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
+from supportledger.channels import Channel, active_channels
 from supportledger.sources import Importer
 
-IMPORTERS: tuple[str, ...] = (
-    "supportledger.sources.mapping:MappingBeside",  # the writer's own mapping wins
-    "supportledger.channels.paypal:PayPalActivity",
-    "supportledger.channels.kdp:KdpRoyalties",
-    "supportledger.channels.audible:AcxSalesDetail",
-    "supportledger.channels.patreon:PatreonMembers",
-    "supportledger.channels.patreon:PatreonEarnings",
+#: the writer's own statement of what a file is: tried before anything else
+BESIDE = "supportledger.sources.mapping:MappingBeside"
+#: formats that belong to no channel: bank statements
+BANK_FORMATS: tuple[str, ...] = (
     "supportledger.sources.bank:Chase",
     "supportledger.sources.bank:CapitalOne",
     "supportledger.sources.bank:Citi",
     "supportledger.sources.bank:USBank",
     "supportledger.sources.bank:BankOfAmerica",
     "supportledger.sources.ofx:OfxStatement",
-    "supportledger.sources.mapping:ebookit",
-    "supportledger.channels.patreon:PatreonPayouts",
 )
 
 #: ``--source mapping:PATH.toml`` reads a file through that mapping
 MAPPING_PREFIX = "mapping:"
 
 
+def _load(dotted: str) -> Importer:
+    module, _, attr = dotted.partition(":")
+    return getattr(import_module(module), attr)()
+
+
+def _declared(channel: Channel) -> list[Importer]:
+    """A channel's importers: its dotted ones, and the CSV mapping its declaration holds."""
+    found = [_load(dotted) for dotted in channel.importers]
+    mapped = active_channels().mappings.get(channel.name)
+    if mapped is not None:
+        from supportledger.sources.mapping import MappingImporter
+
+        where, table = mapped
+        found.append(MappingImporter({**table, "channel": channel.name}, where, channel.name))
+    return found
+
+
 def importers() -> list[Importer]:
     """An instance of each registered importer, in recognition order."""
-    found = []
-    for dotted in IMPORTERS:
-        module, _, attr = dotted.partition(":")
-        found.append(getattr(import_module(module), attr)())
+    channels = list(active_channels())
+    found = [_load(BESIDE)]
+    for channel in channels:
+        found += _declared(channel)
+    found += [_load(dotted) for dotted in BANK_FORMATS]
+    for channel in channels:
+        found += [_load(dotted) for dotted in channel.fallback_importers]
     return found
 
 
