@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supportledger.channels import NAMES, get_channel
+from supportledger.channels import all_channels, get_channel
+from supportledger.channels.kdp import delivery_cost
 from supportledger.errors import LedgerError
 from supportledger.fees import ScheduleError, load_schedule
 from supportledger.money import Money
@@ -18,12 +19,15 @@ def fee(channel, day, amount, **kw):
     return SCHEDULE.expected_fee(channel, dt.date.fromisoformat(day), Money.of(amount, "USD"), **kw)
 
 
-def test_every_channel_has_a_schedule_and_a_module():
-    assert sorted(SCHEDULE.channels) == sorted(NAMES)
-    for name in NAMES:
-        assert get_channel(name).name == name
-    with pytest.raises(LedgerError, match="unknown channel 'venmo'"):
-        get_channel("venmo")
+def test_every_declared_channel_has_its_default_plan_in_the_schedule():
+    declared = {channel.name: channel for channel in all_channels()}
+    assert sorted(SCHEDULE.channels) == sorted(declared)
+    for name, channel in declared.items():
+        assert get_channel(name) is channel
+        assert SCHEDULE.defaults[name] == channel.fee_plan
+        assert SCHEDULE.rule(name, dt.date(2026, 10, 1)).plan == channel.fee_plan
+    with pytest.raises(LedgerError, match="unknown channel 'liberapay'"):
+        get_channel("liberapay")
 
 
 @pytest.mark.parametrize(
@@ -80,14 +84,25 @@ def test_zelle_and_checks_cost_nothing():
 
 
 def test_kdp_seventy_percent_keeps_delivery_cost():
-    kdp = get_channel("kdp")
     on = dt.date(2016, 2, 1)
-    price = Money.of("2.99", "USD")
+    delivery = delivery_cost(SCHEDULE, on, "USD", Decimal(6), "70")
     # the reference example: $2.99, 6 MB -> delivery $0.90 -> royalty 0.70 x 2.09 = $1.46
-    assert kdp.delivery_cost(SCHEDULE, on, "USD", Decimal(6), "70") == Money.of("0.90", "USD")
-    assert kdp.royalty_fee(SCHEDULE, on, price, 1, Decimal(6)) == Money.of("1.53", "USD")
-    # 35%: Amazon keeps 65% of 2.99 = 1.9435 -> 1.94 a copy, three copies
-    assert kdp.royalty_fee(SCHEDULE, on, price, 3, Decimal(6), plan="35") == Money.of("5.82", "USD")
+    assert delivery == Money.of("0.90", "USD")
+    kept = SCHEDULE.expected_fee("kdp", on, Money.of("2.99", "USD"), bases={"delivery": delivery})
+    assert kept == Money.of("1.53", "USD")
+
+
+def test_kdp_rounds_the_royalty_of_a_row_not_of_a_copy():
+    on = dt.date(2026, 10, 1)
+    # 35% of three copies at 2.99: royalty 0.35 x 8.97 = 3.1395 -> 3.14, Amazon keeps 5.83
+    # (copy by copy, 1.9435 -> 1.94 x 3 = 5.82: a cent Amazon never kept)
+    row = Money.of("8.97", "USD")
+    assert SCHEDULE.expected_fee("kdp", on, row, plan="35") == Money.of("5.83", "USD")
+    # 70%, nine copies at 4.99 and 0.30 delivery each: 0.70 x (44.91 - 2.70) = 29.547 -> 29.55
+    bases = {"delivery": Money.of("2.70", "USD")}
+    assert SCHEDULE.expected_fee("kdp", on, Money.of("44.91", "USD"), bases=bases) == Money.of(
+        "15.36", "USD"
+    )
 
 
 def test_audible_exclusive_pays_forty_percent():

@@ -219,9 +219,9 @@ def test_a_file_of_another_format_is_not_paypals(tmp_path):
 def test_a_chargeback_reverses_the_payment_and_its_dispute_fee_is_a_fee(ledger, tmp_path):
     lines = [
         pp.row("10/05/2026", "14:00:00", "Ed Stone", "Website Payment", "Completed", "USD",
-               "20.00", "-1.19", "18.81", "ed@example.org", "8ED00000000000001"),
+               "40.00", "-1.89", "38.11", "ed@example.org", "8ED00000000000001"),
         pp.row("10/20/2026", "09:00:00", "Ed Stone", "Chargeback", "Completed", "USD",
-               "-20.00", "0.00", "-20.00", "ed@example.org", "CB000000000000001",
+               "-40.00", "0.00", "-40.00", "ed@example.org", "CB000000000000001",
                ref="8ED00000000000001", impact="Debit"),
         pp.row("10/20/2026", "09:00:00", "", "Chargeback Fee", "Completed", "USD",
                "-15.00", "0.00", "-15.00", "", "CBF00000000000001",
@@ -236,12 +236,13 @@ def test_a_chargeback_reverses_the_payment_and_its_dispute_fee_is_a_fee(ledger, 
         found["CBF00000000000001"],
     )
     assert (chargeback.event, chargeback.reverses_id) == ("chargeback", payment.id)
-    # PayPal kept its 1.19; the schedule expects nothing back plus its $15 dispute fee
+    # PayPal kept its 1.89; the schedule expects nothing back plus its $15 dispute fee (the
+    # claim is not under twice the fee, which PayPal waives it on)
     assert (chargeback.gross_minor, chargeback.fee_minor, chargeback.expected_fee_minor) == (
-        -2000,
+        -4000,
         0,
         1500,
     )
     assert (fee.event, fee.gross_minor, fee.fee_minor, fee.net_minor) == ("fee", 0, 1500, -1500)
-    # 18.81 was credited, then 20.00 and 15.00 taken back: the writer is 16.19 out
-    assert sum(r.net_minor for r in found.values()) == 1881 - 2000 - 1500
+    # 38.11 was credited, then 40.00 and 15.00 taken back: the writer is 16.89 out
+    assert sum(r.net_minor for r in found.values()) == 3811 - 4000 - 1500
