@@ -10,7 +10,7 @@ from importer_support import CONTEXT, KDP_HEADER, write, xlsx
 from supportledger.channels.kdp import KdpRoyalties
 from supportledger.models import Event, Kind, Receipt
 from supportledger.money import Money
-from supportledger.sources import ReceiptEntry, RowError, Skipped
+from supportledger.sources import ReceiptEntry, RowError, Skipped, TitleRef
 from supportledger.sources.ids import stable_id
 
 D = Decimal
@@ -38,7 +38,9 @@ def test_ebook_royalty_sheet(tmp_path):
     importer = KdpRoyalties()
     assert importer.identify(path, path.read_bytes()[:65536])
     with_rate = replace(CONTEXT, rates={"GBP": D("1.2650")})
-    seventy, thirty_five, promotion, uk = importer.entries(path, with_rate)
+    totals, seventy, thirty_five, promotion, uk = importer.entries(path, with_rate)
+    # the totals sheet repeats the royalty sheets: named in the summary, never counted twice
+    assert totals == Skipped("sheet 'Combined Sales': totals of the sheets read, not counted twice")
 
     key = ("2026-10", "B0ABC12345", "Amazon.com", "70%", "Standard")
     assert seventy == ReceiptEntry(
@@ -48,21 +50,25 @@ def test_ebook_royalty_sheet(tmp_path):
         gross=Money(D("49.90"), "USD"),  # 10 × 4.99
         fee=Money(D("16.23"), "USD"),  # 49.90 − 33.67
         kind=Kind.SALE,
-        # per copy: 30% of 4.99 = 1.50, plus 70% of delivery 0.15 × 1.2 MB = 0.13; × 10
-        expected_fee=Money(D("16.30"), "USD"),
+        # Amazon rounds the row's royalty once: 0.70 × (49.90 − 10 × 0.18 delivery of 1.2 MB
+        # at 0.15) = 33.67, so it kept 16.23 (copy by copy it would be 16.30: 7 cents it
+        # never kept)
+        expected_fee=Money(D("16.23"), "USD"),
         description="The Long Road · Amazon.com · 70% · Standard",
         due_on=dt.date(2026, 12, 31),
+        title=TitleRef("The Long Road", (("asin", "B0ABC12345"),)),
         line=2,
     )
-    # 35%: 3 × 2.99 = 8.97 paid, royalty 3.14; expected 65% of 2.99 = 1.94 per copy
+    # 35%: 3 × 2.99 = 8.97 paid, royalty 0.35 × 8.97 = 3.1395 -> 3.14: Amazon kept 5.83
     assert (thirty_five.gross, thirty_five.fee, thirty_five.expected_fee) == (
         Money(D("8.97"), "USD"),
         Money(D("5.83"), "USD"),
-        Money(D("5.82"), "USD"),
+        Money(D("5.83"), "USD"),
     )
     assert promotion == Skipped("no money: no units sold, or a free promotion", 4)
     # 2 × 3.99 = 7.98 GBP → 10.09 USD at 1.2650; royalty 5.45 GBP → 6.89 USD
-    # expected: (30% of 3.99 = 1.20, + 70% of 0.10 × 1.2 = 0.08) × 2 = 2.56 GBP → 3.24 USD
+    # expected: royalty 0.70 × (7.98 − 2 × 0.12 delivery) = 5.418 -> 5.42, so 2.56 GBP kept
+    # → 3.24 USD
     assert (uk.gross, uk.fee, uk.expected_fee, uk.original, uk.fx_rate) == (
         Money(D("10.09"), "USD"),
         Money(D("3.20"), "USD"),
@@ -101,8 +107,8 @@ def test_older_single_sheet_layout_takes_its_month_from_the_title(tmp_path):
     )
     assert refund.occurred_at == dt.datetime(2026, 9, 1, 7, tzinfo=dt.UTC)
     assert refund.due_on == dt.date(2026, 11, 30)
-    # per copy 30% of 2.99 = 0.90 and 70% of 0.08 = 0.06, for −1 copy
-    assert refund.expected_fee == Money(D("-0.96"), "USD")
+    # the row's royalty 0.70 × (−2.99 + 0.08) = −2.037 -> −2.04: Amazon's share −0.95
+    assert refund.expected_fee == Money(D("-0.95"), "USD")
 
 
 def csv_text(rows):

@@ -70,6 +70,26 @@ class SupporterRef:
 
 
 @dataclass(frozen=True)
+class TitleRef:
+    """The book a sale is for, as the source names it: its title and the identifiers it
+    gives, as ``(scheme, value)`` pairs (``("asin", "B0ABC12345")``, ``("isbn", ...)``, a
+    store's own product id). The ledger keys income per title on these."""
+
+    name: str | None = None
+    ids: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, name: str | None, **ids: str | None) -> TitleRef | None:
+        """A reference from a title and identifiers (empty ones left out); ``None`` when
+        the row names no book at all."""
+        given = tuple(
+            (scheme, value.strip()) for scheme, value in ids.items() if value and value.strip()
+        )
+        name = " ".join((name or "").split()) or None
+        return cls(name, given) if name or given else None
+
+
+@dataclass(frozen=True)
 class ReceiptEntry:
     """One money event as the source states it. ``gross`` is in the base currency and
     signed from the writer's side (a refund is negative); ``fee`` is what the channel took
@@ -95,6 +115,8 @@ class ReceiptEntry:
     check_number: str | None = None
     description: str = ""
     due_on: dt.date | None = None
+    #: the book it is for (a store's sale, a Gumroad product)
+    title: TitleRef | None = None
     line: int | None = None
 
 
