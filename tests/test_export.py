@@ -41,11 +41,11 @@ from sqlmodel import select
 
 from supportledger.channels import all_channels
 from supportledger.export import (
-    _check_account,
     ExportFormat,
     Posting,
     Transaction,
     Window,
+    _check_account,
     export,
     hledger_transaction,
 )

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from importer_support import CONTEXT, KDP_HEADER, write, xlsx
 from supportledger.channels.kdp import KdpRoyalties
+from supportledger.imports import import_paths
 from supportledger.models import Event, Kind, Receipt
 from supportledger.money import Money
 from supportledger.sources import ReceiptEntry, RowError, Skipped, TitleRef
@@ -175,3 +176,109 @@ def test_a_bad_rate_is_one_line(cli, pair, message):
     code, _, err = cli("import", "nothing.csv", "--rate", pair)
     assert code == 1
     assert message in err and err.count("\n") == 1
+
+
+# The paperback and hardcover sheets: the columns of the reference's KDP section (several
+# parsers in public code); the KENP sheets: ablinston/Kindle_trends R/load_kdp_files.R and
+# R/validate_raw_data.R ("KENP Read": Date, Title, Author Name, ASIN, Marketplace,
+# "Kindle Edition Normalized Page (KENP) Read" or "… Pages (KENP) Read from KU and KOLL"),
+# pinkest-nekomata/author_stats stg__kdp_kenp_days.sql (the Royalties Estimator's "KENP":
+# Date, Title, Author Name, eBook ASIN, Audiobook ASIN, Audible ASIN, Marketplace, KENP).
+PRINT_HEADER = ["Royalty Date", "Order Date", "Title", "Author Name", "ISBN", "Marketplace",
+                "Royalty Type", "Transaction Type", "Units Sold", "Units Refunded",
+                "Net Units Sold", "Avg. List Price without tax", "Avg. Offer Price without tax",
+                "Avg. Manufacturing Cost", "Royalty", "Currency"]  # fmt: skip
+KENP_HEADER = ["Royalty Date", "Title", "Author Name", "ASIN", "Marketplace",
+               "Kindle Edition Normalized Pages (KENP) Read from KU and KOLL", "Royalty",
+               "Currency"]  # fmt: skip
+ESTIMATOR_KENP = ["Date", "Title", "Author Name", "eBook ASIN", "Audiobook ASIN",
+                  "Audible ASIN", "Marketplace", "KENP"]  # fmt: skip
+
+
+def test_every_royalty_sheet_is_booked_and_any_other_is_named(tmp_path):
+    paperback = ["2026-10", "2026-10-12", "The Long Road", "Jane Writer", "978-1-234567-88-0",
+                 "Amazon.com", "60%", "Standard - Paperback", 2, 0, 2, D("12.99"), D("12.99"),
+                 D("3.65"), D("8.29"), "USD"]  # fmt: skip
+    cheap = ["2026-10", "2026-10-20", "Short Tales", "Jane Writer", "9781234567873",
+             "Amazon.com", "50%", "Standard - Paperback", 1, 0, 1, D("8.99"), D("8.99"),
+             D("2.50"), D("2.00"), "USD"]  # fmt: skip
+    hardcover = ["2026-10", "2026-10-03", "The Long Road", "Jane Writer", "9781234567866",
+                 "Amazon.com", "60%", "Standard - Hardcover", 1, 0, 1, D("24.99"), D("24.99"),
+                 D("6.20"), D("8.79"), "USD"]  # fmt: skip
+    kenp = ["2026-10", "The Long Road", "Jane Writer", "B0ABC12345", "Amazon.com", 3155,
+            D("14.32"), "USD"]  # fmt: skip
+    path = workbook(
+        tmp_path,
+        {
+            "Summary": [["October 2026"], ["Total", "88.10"]],
+            "Combined Sales": [["October 2026"], ["Title", "ASIN", "Marketplace"]],
+            "eBook Royalty": [KDP_HEADER, ROWS[0]],
+            "Paperback Royalty": [PRINT_HEADER, paperback, cheap],
+            "Hardcover Royalty": [PRINT_HEADER, hardcover],
+            "KENP Read": [KENP_HEADER, kenp],
+        },
+    )
+    summary, totals, ebook, soft, small, hard, pages = KdpRoyalties().entries(path, CONTEXT)
+    assert summary == Skipped(
+        "sheet 'Summary': not a royalty sheet this importer knows; nothing in it is booked"
+    )
+    assert totals == Skipped("sheet 'Combined Sales': totals of the sheets read, not counted twice")
+    assert ebook.gross == Money(D("49.90"), "USD")
+    # 60% of 25.98 less 2 × 3.65 printing = 8.288 -> 8.29: Amazon kept 17.69, as expected
+    assert (soft.gross, soft.fee, soft.expected_fee) == (
+        Money(D("25.98"), "USD"),
+        Money(D("17.69"), "USD"),
+        Money(D("17.69"), "USD"),
+    )
+    assert soft.title == TitleRef("The Long Road", (("isbn", "9781234567880"),))
+    # below $9.99 from 10 Jun 2025: 50% of 8.99 - 2.50 = 1.995 -> 2.00
+    assert (small.fee, small.expected_fee) == (Money(D("6.99"), "USD"), Money(D("6.99"), "USD"))
+    assert (hard.fee, hard.expected_fee) == (Money(D("16.20"), "USD"), Money(D("16.20"), "USD"))
+    # pages read are paid from the KDP Select fund: readers paid no price, the royalty is all
+    assert (pages.gross, pages.fee, pages.kind, pages.due_on) == (
+        Money(D("14.32"), "USD"),
+        Money(D("0"), "USD"),
+        Kind.SALE,
+        dt.date(2026, 12, 31),
+    )
+    assert pages.description == "The Long Road · Amazon.com · 3155 KENP pages read"
+    assert len({e.external_id for e in (ebook, soft, small, hard, pages)}) == 5
+
+
+def test_kenp_days_are_paid_at_the_rate_the_report_states_or_named(tmp_path):
+    days = [
+        ["2026-10-01", "The Long Road", "Jane Writer", "B0ABC12345", "", "", "Amazon.com", 1200],
+        ["2026-10-02", "The Long Road", "Jane Writer", "B0ABC12345", "", "", "Amazon.com", 1955],
+        ["2026-10-02", "The Long Road", "Jane Writer", "B0ABC12345", "", "", "Amazon.co.uk", 400],
+    ]  # fmt: skip
+    stated = [["KENP rate per page: USD 0.0045386"], ESTIMATOR_KENP, *days]
+    path = workbook(tmp_path, {"eBook Royalty": [KDP_HEADER], "KENP": stated}, "kdp_2026-10.xlsx")
+    us, uk = KdpRoyalties().entries(path, CONTEXT)
+    # the days of a month add up, then the royalty is rounded once: 3155 × 0.0045386 = 14.319
+    assert (us.gross, us.fee, us.line) == (Money(D("14.32"), "USD"), Money(D("0"), "USD"), 3)
+    # the rate is stated for dollars only: the pounds' pages are named, not guessed at
+    assert uk == Skipped(
+        "sheet 'KENP': 400 KENP pages read and no royalty or rate per page stated; not booked "
+        "(import the Prior Months' Royalties report)"
+    )
+
+
+def test_a_report_with_every_sheet_through_the_ledger(ledger, tmp_path):
+    kenp = ["2026-10", "The Long Road", "Jane Writer", "B0ABC12345", "Amazon.com", 3155,
+            D("14.32"), "USD"]  # fmt: skip
+    path = workbook(
+        tmp_path,
+        {
+            "eBook Royalty": [KDP_HEADER, ROWS[0]],
+            "KENP Read": [KENP_HEADER, kenp],
+            "Payments": [["Payment Date", "Amount"], ["2026-12-29", "48.00"]],
+        },
+    )
+    (report,) = import_paths(ledger, [path])
+    assert report.added == 2
+    assert report.skip_reasons == {
+        "sheet 'Payments': not a royalty sheet this importer knows; nothing in it is booked": 1
+    }
+    with ledger.session() as session:
+        net = session.exec(select(Receipt.net_minor)).all()
+    assert sorted(net) == [1432, 3367]

@@ -16,6 +16,7 @@ for the cents a per-copy sum would differ by.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,7 +25,7 @@ from typing import ClassVar
 
 from supportledger.fees import FeeSchedule, ScheduleError
 from supportledger.models import Event
-from supportledger.money import Money
+from supportledger.money import Money, MoneyError, currency_code
 from supportledger.months import Month
 from supportledger.sources import (
     Entry,
@@ -133,8 +134,10 @@ class PrintRoyalty(_Royalties):
 
 class KenpRead(SheetFormat):
     """Kindle Unlimited pages read ("KENP Read", or "KENP" in the Royalties Estimator): a
-    row per day, title and marketplace. Their royalty is the pages × the month's rate per
-    page: the row's Royalty where the report states it, else its rate per page."""
+    row per day (or month), title and marketplace. Their royalty is the pages × the month's
+    rate per page, as the report states it: the row's Royalty, else its rate per page, else
+    the rate written above the sheet's header (``KENP rate: USD 0.0045``), for the
+    marketplaces of that currency."""
 
     sheets: ClassVar[tuple[str, ...]] = ("KENP Read", "KENP")
     date = Text("Date", "Royalty Date")
@@ -294,12 +297,46 @@ def _report_month(path: Path, layout: type[SheetFormat], sheet: str | None) -> M
     return month_in(path.stem)
 
 
+_RATE_LABEL = re.compile(r"(?i)\brate\b|\bper\s+(?:kenp|page)\b")
+_RATE_NUMBER = re.compile(r"\d*\.\d+")
+
+
+def _stated_rates(path: Path, sheet: str | None) -> dict[str, Decimal]:
+    """Rates per page written above the KENP sheet's header, per currency (a rate whose
+    currency is not written beside it is not guessed at)."""
+    rates: dict[str, Decimal] = {}
+    for _, record in KenpRead.top_records(path, sheet):
+        if KenpRead._match_header(record) is not None:
+            break
+        for at, cell in enumerate(record):
+            if not _RATE_LABEL.search(cell):
+                continue
+            text = " ".join(record[at : at + 3])
+            number = _RATE_NUMBER.search(text)
+            currency = _currency_named(text)
+            if number and currency:
+                rates[currency] = Decimal(number.group())
+    return rates
+
+
+def _currency_named(text: str) -> str | None:
+    if "$" in text and not re.search(r"\b[A-Z]{3}\b", text):
+        return "USD"
+    for word in re.findall(r"\b[A-Z]{3}\b", text):
+        try:
+            return currency_code(word)
+        except MoneyError:
+            continue
+    return None
+
+
 def _pages_read(path, sheet, rows, months: RowMonths, sales: RoyaltySales) -> Iterator[Entry]:
     """A sale per month, title and marketplace of pages read, its royalty rounded once.
 
     A sheet whose rows state neither a royalty nor a rate per page cannot be booked: it is
     named in the import summary with the pages it holds, and nothing of it is guessed."""
     months_read: dict[tuple, _Pages] = {}
+    stated = _stated_rates(path, sheet)
     for row in rows:
         month = months.of(row.line, row.date)
         currency = row.currency or MARKETPLACE_CURRENCIES.get(row.marketplace.strip().lower())
@@ -311,7 +348,7 @@ def _pages_read(path, sheet, rows, months: RowMonths, sales: RoyaltySales) -> It
             read.royalty += row.royalty
         else:
             read.stated = False
-            read.rate = row.rate if row.rate is not None else read.rate
+            read.rate = row.rate if row.rate is not None else stated.get(currency, read.rate)
     unpriced = Decimal(0)
     for (month, asin, marketplace), read in months_read.items():
         if read.stated:

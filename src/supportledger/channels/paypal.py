@@ -14,8 +14,10 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
+from supportledger.fees import ScheduleError
 from supportledger.models import Event, Kind, Status
 from supportledger.money import Money
+from supportledger.months import local_date
 from supportledger.sources import (
     BalanceEntry,
     Entry,
@@ -40,6 +42,8 @@ from supportledger.sources.csvfile import (
 #: the channel these entries are booked on (declared in shipped.toml)
 NAME = "paypal"
 
+#: payments through PayPal's Donate button: charged its donation rate, not Checkout's
+DONATION_TYPES = {"donation received", "donation payment"}
 ONE_TIME_TYPES = {
     "donation received",
     "donation payment",
@@ -120,24 +124,37 @@ class _Conversion:
     amounts: dict[str, Decimal] = field(default_factory=dict)
 
 
-def collapse_conversion(entry: ReceiptEntry, foreign: Decimal, credited: Money) -> ReceiptEntry:
+def collapse_conversion(
+    entry: ReceiptEntry, foreign: Decimal, credited: Money, context: ImportContext
+) -> ReceiptEntry:
     """One receipt in the base currency from a foreign payment and its conversion rows.
 
     ``foreign`` is what the conversion took out of the foreign balance and ``credited`` what
     it put into the base one, so the applied rate is ``|credited| / |foreign|`` (exact, as a
     Decimal). The net booked is exactly what was credited; the gross is the foreign gross at
     that rate, rounded half-up; the fee is the difference, which is PayPal's foreign fee
-    converted at the same rate (to the cent).
+    converted at the same rate (to the cent). The fee expected is PayPal's in the foreign
+    currency (its fixed part is that currency's), converted the same way.
     """
     rate = abs(credited.amount) / abs(foreign)
     gross = entry.gross.converted(rate, credited.currency)
+    flags = entry.flags | {"international", "conversion"}
+    on = local_date(entry.occurred_at, context.timezone)
+    try:
+        kept = context.schedule.expected_fee(NAME, on, entry.gross, flags=flags)
+    except ScheduleError:
+        kept = None
+    expected = (
+        None if kept is None else gross - (entry.gross - kept).converted(rate, gross.currency)
+    )
     return replace(
         entry,
         gross=gross,
         fee=gross - credited,
+        expected_fee=expected,
         original=entry.gross,
         fx_rate=rate,
-        flags=entry.flags | {"international", "conversion"},
+        flags=flags,
     )
 
 
@@ -185,12 +202,12 @@ class PayPalActivity(CsvFormat):
                 if row.reference:
                     pending = waiting.setdefault(row.reference, _Conversion())
                     pending.amounts[row.currency] = row.gross
-                    yield from self._converted(waiting, row.reference, base)
+                    yield from self._converted(waiting, row.reference, context)
                 continue
             entry = self._entry(path, row, kind, instant)
             if isinstance(entry, ReceiptEntry) and entry.gross.currency != base:
                 waiting.setdefault(entry.external_id, _Conversion()).entry = entry
-                yield from self._converted(waiting, entry.external_id, base)
+                yield from self._converted(waiting, entry.external_id, context)
                 continue
             yield entry
         for pending in waiting.values():
@@ -204,8 +221,11 @@ class PayPalActivity(CsvFormat):
             yield BalanceEntry(NAME, currency, instant, amount, line)
 
     @staticmethod
-    def _converted(waiting: dict[str, _Conversion], key: str, base: str) -> Iterator[Entry]:
+    def _converted(
+        waiting: dict[str, _Conversion], key: str, context: ImportContext
+    ) -> Iterator[Entry]:
         """The collapsed receipt, once the payment and both of its conversions are read."""
+        base = context.base_currency
         pending = waiting[key]
         entry = pending.entry
         if entry is None or base not in pending.amounts:
@@ -214,7 +234,7 @@ class PayPalActivity(CsvFormat):
         if foreign is None:
             return
         del waiting[key]
-        yield collapse_conversion(entry, foreign, Money(pending.amounts[base], base))
+        yield collapse_conversion(entry, foreign, Money(pending.amounts[base], base), context)
 
     def _entry(self, path: Path, row: Row, kind: str, instant: dt.datetime) -> Entry:
         """What one row (other than a conversion) is."""
@@ -252,6 +272,7 @@ class PayPalActivity(CsvFormat):
                 kind=Kind.RECURRING if recurring else Kind.ONE_TIME,
                 supporter=self._supporter(row.payer, row.from_email),
                 subscription=(row.reference or None) if recurring else None,
+                flags=frozenset({"donation"} if kind in DONATION_TYPES else ()),
                 description=row.item,
             )
         if kind in REVERSAL_TYPES:
