@@ -316,14 +316,14 @@ class Channels:
             raise LedgerError(f"unknown channel {name!r}; known: {', '.join(self._by_name)}")
         return self._by_name[key]
 
-    def check(self) -> None:
-        """Refuse declarations that name what does not exist (a ``settles_in`` channel)."""
+    def check(self, where: Mapping[str, str]) -> None:
+        """Refuse declarations that name what does not exist (a ``settles_in`` channel);
+        ``where`` says which file declared each channel."""
         for channel in self:
             for other in channel.settles_in:
                 if other not in self._by_name:
-                    raise ChannelError(
-                        f"[channel.{channel.name}] settles_in: unknown channel {other!r}"
-                    )
+                    at = _where(where[channel.name], channel.name, "settles_in")
+                    raise ChannelError(f"{at}: unknown channel {other!r}")
 
 
 def _read_toml(where: str, text: str) -> Mapping:
@@ -349,6 +349,7 @@ def _shipped() -> list[Channel]:
 def load_channels(own: Path | None = None) -> Channels:
     """The shipped channels, with the writer's own file (``CHANNELS_FILE``) laid over."""
     declared = {channel.name: channel for channel in _shipped()}
+    where_of = dict.fromkeys(declared, "shipped channels")
     fee_rules: list[tuple[str, Mapping]] = []
     mappings: dict[str, tuple[str, Mapping]] = {}
     if own is not None:
@@ -364,14 +365,14 @@ def load_channels(own: Path | None = None) -> Channels:
             channel = declare(name, table, where, shipped)
             if shipped is None and "on_every_statement" not in table:
                 channel = dataclasses.replace(channel, on_every_statement=True)
-            declared[name] = channel
+            declared[name], where_of[name] = channel, where
             fee_rules += _own_fee_rules(where, name, table.get("fee", []))
             if "csv" in table:
                 if not isinstance(table["csv"], Mapping):
                     raise ChannelError(f"{_where(where, name, 'csv')}: expected a table")
                 mappings[name] = (f"{_where(where, name)}.csv", table["csv"])
     channels = Channels(declared.values(), fee_rules, mappings)
-    channels.check()
+    channels.check(where_of)
     return channels
 
 
