@@ -266,7 +266,65 @@ def annual_data(a) -> dict:
             for t in a.tax_forms
         ],
         "months": [{"month": str(m), **_figures(f)} for m, f in a.months],
+        "titles": titles_data(a.titles),
     }
+
+
+def titles_data(titles) -> list[dict]:
+    """Income per title as JSON: each title's figures, per channel and in total."""
+    return [
+        {
+            "title": t.name,
+            "title_id": t.title_id,
+            "identifiers": list(t.identifiers),
+            "channels": {channel: _figures(f) for channel, _, f in t.channels},
+            **_figures(t.total),
+        }
+        for t in titles
+    ]
+
+
+def title_rows(titles) -> list[dict]:
+    """Rows for a table of titles: each title, its channels beneath when it has several."""
+    rows = []
+    for t in titles:
+        rows.append(_row(t.name, t.total))
+        if len(t.channels) > 1:
+            rows.extend(_row(f"via {label}", f, indent=True) for _, label, f in t.channels)
+    return rows
+
+
+TITLE_CSV_COLUMNS = ["title", "identifiers", "channel", "count", "gross", "refunds", "fees", "net"]
+
+
+def titles_csv(titles) -> str:
+    """One row per title and channel."""
+    return to_csv(
+        TITLE_CSV_COLUMNS,
+        [
+            [t.name, " ".join(t.identifiers), channel, f.count, f.gross.plain(),
+             f.refunds.plain(), f.fees.plain(), f.net.plain()]
+            for t in titles
+            for channel, _, f in t.channels
+        ],
+    )  # fmt: skip
+
+
+def titles_text(titles, period: str, currency: str) -> str:
+    """The titles table as text, 80 columns (the annual summary's own line layout)."""
+    line = "{:<30} {:>5} {:>10} {:>9} {:>9} {:>10}"
+    lines = [
+        f"Income per title, {period}; amounts in {currency}.",
+        line.format("", "count", "gross", "refunds", "fees", "net"),
+    ]
+    for r in title_rows(titles):
+        label = ("  " if r["indent"] else "") + r["label"]
+        lines.append(
+            line.format(label[:30], r["count"], r["gross"], r["refunds"], r["fees"], r["net"])
+        )
+    if not titles:
+        lines.append("No receipts in this period.")
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- CSV
@@ -553,6 +611,7 @@ def annual_view(a) -> dict:
             for t in a.tax_forms
         ],
         "months": [_row(month_short(m), f) for m, f in a.months],
+        "titles": title_rows(a.titles),
     }
 
 

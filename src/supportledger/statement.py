@@ -316,6 +316,8 @@ class AnnualSummary:
     schedule_c: ScheduleC
     tax_forms: tuple[TaxFormLine, ...]
     months: tuple[tuple[Month, Figures], ...]
+    #: the year's income per title (book) across every channel (``supportledger.titles``)
+    titles: tuple = ()
 
 
 # --------------------------------------------------------------------------- facts from SQL
@@ -1056,6 +1058,7 @@ class YearFacts:
     months: tuple[Month, ...]
     aggregates: tuple[Aggregate, ...]
     tax_forms: Mapping[str, tuple[str, int]] = field(default_factory=dict)  # channel -> cur, gross
+    titles: tuple = ()  # TitleIncome per title, read in the same snapshot
 
 
 def build_annual_summary(facts: YearFacts, year: int) -> AnnualSummary:
@@ -1095,16 +1098,20 @@ def build_annual_summary(facts: YearFacts, year: int) -> AnnualSummary:
         schedule_c=ScheduleC(t.gross, t.refunds, t.gross - t.refunds, t.fees),
         tax_forms=tuple(forms),
         months=months,
+        titles=facts.titles,
     )
 
 
 def annual_summary(ledger, year: int) -> AnnualSummary:
     """The year ``year`` (local months of ``LEDGER_TIMEZONE``), for the tax return."""
     from supportledger.taxforms import read_tax_forms
+    from supportledger.titles import title_income
 
     months = [Month(year, m) for m in range(1, 13)]
+    start, end = months[0].bounds(ledger.tz)[0], months[-1].bounds(ledger.tz)[1]
     with read_snapshot(ledger.engine) as connection:
         aggregates = _read_aggregates(connection, months, ledger.tz)
         forms = read_tax_forms(connection, year)
-    facts = YearFacts(ledger.currency, ledger.tz, tuple(months), tuple(aggregates), forms)
+        titles = title_income(connection, start, end, ledger.currency)
+    facts = YearFacts(ledger.currency, ledger.tz, tuple(months), tuple(aggregates), forms, titles)
     return build_annual_summary(facts, year)

@@ -163,3 +163,17 @@ def _describe(connection: Connection, titles: list[int]) -> tuple[Mapping, Mappi
     ):
         ids[title].append(f"{scheme}:{value}")
     return names, ids
+
+
+def titles_report(ledger, year: int | None = None) -> tuple[TitleIncome, ...]:
+    """Income per title in ``year`` (local months of ``LEDGER_TIMEZONE``), else all time."""
+    from supportledger.months import Month
+    from supportledger.statement import read_snapshot
+
+    if year is None:
+        start = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+        end = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
+    else:
+        start, end = Month(year, 1).bounds(ledger.tz)[0], Month(year, 12).bounds(ledger.tz)[1]
+    with read_snapshot(ledger.engine) as connection:
+        return title_income(connection, start, end, ledger.currency)

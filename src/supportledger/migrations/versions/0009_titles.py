@@ -38,18 +38,19 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_title_identifiers_title_id"), ["title_id"], unique=False
         )
-    with op.batch_alter_table("receipts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("title_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_receipts_title_id"), ["title_id"], unique=False)
-        batch_op.create_foreign_key(
-            batch_op.f("fk_receipts_title_id_titles"), "titles", ["title_id"], ["id"]
-        )
+    # a plain ADD COLUMN with its reference, never a rebuild of receipts: on SQLite a
+    # rebuild would trip the foreign keys that point at it (bank lines, reversals)
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE receipts ADD COLUMN title_id INTEGER REFERENCES titles (id)")
+    else:
+        op.add_column("receipts", sa.Column("title_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(None, "receipts", "titles", ["title_id"], ["id"])
+    op.create_index(op.f("ix_receipts_title_id"), "receipts", ["title_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_receipts_title_id"), table_name="receipts")
     with op.batch_alter_table("receipts", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_receipts_title_id_titles"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_receipts_title_id"))
         batch_op.drop_column("title_id")
     with op.batch_alter_table("title_identifiers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_title_identifiers_title_id"))
