@@ -230,7 +230,7 @@ def test_apple_sale_in_another_currency_needs_both_rates(tmp_path):
           "GBP", "S", "1602345678", "A. Writer", "The Salt Road", "", "", "EB1", "", "GB", "",
           "", "3.99", "GBP"]  # fmt: skip
     path = write(tmp_path, "apple.txt", header + "\n" + "\t".join(gb) + "\n")
-    with pytest.raises(RowError, match="column 'Partner Share Currency' value 'GBP'"):
+    with pytest.raises(RowError, match="column 'Customer Currency' value 'GBP'"):
         list(AppleFinancialReport().entries(path, CONTEXT))
     (sale,) = AppleFinancialReport().entries(path, replace(CONTEXT, rates={"GBP": D("1.25")}))
     # 7.98 GBP paid (VAT included) -> 9.98 USD; 4.66 GBP royalty -> 5.83 USD (5.825 half-up)

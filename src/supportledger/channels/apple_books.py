@@ -27,10 +27,8 @@ from pathlib import Path
 from supportledger.channels import get_channel
 from supportledger.fees import ScheduleError
 from supportledger.models import Event
-from supportledger.money import Money
 from supportledger.sources import ImportContext, ReceiptEntry, RowError, TitleRef
 from supportledger.sources.csvfile import Amount, CsvFormat, Date, Row, Text
-from supportledger.sources.currency import currency_in
 from supportledger.sources.royalties import RoyaltySales, middle_month, whole_units
 
 #: the channel these entries are booked on (declared in shipped.toml)
@@ -77,20 +75,21 @@ class AppleFinancialReport(CsvFormat):
         for row in self.rows(path):
             month = middle_month(row.start, row.end)
             units = whole_units(path, row, "Quantity", row.quantity)
-            paid_in = currency_in(path, row.line, "Customer Currency", row.customer_currency)
-            share_in = currency_in(path, row.line, "Partner Share Currency", row.share_currency)
-            paid = (Money(row.customer_price, paid_in) * units).rounded()
-            royalty = Money(row.extended_share, share_in).rounded()
-            rate = sales.to_base.rate(share_in, path, row.line, "Partner Share Currency")
-            paid_rate = sales.to_base.rate(paid_in, path, row.line, "Customer Currency")
+            price, paid_rate = sales.amount_in(
+                path, row.line, row.customer_price, row.customer_currency, "Customer Currency"
+            )
+            share, rate = sales.amount_in(
+                path, row.line, row.extended_share, row.share_currency, "Partner Share Currency"
+            )
+            paid, royalty = (price * units).rounded(), share.rounded()
             # Apple figures its share per copy (the report's Partner Share is per unit)
-            copy = sales.in_base(Money(row.customer_price, paid_in), paid_rate)
+            copy = sales.in_base(price, paid_rate)
             try:
                 per_copy = context.schedule.expected_fee(NAME, month.first_day, copy)
             except ScheduleError:
                 per_copy = None
             kept = None if per_copy is None else per_copy * units
-            key = (row.apple_id or row.isbn, row.country, row.customer_price, paid_in)
+            key = (row.apple_id or row.isbn, row.country, row.customer_price, price.currency)
             yield sales.sale(
                 month,
                 (*key, row.sale_or_return, row.promo, row.start, row.end),

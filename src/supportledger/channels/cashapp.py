@@ -19,9 +19,10 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from supportledger.models import Event, Status
+from supportledger.models import Status
 from supportledger.money import Money
 from supportledger.sources import (
+    PAYMENT_STATUSES,
     Entry,
     ImportContext,
     PayoutEntry,
@@ -29,6 +30,7 @@ from supportledger.sources import (
     RowError,
     Skipped,
     SupporterRef,
+    taken_back,
 )
 from supportledger.sources.csvfile import Amount, CsvFormat, LabelledDateTime, Row, Text
 from supportledger.sources.currency import ToBase, currency_in
@@ -37,20 +39,11 @@ from supportledger.sources.currency import ToBase, currency_in
 NAME = "cashapp"
 RECEIVED = {"received p2p", "cash app payment received", "payment received"}
 CASH_OUTS = {"cash out", "withdrawal", "transfer to bank"}
-#: what a received payment's Status says happened to it
-STATUSES = {
-    "payment received": Status.COMPLETED,
-    "complete": Status.COMPLETED,
-    "completed": Status.COMPLETED,
-    "deposited": Status.COMPLETED,
-    "pending": Status.PENDING,
-    "payment refunded": Status.COMPLETED,  # it arrived; its refund is its own entry
-    "refunded": Status.COMPLETED,
-    "failed": Status.DENIED,
-    "canceled": Status.DENIED,
-    "cancelled": Status.DENIED,
-    "declined": Status.DENIED,
-}
+#: what a received payment's Status says happened to it (a refunded one did arrive; its
+#: refund is an entry of its own)
+STATUSES = PAYMENT_STATUSES | dict.fromkeys(
+    ("payment received", "deposited", "payment refunded", "refunded"), Status.COMPLETED
+)
 
 
 class CashAppActivity(CsvFormat):
@@ -127,15 +120,4 @@ class CashAppActivity(CsvFormat):
         )
         yield payment
         if "refunded" in state:
-            yield ReceiptEntry(
-                channel=NAME,
-                external_id=f"{row.transaction_id}:refund",
-                occurred_at=payment.occurred_at,
-                gross=-gross,
-                event=Event.REFUND,
-                original=-original if rate is not None else None,
-                fx_rate=rate,
-                reverses=row.transaction_id,
-                supporter=payment.supporter,
-                line=row.line,
-            )
+            yield taken_back(payment)

@@ -27,7 +27,6 @@ from supportledger.models import Event
 from supportledger.money import Money
 from supportledger.sources import ImportContext, ReceiptEntry, Skipped, TitleRef
 from supportledger.sources.csvfile import Amount, CsvFormat, Date, Text
-from supportledger.sources.currency import currency_in
 from supportledger.sources.royalties import RoyaltySales, middle_month, whole_units
 
 #: the channel these entries are booked on (declared in shipped.toml)
@@ -63,9 +62,11 @@ class D2DSalesReport(CsvFormat):
                 continue
             month = middle_month(row.start, row.end)
             units = whole_units(path, row, "Net Unit Sales", row.net_units)
-            currency = currency_in(path, row.line, "Currency Code", row.currency)
-            rate = sales.to_base.rate(currency, path, row.line, "Currency Code")
-            paid = (Money(row.offer_price, currency) * units).rounded()
+            price, rate = sales.amount_in(
+                path, row.line, row.offer_price, row.currency, "Currency Code"
+            )
+            currency = price.currency
+            paid = (price * units).rounded()
             royalty = Money(row.publisher_share, currency).rounded()
             if not paid and not royalty:
                 yield Skipped("no money: no units sold, or a free copy", row.line)

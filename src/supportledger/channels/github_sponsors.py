@@ -21,7 +21,14 @@ from pathlib import Path
 
 from supportledger.models import Event, Kind, Status
 from supportledger.money import Money
-from supportledger.sources import ImportContext, ReceiptEntry, RowError, Skipped, SupporterRef
+from supportledger.sources import (
+    ImportContext,
+    ReceiptEntry,
+    RowError,
+    Skipped,
+    SupporterRef,
+    taken_back,
+)
 from supportledger.sources.csvfile import Amount, CsvFormat, DateTime, Row, Text
 from supportledger.sources.currency import ToBase
 from supportledger.sources.ids import Occurrences
@@ -89,20 +96,7 @@ class GitHubSponsorsExport(CsvFormat):
             )
             yield entry
             if row.status.strip().lower() == "refunded" and paid.amount > 0:
-                # the export gives no refund date: the refund is dated with the charge
-                yield ReceiptEntry(
-                    channel=NAME,
-                    external_id=f"{entry.external_id}:refund",
-                    occurred_at=entry.occurred_at,
-                    gross=-entry.gross,
-                    kind=entry.kind,
-                    event=Event.REFUND,
-                    original=-paid if rate is not None else None,
-                    fx_rate=rate,
-                    reverses=entry.external_id,
-                    supporter=entry.supporter,
-                    line=row.line,
-                )
+                yield taken_back(entry)  # the export gives no refund date
 
 
 def _kind(row: Row) -> Kind:

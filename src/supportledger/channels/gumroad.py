@@ -24,9 +24,11 @@ from supportledger.money import Money
 from supportledger.sources import (
     ImportContext,
     ReceiptEntry,
+    RowError,
     Skipped,
     SupporterRef,
     TitleRef,
+    taken_back,
 )
 from supportledger.sources.csvfile import Amount, CsvFormat, DateTime, Row, Text
 from supportledger.sources.currency import ToBase
@@ -76,14 +78,8 @@ class GumroadSales(CsvFormat):
             for name in ("time", "sale_price", "net_total"):
                 if getattr(row, name) == "":
                     column = next(c for c in self.columns() if c.attr == name).names[0]
-                    raise self._empty(path, row, column)
+                    raise RowError(path, row.line, "is empty", column, "")
             yield from self._sale(path, row, to_base)
-
-    @staticmethod
-    def _empty(path: Path, row: Row, column: str):
-        from supportledger.sources import RowError
-
-        return RowError(path, row.line, "is empty", column, "")
 
     def _sale(self, path: Path, row: Row, to_base: ToBase) -> Iterator[ReceiptEntry]:
         rate = to_base.rate(CURRENCY, path, row.line, "Sale Price ($)")
@@ -110,26 +106,14 @@ class GumroadSales(CsvFormat):
             line=row.line,
         )
         yield sale
-        taken_back = self._taken_back(row)
-        if taken_back is not None:
-            event, amount = taken_back
-            yield ReceiptEntry(
-                channel=NAME,
-                external_id=f"{row.purchase_id}:{event}",
-                occurred_at=sale.occurred_at,
-                gross=-usd(amount),
-                kind=sale.kind,
-                event=event,
-                fx_rate=rate,
-                original=-Money(amount, CURRENCY) if rate is not None else None,
-                reverses=row.purchase_id,
-                supporter=sale.supporter,
-                title=sale.title,
-                line=row.line,
-            )
+        lost = self._lost(row)
+        if lost is not None:
+            event, amount = lost
+            part = Money(amount, CURRENCY)
+            yield taken_back(sale, event, usd(amount), part if rate is not None else None)
 
     @staticmethod
-    def _taken_back(row: Row) -> tuple[Event, object] | None:
+    def _lost(row: Row) -> tuple[Event, object] | None:
         """What the sale lost afterwards: the whole price to a refund or a lost dispute, or
         a part refunded."""
         if _yes(row.disputed) and not _yes(row.dispute_won):

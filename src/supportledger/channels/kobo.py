@@ -26,7 +26,6 @@ from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.sources import ImportContext, ReceiptEntry, TitleRef
 from supportledger.sources.csvfile import Amount, Date, Text
-from supportledger.sources.currency import currency_in
 from supportledger.sources.royalties import RoyaltySales, percent, whole_units
 from supportledger.sources.xlsxfile import SheetFormat
 
@@ -56,17 +55,26 @@ class KoboSalesReport(SheetFormat):
         for row in self.rows(path):
             month = Month.of(row.date)
             units = whole_units(path, row, "Total Qty", row.quantity)
-            paid_in = currency_in(path, row.line, "List Price Currency", row.price_currency)
-            due_in = currency_in(path, row.line, "Payable Currency", row.payable_currency)
-            paid = (Money(row.price, paid_in) * units).rounded()
-            royalty = Money(row.net_due, due_in).rounded()
-            rate = sales.to_base.rate(due_in, path, row.line, "Payable Currency")
-            paid_rate = sales.to_base.rate(paid_in, path, row.line, "List Price Currency")
+            price, paid_rate = sales.amount_in(
+                path, row.line, row.price, row.price_currency, "List Price Currency"
+            )
+            due, rate = sales.amount_in(
+                path, row.line, row.net_due, row.payable_currency, "Payable Currency"
+            )
+            paid, royalty = (price * units).rounded(), due.rounded()
             rate_of = percent(path, row, "COGS %", row.royalty_rate)
             plan = None if rate_of is None else f"{rate_of.normalize():f}"
             yield sales.sale(
                 month,
-                (row.isbn, row.date, row.country, row.content_type, row.deal, row.price, paid_in),
+                (
+                    row.isbn,
+                    row.date,
+                    row.country,
+                    row.content_type,
+                    row.deal,
+                    row.price,
+                    price.currency,
+                ),  # fmt: skip
                 paid=paid,
                 royalty=royalty,
                 rate=rate,

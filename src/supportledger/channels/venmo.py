@@ -28,6 +28,7 @@ from supportledger.channels import get_channel
 from supportledger.models import Event, Status
 from supportledger.money import Money
 from supportledger.sources import (
+    PAYMENT_STATUSES,
     BalanceEntry,
     Entry,
     ImportContext,
@@ -46,15 +47,8 @@ NAME = "venmo"
 CURRENCY = "USD"
 TRANSFERS = {"standard transfer", "instant transfer", "transfer"}
 PAYMENTS = {"payment", "charge", "merchant transaction"}
-STATUSES = {
-    "complete": Status.COMPLETED,
-    "completed": Status.COMPLETED,
-    "issued": Status.COMPLETED,
-    "pending": Status.PENDING,
-    "cancelled": Status.DENIED,
-    "canceled": Status.DENIED,
-    "failed": Status.DENIED,
-}
+#: a transfer to the bank is "Issued"
+STATUSES = PAYMENT_STATUSES | {"issued": Status.COMPLETED}
 
 
 class VenmoStatement(CsvFormat):

@@ -120,6 +120,47 @@ class ReceiptEntry:
     line: int | None = None
 
 
+def taken_back(
+    payment: ReceiptEntry,
+    event: Event = Event.REFUND,
+    gross: Money | None = None,
+    original: Money | None = None,
+) -> ReceiptEntry:
+    """The refund (or chargeback) of ``payment`` when its source says only that it was taken
+    back, not when: dated with the payment itself (the writer moves it to the first open
+    month when that month is closed). ``gross`` and ``original`` are what was taken back
+    when it was not all of it."""
+    gross = payment.gross if gross is None else gross
+    if original is None and payment.original is not None and gross == payment.gross:
+        original = payment.original
+    return ReceiptEntry(
+        channel=payment.channel,
+        external_id=f"{payment.external_id}:{event}",
+        occurred_at=payment.occurred_at,
+        gross=-gross,
+        kind=payment.kind,
+        event=event,
+        original=-original if original is not None else None,
+        fx_rate=payment.fx_rate,
+        reverses=payment.external_id,
+        supporter=payment.supporter,
+        title=payment.title,
+        line=payment.line,
+    )
+
+
+#: statuses payment exports write alike, and what each means for the money
+PAYMENT_STATUSES = {
+    "complete": Status.COMPLETED,
+    "completed": Status.COMPLETED,
+    "pending": Status.PENDING,
+    "failed": Status.DENIED,
+    "declined": Status.DENIED,
+    "canceled": Status.DENIED,
+    "cancelled": Status.DENIED,
+}
+
+
 @dataclass(frozen=True)
 class PayoutEntry:
     """Money leaving a channel for the bank: never income, only a transfer."""

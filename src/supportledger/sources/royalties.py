@@ -13,7 +13,7 @@ from supportledger.models import Event, Kind
 from supportledger.money import Money, MoneyError, parse_decimal
 from supportledger.months import Month
 from supportledger.sources import ImportContext, ReceiptEntry, RowError, TitleRef
-from supportledger.sources.currency import ToBase
+from supportledger.sources.currency import ToBase, currency_in
 from supportledger.sources.ids import Occurrences, stable_id
 
 _MONTHS = {
@@ -185,6 +185,15 @@ class RoyaltySales:
             title=title,
             line=line,
         )
+
+    def amount_in(
+        self, path: Path, line: int, amount: Decimal, currency: str, column: str
+    ) -> tuple[Money, Decimal | None]:
+        """``amount`` in the currency a cell of ``column`` names, and the rate that converts
+        it into the ledger's (``None``: it is the ledger's); a currency with no rate given
+        stops the import, naming it."""
+        code = currency_in(path, line, column, currency)
+        return Money(amount, code), self.to_base.rate(code, path, line, column)
 
     def in_base(self, amount: Money, rate: Decimal | None) -> Money:
         """``amount`` (in the report's currency) in the ledger's, at ``rate``."""
