@@ -64,17 +64,10 @@ class KoboSalesReport(SheetFormat):
             paid, royalty = (price * units).rounded(), due.rounded()
             rate_of = percent(path, row, "COGS %", row.royalty_rate)
             plan = None if rate_of is None else f"{rate_of.normalize():f}"
+            where = (row.date, row.country, row.content_type, row.deal)
             yield sales.sale(
                 month,
-                (
-                    row.isbn,
-                    row.date,
-                    row.country,
-                    row.content_type,
-                    row.deal,
-                    row.price,
-                    price.currency,
-                ),  # fmt: skip
+                (row.isbn, *where, row.price, price.currency),
                 paid=paid,
                 royalty=royalty,
                 rate=rate,
