@@ -184,3 +184,8 @@ def test_a_writers_channel_through_import_statement_reconcile_and_export(
     code, out, err = cli("fees", "show", "--channel", "liberapay", "--on", "2026-10-01")
     assert (code, err) == (0, "")
     assert "liberapay standard" in out and "processing 2.9% + 0.30 USD" in out
+
+
+def test_the_readme_shows_this_very_declaration():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "# my-channels.toml, named by CHANNELS_FILE\n" + LIBERAPAY in readme
