@@ -6,7 +6,7 @@ import pytest
 from importer_support import CONTEXT, write
 from supportledger.models import Event, Kind
 from supportledger.money import Money
-from supportledger.sources import ReceiptEntry, RowError, Skipped, SupporterRef
+from supportledger.sources import ReceiptEntry, RowError, Skipped, SupporterRef, TitleRef
 from supportledger.sources.ids import stable_id
 from supportledger.sources.mapping import MappingBeside, MappingError, ebookit, load_mapping
 from supportledger.sources.registry import mapping_source
@@ -120,6 +120,8 @@ def test_the_shipped_ebookit_mapping(tmp_path):
         Money(Decimal("11.98"), "USD"),
         "The Long Road",
     )
+    # the title and ISBN columns make it a title's income (supportledger titles)
+    assert apple.title == TitleRef("The Long Road", (("isbn", "9781234567897"),))
     assert (kobo.gross, kobo.fee, kobo.event) == (
         Money(Decimal("-4.99"), "USD"),
         Money(Decimal("-2.99"), "USD"),

@@ -19,6 +19,8 @@ what; everything else is optional::
     email = "Email"
     description = "Message"
     currency = "Currency"
+    title = "Title"                 # the book a sale is for (income per title)
+    isbn = "ISBN"
 
     [[skip]]                        # rows not taken, counted with their reason
     column = "Type"
@@ -64,13 +66,17 @@ from supportledger.sources import (
     RowError,
     Skipped,
     SupporterRef,
+    TitleRef,
 )
 from supportledger.sources.csvfile import Amount, CsvFormat, DateTime, Row, Text, _normalise
 from supportledger.sources.currency import currency_in
 from supportledger.sources.ids import Occurrences, stable_id
 
 _KEYS = {"channel", "kind", "header", "date_format", "timezone", "currency", "columns", "skip"}
-_COLUMNS = {"date", "amount", "fee", "net", "id", "payer", "email", "description", "currency"}
+_COLUMNS = {
+    "date", "amount", "fee", "net", "id", "payer", "email", "description", "currency",
+    "title", "isbn",
+}  # fmt: skip
 
 
 class MappingError(LedgerError):
@@ -171,7 +177,7 @@ class MappingImporter:
             attrs[f"fee_{index}"] = Amount(column, default=Decimal(0))
         if "net" in single:
             attrs["net"] = Amount(single["net"], default="")
-        for name in ("id", "payer", "email", "description", "currency"):
+        for name in ("id", "payer", "email", "description", "currency", "title", "isbn"):
             if name in single:
                 attrs[name] = Text(single[name], default="")
         for index, rule in enumerate(self.skips):
@@ -245,6 +251,7 @@ class MappingImporter:
             if payer or email
             else None,
             description=getattr(row, "description", ""),
+            title=TitleRef.of(getattr(row, "title", ""), isbn=getattr(row, "isbn", "")),
             line=row.line,
         )
 
