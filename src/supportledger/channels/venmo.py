@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from supportledger.channels import get_channel
@@ -55,6 +56,8 @@ class VenmoStatement(CsvFormat):
     """Venmo's statement: receipts, transfers to the bank as payouts, the ending balance."""
 
     name = "venmo"
+    #: the two lines above the header: "Account Statement - (@user) …", "Account Activity"
+    preamble: ClassVar[str | None] = r"\s*(?:Account Statement\b.*|Account Activity\b.*)"
     transaction_id = Text("ID", default="")
     date = DateTime("Datetime", formats=("%Y-%m-%dT%H:%M:%S",), default="")
     type = Text("Type", default="")
