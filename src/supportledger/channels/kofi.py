@@ -7,8 +7,8 @@ TransactionType, TransactionId, Reference, SalesTax, SalesTaxPercentage,
 SalesTaxIncludesShipping, BuyerCountry, BuyerStateOrProvince, BuyerEmail, PaymentProvider,
 DiscordUsername``. The file states no fee: the one booked is the schedule's, Ko-fi's
 platform fee (memberships, shop and commissions on the free plan) plus the fee of the
-processor the row names; a row that names none is refused, since PayPal's fee is not
-Stripe's.
+processor the row names; a download without the PaymentProvider column is not claimed, and
+a row that names no processor is refused, since PayPal's fee is not Stripe's.
 
 The same money also appears in the PayPal or Stripe account it was paid into: import the
 Ko-fi file or those payments for it, never both (the channel's ``settles_in``).
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -60,13 +61,14 @@ class KofiTransactions(CsvFormat):
     payer = Text("From", default="")
     message = Text("Message", default="")
     item = Text("Item", default="")
-    received = Amount("Received", required=False)
-    given = Amount("Given", required=False)
+    received = Amount("Received", default=Decimal(0))
+    given = Amount("Given", default=Decimal(0))
     currency = Text("Currency")
     type = Text("TransactionType")
     transaction_id = Text("TransactionId")
     email = Text("BuyerEmail", required=False, default="")
-    provider = Text("PaymentProvider", required=False, default="")
+    # required: without it a row's processor, so its fee, is unknown (older downloads lack it)
+    provider = Text("PaymentProvider", default="")
 
     def entries(self, path: Path, context: ImportContext) -> Iterator[ReceiptEntry | Skipped]:
         zone = ZoneInfo(get_channel(NAME).export_timezone or "UTC")
