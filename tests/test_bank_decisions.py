@@ -114,7 +114,7 @@ def test_what_cannot_be_posted_is_refused(cli, ledger, tmp_path):
         ((str(honorarium), "--as", "income:paypal"), "PayPal holds a balance"),
         ((str(honorarium), "--as", "payout:zelle"), "Zelle holds no balance"),
         ((str(honorarium), "--as", "salary"), "is not a decision"),
-        ((str(honorarium), "--as", "income:venmo"), "unknown channel 'venmo'"),
+        ((str(honorarium), "--as", "income:liberapay"), "unknown channel 'liberapay'"),
         ((str(rent), "--as", "income:other"), "is money out"),
         ((str(zelle), "--as", "ignore"), "is already counted (its receipt #"),
         (("999", "--as", "ignore"), "no bank line #999"),

@@ -63,7 +63,7 @@ def test_a_foreign_payment_keeps_its_original_amount_and_rate(cli, ledger):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--channel", "venmo", "--amount", "5", "--date", "2026-10-01"), "unknown channel"),
+        (("--channel", "liberapay", "--amount", "5", "--date", "2026-10-01"), "unknown channel"),
         (("--channel", "zelle", "--amount", "5,0", "--date", "2026-10-01"), "not an amount"),
         (("--channel", "zelle", "--amount", "5", "--date", "10/01/2026"), "--date"),
         (("--channel", "zelle", "--amount", "5", "--currency", "EUR", "--date", "2026-10-01"),

@@ -11,14 +11,17 @@ def test_demo_builds_octobers_statement_from_the_bundled_exports(tmp_path, monke
     monkeypatch.setenv("LEDGER_TIMEZONE", "America/Phoenix")
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    # gross: Zelle 40 + 25, Patreon 255.00, PayPal 10 + 5 + 25 + 32.55 (EUR 30 at 1.0851)
-    # + 100 + 15 + 50 (23:30 on 31 Oct), the check 100.00, KDP 9 x 4.99 + 4 x 0.99
-    # = 65.00 + 255.00 + 237.55 + 100.00 + 48.87 = 706.42
+    # gross: Zelle 40 + 25, Patreon 255.00, PayPal 10 + 5 + 25 + 32.56 (EUR 30 at the
+    # conversion's 30.70 / 28.29) + 100 + 15 + 50 (23:30 on 31 Oct), the check 100.00, KDP
+    # 9 x 4.99 + 4 x 0.99 = 65.00 + 255.00 + 237.56 + 100.00 + 48.87 = 706.43
     # refunds: Rosa's September donation 20.00 + Patreon 5.00 = 25.00
-    # fees: PayPal 0.84 + 0.66 + 1.36 + 1.56 + 3.98 + 1.01 + 2.24 = 11.65,
-    # Patreon 20.40 + 12.90 = 33.30, KDP 48.87 - 30.92 = 17.95: 62.90
-    assert "Net received: 618.52 USD" in out
-    assert "Gross 706.42 - refunds 25.00 - fees 62.90" in out
+    # fees, each what the channel charges: PayPal's Donate rate 2.89% + 0.49 (25.00: 1.21,
+    # 100.00: 3.38, 50.00: 1.94; the EUR one 4.39% + EUR 0.39 = 1.71 EUR = 1.86), Checkout's
+    # 3.49% + 0.49 on the subscriptions (0.84, 0.66) and the paperback (1.01) = 10.90;
+    # Patreon 20.40 + 12.90 = 33.30; KDP 48.87 - 30.94 (each row's royalty rounded once)
+    # = 17.93: 62.13
+    assert "Net received: 619.30 USD" in out
+    assert "Gross 706.43 - refunds 25.00 - fees 62.13" in out
     # Patreon's patrons stand where its members export says: Mara, Dev, Lena active, Omar's
     # end dated 1 November (Last Updated), June Park's pledge declined on 1 October and so
     # lapsed by the 31st. The two PayPal subscriptions were paid on 1 October: new, due 1
@@ -32,7 +35,7 @@ def test_demo_builds_octobers_statement_from_the_bundled_exports(tmp_path, monke
         "  Recurring money received this month: 270.00\n"
     ) in out
     html = (tmp_path / "statement-2026-10.html").read_text()
-    assert "<html" in html and "618.52" in html
+    assert "<html" in html and "619.30" in html
     assert not (tmp_path / "supportledger.db").exists()  # the writer's own ledger untouched
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'supportledger-demo.db'}")
@@ -68,3 +71,18 @@ def test_demo_replaces_only_a_ledger_it_made_and_overwrites_no_file(tmp_path, mo
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "exists; the demo does not overwrite it" in err
     assert statement.read_text() == "<p>the writer's own notes</p>"
+
+
+def test_the_demo_months_fee_audit_flags_nothing_the_channels_really_charged(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LEDGER_TIMEZONE", "America/Phoenix")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'supportledger-demo.db'}")
+    assert main(["demo"]) == 0
+    capsys.readouterr()
+    assert main(["reconcile", "--month", "2026-10"]) == 0
+    out = capsys.readouterr().out
+    # PayPal donations at the Donate rate, the euro one at its own fixed fee, KDP's rows
+    # rounded as Amazon rounds them: no receipt is "unexplained"
+    assert "Fees that differ from the schedule: none" in out

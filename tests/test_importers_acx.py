@@ -8,7 +8,7 @@ from importer_support import ACX_HEADER, CONTEXT, write, xlsx
 from supportledger.channels.audible import AcxSalesDetail
 from supportledger.models import Event, Kind
 from supportledger.money import Money
-from supportledger.sources import ReceiptEntry, RowError
+from supportledger.sources import ReceiptEntry, RowError, TitleRef
 from supportledger.sources.ids import stable_id
 
 D = Decimal
@@ -52,6 +52,7 @@ def test_sales_detail_sheet_with_the_period_on_the_cover(tmp_path):
         expected_fee=Money(D("26.91"), "USD"),  # 60% of 44.85
         description="The Long Road · Audible.com · Sale · Standard",
         due_on=dt.date(2025, 11, 30),
+        title=TitleRef("The Long Road", (("isbn", "9781234567897"), ("audible", "BK_ACX0_012345"))),
         line=2,
     )
     # Royalty Share: Audible keeps 60% (12.00); of the 8.00 royalty the producer has half
@@ -101,7 +102,32 @@ def test_no_period_anywhere_is_named(tmp_path):
         list(AcxSalesDetail().entries(path, CONTEXT))
 
 
-def test_a_royalty_rate_with_no_plan_in_the_schedule_has_no_expected_fee(tmp_path):
-    new_model = [*SALE[:13], "50%", *SALE[14:]]
-    (sale,) = AcxSalesDetail().entries(workbook(tmp_path, [new_model]), CONTEXT)
+def test_the_model_paid_on_listening_pays_fifty_or_thirty_percent_from_november_2024(tmp_path):
+    # ACX's blog announced the model on 12 Nov 2024 (reported by boktugg.se that day;
+    # acx.com/mp/blog, 6 Aug 2025): 50% exclusive, 30% non-exclusive
+    exclusive = [*SALE[:13], "50%", *SALE[14:16], D("44.85"), D("22.43")]
+    non_exclusive = [*SALE[:13], "30%", *SALE[14:16], D("44.85"), D("13.46")]
+    sale, other = AcxSalesDetail().entries(workbook(tmp_path, [exclusive, non_exclusive]), CONTEXT)
+    # the royalty is what ACX rounds: 50% of 44.85 = 22.425 -> 22.43 (half-up), 30% = 13.455
+    # -> 13.46; Audible keeps the rest, so neither is flagged for a cent it never kept
+    assert (sale.fee, sale.expected_fee) == (Money(D("22.42"), "USD"), Money(D("22.42"), "USD"))
+    assert (other.fee, other.expected_fee) == (Money(D("31.39"), "USD"), Money(D("31.39"), "USD"))
+
+
+def test_a_royalty_rate_with_no_plan_in_force_has_no_expected_fee(tmp_path):
+    unheard_of = [*SALE[:13], "45%", *SALE[14:]]
+    (sale,) = AcxSalesDetail().entries(workbook(tmp_path, [unheard_of]), CONTEXT)
     assert (sale.fee, sale.expected_fee) == (Money(D("26.91"), "USD"), None)
+    # the 50% model did not exist in October 2024
+    early = [*SALE[:13], "50%", *SALE[14:]]
+    path = tmp_path / "early.xlsx"
+    path.write_bytes(
+        xlsx(
+            {
+                "Cover Sheet (ACX)": [["Period: 2024_OCT"]],
+                "Sales Detail (Net Sales)": [ACX_HEADER, early],
+            }
+        )
+    )
+    (sale,) = AcxSalesDetail().entries(path, CONTEXT)
+    assert sale.expected_fee is None

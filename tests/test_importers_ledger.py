@@ -204,8 +204,9 @@ def test_a_kdp_report_books_sales_and_a_foreign_row_without_a_rate_writes_nothin
         "sale",
     )
     assert sale.due_on == dt.date(2026, 12, 31)
-    # the importer's expected fee: (30% of 4.99 = 1.50, 70% of 0.15 × 1.2 MB = 0.13) × 10
-    assert sale.expected_fee_minor == 1630
+    # the importer's expected fee, as Amazon rounds a row's royalty once: 0.70 × (49.90 −
+    # 10 × 0.18 delivery of 1.2 MB) = 33.67, so Amazon kept 16.23
+    assert sale.expected_fee_minor == 1623
     before = counts(ledger)
 
     uk = [*KDP_USD[:4], "Amazon.co.uk", *KDP_USD[5:15], "GBP"]

@@ -6,7 +6,7 @@ import pytest
 from importer_support import CONTEXT, write
 from supportledger.models import Event, Kind
 from supportledger.money import Money
-from supportledger.sources import ReceiptEntry, RowError, Skipped, SupporterRef
+from supportledger.sources import ReceiptEntry, RowError, Skipped, SupporterRef, TitleRef
 from supportledger.sources.ids import stable_id
 from supportledger.sources.mapping import MappingBeside, MappingError, ebookit, load_mapping
 from supportledger.sources.registry import mapping_source
@@ -18,7 +18,8 @@ KOFI = (
     "2026-10-10 18:00:00,Lou Green,,Monthly,3.00,USD,Monthly Tip,KF-1003\n"
     "2026-10-15 12:00:00,,,,-25.00,USD,Withdrawal,KF-1004\n"
 )
-# Ko-fi is not a channel of its own: its money arrives through Stripe
+# a mapping books any CSV on any channel: here a Ko-fi-like file on the Stripe account its
+# money went to (Ko-fi's own export has an importer: tests/test_importers_channels.py)
 KOFI_MAPPING = """
 channel = "stripe"
 kind = "one_time"
@@ -119,6 +120,8 @@ def test_the_shipped_ebookit_mapping(tmp_path):
         Money(Decimal("11.98"), "USD"),
         "The Long Road",
     )
+    # the title and ISBN columns make it a title's income (supportledger titles)
+    assert apple.title == TitleRef("The Long Road", (("isbn", "9781234567897"),))
     assert (kobo.gross, kobo.fee, kobo.event) == (
         Money(Decimal("-4.99"), "USD"),
         Money(Decimal("-2.99"), "USD"),
@@ -152,7 +155,7 @@ def test_a_mapping_renames_a_builtin_formats_columns(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('channel = "kofi"\n[columns]\ndate="D"\namount="A"\n', "unknown channel 'kofi'"),
+        ('channel = "liberapay"\n[columns]\ndate="D"\namount="A"\n', "unknown channel 'liberapay'"),
         ('channel = "stripe"\n[columns]\ndate="D"\n', "[columns]: missing 'amount'"),
         ('channel = "stripe"\ncolour = 1\n', "unknown key(s) colour"),
         ('channel = "stripe"\n[columns]\ndate="D"\namount="A"\nfee="F"\nnet="N"\n', "not both"),

@@ -190,9 +190,9 @@ def test_a_file_of_no_known_format_is_one_line_naming_the_known_ones(cli, tmp_pa
     assert err.startswith("supportledger: notes.csv: not a format supportledger recognises in ")
     assert "--source NAME (known: " in err and "paypal" in err
     assert err.count("\n") == 1
-    code, _, err = cli("import", str(path), "--source", "venmo")
+    code, _, err = cli("import", str(path), "--source", "liberapay")
     assert code == 1
-    assert err.startswith("supportledger: --source: unknown format 'venmo'; known formats: ")
+    assert err.startswith("supportledger: --source: unknown format 'liberapay'; known formats: ")
 
 
 def test_an_entry_in_another_currency_with_no_rate_names_its_line_and_day(ledger):

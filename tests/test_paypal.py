@@ -108,7 +108,7 @@ def test_a_foreign_payment_and_its_conversions_are_one_receipt_in_dollars(ledger
     assert Decimal(dee.fx_rate) == rate
     # net = the 50.88 credited; gross = 50.00 EUR x rate = 54.0013 -> 54.00; fee = 3.12
     assert (dee.gross_minor, dee.fee_minor, dee.net_minor) == (5400, 312, 5088)
-    assert dee.flags == "conversion,international"
+    assert dee.flags == "conversion,donation,international"  # a Donation Received row
 
 
 def test_conversion_rows_above_their_payment_are_collapsed_too(ledger, tmp_path):
@@ -248,9 +248,9 @@ def test_a_file_of_another_format_is_not_paypals(tmp_path):
 def test_a_chargeback_reverses_the_payment_and_its_dispute_fee_is_a_fee(ledger, tmp_path):
     lines = [
         pp.row("10/05/2026", "14:00:00", "Ed Stone", "Website Payment", "Completed", "USD",
-               "20.00", "-1.19", "18.81", "ed@example.org", "8ED00000000000001"),
+               "40.00", "-1.89", "38.11", "ed@example.org", "8ED00000000000001"),
         pp.row("10/20/2026", "09:00:00", "Ed Stone", "Chargeback", "Completed", "USD",
-               "-20.00", "0.00", "-20.00", "ed@example.org", "CB000000000000001",
+               "-40.00", "0.00", "-40.00", "ed@example.org", "CB000000000000001",
                ref="8ED00000000000001", impact="Debit"),
         pp.row("10/20/2026", "09:00:00", "", "Chargeback Fee", "Completed", "USD",
                "-15.00", "0.00", "-15.00", "", "CBF00000000000001",
@@ -265,12 +265,13 @@ def test_a_chargeback_reverses_the_payment_and_its_dispute_fee_is_a_fee(ledger, 
         found["CBF00000000000001"],
     )
     assert (chargeback.event, chargeback.reverses_id) == ("chargeback", payment.id)
-    # PayPal kept its 1.19; the schedule expects nothing back plus its $15 dispute fee
+    # PayPal kept its 1.89; the schedule expects nothing back plus its $15 dispute fee (the
+    # claim is not under twice the fee, which PayPal waives it on)
     assert (chargeback.gross_minor, chargeback.fee_minor, chargeback.expected_fee_minor) == (
-        -2000,
+        -4000,
         0,
         1500,
     )
     assert (fee.event, fee.gross_minor, fee.fee_minor, fee.net_minor) == ("fee", 0, 1500, -1500)
-    # 18.81 was credited, then 20.00 and 15.00 taken back: the writer is 16.19 out
-    assert sum(r.net_minor for r in found.values()) == 1881 - 2000 - 1500
+    # 38.11 was credited, then 40.00 and 15.00 taken back: the writer is 16.89 out
+    assert sum(r.net_minor for r in found.values()) == 3811 - 4000 - 1500

@@ -170,5 +170,7 @@ def test_tax_form_record_and_list(october, cli):
     # PayPal's 2026 gross 121.17 beside the 160.00 reported: 38.83 more on the form
     form_lines = [line.split() for line in out.splitlines() if line.startswith("  PayPal ")]
     assert form_lines == [["PayPal", "121.17", "160.00", "38.83"]]
-    code, _, err = cli("tax-form", "record", "--year", "2026", "--channel", "venmo", "--gross", "1")
-    assert code == 1 and err.startswith("supportledger: unknown channel 'venmo'")
+    code, _, err = cli(
+        "tax-form", "record", "--year", "2026", "--channel", "liberapay", "--gross", "1"
+    )
+    assert code == 1 and err.startswith("supportledger: unknown channel 'liberapay'")

@@ -58,6 +58,7 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/Phoenix"))
     base_currency: str = "USD"
     fee_schedule_file: Path | None = None
+    channels_file: Path | None = None
     templates_dir: Path | None = None
     show_supporter_names: bool = False
     lapse_grace_days: int = 10
@@ -226,6 +227,7 @@ def load_settings(
         timezone=_timezone(get("LEDGER_TIMEZONE") or "America/Phoenix"),
         base_currency=base_currency,
         fee_schedule_file=_path("FEE_SCHEDULE_FILE", get("FEE_SCHEDULE_FILE", "")),
+        channels_file=_path("CHANNELS_FILE", get("CHANNELS_FILE", "")),
         templates_dir=_path("SUPPORTLEDGER_TEMPLATES", get("SUPPORTLEDGER_TEMPLATES", "")),
         show_supporter_names=_bool("SHOW_SUPPORTER_NAMES", get("SHOW_SUPPORTER_NAMES", "false")),
         lapse_grace_days=_int("LAPSE_GRACE_DAYS", get("LAPSE_GRACE_DAYS", "10")),

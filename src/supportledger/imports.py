@@ -96,6 +96,7 @@ from supportledger.sources import (
 from supportledger.sources.bankrules import load_rules
 from supportledger.sources.registry import importers, mapping_source, recognise
 from supportledger.supporters import resolve_supporters
+from supportledger.titles import resolve_titles
 
 if TYPE_CHECKING:
     from supportledger.ledger import Ledger
@@ -236,7 +237,8 @@ def expected_fee(
     A payment: the channel's fee. A refund, chargeback or dispute: minus what the rule gives
     back of the original fee under its ``refund_returns`` policy (nothing since PayPal's
     change of 11 Oct 2019; before it, the percentage part, prorated on the amount refunded),
-    plus the rule's dispute fee for a chargeback or dispute. Other events: ``None``.
+    plus the rule's dispute fee for a chargeback or dispute (none on a claim under the rule's
+    waiver, PayPal's twice the fee). Other events: ``None``.
     """
     gross = entry.gross
     if entry.event == Event.PAYMENT:
@@ -259,9 +261,8 @@ def expected_fee(
         ]
         returned = full - sum(fixed, Money.zero(gross.currency))
     fee = -returned
-    if entry.event != Event.REFUND and gross.currency in rule.dispute_fee:
-        fee = fee + Money(rule.dispute_fee[gross.currency], gross.currency)
-    return fee
+    dispute_fee = rule.dispute_fee_for(refunded) if entry.event != Event.REFUND else None
+    return fee if dispute_fee is None else fee + dispute_fee
 
 
 def change_receipt(
@@ -600,6 +601,7 @@ class _Writer:
             "check_number": entry.check_number,
             "description": entry.description,
             "due_on": entry.due_on,
+            "title_id": None,
             "batch_id": self.batch_id,
         }
 
@@ -656,6 +658,9 @@ class _Writer:
     def _prepare_receipts(self, new: list[tuple[ReceiptEntry, dict]]) -> None:
         for _, values in new:
             values.update(self.closed.late_entry(values))  # dated in a closed month: moved
+        titles = resolve_titles(self.connection, (e.title for e, _ in new if e.title))
+        for entry, values in new:
+            values["title_id"] = titles.get(entry.title) if entry.title else None
         self._resolve_supporters([(values["channel"], entry.supporter) for entry, values in new])
         for entry, values in new:
             values["supporter_id"] = self._supporter(values["channel"], entry.supporter)

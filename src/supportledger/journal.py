@@ -241,7 +241,9 @@ class Deriver:
             )  # fmt: skip
         if row["net_minor"] or not legs:
             role = AccountRole(channel.asset_role)
-            if event == Event.FEE and channel.in_hand:  # the bank charged it (a bounced check)
+            if (
+                event == Event.FEE and channel.receipts_start_pending
+            ):  # the bank charged it (a bounced check)
                 role = AccountRole.BANK
             legs.append(Leg(role, channel.name, currency, row["net_minor"], gross - fee, kind))
         return JournalEntry(

@@ -10,7 +10,7 @@ from functools import cached_property
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from supportledger.channels import get_channel
+from supportledger.channels import Channels, get_channel, load_channels, use_channels
 from supportledger.config import Settings
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, load_schedule
@@ -21,7 +21,10 @@ from supportledger.supporters import supporter_roots
 
 
 class Ledger:
-    """Everything a command needs: settings, the engine and the fee schedule, made lazily."""
+    """Everything a command needs: settings, channels, the engine and the fee schedule.
+
+    Opening a ledger makes its channels (the shipped ones and the writer's
+    ``CHANNELS_FILE``) the process's declarations, so every look-up by name finds them."""
 
     def __init__(
         self,
@@ -30,6 +33,8 @@ class Ledger:
         schedule: FeeSchedule | None = None,
     ) -> None:
         self.settings = settings
+        self.channels: Channels = load_channels(settings.channels_file)
+        use_channels(self.channels)
         if engine is not None:
             self.__dict__["engine"] = engine
         if schedule is not None:
@@ -43,7 +48,7 @@ class Ledger:
 
     @cached_property
     def schedule(self) -> FeeSchedule:
-        return load_schedule(self.settings.fee_schedule_file)
+        return load_schedule(self.settings.fee_schedule_file, self.channels)
 
     @property
     def tz(self):
@@ -75,8 +80,9 @@ def manual_receipt_id(channel: str, check_number: str | None) -> str:
     payer instead (:func:`supportledger.imports.write_receipt`).
     """
     token = uuid.uuid4().hex
-    if channel.strip().lower() == "check" and check_number and check_number.strip():
-        return f"check:{check_number.strip()}:{token[:12]}"
+    declared = get_channel(channel)
+    if declared.receipts_start_pending and check_number and check_number.strip():
+        return f"{declared.name}:{check_number.strip()}:{token[:12]}"
     return f"manual:{token}"
 
 

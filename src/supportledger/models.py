@@ -245,6 +245,31 @@ class SubscriptionEvent(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 
+class Title(SQLModel, table=True):
+    """A book, however many stores, formats and identifiers sell it: income is summed per
+    title across every channel."""
+
+    __tablename__ = "titles"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    #: the name folded for matching (case, accents, spacing and punctuation aside): the
+    #: same title from two stores is one title
+    key: str = Field(unique=True)
+
+
+class TitleIdentifier(SQLModel, table=True):
+    """An identifier a store gives a title (an ASIN, an ISBN, a store's own product id)."""
+
+    __tablename__ = "title_identifiers"
+    __table_args__ = (UniqueConstraint("scheme", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title_id: int = Field(foreign_key="titles.id", index=True)
+    scheme: str  # asin | isbn | apple | audible | gumroad | ...
+    value: str
+
+
 class Receipt(SQLModel, table=True):
     """One money event on a channel, in the base currency, with its fee.
 
@@ -281,6 +306,8 @@ class Receipt(SQLModel, table=True):
     check_number: str | None = None
     description: str = ""
     due_on: dt.date | None = None  # when a channel is expected to pay it out (royalties)
+    #: the book it is for (a store's sale), when the source names one
+    title_id: int | None = Field(default=None, foreign_key="titles.id", index=True)
     #: on an adjustment booked because its month was closed: that month (YYYY-MM)
     adjusts_month: str | None = Field(default=None, max_length=7)
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)

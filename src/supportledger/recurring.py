@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from supportledger.channels import NAMES, get_channel, label_of
+from supportledger.channels import all_channels, get_channel, label_of
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule
 from supportledger.intervals import MONTH, Interval, add_months
@@ -679,12 +679,13 @@ def monthly(facts: RecurringFacts, month: Month, schedule: FeeSchedule) -> Recur
             fee_unknown.add(c.channel)
         gross[c.channel] += p.terms.monthly
         net[c.channel] += p.terms.interval.monthly(p.terms.amount_minor - (fee or 0))
+    declared = [c.name for c in all_channels()]
     lines = tuple(
         SubscriptionLine(
             ch, label_of(ch), sum(1 for c, _ in counted if c.channel == ch),
             _rounded(gross[ch], currency), _rounded(net[ch], currency),
         )
-        for ch in [*NAMES, *sorted(set(gross) - set(NAMES))]
+        for ch in [*declared, *sorted(set(gross) - set(declared))]
         if ch in gross
     )  # fmt: skip
 

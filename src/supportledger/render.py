@@ -20,23 +20,22 @@ import textwrap
 from decimal import Decimal
 from pathlib import Path
 
+from supportledger.channels import OTHER_COLOUR, get_channel
+from supportledger.errors import LedgerError
 from supportledger.money import ROUNDING, exponent
 
 FORMATS = ("html", "text", "json", "csv")
 TEXT_WIDTH = 80
-#: one colour per channel, for the chart and its legend (mail clients need plain colours)
-COLOURS = {
-    "zelle": "#6d28d9",
-    "patreon": "#e8590c",
-    "paypal": "#1c64b0",
-    "check": "#5c7080",
-    "stripe": "#7c8cf8",
-    "kdp": "#f2a900",
-    "ebookit": "#2f9e44",
-    "audible": "#c2255c",
-}
-OTHER_COLOUR = "#999999"
 KIND_LABELS = {"one_time": "one-time", "recurring": "recurring", "sale": "sales"}
+
+
+def colour_of(channel: str) -> str:
+    """The channel's colour for the chart and its legend, as its declaration gives it (mail
+    clients need plain colours); a name no declaration knows is drawn as "other"."""
+    try:
+        return get_channel(channel).colour
+    except LedgerError:
+        return OTHER_COLOUR
 
 
 # --------------------------------------------------------------------------- serialising
@@ -293,7 +292,65 @@ def annual_data(a) -> dict:
         ],
         "months": [{"month": str(m), **_figures(f)} for m, f in a.months],
         "exchange_gain": a.exchange_gain.plain(),
+        "titles": titles_data(a.titles),
     }
+
+
+def titles_data(titles) -> list[dict]:
+    """Income per title as JSON: each title's figures, per channel and in total."""
+    return [
+        {
+            "title": t.name,
+            "title_id": t.title_id,
+            "identifiers": list(t.identifiers),
+            "channels": {channel: _figures(f) for channel, _, f in t.channels},
+            **_figures(t.total),
+        }
+        for t in titles
+    ]
+
+
+def title_rows(titles) -> list[dict]:
+    """Rows for a table of titles: each title, its channels beneath when it has several."""
+    rows = []
+    for t in titles:
+        rows.append(_row(t.name, t.total))
+        if len(t.channels) > 1:
+            rows.extend(_row(f"via {label}", f, indent=True) for _, label, f in t.channels)
+    return rows
+
+
+TITLE_CSV_COLUMNS = ["title", "identifiers", "channel", "count", "gross", "refunds", "fees", "net"]
+
+
+def titles_csv(titles) -> str:
+    """One row per title and channel."""
+    return to_csv(
+        TITLE_CSV_COLUMNS,
+        [
+            [t.name, " ".join(t.identifiers), channel, f.count, f.gross.plain(),
+             f.refunds.plain(), f.fees.plain(), f.net.plain()]
+            for t in titles
+            for channel, _, f in t.channels
+        ],
+    )  # fmt: skip
+
+
+def titles_text(titles, period: str, currency: str) -> str:
+    """The titles table as text, 80 columns (the annual summary's own line layout)."""
+    line = "{:<30} {:>5} {:>10} {:>9} {:>9} {:>10}"
+    lines = [
+        f"Income per title, {period}; amounts in {currency}.",
+        line.format("", "count", "gross", "refunds", "fees", "net"),
+    ]
+    for r in title_rows(titles):
+        label = ("  " if r["indent"] else "") + r["label"]
+        lines.append(
+            line.format(label[:30], r["count"], r["gross"], r["refunds"], r["fees"], r["net"])
+        )
+    if not titles:
+        lines.append("No receipts in this period.")
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- CSV
@@ -399,7 +456,7 @@ def _chart(series, channels) -> dict:
                 width = int((value.amount * 100 / peak).to_integral_value(ROUNDING))
                 if width:
                     segments.append(
-                        {"colour": COLOURS.get(c.channel, OTHER_COLOUR), "width": width,
+                        {"colour": colour_of(c.channel), "width": width,
                          "label": c.label, "amount": amount(value)}
                     )  # fmt: skip
         filled = sum(s["width"] for s in segments)
@@ -408,7 +465,7 @@ def _chart(series, channels) -> dict:
             {"month": month_short(x.month), "segments": segments, "rest": max(0, 100 - filled),
              "total": amount(x.total), "text_bar": text_bar}
         )  # fmt: skip
-    legend = [{"label": c.label, "colour": COLOURS.get(c.channel, OTHER_COLOUR)} for c in used]
+    legend = [{"label": c.label, "colour": colour_of(c.channel)} for c in used]
     return {"rows": rows, "legend": legend}
 
 
@@ -600,6 +657,7 @@ def annual_view(a) -> dict:
         ],
         "months": [_row(month_short(m), f) for m, f in a.months],
         "exchange_gain": amount(a.exchange_gain) if a.exchange_gain else "",
+        "titles": title_rows(a.titles),
     }
 
 

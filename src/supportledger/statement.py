@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, case, func, select
 
 from supportledger.balances import Owed, money_owed
-from supportledger.channels import NAMES, all_channels, get_channel
+from supportledger.channels import all_channels, get_channel, listed_names
 from supportledger.channels import label_of as _label
 from supportledger.closing import latest_close
 from supportledger.errors import LedgerError
@@ -211,6 +211,8 @@ class AnnualSummary:
     tax_forms: tuple[TaxFormLine, ...]
     months: tuple[tuple[Month, Figures], ...]
     exchange_gain: Money
+    #: the year's income per title (book) across every channel (``supportledger.titles``)
+    titles: tuple = ()
 
 
 # --------------------------------------------------------------------------- facts from SQL
@@ -441,8 +443,12 @@ def _reports_by_month(channel: str) -> bool:
 
 
 def _channel_order(seen: Iterable[str]) -> list[str]:
-    """Every known channel in the usual order, then any other name the data holds."""
-    return [*NAMES, *sorted(set(seen) - set(NAMES))]
+    """The channels every statement shows and those the data holds, in declaration order,
+    then any name no declaration knows."""
+    seen, listed = set(seen), set(listed_names())
+    declared = [c.name for c in all_channels()]
+    known = [name for name in declared if name in listed or name in seen]
+    return [*known, *sorted(seen - set(declared))]
 
 
 def _money(minor: int, currency: str, row_currency: str, what: str) -> Money:
@@ -626,6 +632,7 @@ class YearFacts:
     payout_fees: int = 0
     exchange_gain: int = 0
     tax_forms: Mapping[str, tuple[str, int]] = field(default_factory=dict)  # channel -> cur, gross
+    titles: tuple = ()  # TitleIncome per title, read in the same snapshot
 
 
 def build_annual_summary(facts: YearFacts, year: int) -> AnnualSummary:
@@ -670,6 +677,7 @@ def build_annual_summary(facts: YearFacts, year: int) -> AnnualSummary:
         tax_forms=tuple(forms),
         months=months,
         exchange_gain=Money.from_minor(facts.exchange_gain, currency),
+        titles=facts.titles,
     )
 
 
@@ -682,18 +690,21 @@ def annual_summary(ledger, year: int, basis: str = "cash") -> AnnualSummary:
     """The year ``year`` (local months of ``LEDGER_TIMEZONE``), for the tax return. Reader
     support counts when received either way; ``basis`` decides the royalties."""
     from supportledger.taxforms import read_tax_forms
+    from supportledger.titles import title_income
 
     if basis not in BASES:
         raise LedgerError(f"--basis: {basis!r} is not one of {', '.join(BASES)}")
     months = [Month(year, m) for m in range(1, 13)]
     align_ledger(ledger)
+    start, end = months[0].bounds(ledger.tz)[0], months[-1].bounds(ledger.tz)[1]
     with read_snapshot(ledger.engine) as connection:
         aggregates = _read_aggregates(connection, months, ledger.tz, basis == "cash")
         payout_fees = _read_payout_fees(connection, months)
         gain = _read_exchange_gain(connection, months)
         forms = read_tax_forms(connection, year)
+        titles = title_income(connection, start, end, ledger.currency)
     facts = YearFacts(
         ledger.currency, ledger.tz, tuple(months), tuple(aggregates), basis, payout_fees, gain,
-        forms,
+        forms, titles,
     )  # fmt: skip
     return build_annual_summary(facts, year)

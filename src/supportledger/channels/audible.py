@@ -6,46 +6,30 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from supportledger.channels import Channel
 from supportledger.fees import ScheduleError
-from supportledger.models import Event, Kind
-from supportledger.money import Money, MoneyError, parse_decimal
+from supportledger.models import Event
+from supportledger.money import Money
 from supportledger.months import Month
-from supportledger.sources import ImportContext, ReceiptEntry, RowError
-from supportledger.sources.csvfile import Amount, Row, Text
+from supportledger.sources import ImportContext, ReceiptEntry, TitleRef
+from supportledger.sources.csvfile import Amount, Text
 from supportledger.sources.currency import currency_in
-from supportledger.sources.royalties import RowMonths, RoyaltySales, month_in
+from supportledger.sources.royalties import RowMonths, RoyaltySales, month_in, percent
 from supportledger.sources.xlsxfile import SheetFormat
 
-CHANNEL = Channel(
-    name="audible",
-    label="Audible (ACX)",
-    account="Audible",
-    payouts_from_bank=True,
-    default_kind=Kind.SALE,
-    payout_lag_days=(0, 7),
-    royalty=True,
-    royalty_paid_after_days=30,
-    reports_by_month=True,
-    # "AUDIBLE INC ACX ROYALTY": ACX, or Audible *and* a royalty (an Audible refund is neither)
-    bank_payouts=(r"\bACX\b|\bAUDIBLE\b.*\bROYALT",),
-)
+#: the channel these entries are booked on (declared in shipped.toml)
+NAME = "audible"
 
 
 # ---------------------------------------------------------------- importer
-_PLANS = {Decimal("0.40"): "exclusive", Decimal("0.25"): "non_exclusive"}
+#: the royalty rates ACX pays, as percentages, and their plans: the 2014 model and the
+#: newer one (paid on listening, offered from November 2024)
+_PLANS = {
+    Decimal(40): "exclusive",
+    Decimal(25): "non_exclusive",
+    Decimal(50): "engagement_exclusive",
+    Decimal(30): "engagement_non_exclusive",
+}
 COVER_SHEET = "Cover Sheet (ACX)"
-
-
-def _fraction(path: Path, row: Row, column: str, text: str) -> Decimal | None:
-    """``40%``, ``40`` or ``0.4`` → 0.4; empty → ``None``."""
-    if not text.strip():
-        return None
-    try:
-        value = parse_decimal(text.replace("%", ""))
-    except MoneyError:
-        raise RowError(path, row.line, "is not a percentage", column, text) from None
-    return value / 100 if "%" in text or value > 1 else value
 
 
 class AcxSalesDetail(SheetFormat):
@@ -54,13 +38,16 @@ class AcxSalesDetail(SheetFormat):
     Each row is a sale: gross = Net Sales, net = Net Royalties Earned, fee = the difference.
     The month is the row's Period (or Date) column, else the cover sheet's ``Period:
     2025_OCT``, else the file name; it is paid by the end of the following month. The
-    expected fee follows the Royalty Rate (40% exclusive, 25% non-exclusive) and the Payee
-    Split of a Royalty Share title. Another currency than the ledger's needs a rate.
+    expected fee follows the Royalty Rate: 40% exclusive / 25% non-exclusive (projects from
+    12 Mar 2014), or 50% / 30% on the model paid on listening (from November 2024), and
+    the Payee Split of a Royalty Share title. Another currency than the ledger's needs a
+    rate.
     """
 
     name = "acx"
     sheets = ("Sales Detail (Net Sales)",)
     product_id = Text("Product ID")
+    isbn = Text("Digital ISBN", required=False, default="")
     title = Text("Title")
     transaction_type = Text("Transaction Type")
     marketplace = Text("Marketplace")
@@ -83,7 +70,7 @@ class AcxSalesDetail(SheetFormat):
         return month_in(path.stem)
 
     def entries(self, path: Path, context: ImportContext) -> Iterator[ReceiptEntry]:
-        sales = RoyaltySales(CHANNEL.name, context, months_later=1)
+        sales = RoyaltySales(NAME, context, months_later=1)
         months = RowMonths(
             path,
             self.report_month,
@@ -115,22 +102,23 @@ class AcxSalesDetail(SheetFormat):
                 expected_fee=self._expected(path, row, context, month, gross),
                 described_by=(row.title, row.marketplace, row.transaction_type, row.offer),
                 line=row.line,
+                title=TitleRef.of(row.title, isbn=row.isbn, audible=row.product_id),
             )
 
     def _expected(self, path, row, context, month, gross: Money) -> Money | None:
         """What Audible keeps under the rate's plan; on Royalty Share the producer's half
         of the royalty is not the writer's either."""
-        rate = _fraction(path, row, "Royalty Rate", row.royalty_rate)
+        rate = percent(path, row, "Royalty Rate", row.royalty_rate)
         plan = _PLANS.get(rate) if rate is not None else None
         if rate is not None and plan is None:
-            return None  # a rate the schedule has no plan for (Audible's newer 50%/30%)
+            return None  # a rate the schedule has no plan for
         try:
-            store = CHANNEL.expected_fee(context.schedule, month.first_day, gross, plan)
+            store = context.schedule.expected_fee(NAME, month.first_day, gross, plan)
         except ScheduleError:
             return None
         if store is None:
             return None
-        split = _fraction(path, row, "Payee Split", row.payee_split)
-        if split is None or split == 1:
+        split = percent(path, row, "Payee Split", row.payee_split)
+        if split is None or split == 100:
             return store
-        return (gross - (gross - store) * split).rounded()
+        return (gross - (gross - store) * (split / 100)).rounded()

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from supportledger.channels import Channel
 from supportledger.fees import ScheduleError
 from supportledger.intervals import MONTH, YEAR, Interval
 from supportledger.models import Event, Kind, SubscriptionStatus
@@ -28,18 +27,8 @@ from supportledger.sources.currency import ToBase, currency_in
 from supportledger.sources.ids import Occurrences
 from supportledger.sources.royalties import month_in
 
-CHANNEL = Channel(
-    name="patreon",
-    label="Patreon",
-    account="Patreon",
-    default_kind=Kind.RECURRING,
-    payout_lag_days=(0, 10),
-    reports_by_month=True,
-    # the month's pledges arrive as one earnings receipt: no patron's payment is itemised
-    itemises_subscription_payments=False,
-    # "PATREON MEMBERSHIP PAYOUT PPD ID: …", "PATREON DIRECT DEP", "PATREON, INC. PAYOUT"
-    bank_payouts=(r"\bPATREON\b.*\b(?:PAYOUT|DIRECT\s*DEP|PPD)\b",),
-)
+#: the channel these entries are booked on (declared in shipped.toml)
+NAME = "patreon"
 
 
 # ---------------------------------------------------------------- importers
@@ -152,7 +141,7 @@ class PatreonMembers(CsvFormat):
             currency = _currency(row, context, path)
             details = {name: getattr(row, name) for name in self._DETAILS if getattr(row, name)}
             yield SubscriptionEntry(
-                channel=CHANNEL.name,
+                channel=NAME,
                 external_id=row.user_id,
                 amount=Money(row.pledge or Decimal(0), currency),
                 status=status,
@@ -228,7 +217,7 @@ class PatreonEarnings(CsvFormat):
                 yield Skipped("no earnings that month", row.line)
                 continue
             common = {
-                "channel": CHANNEL.name,
+                "channel": NAME,
                 "occurred_at": month.bounds(context.timezone)[0],
                 "kind": Kind.RECURRING,
                 "line": row.line,
@@ -258,7 +247,7 @@ class PatreonEarnings(CsvFormat):
     @staticmethod
     def _expected(context, month: Month, processed: Money, processing: Money) -> Money | None:
         try:
-            rule = context.schedule.rule(CHANNEL.name, month.first_day)
+            rule = context.schedule.rule(NAME, month.first_day)
         except ScheduleError:
             return None
         shares = [c.fee(processed, {}) for c in rule.components if c.name == "platform"]
@@ -290,7 +279,7 @@ class PatreonPayouts(CsvFormat):
             currency = _currency(row, context, path)
             payout_id = row.payout_id or f"payout:{row.date}:{same_day.index(row.date)}"
             yield PayoutEntry(
-                channel=CHANNEL.name,
+                channel=NAME,
                 external_id=payout_id,
                 initiated_at=local_midnight(row.date, context.timezone),
                 amount=Money(abs(row.amount), currency),

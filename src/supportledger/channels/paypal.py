@@ -26,12 +26,12 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from supportledger.channels import Channel
+from supportledger.fees import ScheduleError
 from supportledger.intervals import MONTH
 from supportledger.models import Event, Kind, Status
 from supportledger.money import Money
+from supportledger.months import local_date
 from supportledger.sources import (
     BalanceEntry,
     ConversionEntry,
@@ -52,48 +52,16 @@ from supportledger.sources.csvfile import (
     FileDate,
     Row,
     Text,
+    ZoneLabel,
     _normalise,
 )
 
-CHANNEL = Channel(
-    name="paypal",
-    label="PayPal",
-    account="PayPal",
-    opening_from_stated=True,
-    default_kind=Kind.ONE_TIME,
-    payout_lag_days=(1, 5),
-    # Chase "PAYPAL TRANSFER PPD ID: PAYPALSI77", Bank of America "PAYPAL DES:TRANSFER ID:…",
-    # an instant transfer "PAYPAL INST XFER"
-    bank_payouts=(r"\bPAYPAL\s+(?:DES:\s*)?(?:TRANSFER|INST\s*XFER)\b",),
-)
+#: the channel these entries are booked on (declared in shipped.toml)
+NAME = "paypal"
 
-#: the account's zone labels PayPal writes in the TimeZone column, as UTC offsets in hours
-ZONE_OFFSETS = {
-    "UTC": 0,
-    "GMT": 0,
-    "BST": 1,
-    "CET": 1,
-    "CEST": 2,
-    "EET": 2,
-    "EEST": 3,
-    "AEST": 10,
-    "AEDT": 11,
-    "NZST": 12,
-    "NZDT": 13,
-    "EST": -5,
-    "EDT": -4,
-    "CST": -6,
-    "CDT": -5,
-    "MST": -7,
-    "MDT": -6,
-    "PST": -8,
-    "PDT": -7,
-    "AKST": -9,
-    "AKDT": -8,
-    "HST": -10,
-}
-_GMT_OFFSET = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
 
+#: payments through PayPal's Donate button: charged its donation rate, not Checkout's
+DONATION_TYPES = {"donation received", "donation payment"}
 ONE_TIME_TYPES = {
     "donation received",
     "donation payment",
@@ -326,26 +294,6 @@ class ClockTime(Column):
             raise ValueError("is not a time (HH:MM:SS)") from None
 
 
-class ZoneLabel(Column):
-    """The TimeZone column: a label (``PDT``) or an offset (``GMT-07:00``)."""
-
-    def parse(self, text: str) -> dt.tzinfo:
-        if "/" in text:  # the Statement CSV names the zone: America/Los_Angeles
-            try:
-                return ZoneInfo(text.strip())
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError("is not an IANA time zone") from None
-        label = text.strip().upper()
-        if label in ZONE_OFFSETS:
-            return dt.timezone(dt.timedelta(hours=ZONE_OFFSETS[label]), label)
-        match = _GMT_OFFSET.fullmatch(label)
-        if match:
-            sign = -1 if match[1] == "-" else 1
-            offset = dt.timedelta(hours=int(match[2]), minutes=int(match[3] or 0))
-            return dt.timezone(sign * offset)
-        raise ValueError(f"is not a time zone PayPal writes ({', '.join(ZONE_OFFSETS)})")
-
-
 @dataclass
 class _Conversion:
     """A foreign-currency payment waiting for its two "General Currency Conversion" rows, or
@@ -382,27 +330,39 @@ class _StatedBalances:
         newest_first = self._first is not None and self._first > self._last
         for (currency, _), (instant, first, last) in sorted(self._days.items()):
             line, amount = first if newest_first else last
-            yield BalanceEntry(CHANNEL.name, currency, instant, amount, line)
+            yield BalanceEntry(NAME, currency, instant, amount, line)
 
 
-def collapse_conversion(entry: ReceiptEntry, foreign: Decimal, credited: Money) -> ReceiptEntry:
+def collapse_conversion(
+    entry: ReceiptEntry, foreign: Decimal, credited: Money, context: ImportContext
+) -> ReceiptEntry:
     """One receipt in the base currency from a foreign payment and its conversion rows.
 
     ``foreign`` is what the conversion took out of the foreign balance and ``credited`` what
     it put into the base one, so the applied rate is ``|credited| / |foreign|`` (exact, as a
     Decimal). The net booked is exactly what was credited; the gross is the foreign gross at
     that rate, rounded half-up; the fee is the difference, which is PayPal's foreign fee
-    converted at the same rate (to the cent).
+    converted at the same rate (to the cent). The fee expected is PayPal's in the foreign
+    currency (its fixed part is that currency's), converted the same way.
     """
     rate = abs(credited.amount) / abs(foreign)
     gross = entry.gross.converted(rate, credited.currency)
+    flags = entry.flags | {"international", "conversion"}
+    on = local_date(entry.occurred_at, context.timezone)
+    try:
+        kept = context.schedule.expected_fee(NAME, on, entry.gross, flags=flags)
+    except ScheduleError:
+        kept = None
+    net = None if kept is None else (entry.gross - kept).converted(rate, gross.currency)
+    expected = None if net is None else gross - net
     return replace(
         entry,
         gross=gross,
         fee=gross - credited,
+        expected_fee=expected,
         original=entry.gross,
         fx_rate=rate,
-        flags=entry.flags | {"international", "conversion"},
+        flags=flags,
     )
 
 
@@ -552,12 +512,12 @@ class PayPalActivity(CsvFormat):
                                    "for the same transaction", column="Reference Txn ID",
                                    value=row.reference)  # fmt: skip
                 pending.rows[row.currency] = (row, instant)
-                yield from self._converted(waiting, key, base)
+                yield from self._converted(waiting, key, context)
                 continue
             entry = self._entry(path, row, kind, instant, language)
             if isinstance(entry, ReceiptEntry) and entry.gross.currency != base:
                 waiting.setdefault(entry.external_id, _Conversion()).entry = entry
-                yield from self._converted(waiting, entry.external_id, base)
+                yield from self._converted(waiting, entry.external_id, context)
                 continue
             yield entry
         for key, pending in waiting.items():
@@ -581,8 +541,11 @@ class PayPalActivity(CsvFormat):
         )
 
     @staticmethod
-    def _converted(waiting: dict[str, _Conversion], key: str, base: str) -> Iterator[Entry]:
+    def _converted(
+        waiting: dict[str, _Conversion], key: str, context: ImportContext
+    ) -> Iterator[Entry]:
         """The collapsed receipt, once the payment and both of its conversions are read."""
+        base = context.base_currency
         pending = waiting[key]
         entry = pending.entry
         if entry is None or base not in pending.rows:
@@ -592,7 +555,7 @@ class PayPalActivity(CsvFormat):
             return
         del waiting[key]
         credited = pending.rows[base][0]
-        yield collapse_conversion(entry, foreign[0].gross, Money(credited.gross, base))
+        yield collapse_conversion(entry, foreign[0].gross, Money(credited.gross, base), context)
         for row, _ in pending.rows.values():
             yield Skipped("currency conversion, folded into its payment", row.line)
 
@@ -616,7 +579,7 @@ class PayPalActivity(CsvFormat):
         (source, instant), (target, _) = rows
         yield Skipped("the other row of a currency conversion", target.line)
         yield ConversionEntry(
-            channel=CHANNEL.name,
+            channel=NAME,
             external_id=f"conversion:{self._id(path, source)}",
             occurred_at=instant,
             source=Money(-source.gross, source.currency),
@@ -641,7 +604,7 @@ class PayPalActivity(CsvFormat):
                 return Skipped("withdrawal returned to the balance", row.line)
             status = self._status(path, row, language)
             return PayoutEntry(
-                channel=CHANNEL.name,
+                channel=NAME,
                 external_id=self._id(path, row),
                 initiated_at=instant,
                 amount=-gross,
@@ -666,6 +629,7 @@ class PayPalActivity(CsvFormat):
                 supporter=self._supporter(row.payer, row.from_email),
                 subscription=(row.reference or None) if recurring else None,
                 interval=MONTH if recurring and row.reference else None,
+                flags=frozenset({"donation"} if kind in DONATION_TYPES else ()),
                 description=row.item,
             )
         if kind in REVERSAL_TYPES:
@@ -709,7 +673,7 @@ class PayPalActivity(CsvFormat):
             return Skipped(f"{what}, not completed", row.line)
         net = row.gross + (row.fee if row.fee is not None else 0)
         return TransferEntry(
-            channel=CHANNEL.name,
+            channel=NAME,
             external_id=self._id(path, row),
             occurred_at=instant,
             amount=Money(net, row.currency),
@@ -722,7 +686,7 @@ class PayPalActivity(CsvFormat):
     ) -> ReceiptEntry:
         """A receipt of ``row``: its id, time, status and line, and ``what`` its type says."""
         return ReceiptEntry(
-            channel=CHANNEL.name,
+            channel=NAME,
             external_id=self._id(path, row),
             occurred_at=instant,
             status=self._status(path, row, language),

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import func, select
 
-from supportledger.channels import Channel
 from supportledger.config import Settings, require
 from supportledger.errors import LedgerError
 from supportledger.intervals import Interval
@@ -40,15 +39,8 @@ if TYPE_CHECKING:  # the SDK loads only when a sync runs, not whenever the chann
     from supportledger.imports import FileReport
     from supportledger.ledger import Ledger
 
-CHANNEL = Channel(
-    name="stripe",
-    label="Stripe",
-    account="Stripe",
-    default_kind=Kind.ONE_TIME,
-    payout_lag_days=(1, 5),
-    # Wells Fargo "STRIPE TRANSFER ST-A1B2C3 JANE WRITER", Bank of America "STRIPE DES:TRANSFER"
-    bank_payouts=(r"\bSTRIPE\s+(?:DES:\s*)?TRANSFER\b",),
-)
+#: the channel these entries are booked on (declared in shipped.toml)
+NAME = "stripe"
 
 #: The fee schedule models Stripe's US pricing: a card issued elsewhere is "international".
 HOME_COUNTRY = "US"
@@ -111,7 +103,7 @@ def sync(
     return apply_entries(
         ledger,
         entries,
-        source=CHANNEL.name,
+        source=NAME,
         file_name=SYNC_NAME,
         sha256=_digest(start, entries),
         dry_run=dry_run,
@@ -125,7 +117,7 @@ def last_synced(ledger: Ledger) -> dt.datetime | None:
     with ledger.session() as session:
         return session.exec(
             select(func.max(ImportBatch.covers_to)).where(
-                ImportBatch.source == CHANNEL.name, ImportBatch.undone_at.is_(None)
+                ImportBatch.source == NAME, ImportBatch.undone_at.is_(None)
             )
         ).one()
 
@@ -135,7 +127,7 @@ def _payouts_on_their_way(ledger: Ledger) -> set[str]:
         return set(
             session.exec(
                 select(Payout.external_id).where(
-                    Payout.channel == CHANNEL.name, Payout.status.in_(_ON_THEIR_WAY)
+                    Payout.channel == NAME, Payout.status.in_(_ON_THEIR_WAY)
                 )
             )
         )
@@ -269,7 +261,7 @@ def _entry(bt: stripe.BalanceTransaction, links: InvoiceLinks) -> Entry:
     if category == "fee":
         # Stripe's own charges outside any payment: a fee with nothing received
         return ReceiptEntry(
-            channel=CHANNEL.name,
+            channel=NAME,
             external_id=bt.id,
             occurred_at=_instant(bt.created),
             gross=Money.zero(bt.currency),
@@ -290,7 +282,7 @@ def _payment(
     if country and country.upper() != HOME_COUNTRY:
         flags |= {"international"}
     return ReceiptEntry(
-        channel=CHANNEL.name,
+        channel=NAME,
         external_id=charge.id,
         occurred_at=_instant(bt.created),
         gross=Money.from_minor(bt.amount, bt.currency),
@@ -316,7 +308,7 @@ def _reversal(bt: stripe.BalanceTransaction, event: Event) -> ReceiptEntry:
         external_id, reverses = bt.id, _id(source.charge)
     original, rate, flags = _as_paid(bt, source.amount, source.currency)
     return ReceiptEntry(
-        channel=CHANNEL.name,
+        channel=NAME,
         external_id=external_id,
         occurred_at=_instant(bt.created),
         gross=Money.from_minor(bt.amount, bt.currency),
@@ -355,7 +347,7 @@ def _described(subscription: stripe.Subscription) -> SubscriptionEntry | Skipped
     stated = [subscription.start_date, items[0].current_period_start]
     stated += [t for t in (subscription.canceled_at, subscription.ended_at) if t]
     return SubscriptionEntry(
-        channel=CHANNEL.name,
+        channel=NAME,
         external_id=subscription.id,
         amount=Money.from_minor(amount, price.currency),
         status=status,
@@ -373,7 +365,7 @@ def _payout(payout: stripe.Payout, fee: Money) -> PayoutEntry:
     """A payout as it stands now: a failed or cancelled one says so in its status."""
     arrival = payout.arrival_date
     return PayoutEntry(
-        channel=CHANNEL.name,
+        channel=NAME,
         external_id=payout.id,
         initiated_at=_instant(payout.created),
         amount=Money.from_minor(payout.amount, payout.currency),
@@ -391,7 +383,7 @@ def _balances(balance: stripe.Balance, as_of: dt.datetime) -> Iterator[BalanceEn
         totals[part.currency] = totals.get(part.currency, 0) + part.amount
     for currency, amount in totals.items():
         yield BalanceEntry(
-            channel=CHANNEL.name,
+            channel=NAME,
             currency=currency_code(currency),
             as_of=as_of,
             amount=Money.from_minor(amount, currency),

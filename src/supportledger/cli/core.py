@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from supportledger.channels import get_channel
 from supportledger.cli.app import (
     Format,
     app,
@@ -40,7 +41,9 @@ def init() -> None:
 
 @app.command()
 def add(
-    channel: Annotated[str, typer.Option(help="zelle, check, paypal, patreon, stripe, ...")],
+    channel: Annotated[
+        str, typer.Option(help="zelle, check, paypal, ... (supportledger channels)")
+    ],
     amount: Annotated[str, typer.Option(help="What the supporter paid, e.g. 100.00.")],
     date: Annotated[
         str,
@@ -98,8 +101,8 @@ def add(
         original=original,
         fx_rate=fx_rate,
         supporter=SupporterRef(name=payer) if payer else None,
-        # a check in hand is money received but not yet in the bank until it is deposited
-        status=Status.PENDING if channel.strip().lower() == "check" else Status.COMPLETED,
+        # a check in hand is money received, counted once the bank deposits it
+        status=Status.PENDING if get_channel(channel).receipts_start_pending else Status.COMPLETED,
         check_number=check_number,
         description=note,
     )
@@ -194,8 +197,6 @@ def fees_show(
     schedule = ledger.schedule
     name = None
     if channel is not None:
-        from supportledger.channels import get_channel
-
         name = get_channel(channel).name
     rules = schedule.in_force(day, name)
     if fmt is Format.json:

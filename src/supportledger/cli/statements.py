@@ -1,4 +1,5 @@
-"""``statement`` (a month, or a year's summary) and ``tax-form`` (the 1099-Ks beside it).
+"""``statement`` (a month, or a year's summary), ``titles`` (income per book) and
+``tax-form`` (the 1099-Ks beside it).
 
 The library is imported inside the commands: other commands do not pay for it at startup.
 """
@@ -48,6 +49,37 @@ def statement(
     else:
         result = annual_summary(ledger, year, basis=basis)
     emit(render(result, fmt.value, ledger.settings), output)
+
+
+@app.command()
+def titles(
+    year: Annotated[
+        int | None, typer.Option(help="YYYY: only that year; default all time.")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="text, json or csv.")] = Format.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Income per title (book) across every store and channel, by ASIN, ISBN or title.
+
+    Example: supportledger titles --year 2026 --format csv --output titles-2026.csv
+    """
+    from supportledger.render import titles_csv, titles_data, titles_text, to_json
+    from supportledger.titles import titles_report
+
+    check_format(fmt, (Format.text, Format.json, Format.csv))
+    ledger = open_ledger()
+    found = titles_report(ledger, year)
+    if fmt is Format.json:
+        emit(
+            to_json({"year": year, "currency": ledger.currency, "titles": titles_data(found)}),
+            output,
+        )
+    elif fmt is Format.csv:
+        emit(titles_csv(found), output)
+    else:
+        emit(titles_text(found, str(year) if year else "all time", ledger.currency), output)
 
 
 tax_form_app = typer.Typer(help="1099-K figures the channels reported.", no_args_is_help=True)

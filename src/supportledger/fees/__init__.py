@@ -1,9 +1,10 @@
 """Fee schedules: effective-dated data, not code.
 
-The shipped ``schedule.toml`` holds every channel's fees over time; a writer's own file
-(``FEE_SCHEDULE_FILE``, same format) adds rules or replaces a shipped rule with the same
-channel, plan and date, and may change the default plan per channel. The one rounding rule
-applies per component (half-up to the cent), then components are added.
+The shipped ``schedule.toml`` holds every shipped channel's fees over time; a writer's own
+channel brings its rules in its declaration (``CHANNELS_FILE``); a writer's own file
+(``FEE_SCHEDULE_FILE``, same format) adds rules or replaces one with the same channel, plan
+and date, and may change the default plan a channel declares. A rule rounds as its channel
+does (``rounding``): by default each component half-up to the cent, then added.
 """
 
 from __future__ import annotations
@@ -13,14 +14,25 @@ import datetime as dt
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from supportledger.errors import LedgerError
-from supportledger.money import Money, MoneyError, currency_code, parse_decimal
+from supportledger.money import Money, MoneyError, currency_code, exponent, parse_decimal
+
+if TYPE_CHECKING:
+    from supportledger.channels import Channels
 
 REFUND_POLICIES = ("none", "percent", "all")
+#: how a rule rounds its fee, as the channel does:
+#: ``each``: each component half-up to the minor unit, then added (the ledger's rule);
+#: ``total``: the components added exactly, then the sum half-up (PayPal: one rate);
+#: ``down``: each component cut to the minor unit (integer-cent arithmetic, Gumroad);
+#: ``net``: the writer's share (gross less the exact fee) half-up, the fee the rest
+#: (stores computing a royalty per report row: KDP)
+ROUNDINGS = ("each", "total", "down", "net")
 
 
 class ScheduleError(LedgerError):
@@ -51,6 +63,8 @@ class Component:
     percent: Decimal = Decimal(0)
     fixed: Mapping[str, Decimal] = field(default_factory=dict)
     when: str | None = None
+    #: flags that rule it out (PayPal's Checkout rate is not its Donate rate)
+    unless: tuple[str, ...] = ()
     above: Decimal | None = None
     up_to: Decimal | None = None
     basis: str = "gross"
@@ -58,13 +72,15 @@ class Component:
     def applies(self, gross: Money, flags: frozenset[str]) -> bool:
         if self.when is not None and self.when not in flags:
             return False
+        if flags.intersection(self.unless):
+            return False
         if self.above is not None and not abs(gross.amount) > self.above:
             return False
         return self.up_to is None or abs(gross.amount) <= self.up_to
 
-    def fee(self, gross: Money, bases: Mapping[str, Money]) -> Money | None:
-        """This component's fee, rounded; ``None`` when it cannot be known (its basis is not
-        given, or its fixed part has no such currency)."""
+    def exact(self, gross: Money, bases: Mapping[str, Money]) -> Money | None:
+        """This component's fee before rounding; ``None`` when it cannot be known (its basis
+        is not given, or its fixed part has no such currency)."""
         basis = gross if self.basis == "gross" else bases.get(self.basis)
         if basis is None:  # e.g. KDP's delivery cost when the file size is not known
             return None
@@ -73,7 +89,31 @@ class Component:
             if gross.currency not in self.fixed:
                 return None
             amount = amount + Money(self.fixed[gross.currency], gross.currency)
-        return amount.rounded()
+        return amount
+
+    def fee(self, gross: Money, bases: Mapping[str, Money]) -> Money | None:
+        """This component's fee, rounded half-up (the ledger's one rule)."""
+        exact = self.exact(gross, bases)
+        return None if exact is None else exact.rounded()
+
+
+def _cut(amount: Money) -> Money:
+    """``amount`` cut (toward zero) to its currency's minor unit."""
+    quantum = Decimal(1).scaleb(-exponent(amount.currency))
+    return Money(amount.amount.quantize(quantum, rounding=ROUND_DOWN), amount.currency)
+
+
+def _rounded(parts: list[Money], gross: Money, rounding: str) -> Money:
+    """The fee of ``parts`` (exact amounts) rounded the way ``rounding`` says."""
+    zero = Money.zero(gross.currency)
+    if rounding == "each":
+        return sum((p.rounded() for p in parts), zero)
+    if rounding == "down":
+        return sum((_cut(p) for p in parts), zero)
+    exact = sum(parts, zero)
+    if rounding == "total":
+        return exact.rounded()
+    return gross - (gross - exact).rounded()  # "net": the writer's share is what is rounded
 
 
 @dataclass(frozen=True)
@@ -86,9 +126,24 @@ class Rule:
     components: tuple[Component, ...] = ()
     refund_returns: str = "none"
     dispute_fee: Mapping[str, Decimal] = field(default_factory=dict)
+    #: per currency: a claim for less than this carries no dispute fee (PayPal waives it
+    #: on claims under twice the fee)
+    dispute_fee_waived_below: Mapping[str, Decimal] = field(default_factory=dict)
     delivery_per_mb: Mapping[str, Decimal] = field(default_factory=dict)
     unknown: bool = False
+    rounding: str = "each"
     source: str = ""
+
+    def dispute_fee_for(self, claimed: Money) -> Money | None:
+        """The dispute fee on a claim of ``claimed``: ``None`` when the rule has none for
+        its currency or waives it for a claim that small."""
+        fee = self.dispute_fee.get(claimed.currency)
+        if fee is None:
+            return None
+        floor = self.dispute_fee_waived_below.get(claimed.currency)
+        if floor is not None and abs(claimed.amount) < floor:
+            return None
+        return Money(fee, claimed.currency)
 
     def fee(
         self,
@@ -100,14 +155,14 @@ class Rule:
         if self.unknown:
             return None
         flags = frozenset(flags)
-        total = Money.zero(gross.currency)
+        parts = []
         for component in self.components:
             if component.applies(gross, flags):
-                part = component.fee(gross, bases or {})
+                part = component.exact(gross, bases or {})
                 if part is None:
                     return None
-                total = total + part
-        return total
+                parts.append(part)
+        return _rounded(parts, gross, self.rounding)
 
     def describe(self) -> str:
         parts = []
@@ -119,6 +174,7 @@ class Rule:
                 text += " + " + "/".join(f"{v:f} {k}" for k, v in c.fixed.items())
             conditions = [
                 f"if {c.when}" if c.when else "",
+                f"unless {' or '.join(c.unless)}" if c.unless else "",
                 f"above {c.above:f}" if c.above is not None else "",
                 f"up to {c.up_to:f}" if c.up_to is not None else "",
             ]
@@ -139,6 +195,9 @@ def _rule(where: str, raw: Mapping) -> Rule:
     refund_returns = raw.get("refund_returns", "none")
     if refund_returns not in REFUND_POLICIES:
         raise ScheduleError(f"{where}: refund_returns must be one of {', '.join(REFUND_POLICIES)}")
+    rounding = raw.get("rounding", "each")
+    if rounding not in ROUNDINGS:
+        raise ScheduleError(f"{where}: rounding must be one of {', '.join(ROUNDINGS)}")
     components = []
     for i, c in enumerate(raw.get("components", [])):
         at = f"{where}.components[{i}]"
@@ -148,6 +207,7 @@ def _rule(where: str, raw: Mapping) -> Rule:
                 percent=_decimal(f"{at}.percent", c.get("percent", "0")),
                 fixed=_per_currency(f"{at}.fixed", c.get("fixed")),
                 when=c.get("when"),
+                unless=_flags(f"{at}.unless", c.get("unless", ())),
                 above=_decimal(f"{at}.above", c["above"]) if "above" in c else None,
                 up_to=_decimal(f"{at}.up_to", c["up_to"]) if "up_to" in c else None,
                 basis=str(c.get("basis", "gross")),
@@ -160,10 +220,21 @@ def _rule(where: str, raw: Mapping) -> Rule:
         components=tuple(components),
         refund_returns=refund_returns,
         dispute_fee=_per_currency(f"{where}.dispute_fee", raw.get("dispute_fee")),
+        dispute_fee_waived_below=_per_currency(
+            f"{where}.dispute_fee_waived_below", raw.get("dispute_fee_waived_below")
+        ),
         delivery_per_mb=_per_currency(f"{where}.delivery_per_mb", raw.get("delivery_per_mb")),
         unknown=bool(raw.get("unknown", False)),
+        rounding=rounding,
         source=str(raw.get("source", "")),
     )
+
+
+def _flags(where: str, value) -> tuple[str, ...]:
+    values = (value,) if isinstance(value, str) else value
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise ScheduleError(f"{where}: expected a flag or a list of flags")
+    return tuple(values)
 
 
 class FeeSchedule:
@@ -230,10 +301,18 @@ def _parse(where: str, text: str) -> tuple[list[Rule], dict[str, str]]:
     return rules, {str(k): str(v) for k, v in data.get("defaults", {}).items()}
 
 
-def load_schedule(override: Path | None = None) -> FeeSchedule:
-    """The shipped schedule, with the writer's own file laid over it."""
+def load_schedule(override: Path | None = None, channels: Channels | None = None) -> FeeSchedule:
+    """The shipped schedule and the writer's channels' own rules, with the writer's file laid
+    over them. Each channel's default plan is the one it declares, unless the file's
+    ``[defaults]`` says otherwise."""
+    if channels is None:
+        from supportledger.channels import active_channels
+
+        channels = active_channels()
     shipped = resources.files(__package__).joinpath("schedule.toml").read_text("utf-8")
     rules, defaults = _parse("shipped schedule.toml", shipped)
+    defaults = {c.name: c.fee_plan for c in channels if c.fee_plan} | defaults
+    rules += [_rule(where, raw) for where, raw in channels.fee_rules]
     if override is not None:
         try:
             text = Path(override).read_text("utf-8")

@@ -73,6 +73,26 @@ class SupporterRef:
 
 
 @dataclass(frozen=True)
+class TitleRef:
+    """The book a sale is for, as the source names it: its title and the identifiers it
+    gives, as ``(scheme, value)`` pairs (``("asin", "B0ABC12345")``, ``("isbn", ...)``, a
+    store's own product id). The ledger keys income per title on these."""
+
+    name: str | None = None
+    ids: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, name: str | None, **ids: str | None) -> TitleRef | None:
+        """A reference from a title and identifiers (empty ones left out); ``None`` when
+        the row names no book at all."""
+        given = tuple(
+            (scheme, value.strip()) for scheme, value in ids.items() if value and value.strip()
+        )
+        name = " ".join((name or "").split()) or None
+        return cls(name, given) if name or given else None
+
+
+@dataclass(frozen=True)
 class ReceiptEntry:
     """One money event as the source states it. ``gross`` is signed from the writer's side (a
     refund is negative); ``fee`` is what the channel took (``None``: the source does not say,
@@ -105,7 +125,50 @@ class ReceiptEntry:
     check_number: str | None = None
     description: str = ""
     due_on: dt.date | None = None
+    #: the book it is for (a store's sale, a Gumroad product)
+    title: TitleRef | None = None
     line: int | None = None
+
+
+def taken_back(
+    payment: ReceiptEntry,
+    event: Event = Event.REFUND,
+    gross: Money | None = None,
+    original: Money | None = None,
+) -> ReceiptEntry:
+    """The refund (or chargeback) of ``payment`` when its source says only that it was taken
+    back, not when: dated with the payment itself (the writer moves it to the first open
+    month when that month is closed). ``gross`` and ``original`` are what was taken back
+    when it was not all of it."""
+    gross = payment.gross if gross is None else gross
+    if original is None and payment.original is not None and gross == payment.gross:
+        original = payment.original
+    return ReceiptEntry(
+        channel=payment.channel,
+        external_id=f"{payment.external_id}:{event}",
+        occurred_at=payment.occurred_at,
+        gross=-gross,
+        kind=payment.kind,
+        event=event,
+        original=-original if original is not None else None,
+        fx_rate=payment.fx_rate,
+        reverses=payment.external_id,
+        supporter=payment.supporter,
+        title=payment.title,
+        line=payment.line,
+    )
+
+
+#: statuses payment exports write alike, and what each means for the money
+PAYMENT_STATUSES = {
+    "complete": Status.COMPLETED,
+    "completed": Status.COMPLETED,
+    "pending": Status.PENDING,
+    "failed": Status.DENIED,
+    "declined": Status.DENIED,
+    "canceled": Status.DENIED,
+    "cancelled": Status.DENIED,
+}
 
 
 @dataclass(frozen=True)

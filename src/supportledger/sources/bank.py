@@ -41,7 +41,7 @@ from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
-from supportledger.channels import all_channels
+from supportledger.channels import Channels, active_channels
 from supportledger.money import Money
 from supportledger.sources import BankLineEntry, ImportContext, Skipped, SupporterRef
 from supportledger.sources.csvfile import Amount, CsvFormat, Date, Row, Text
@@ -110,12 +110,18 @@ DEPOSIT_RULES: tuple[Rule, ...] = (
 )
 
 
-@cache
 def builtin_rules() -> tuple[Rule, ...]:
     """Each channel's payouts (from its declaration), then Zelle and check deposits."""
+    return _rules_of(active_channels())
+
+
+@cache
+def _rules_of(channels: Channels) -> tuple[Rule, ...]:
+    """The rules of one set of declarations (the writer's own channels among them), made
+    once per set."""
     payouts = tuple(
         _rule(PAYOUT, pattern, channel.name)
-        for channel in all_channels()
+        for channel in channels
         for pattern in channel.bank_payouts
     )
     return payouts + DEPOSIT_RULES

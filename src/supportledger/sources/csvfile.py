@@ -30,6 +30,7 @@ from decimal import Decimal
 from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from supportledger.money import MoneyError, currency_code, parse_decimal
 from supportledger.sources import RowError
@@ -215,6 +216,58 @@ def bounded_lines(path: Path, handle) -> Iterator[str]:
         if len(line) > MAX_LINE:
             raise RowError(path, number, f"is longer than {MAX_LINE:,} characters: not an export")
         yield line
+
+
+#: zone labels exports write beside a time (PayPal's TimeZone column, Cash App's dates),
+#: as UTC offsets in hours: each stands for one offset, so no guess is made
+ZONE_OFFSETS = {
+    "UTC": 0, "GMT": 0, "BST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3,
+    "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
+    "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10,
+}  # fmt: skip
+_GMT_OFFSET = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
+
+
+def zone_of(label: str) -> dt.tzinfo:
+    """The zone a label (``PDT``), an offset (``GMT-07:00``) or an IANA name
+    (``America/Los_Angeles``, PayPal's Statement CSV) stands for."""
+    if "/" in label:
+        try:
+            return ZoneInfo(label.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not an IANA time zone") from None
+    label = label.strip().upper()
+    if label in ZONE_OFFSETS:
+        return dt.timezone(dt.timedelta(hours=ZONE_OFFSETS[label]), label)
+    match = _GMT_OFFSET.fullmatch(label)
+    if match:
+        sign = -1 if match[1] == "-" else 1
+        offset = dt.timedelta(hours=int(match[2]), minutes=int(match[3] or 0))
+        return dt.timezone(sign * offset)
+    raise ValueError(f"is not a time zone label ({', '.join(ZONE_OFFSETS)})")
+
+
+class ZoneLabel(Column):
+    """A time zone column: a label (``PDT``), an offset (``GMT-07:00``) or a zone's name."""
+
+    def parse(self, text: str) -> dt.tzinfo:
+        return zone_of(text)
+
+
+class LabelledDateTime(Date):
+    """A date-time followed by its zone label, ``2023-10-07 16:12:36 EDT`` (Cash App):
+    aware, at the offset the label stands for."""
+
+    def parse(self, text: str) -> dt.datetime:
+        stamp, _, label = text.strip().rpartition(" ")
+        for fmt in self.formats:
+            try:
+                naive = dt.datetime.strptime(stamp.strip(), fmt)
+            except ValueError:
+                continue
+            return naive.replace(tzinfo=zone_of(label))
+        raise ValueError(f"is not a date-time with a zone ({' or '.join(self.formats)} ZONE)")
 
 
 @dataclass(frozen=True)

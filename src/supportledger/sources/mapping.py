@@ -19,6 +19,8 @@ what; everything else is optional::
     email = "Email"
     description = "Message"
     currency = "Currency"
+    title = "Title"                 # the book a sale is for (income per title)
+    isbn = "ISBN"
 
     [[skip]]                        # rows not taken, counted with their reason
     column = "Type"
@@ -69,6 +71,7 @@ from supportledger.sources import (
     RowError,
     Skipped,
     SupporterRef,
+    TitleRef,
 )
 from supportledger.sources.csvfile import (
     Amount,
@@ -83,7 +86,10 @@ from supportledger.sources.currency import ToBase, currency_in
 from supportledger.sources.ids import Occurrences, stable_id
 
 _KEYS = {"channel", "kind", "header", "date_format", "timezone", "currency", "columns", "skip"}
-_COLUMNS = {"date", "amount", "fee", "net", "id", "payer", "email", "description", "currency"}
+_COLUMNS = {
+    "date", "amount", "fee", "net", "id", "payer", "email", "description", "currency",
+    "title", "isbn",
+}  # fmt: skip
 
 
 class MappingError(LedgerError):
@@ -186,7 +192,7 @@ class MappingImporter:
             attrs[f"fee_{index}"] = Amount(column, default=Decimal(0))
         if "net" in single:
             attrs["net"] = Amount(single["net"], default="")
-        for name in ("id", "payer", "email", "description", "currency"):
+        for name in ("id", "payer", "email", "description", "currency", "title", "isbn"):
             if name in single:
                 attrs[name] = Text(single[name], default="")
         for index, rule in enumerate(self.skips):
@@ -269,6 +275,7 @@ class MappingImporter:
             if payer or email
             else None,
             description=getattr(row, "description", ""),
+            title=TitleRef.of(getattr(row, "title", ""), isbn=getattr(row, "isbn", "")),
             line=row.line,
         )
 

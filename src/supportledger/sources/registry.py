@@ -1,11 +1,13 @@
-"""Every importer the ledger knows, by dotted path, loaded only when an import runs, and
-the recognition of a file by its content.
+"""Every importer the ledger knows, made from the channel declarations and loaded only when
+an import runs, and the recognition of a file by its content.
 
-A file is taken by the one format that claims it in full (:func:`recognise`): its whole
-header, under that format's own names, with its preamble where it has one. The writer's
-own mapping beside the file wins over the built-in formats. A file two formats could
-claim, or none in full, is refused naming the candidates: an importer either knows or
-asks (``--source``).
+The writer's own mapping beside a file comes first, then each channel's importers (the
+writer's own channels' CSV mappings among them) in declaration order, then the bank
+statements' formats, then the channels' importers whose headers are generic. A file is
+taken by the one format that claims it in full (:func:`recognise`): its whole header, under
+that format's own names, with its preamble where it has one. The writer's own mapping beside
+the file wins over the built-in formats. A file two formats could claim, or none in full,
+is refused naming the candidates: an importer either knows or asks (``--source``).
 """
 
 from __future__ import annotations
@@ -13,26 +15,21 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
+from supportledger.channels import Channel, active_channels
 from supportledger.errors import LedgerError
 from supportledger.sources import Importer
 from supportledger.sources.csvfile import Claim
 
-IMPORTERS: tuple[str, ...] = (
-    "supportledger.sources.mapping:MappingBeside",  # the writer's own mapping wins
-    "supportledger.channels.paypal:PayPalActivity",
-    "supportledger.channels.paypal:PayPalStatement",
-    "supportledger.channels.kdp:KdpRoyalties",
-    "supportledger.channels.audible:AcxSalesDetail",
-    "supportledger.channels.patreon:PatreonMembers",
-    "supportledger.channels.patreon:PatreonEarnings",
+#: the writer's own statement of what a file is: tried before anything else
+MAPPINGS_BESIDE = "supportledger.sources.mapping:MappingBeside"
+#: formats that belong to no channel: bank statements
+BANK_FORMATS: tuple[str, ...] = (
     "supportledger.sources.bank:Chase",
     "supportledger.sources.bank:CapitalOne",
     "supportledger.sources.bank:Citi",
     "supportledger.sources.bank:USBank",
     "supportledger.sources.bank:BankOfAmerica",
     "supportledger.sources.ofx:OfxStatement",
-    "supportledger.sources.mapping:ebookit",
-    "supportledger.channels.patreon:PatreonPayouts",
 )
 
 #: ``--source mapping:PATH.toml`` reads a file through that mapping
@@ -41,12 +38,32 @@ MAPPING_PREFIX = "mapping:"
 BESIDE = "mapping"
 
 
+def _load(dotted: str) -> Importer:
+    module, _, attr = dotted.partition(":")
+    return getattr(import_module(module), attr)()
+
+
+def _declared(channel: Channel) -> list[Importer]:
+    """A channel's importers: its dotted ones, and the CSV mapping its declaration holds."""
+    found = [_load(dotted) for dotted in channel.importers]
+    mapped = active_channels().mappings.get(channel.name)
+    if mapped is not None:
+        from supportledger.sources.mapping import MappingImporter
+
+        where, table = mapped
+        found.append(MappingImporter({**table, "channel": channel.name}, where, channel.name))
+    return found
+
+
 def importers() -> list[Importer]:
     """An instance of each registered importer, in the order they are listed."""
-    found = []
-    for dotted in IMPORTERS:
-        module, _, attr = dotted.partition(":")
-        found.append(getattr(import_module(module), attr)())
+    channels = list(active_channels())
+    found = [_load(MAPPINGS_BESIDE)]
+    for channel in channels:
+        found += _declared(channel)
+    found += [_load(dotted) for dotted in BANK_FORMATS]
+    for channel in channels:
+        found += [_load(dotted) for dotted in channel.fallback_importers]
     return found
 
 

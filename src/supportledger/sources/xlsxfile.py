@@ -292,6 +292,15 @@ class SheetFormat(CsvFormat):
             yield from cls.parse_records(path, book.records(cls.sheet_in(book)))
 
     @classmethod
+    def rows_of(cls, path: Path, sheet: str | None) -> Iterator[Row]:
+        """The rows of one named sheet of a workbook (a CSV when ``sheet`` is ``None``)."""
+        if sheet is None:
+            yield from super().rows(path)
+            return
+        with open_workbook(path) as book:
+            yield from cls.parse_records(path, book.records(sheet))
+
+    @classmethod
     def top_records(cls, path: Path, sheet: str | None = None) -> list[tuple[int, list[str]]]:
         """The first records of the file (of ``sheet``, else the rows' sheet): the preamble
         and the header, where reports write their period."""

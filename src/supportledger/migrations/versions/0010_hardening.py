@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_hardening"
-down_revision = "0007_subscription_history"
+down_revision = "0009_titles"
 branch_labels = None
 depends_on = None
 
