@@ -506,7 +506,7 @@ def test_a_statement_reads_one_snapshot_though_an_import_commits_meanwhile(octob
     """A Zelle receipt of 100.00 committed just after the statement's first read (the
     import coverage) is not in its income: every read sees the ledger as that first one
     did. The next statement sees it."""
-    first_read = statement._read_coverage
+    first_read = statement.read_coverage
 
     def read_then_an_import_commits(connection):
         found = first_read(connection)
@@ -517,7 +517,7 @@ def test_a_statement_reads_one_snapshot_though_an_import_commits_meanwhile(octob
             )
         return found
 
-    monkeypatch.setattr(statement, "_read_coverage", read_then_an_import_commits)
+    monkeypatch.setattr(statement, "read_coverage", read_then_an_import_commits)
     # 178.86 net, as in test_every_figure_of_october
     assert monthly_statement(october, OCTOBER).totals.figures.net == Money.of("178.86", "USD")
     monkeypatch.undo()

@@ -25,6 +25,7 @@ CHANNEL = Channel(
     royalty=True,
     royalty_paid_after_days=30,
     reports_by_month=True,
+    export_hint="acx.com: the month's royalty statement workbook (XLSX, Sales Detail sheet)",
 )
 
 

@@ -9,4 +9,5 @@ CHANNEL = Channel(
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(0, 10),
     holds_balance=False,
+    export_hint="typed in as each arrives (supportledger add --channel check); deposits: the bank",
 )

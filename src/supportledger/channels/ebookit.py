@@ -12,4 +12,5 @@ CHANNEL = Channel(
     royalty=True,
     royalty_paid_after_days=90,  # terms not public: a guess, see the contract
     reports_by_month=True,
+    export_hint="the royalty statement eBookIt sends (CSV, read through mappings/ebookit.toml)",
 )

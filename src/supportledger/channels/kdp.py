@@ -57,6 +57,7 @@ CHANNEL = KdpChannel(
     royalty=True,
     royalty_paid_after_days=60,
     reports_by_month=True,
+    export_hint="kdp.amazon.com: Reports > Prior Months' Royalties > Download (XLSX)",
 )
 
 

@@ -35,6 +35,8 @@ CHANNEL = Channel(
     reports_by_month=True,
     # the month's pledges arrive as one earnings receipt: no patron's payment is itemised
     itemises_subscription_payments=False,
+    export_hint="patreon.com: Audience > Export CSV (members), and the earnings and payouts CSVs",
+    issues_1099k=True,
 )
 
 

@@ -35,6 +35,8 @@ CHANNEL = Channel(
     label="PayPal",
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(1, 5),
+    export_hint="paypal.com: Activity > Statements > Custom > Activity download (CSV)",
+    issues_1099k=True,
 )
 
 #: the account's zone labels PayPal writes in the TimeZone column, as UTC offsets in hours

@@ -43,6 +43,8 @@ CHANNEL = Channel(
     label="Stripe",
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(1, 5),
+    export_hint="no file: supportledger sync stripe (needs STRIPE_API_KEY)",
+    issues_1099k=True,
 )
 
 #: The fee schedule models Stripe's US pricing: a card issued elsewhere is "international".

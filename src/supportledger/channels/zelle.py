@@ -9,4 +9,5 @@ CHANNEL = Channel(
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(0, 1),
     holds_balance=False,
+    export_hint="with the bank statement: Zelle credits are lines of your bank's activity download",
 )
