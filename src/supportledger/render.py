@@ -386,10 +386,16 @@ def _chart(series, channels) -> dict:
     return {"rows": rows, "legend": legend}
 
 
-def _wrap(text: str, indent: str = "  ") -> list[str]:
+def wrap(text: str, indent: str = "  ", hanging: str | None = None) -> list[str]:
+    """``text`` in lines of at most 80 columns, broken between words (a word longer than a
+    line, between its letters); continuation lines start with ``hanging``."""
     return textwrap.wrap(
-        text, TEXT_WIDTH, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
-    )
+        text,
+        TEXT_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent if hanging is None else hanging,
+        break_on_hyphens=False,
+    ) or [indent.rstrip()]
 
 
 def statement_view(s) -> dict:
@@ -451,7 +457,7 @@ def statement_view(s) -> dict:
             ],
             "fee_unknown": ", ".join(r.fee_unknown),
             "convention": r.convention,
-            "convention_lines": _wrap(r.convention),
+            "convention_lines": wrap(r.convention),
             "names": None
             if not s.names_shown
             else [
@@ -607,3 +613,207 @@ def render(statement, fmt: str, settings) -> str:
     name = "annual" if annual else "statement"
     extension = "html" if fmt == "html" else "txt"
     return environment(settings).get_template(f"{name}.{extension}.j2").render(**view)
+
+
+# --------------------------------------------------------------------------- the month's routine
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``1 receipt``, ``2 receipts``, ``1,234 receipts``."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def _reached(source) -> str:
+    if source.covered_to is None:
+        return "nothing imported yet"
+    if source.by_month:
+        return f"to the {source.covered_to:%B %Y} report"
+    return f"to {source.covered_to.isoformat()}"
+
+
+def checklist_data(c) -> dict:
+    """``supportledger month --format json``: the checklist as data, for scripts."""
+    return {
+        "month": str(c.month),
+        "timezone": c.timezone,
+        "ended": c.ended,
+        "closed": c.closed,
+        "sources": [
+            {
+                "name": s.name,
+                "label": s.label,
+                "covered_to": s.covered_to.isoformat() if s.covered_to else None,
+                "complete": s.complete,
+                "reports_by_month": s.by_month,
+                "via_bank": s.via_bank,
+                "where": s.hint,
+            }
+            for s in c.sources
+        ],
+        "unused": list(c.unused),
+        "bank_lines_to_decide": [
+            {
+                "bank_line": x.id,
+                "posted_on": x.posted_on.isoformat(),
+                "amount": x.amount.plain(),
+                "currency": x.amount.currency,
+                "description": x.description,
+            }
+            for x in c.to_decide
+        ],
+        "debits_left_aside": c.debits_left_aside,
+        "payouts_ambiguous": [
+            {
+                "payout": a.payout.id,
+                "channel": a.payout.channel,
+                "amount": a.payout.expected_deposit.plain(),
+                "bank_lines": [d.id for d in a.candidates],
+            }
+            for a in c.ambiguous_payouts
+        ],
+        "payouts_not_arrived": [
+            {
+                "payout": p.id,
+                "channel": p.channel,
+                "sent_on": p.sent_on.isoformat(),
+                "amount": p.expected_deposit.plain(),
+                "expected_by": p.window[1].isoformat(),
+            }
+            for p in c.payouts_not_arrived
+        ],
+        "deposits_without_payout": [
+            {
+                "bank_line": d.id,
+                "posted_on": d.posted_on.isoformat(),
+                "amount": d.amount.plain(),
+                "channel": d.channel,
+            }
+            for d in c.deposits_without_payout
+        ],
+        "royalties_overdue": [
+            {
+                "channel": r.owed.channel,
+                "earned_in": r.owed.earned_in,
+                "due_in": r.owed.due_in,
+                "owed": r.owed.owed.plain(),
+                "likely_paid_by_bank_line": r.deposit.id if r.deposit else None,
+            }
+            for r in c.royalties_overdue
+        ],
+        "checks_not_deposited": [
+            {
+                "receipt": x.receipt_id,
+                "check_number": x.check_number,
+                "received_on": x.received_on.isoformat(),
+                "age_days": x.age_days,
+                "amount": x.amount.plain(),
+            }
+            for x in c.checks_not_deposited
+        ],
+        "fees_off_schedule": [
+            {
+                "receipt": f.receipt_id,
+                "channel": f.channel,
+                "on": f.on.isoformat(),
+                "expected": f.expected.plain(),
+                "charged": f.actual.plain(),
+                "cause": f.cause,
+            }
+            for f in c.fees_off_schedule
+        ],
+        "next_steps": [{"command": s.command, "why": s.why} for s in c.next_steps],
+    }
+
+
+def _item(done: bool, text: str, details=()) -> list[str]:
+    """A checklist line, ``[x]`` done or ``[ ]`` to do, wrapped at 80 with its details."""
+    lines = wrap(text, "  [x] " if done else "  [ ] ", "      ")
+    for detail in details:
+        lines += wrap(detail, "        ", "          ")
+    return lines
+
+
+def _todo(details: list[str], noun: str, what: str, done: str) -> list[str]:
+    """``[ ] 2 checks not deposited`` and a line for each, or ``[x] checks: all deposited``."""
+    if not details:
+        return _item(True, done)
+    return _item(False, f"{plural(len(details), noun)} {what}", details)
+
+
+def _decisions(c) -> list[str]:
+    """The lines of the checklist's "To look at" part, each with its details."""
+    unmatched = [
+        f"#{a.payout.id} {a.payout.channel} {amount(a.payout.expected_deposit)}: one of "
+        f"bank lines {', '.join(str(d.id) for d in a.candidates)}"
+        for a in c.ambiguous_payouts
+    ]
+    unmatched += [
+        f"#{p.id} {p.channel} {amount(p.expected_deposit)} sent {p.sent_on}, "
+        f"expected by {p.window[1]}"
+        for p in c.payouts_not_arrived
+    ]
+    royalties = [
+        f"{r.owed.channel} {r.owed.earned_in}: {amount(r.owed.owed)} due {r.owed.due_in}"
+        + (f"; most likely paid by bank deposit #{r.deposit.id} of {r.deposit.posted_on} "
+           f"(the same amount; the channel's files hold no payout to tie it to)"
+           if r.deposit else "")
+        for r in c.royalties_overdue
+    ]  # fmt: skip
+    checks = [
+        f"receipt #{x.receipt_id} check {x.check_number or '(no number)'} "
+        f"{amount(x.amount)}, received {x.received_on}, {plural(x.age_days, 'day')} old"
+        for x in c.checks_not_deposited
+    ]
+    fees = [
+        f"#{f.receipt_id} {f.channel} {f.on}: charged {amount(f.actual)}, expected "
+        f"{amount(f.expected)} ({f.cause})"
+        for f in c.fees_off_schedule
+    ]
+    if c.to_decide:
+        lines = _item(
+            False,
+            f"{plural(len(c.to_decide), 'bank line')} of money in that no rule recognised: "
+            "not counted; if one is reader support, supportledger add it",
+            [f"#{x.id} {x.posted_on} {amount(x.amount)} {x.description}" for x in c.to_decide],
+        )
+    else:
+        lines = _item(True, "bank lines: every credit recognised")
+    if c.debits_left_aside:
+        note = f"({plural(c.debits_left_aside, 'debit')} left aside: money out is never income)"
+        lines += wrap(note, "      ")
+    lines += _todo(unmatched, "payout", "not matched to a bank deposit",
+                   "payouts: each matched to its bank deposit")  # fmt: skip
+    if c.deposits_without_payout:
+        lines += _todo(
+            [f"#{d.id} {d.posted_on} {amount(d.amount)} {d.channel or ''}"
+             for d in c.deposits_without_payout],
+            "bank deposit", "from a channel with no payout in its files: import the "
+            "channel's file that has it", "",
+        )  # fmt: skip
+    lines += _todo(royalties, "royalty month", "overdue", "royalties: none overdue")
+    lines += _todo(checks, "check", "not deposited", "checks: all deposited")
+    lines += _todo(fees, "fee", "off the published rates", "fees: all as published")
+    return lines
+
+
+def checklist_text(c) -> str:
+    """The checklist for a terminal: what is in, what to look at, then what to run."""
+    state = " (closed)" if c.closed else "" if c.ended else " (not over yet)"
+    out = [f"{month_name(c.month)}{state}: the month's routine ({c.timezone})", "", "Imports"]
+    for s in c.sources:
+        if s.complete:
+            out += _item(
+                True, f"{s.label}: {'with the bank statement' if s.via_bank else _reached(s)}"
+            )
+        elif s.via_bank:
+            out += _item(False, f"{s.label}: waits for the bank statement ({_reached(s)})")
+        else:
+            action = "supportledger sync stripe" if s.synced else "supportledger import FILE"
+            out += _item(False, f"{s.label}: {_reached(s)}", [f"{s.hint}; then {action}"])
+    if c.unused:
+        out += wrap(f"Not used, nothing to do: {', '.join(c.unused)}.", "  ")
+    out += ["", "To look at", *_decisions(c), "", "Next"]
+    for step in c.next_steps:
+        out += wrap(f"$ {step.command}", "  ")
+        out += wrap(step.why, "      ")
+    return "\n".join(out) + "\n"
