@@ -556,7 +556,7 @@ def test_a_receipt_typed_in_for_a_closed_month_is_booked_in_the_open_one(cli):
         (("reopen", "2026-06", "--reason", "x"), "2026-06 is not closed"),
         (("match", "1", "1"), "no payout #1"),
         (("check", "returned", "1"), "receipt #1 is not a check"),
-        (("reconcile", "--month", "2026-09", "--format", "csv"), "writes text|json"),
+        (("reconcile", "--month", "2026-09", "--format", "csv"), "not one of 'text', 'json'"),
     ],
 )
 def test_mistakes_are_one_line(cli, args, message):

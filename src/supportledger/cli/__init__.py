@@ -6,6 +6,7 @@ Each area's commands live in their own module and register on the shared ``app``
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 from sqlalchemy.exc import DBAPIError
@@ -16,19 +17,23 @@ from supportledger.cli import (  # noqa: F401  (registers commands)
     export,
     importing,
     mail,
+    month,
     people,
     reconcile,
     statements,
     sync,
 )
-from supportledger.cli.app import app
+from supportledger.cli.app import app, plain_help
 from supportledger.errors import LedgerError
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a user mistake prints one line on stderr and exits 1 (or its exit_code)."""
+    command = plain_help(typer.main.get_command(app))
     try:
-        app(args=argv, prog_name="supportledger", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warn
+            code = command.main(args=argv, prog_name="supportledger", standalone_mode=False)
     except LedgerError as exc:
         return _fail(str(exc), exc.exit_code)
     except (typer.Exit, typer.Abort) as exc:
@@ -37,9 +42,16 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(_database_problem(exc), 1)
     except Exception as exc:
         if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
-            return _fail(exc.format_message(), exc.exit_code)  # click's usage errors
+            # click's usage errors (a bad --format choice...): a user mistake, so 1, as the
+            # README's exit table says; 2 would tell the e-mail job's caller "temporary"
+            return _fail(exc.format_message(), 1)
         raise
-    return 0
+    return code if isinstance(code, int) else 0  # click returns an Exit's code (--version)
+
+
+def _warn(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning (a readable .env, ...) as one plain line, never Python's file and line."""
+    print(f"supportledger: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def _fail(message: str, code: int) -> int:

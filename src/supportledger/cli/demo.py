@@ -1,13 +1,15 @@
 """``demo``: the monthly routine end to end on bundled sample exports, in a ledger of its own.
 
 It records a mailed check by hand, imports the sample PayPal, Patreon, KDP and bank
-exports, reconciles October 2026 against the bank and writes its statement as HTML, without
-touching the writer's ledger.
+exports, reconciles October 2026 against the bank and writes its statement as HTML, all in
+a folder of its own (``supportledger-demo/``, with a copy of the samples to look at and
+import again), without touching the writer's ledger; then says how to explore it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -16,8 +18,11 @@ import typer
 
 from supportledger.cli.app import app, emit
 from supportledger.config import load_settings
+from supportledger.errors import LedgerError
 
 SAMPLE_MONTH = "2026-10"
+#: where the demo writes, unless told otherwise: never the folder's own files
+FOLDER = Path("supportledger-demo")
 #: in the order a writer would take them: channels first, the bank statement last
 SAMPLE_FILES = (
     "paypal-activity-2026-10.csv",
@@ -31,14 +36,28 @@ SAMPLE_FILES = (
 
 @app.command()
 def demo(
+    folder: Annotated[
+        Path,
+        typer.Option(metavar="DIR", help="Where the sample ledger, files and statement go."),
+    ] = FOLDER,
     database: Annotated[
-        Path, typer.Option(help="The SQLite file for the sample ledger (made anew).")
-    ] = Path("supportledger-demo.db"),
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="The SQLite file for the sample ledger (made anew); DIR/ledger.db."
+        ),
+    ] = None,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write the HTML statement.")
-    ] = Path("statement-2026-10.html"),
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="The HTML statement; DIR/statement-2026-10.html."
+        ),
+    ] = None,
 ) -> None:
-    """Build a sample ledger from bundled exports and write its October 2026 statement."""
+    """Build a sample ledger from bundled exports and write its October 2026 statement.
+
+    Everything goes into DIR (supportledger-demo/): the ledger, a copy of the sample exports
+    and the statement; it ends by saying how to point other commands at the sample ledger.
+    """
     from supportledger.imports import import_paths
     from supportledger.ledger import Ledger, manual_receipt_id, record_receipt
     from supportledger.money import Money
@@ -48,6 +67,12 @@ def demo(
     from supportledger.sources import ReceiptEntry, SupporterRef
     from supportledger.statement import monthly_statement
 
+    database = database or folder / "ledger.db"
+    output = output or folder / f"statement-{SAMPLE_MONTH}.html"
+    if output.exists() and output.resolve().parent != folder.resolve():
+        raise LedgerError(f"--output {output} exists: the demo writes only a new file there")
+    replaced = output.exists()
+    folder.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     settings = dataclasses.replace(load_settings(), database_url=f"sqlite:///{database}")
@@ -66,10 +91,13 @@ def demo(
             check_number="2041",
         ),
     )
-    samples = resources.files("supportledger").joinpath("samples")
-    with resources.as_file(samples) as folder:
-        reports = import_paths(ledger, [folder / name for name in SAMPLE_FILES])
-    lines = [f"sample ledger {database}:"]
+    copies = folder / "samples"
+    copies.mkdir(exist_ok=True)
+    with resources.as_file(resources.files("supportledger").joinpath("samples")) as bundled:
+        for name in SAMPLE_FILES:
+            shutil.copyfile(bundled / name, copies / name)
+    reports = import_paths(ledger, [copies / name for name in SAMPLE_FILES])
+    lines = [f"Sample ledger {database}", f"from the sample exports in {copies}/:"]
     lines += [
         f"  {r.file_name:<30} {r.added:>3} added, {r.skipped:>2} skipped ({r.source})"
         for r in reports
@@ -77,5 +105,15 @@ def demo(
     reconcile_month(ledger, Month.parse(SAMPLE_MONTH))  # matches payouts to bank deposits
     month = monthly_statement(ledger, Month.parse(SAMPLE_MONTH))
     emit(render(month, "html", ledger.settings), output)
-    lines += ["", render(month, "text", ledger.settings), f"HTML statement: {output.resolve()}"]
+    lines += ["", render(month, "text", ledger.settings)]
+    lines += [
+        f"HTML statement: {output}{' (replaced the earlier demo one)' if replaced else ''}",
+        f"  open it in a browser: {output.resolve().as_uri()}",
+        f"Sample exports: {copies}/ (each channel's own layout)",
+        "Explore the sample ledger: commands read the ledger DATABASE_URL names, so",
+        f"  export DATABASE_URL=sqlite:///{database}",
+        f"  supportledger month {SAMPLE_MONTH}",
+        f"  supportledger receipts --month {SAMPLE_MONTH}",
+        "and `unset DATABASE_URL` to come back to your own ledger.",
+    ]
     emit("\n".join(lines), None)

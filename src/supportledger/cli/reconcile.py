@@ -6,8 +6,15 @@ from typing import Annotated
 
 import typer
 
-from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
-from supportledger.cli.core import OutputOption
+from supportledger.cli.app import (
+    TEXT_JSON,
+    OutputOption,
+    app,
+    emit,
+    open_ledger,
+    past_month,
+    to_json,
+)
 from supportledger.closing import close_month, reopen_month
 from supportledger.models import utcnow
 from supportledger.money import Money
@@ -20,12 +27,13 @@ from supportledger.reconcile import (
     render_text,
     unmatch_payout,
 )
+from supportledger.render import plural
 
 
 @app.command()
 def reconcile(
-    month: Annotated[str, typer.Option(help="YYYY-MM, in LEDGER_TIMEZONE.")],
-    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    month: Annotated[str, typer.Option(metavar="YYYY-MM", help="The month, in LEDGER_TIMEZONE.")],
+    fmt: TEXT_JSON = "text",
     output: OutputOption = None,
 ) -> None:
     """Prove a month against the bank: payouts, balances, fees, money owed, adjustments.
@@ -33,17 +41,19 @@ def reconcile(
     Payouts that can only be one deposit are matched and remembered; the rest are listed
     for `supportledger match`.
     """
-    check_format(fmt, (Format.text, Format.json))
-    result = reconcile_month(open_ledger(), Month.parse(month))
-    emit(
-        to_json(reconciliation_data(result)) if fmt is Format.json else render_text(result), output
-    )
+    ledger = open_ledger()
+    result = reconcile_month(ledger, past_month(month, ledger.tz))
+    emit(to_json(reconciliation_data(result)) if fmt == "json" else render_text(result), output)
 
 
 @app.command()
 def match(
-    payout: Annotated[int, typer.Argument(help="The payout's number (#) in `reconcile`.")],
-    bank_line: Annotated[int, typer.Argument(help="The bank line's number (#).")],
+    payout: Annotated[
+        int, typer.Argument(metavar="PAYOUT", help="The payout's number (#) in `reconcile`.")
+    ],
+    bank_line: Annotated[
+        int, typer.Argument(metavar="BANKLINE", help="The bank line's number (#).")
+    ],
     undo: Annotated[bool, typer.Option("--undo", help="Remove this match instead.")] = False,
 ) -> None:
     """Settle which bank deposit a payout is: amounts and currencies must agree."""
@@ -60,21 +70,23 @@ def match(
 
 
 @app.command()
-def close(month: Annotated[str, typer.Argument(help="YYYY-MM, once it has ended.")]) -> None:
+def close(
+    month: Annotated[str, typer.Argument(metavar="YYYY-MM", help="The month, once it has ended.")],
+) -> None:
     """Freeze a month: later changes to it become adjustments in the first open month."""
     ledger = open_ledger()
     with ledger.engine.begin() as connection:
         row = close_month(connection, Month.parse(month), ledger.tz)
     typer.echo(
-        f"closed {row['month']} with {row['receipts']} receipts "
+        f"closed {row['month']} with {plural(row['receipts'], 'receipt')} "
         f"(digest {row['digest'][:12]}); reopen it only for a mistake"
     )
 
 
 @app.command()
 def reopen(
-    month: Annotated[str, typer.Argument(help="YYYY-MM.")],
-    reason: Annotated[str, typer.Option(help="Why: kept with the month.")],
+    month: Annotated[str, typer.Argument(metavar="YYYY-MM", help="The closed month.")],
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why: kept with the month.")],
 ) -> None:
     """Reopen a closed month to correct a mistake; when and why are recorded."""
     ledger = open_ledger()
@@ -89,10 +101,16 @@ app.add_typer(check_app, name="check")
 
 @check_app.command("returned")
 def check_returned(
-    receipt: Annotated[int, typer.Argument(help="The check's receipt number (#).")],
-    fee: Annotated[str, typer.Option(help="The bank's returned-item fee, e.g. 12.00.")] = "0",
+    receipt: Annotated[
+        int,
+        typer.Argument(metavar="RECEIPT", help="The check's number (#) in `receipts`."),
+    ],
+    fee: Annotated[
+        str, typer.Option(metavar="AMOUNT", help="The bank's returned-item fee, e.g. 12.00.")
+    ] = "0",
     date: Annotated[
-        str | None, typer.Option(help="When it came back: YYYY-MM-DD or an ISO instant; today.")
+        str | None,
+        typer.Option(metavar="DATE", help="When it came back: YYYY-MM-DD or an ISO instant."),
     ] = None,
 ) -> None:
     """Record a check that bounced: it stops counting, and the bank's fee is booked."""
