@@ -18,8 +18,8 @@ def test_demo_builds_octobers_statement_from_the_bundled_exports(tmp_path, monke
     # refunds: Rosa's September donation 20.00 + Patreon 5.00 = 25.00
     # fees: PayPal 0.84 + 0.66 + 1.36 + 1.56 + 3.98 + 1.01 + 2.24 = 11.65,
     # Patreon 20.40 + 12.90 = 33.30, KDP 48.87 - 30.92 = 17.95: 62.90
-    assert "Net received: 618.52 USD" in out
-    assert "Gross 706.42 - refunds 25.00 - fees 62.90" in out
+    assert "Net received: $618.52" in out
+    assert "Gross 706.42 - refunds 25.00 - fees 62.90, from 13 payments" in out
     # Patreon's active patrons (Mara, Dev, Lena) are paid through the month's one earnings
     # receipt, so current; June Park's pledge Patreon marks declined is the one lapse. The
     # PayPal subscriptions were paid on 1 October: due 1 November, not overdue.

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -219,6 +220,23 @@ def build_quarter(ledger) -> None:
     assert record_returned_check(ledger, 27, usd("12.00"), at(7, 23, 9)) == 29
 
 
+def in_80_columns(lines: list[str]) -> list[str]:
+    """The report's lines as a terminal of 80 columns shows them: a longer line breaks
+    between words and continues under itself, 4 columns further in."""
+    fitted = []
+    for line in lines:
+        indent = line[: len(line) - len(line.lstrip())]
+        fitted += textwrap.wrap(
+            line, 80, subsequent_indent=indent + "    ", break_on_hyphens=False
+        ) or [line]
+    return fitted
+
+
+def status_line(text: str) -> str:
+    """The report's first line, however many terminal lines it took."""
+    return " ".join(line.strip() for line in text.split("\n\n")[0].splitlines())
+
+
 JULY = [
     "Reconciliation of 2026-07 (America/Phoenix): open",
     "",
@@ -269,61 +287,63 @@ def test_a_quarter_reconciles_line_by_line(ledger):
     build_quarter(ledger)
 
     # July: every payout reached the bank; the stripe balance carries 14.26 (ch_0722) over
-    assert render_text(reconcile_month(ledger, JUL)) == "\n".join(JULY) + "\n"
+    assert render_text(reconcile_month(ledger, JUL)) == "\n".join(in_80_columns(JULY)) + "\n"
 
     august = reconcile_month(ledger, AUG)
-    assert render_text(august).splitlines()[2:] == [
-        "Payouts and bank deposits",
-        " matched",
-        "  payout #6 patreon PATP-08 sent 2026-08-05 16.91 USD - fee 0.25 -> "
-        "bank #6 2026-08-10 16.66 USD (patreon)",
-        "  payout #9 stripe po_0811 sent 2026-08-11 51.80 USD -> "
-        "bank #7 2026-08-13 51.80 USD (stripe)",
-        "  payout #12 audible ACXPAY-0827 sent 2026-08-27 20.00 USD -> "
-        "bank #11 2026-08-31 20.00 USD (audible)",
-        # two 50.00 withdrawals a day apart, two 50.00 deposits inside both windows
-        " ambiguous (settle with: supportledger match PAYOUT BANKLINE)",
-        "  payout #2 paypal PPW-0817 sent 2026-08-17 50.00 USD -> one of "
-        "bank #8 2026-08-19 50.00 USD (paypal), bank #9 2026-08-20 50.00 USD (paypal)",
-        "  payout #3 paypal PPW-0818 sent 2026-08-18 50.00 USD -> one of "
-        "bank #8 2026-08-19 50.00 USD (paypal), bank #9 2026-08-20 50.00 USD (paypal)",
-        " bank deposits with no payout",
-        "  bank #10 2026-08-21 42.00 USD (patreon)",
-        " payouts with no deposit: none",
-        " in transit at month end: none",
-        "",
-        "Channel balances",
-        # audible 20.00 + 10.00 - 20.00; kdp 32.80 + 16.40; paypal 96.02 + 23.64 - 100.00
-        "  audible: opening 20.00 + receipts 10.00 - payouts 20.00 = closing 10.00 USD",
-        "    the channel states no balance this month",
-        "  kdp: opening 32.80 + receipts 16.40 - payouts 0.00 = closing 49.20 USD",
-        "    the channel states no balance this month",
-        "  patreon: opening 0.00 + receipts 16.91 - payouts 16.91 = closing 0.00 USD",
-        "    the channel states no balance this month",
-        "  paypal: opening 0.00 + receipts 119.66 - payouts 100.00 = closing 19.66 USD",
-        "    stated 19.16 at 2026-08-28 12:00, ledger then 19.66: difference -0.50 USD",
-        "  stripe: opening 14.26 + receipts 37.54 - payouts 51.80 = closing 0.00 USD",
-        "    the channel states no balance this month",
-        "",
-        "Fees that differ from the schedule",
-        "  stripe:",
-        "    2026-08-05 #18 ch_0805 gross 40.00: expected 2.06, charged 2.46 (+0.40 USD): "
-        "international card",
-        "",
-        "Money owed",
-        " checks not deposited",
-        "  check 311 #28 received 2026-08-26 75.00 USD, 5 days",  # Aug 31 - Aug 26
-        " checks returned unpaid",
-        "  check 509 #27 received 2026-07-15 60.00 USD, returned 2026-07-23, "
-        "returned-item fee 12.00 USD",
-        # ACX paid July's 20.00 on Aug 27; August's is due in September
-        " royalties earned, not yet paid",
-        "  audible 2026-08: 10.00 USD of 10.00 USD, due 2026-09",
-        "  kdp 2026-07: 32.80 USD of 32.80 USD, due 2026-09",
-        "  kdp 2026-08: 16.40 USD of 16.40 USD, due 2026-10",
-        "",
-        "Adjustments to closed months: none",
-    ]
+    assert render_text(august).splitlines()[2:] == in_80_columns(
+        [
+            "Payouts and bank deposits",
+            " matched",
+            "  payout #6 patreon PATP-08 sent 2026-08-05 16.91 USD - fee 0.25 -> "
+            "bank #6 2026-08-10 16.66 USD (patreon)",
+            "  payout #9 stripe po_0811 sent 2026-08-11 51.80 USD -> "
+            "bank #7 2026-08-13 51.80 USD (stripe)",
+            "  payout #12 audible ACXPAY-0827 sent 2026-08-27 20.00 USD -> "
+            "bank #11 2026-08-31 20.00 USD (audible)",
+            # two 50.00 withdrawals a day apart, two 50.00 deposits inside both windows
+            " ambiguous (settle with: supportledger match PAYOUT BANKLINE)",
+            "  payout #2 paypal PPW-0817 sent 2026-08-17 50.00 USD -> one of "
+            "bank #8 2026-08-19 50.00 USD (paypal), bank #9 2026-08-20 50.00 USD (paypal)",
+            "  payout #3 paypal PPW-0818 sent 2026-08-18 50.00 USD -> one of "
+            "bank #8 2026-08-19 50.00 USD (paypal), bank #9 2026-08-20 50.00 USD (paypal)",
+            " bank deposits with no payout",
+            "  bank #10 2026-08-21 42.00 USD (patreon)",
+            " payouts with no deposit: none",
+            " in transit at month end: none",
+            "",
+            "Channel balances",
+            # audible 20.00 + 10.00 - 20.00; kdp 32.80 + 16.40; paypal 96.02 + 23.64 - 100.00
+            "  audible: opening 20.00 + receipts 10.00 - payouts 20.00 = closing 10.00 USD",
+            "    the channel states no balance this month",
+            "  kdp: opening 32.80 + receipts 16.40 - payouts 0.00 = closing 49.20 USD",
+            "    the channel states no balance this month",
+            "  patreon: opening 0.00 + receipts 16.91 - payouts 16.91 = closing 0.00 USD",
+            "    the channel states no balance this month",
+            "  paypal: opening 0.00 + receipts 119.66 - payouts 100.00 = closing 19.66 USD",
+            "    stated 19.16 at 2026-08-28 12:00, ledger then 19.66: difference -0.50 USD",
+            "  stripe: opening 14.26 + receipts 37.54 - payouts 51.80 = closing 0.00 USD",
+            "    the channel states no balance this month",
+            "",
+            "Fees that differ from the schedule",
+            "  stripe:",
+            "    2026-08-05 #18 ch_0805 gross 40.00: expected 2.06, charged 2.46 (+0.40 USD): "
+            "international card",
+            "",
+            "Money owed",
+            " checks not deposited",
+            "  check 311 #28 received 2026-08-26 75.00 USD, 5 days",  # Aug 31 - Aug 26
+            " checks returned unpaid",
+            "  check 509 #27 received 2026-07-15 60.00 USD, returned 2026-07-23, "
+            "returned-item fee 12.00 USD",
+            # ACX paid July's 20.00 on Aug 27; August's is due in September
+            " royalties earned, not yet paid",
+            "  audible 2026-08: 10.00 USD of 10.00 USD, due 2026-09",
+            "  kdp 2026-07: 32.80 USD of 32.80 USD, due 2026-09",
+            "  kdp 2026-08: 16.40 USD of 16.40 USD, due 2026-10",
+            "",
+            "Adjustments to closed months: none",
+        ]
+    )
 
     # the writer settles the pair; the other withdrawal is then the other deposit's
     match_payout(ledger, 2, 8)
@@ -334,56 +354,59 @@ def test_a_quarter_reconciles_line_by_line(ledger):
     assert august.payouts.ambiguous == ()
 
     september = reconcile_month(ledger, SEP)
-    assert render_text(september).splitlines()[2:] == [
-        "Payouts and bank deposits",
-        " matched",
-        "  payout #7 patreon PATP-09 sent 2026-09-05 16.80 USD - fee 0.25 -> "
-        "bank #12 2026-09-09 16.55 USD (patreon)",
-        "  payout #11 kdp KDPPAY-0928 sent 2026-09-28 32.80 USD -> "
-        "bank #13 2026-09-30 32.80 USD (kdp)",
-        "  payout #13 audible ACXPAY-0928 sent 2026-09-28 10.00 USD -> "
-        "bank #14 2026-09-30 10.00 USD (audible)",
-        " ambiguous (settle with: supportledger match PAYOUT BANKLINE): none",
-        " bank deposits with no payout: none",
-        # PayPal's window is 1-5 days: Sep 22-26
-        " payouts with no deposit",
-        "  payout #4 paypal PPW-0921 sent 2026-09-21 48.12 USD: 48.12 USD expected by 2026-09-26",
-        # Stripe's Sep 29 payout posts on Oct 1, inside its window (Sep 30 - Oct 4)
-        " in transit at month end",
-        "  payout #10 stripe po_0929 sent 2026-09-29 57.96 USD: expected by 2026-10-04",
-        "",
-        "Channel balances",
-        # audible 10.00 + 5.00 - 10.00; kdp 49.20 + 9.84 - 32.80; paypal 19.66 + 28.46 - 48.12
-        "  audible: opening 10.00 + receipts 5.00 - payouts 10.00 = closing 5.00 USD",
-        "    the channel states no balance this month",
-        "  kdp: opening 49.20 + receipts 9.84 - payouts 32.80 = closing 26.24 USD",
-        "    the channel states no balance this month",
-        "  patreon: opening 0.00 + receipts 16.80 - payouts 16.80 = closing 0.00 USD",
-        "    the channel states no balance this month",
-        "  paypal: opening 19.66 + receipts 28.46 - payouts 48.12 = closing 0.00 USD",
-        "    stated 0.00 at 2026-09-21 12:00, ledger then 0.00: difference 0.00 USD",
-        "  stripe: opening 0.00 + receipts 57.96 - payouts 57.96 = closing 0.00 USD",
-        "    the channel states no balance this month",
-        "",
-        "Fees that differ from the schedule",
-        "  patreon:",
-        "    2026-09-01 #15 PAT-09-c gross 10.00: expected 1.39, charged 1.50 (+0.11 USD): "
-        "unexplained",
-        "",
-        "Money owed",
-        " checks not deposited",
-        "  check 311 #28 received 2026-08-26 75.00 USD, 35 days",  # Sep 30 - Aug 26
-        " checks returned unpaid",
-        "  check 509 #27 received 2026-07-15 60.00 USD, returned 2026-07-23, "
-        "returned-item fee 12.00 USD",
-        # KDP's Sep 28 payment covers July; ACX's covers August
-        " royalties earned, not yet paid",
-        "  audible 2026-09: 5.00 USD of 5.00 USD, due 2026-10",
-        "  kdp 2026-08: 16.40 USD of 16.40 USD, due 2026-10",
-        "  kdp 2026-09: 9.84 USD of 9.84 USD, due 2026-11",
-        "",
-        "Adjustments to closed months: none",
-    ]
+    assert render_text(september).splitlines()[2:] == in_80_columns(
+        [
+            "Payouts and bank deposits",
+            " matched",
+            "  payout #7 patreon PATP-09 sent 2026-09-05 16.80 USD - fee 0.25 -> "
+            "bank #12 2026-09-09 16.55 USD (patreon)",
+            "  payout #11 kdp KDPPAY-0928 sent 2026-09-28 32.80 USD -> "
+            "bank #13 2026-09-30 32.80 USD (kdp)",
+            "  payout #13 audible ACXPAY-0928 sent 2026-09-28 10.00 USD -> "
+            "bank #14 2026-09-30 10.00 USD (audible)",
+            " ambiguous (settle with: supportledger match PAYOUT BANKLINE): none",
+            " bank deposits with no payout: none",
+            # PayPal's window is 1-5 days: Sep 22-26
+            " payouts with no deposit",
+            "  payout #4 paypal PPW-0921 sent 2026-09-21 48.12 USD: 48.12 USD expected by "
+            "2026-09-26",
+            # Stripe's Sep 29 payout posts on Oct 1, inside its window (Sep 30 - Oct 4)
+            " in transit at month end",
+            "  payout #10 stripe po_0929 sent 2026-09-29 57.96 USD: expected by 2026-10-04",
+            "",
+            "Channel balances",
+            # audible 10.00 + 5.00 - 10.00; kdp 49.20 + 9.84 - 32.80; paypal 19.66 + 28.46 - 48.12
+            "  audible: opening 10.00 + receipts 5.00 - payouts 10.00 = closing 5.00 USD",
+            "    the channel states no balance this month",
+            "  kdp: opening 49.20 + receipts 9.84 - payouts 32.80 = closing 26.24 USD",
+            "    the channel states no balance this month",
+            "  patreon: opening 0.00 + receipts 16.80 - payouts 16.80 = closing 0.00 USD",
+            "    the channel states no balance this month",
+            "  paypal: opening 19.66 + receipts 28.46 - payouts 48.12 = closing 0.00 USD",
+            "    stated 0.00 at 2026-09-21 12:00, ledger then 0.00: difference 0.00 USD",
+            "  stripe: opening 0.00 + receipts 57.96 - payouts 57.96 = closing 0.00 USD",
+            "    the channel states no balance this month",
+            "",
+            "Fees that differ from the schedule",
+            "  patreon:",
+            "    2026-09-01 #15 PAT-09-c gross 10.00: expected 1.39, charged 1.50 (+0.11 USD): "
+            "unexplained",
+            "",
+            "Money owed",
+            " checks not deposited",
+            "  check 311 #28 received 2026-08-26 75.00 USD, 35 days",  # Sep 30 - Aug 26
+            " checks returned unpaid",
+            "  check 509 #27 received 2026-07-15 60.00 USD, returned 2026-07-23, "
+            "returned-item fee 12.00 USD",
+            # KDP's Sep 28 payment covers July; ACX's covers August
+            " royalties earned, not yet paid",
+            "  audible 2026-09: 5.00 USD of 5.00 USD, due 2026-10",
+            "  kdp 2026-08: 16.40 USD of 16.40 USD, due 2026-10",
+            "  kdp 2026-09: 9.84 USD of 9.84 USD, due 2026-11",
+            "",
+            "Adjustments to closed months: none",
+        ]
+    )
     # the roll-forward is the statement's arithmetic: KDP's closing is what it still owes
     kdp = next(b for b in september.balances if b.channel == "kdp")
     assert kdp.closing == usd("16.40") + usd("9.84")
@@ -463,13 +486,15 @@ def test_a_closed_month_stays_as_sent_and_late_changes_land_in_the_open_month(le
     assert moved.occurred_at == dt.datetime(2026, 9, 1, 7, tzinfo=dt.UTC)
 
     september = reconcile_month(ledger, SEP)
-    assert render_text(september).splitlines()[-3:] == [
-        "Adjustments to closed months",
-        "  #30 paypal for 2026-07: gross 0.00 USD, fee +0.25 USD, net -0.25 USD "
-        "(adjusts #3; 2026-07 was closed)",
-        "  #31 paypal for 2026-07: gross +5.00 USD, fee +0.66 USD, net +4.34 USD "
-        "(late entry of 2026-07-28 19:00 UTC; 2026-07 was closed)",
-    ]
+    assert render_text(september).splitlines()[-5:] == in_80_columns(
+        [
+            "Adjustments to closed months",
+            "  #30 paypal for 2026-07: gross 0.00 USD, fee +0.25 USD, net -0.25 USD "
+            "(adjusts #3; 2026-07 was closed)",
+            "  #31 paypal for 2026-07: gross +5.00 USD, fee +0.66 USD, net +4.34 USD "
+            "(late entry of 2026-07-28 19:00 UTC; 2026-07 was closed)",
+        ]
+    )
     assert [(a.adjusts_receipt_id, a.event) for a in september.adjustments] == [
         (3, Event.ADJUSTMENT),
         (None, Event.PAYMENT),  # a late donation is still a donation
@@ -482,7 +507,7 @@ def test_a_closed_month_stays_as_sent_and_late_changes_land_in_the_open_month(le
     )  # fmt: skip
 
     july = reconcile_month(ledger, JUL)
-    assert render_text(july).splitlines()[0].endswith("receipts unchanged since")
+    assert status_line(render_text(july)).endswith("receipts unchanged since")
     assert july.adjustments == ()
 
     # a check of a closed month that bounces: it keeps counting in July, the September
@@ -524,7 +549,7 @@ def test_a_closed_month_stays_as_sent_and_late_changes_land_in_the_open_month(le
         ("2026-07", True, "PP-0720 was booked twice"),
         ("2026-08", False, None),
     ]
-    first_line = render_text(reconcile_month(ledger, JUL)).splitlines()[0]
+    first_line = status_line(render_text(reconcile_month(ledger, JUL)))
     assert first_line.startswith("Reconciliation of 2026-07 (America/Phoenix): open (reopened ")
     assert first_line.endswith(" UTC: PP-0720 was booked twice)")
 

@@ -53,7 +53,7 @@ def test_text_fits_80_columns_even_with_long_names(october):
     assert "Featherstonehaugh" in text  # the names are there, wrapped
     assert "PayPal: nothing imported after 2026-09-30" in text
     # the total line: 13 payments, 277.15 gross, 58.00 refunds, 40.29 fees, 178.86 net
-    assert "Total                 13      277.15      58.00      40.29      178.86  14.5%" in text
+    assert "Total                  13      277.15      58.00      40.29      178.86  14.5%" in text
 
 
 def test_html_escapes_what_supporters_wrote(october):
@@ -65,11 +65,12 @@ def test_html_escapes_what_supporters_wrote(october):
 
 def test_html_chart_is_a_table_mail_clients_can_show(october):
     html = render(monthly_statement(october, OCTOBER), "html", october.settings)
-    assert "<svg" not in html.lower() and "<style" not in html.lower()  # inline styles only
+    assert "<svg" not in html.lower()
     # May 2026 is the largest positive month (Stripe 116.22); October's positive nets add up
     # to 65 + 12.52 + 48.89 + 50 + 10.48 + 8 = 194.89 (Stripe's -16.03 shows only in the
-    # number), so October's bar is the full width and May's 116.22 / 194.89 = 60%
-    assert 'width="60%" title="Stripe 116.22" style="background:#7c8cf8;' in html
+    # number), so October's bar is the full width and May's 116.22 / 194.89 = 60%. Each
+    # segment is a border, which a browser prints even with background graphics off
+    assert 'width="60%" title="Stripe 116.22" style="border-top:16px solid #7c8cf8;' in html
     october_bar = html[html.index(">Oct 2026<") :]
     october_bar = october_bar[: october_bar.index("178.86")]
     segments = re.findall(r'width="(\d+)%" title="([^"]+)"', october_bar)
@@ -84,6 +85,24 @@ def test_html_chart_is_a_table_mail_clients_can_show(october):
         ("4", "Audible (ACX) 8.00"),
     ]
     assert "This statement is incomplete." in html
+
+
+def test_html_is_styled_inline_with_only_media_queries_in_its_style_blocks(october):
+    """Mail clients drop <style> (Gmail's web app keeps little else): every colour, size and
+    border is on its element; <style> holds only what needs a media query (a phone, dark
+    mode, print) and Outlook's own font rule."""
+    html = render(monthly_statement(october, OCTOBER), "html", october.settings)
+    blocks = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert len(blocks) == 2
+    outlook, queries = blocks
+    assert outlook.strip().startswith("table, td, th") and "<!--[if mso]>" in html
+    top_level = re.sub(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", queries).strip()
+    assert top_level == ""  # nothing outside @media
+    assert {"screen and (max-width: 560px)", "(prefers-color-scheme: dark)", "print"} == set(
+        m.strip() for m in re.findall(r"@media ([^{]*)\{", queries)
+    )
+    for tag in re.findall(r"<(?:td|th|h2|p)\b[^>]*>", html):  # the cells and the text
+        assert "style=" in tag, tag
 
 
 def test_a_writers_template_replaces_one_and_keeps_the_rest(october, cli, tmp_path, monkeypatch):

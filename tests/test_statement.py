@@ -431,8 +431,8 @@ def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(octo
     """Patreon says nothing of arrival; the bank does. Payouts sent 5 and 27 October are
     matched (``bank_lines.payout_id``) to deposits posted 8 October and 3 November: they
     arrived then. Each stays on the statement of the month the channel's dates give (the
-    27 October one is not listed again in November); one never matched keeps "(date not
-    known)". Once October is closed, a match made later does not change its statement."""
+    27 October one is not listed again in November); one never matched is listed apart,
+    as sent and not yet seen at the bank. Once October is closed, a match made later does not change its statement."""
 
     def patreon_payout(external_id, sent, cents, bank_posted):
         with october.engine.begin() as connection:
@@ -487,8 +487,11 @@ def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(octo
         ("patreon", "2026-10-27", "2026-11-03", "79.75"),
         ("kdp", "2026-10-29", "2026-10-29", "6.99"),
     ]
-    assert "Patreon        sent 2026-10-05 arrived 2026-10-08" in text
-    assert "Patreon        sent 2026-10-06 arrived (date not known)" in text
+    assert "Patreon        sent 2026-10-05, in the bank 2026-10-08" in text
+    # PTP-4, never matched, is not among those that reached the bank, but apart
+    assert "arrived (date not known)" not in text
+    sent_only = text[text.index("not yet seen at the bank:") :]
+    assert "Patreon        sent 2026-10-06" in sent_only and "29.75" in sent_only
     # November: only PTP-1 (the fixture's, arriving 2 Nov: 10.00 - 0.25)
     assert payouts(Month(2026, 11))[0] == [("patreon", "2026-10-30", "2026-11-02", "9.75")]
 

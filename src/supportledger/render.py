@@ -13,6 +13,7 @@ jinja2 is imported only when a template is rendered: JSON and CSV do not pay for
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -328,11 +329,12 @@ def _change(now, before) -> str:
     return f"{change:+.1f}%"
 
 
-def _row(label: str, f, indent: bool = False) -> dict:
+def _row(label: str, f, indent: bool = False, note: str = "") -> dict:
     return {
         "label": label,
+        "note": note,  # a word under the label: "the year to date"
         "indent": indent,
-        "count": str(f.count),
+        "count": f"{f.count:,}",
         "gross": amount(f.gross),
         "refunds": amount(f.refunds),
         "fees": amount(f.fees),
@@ -341,13 +343,15 @@ def _row(label: str, f, indent: bool = False) -> dict:
     }
 
 
-def _channel_rows(lines) -> tuple[list[dict], list[str]]:
+def _channel_rows(lines, unknown: frozenset[str] = frozenset()) -> tuple[list[dict], list[str]]:
     """Rows for channels with activity (kind rows beneath when a channel has several),
-    and the labels of channels with none."""
+    and the labels of channels with none: not those whose data is missing, which the
+    INCOMPLETE banner names (no data is not "no activity")."""
     rows, idle = [], []
     for line in lines:
         if line.figures.empty:
-            idle.append(line.label)
+            if line.channel not in unknown:
+                idle.append(line.label)
             continue
         rows.append(_row(line.label, line.figures))
         kinds = [(k, f) for k, f in line.kinds.items() if not f.empty]
@@ -398,23 +402,78 @@ def wrap(text: str, indent: str = "  ", hanging: str | None = None) -> list[str]
     ) or [indent.rstrip()]
 
 
+#: the words a statement uses for the MRR movements; the jargon goes in a note
+MOVEMENT_WORDS = (
+    ("start", "At the start of the month"),
+    ("new", "+ new supporters"),
+    ("expansion", "+ raised pledges"),
+    ("reactivation", "+ supporters who came back"),
+    ("contraction", "- a pledge ended, others kept"),
+    ("churn", "- cancelled or declined"),
+    ("end", "At the end of the month"),
+)
+MRR_JARGON = (
+    "Accountants call this monthly recurring revenue (MRR), and the changes new, expansion, "
+    "reactivation, contraction and churn."
+)
+FEE_AUDIT_NOTE = (
+    "The fee audit: each channel's fee is set beside the one its published schedule "
+    "predicts; `supportledger reconcile` lists each difference with its likely cause."
+)
+
+
+def currency_words(currency: str) -> str:
+    """``USD ($)``: the currency every amount of a statement is in, with its sign."""
+    symbol = _SYMBOLS.get(currency)
+    return f"{currency} ({symbol})" if symbol else currency
+
+
+def _payout_row(p) -> dict:
+    return {
+        "label": p.label,
+        "initiated": p.initiated_on.isoformat(),
+        "arrived": p.arrived_on.isoformat() if p.arrived_on else "",
+        "amount": amount(p.amount),
+        "fee": amount(p.fee),
+        "to_bank": amount(p.to_bank),
+    }
+
+
 def statement_view(s) -> dict:
     """Everything the monthly templates show, already formatted."""
-    rows, idle = _channel_rows(s.channels)
+    unknown = frozenset(ch for gap in s.missing_data for ch in gap.channels)
+    rows, idle = _channel_rows(s.channels, unknown)
     r, o, c = s.recurring, s.outstanding, s.comparison
     m = r.movements
     f = s.totals.figures
+    currency = s.currency
+    ytd = f"{month_short(c.year_to_date_from)[:3]}–{month_short(s.month)}"
+    names = (
+        None
+        if not s.names_shown
+        else [
+            (label, ", ".join(people) if people else "none")
+            for label, people in (
+                ("New", r.new_names),
+                ("Cancelled", r.cancelled_names),
+                ("Lapsed", r.lapsed_names),
+            )
+        ]
+    )
     return {
         "title": f"Statement for {month_name(s.month)}",
         "month": str(s.month),
         "timezone": s.timezone,
-        "currency": s.currency,
+        "currency": currency,
+        "currency_words": currency_words(currency),
         "headline": {
             "net": amount(f.net),
+            "net_money": format_money(f.net),
             "gross": amount(f.gross),
             "refunds": amount(f.refunds),
             "fees": amount(f.fees),
-            "count": f.count,
+            "count": f"{f.count:,}",
+            "payments": plural(f.count, "payment"),
             "change": _change(f.net, c.previous.net),
             "previous_month": month_name(c.previous_month),
         },
@@ -425,56 +484,41 @@ def statement_view(s) -> dict:
         "unexpected_fees": [
             {
                 "label": line.label,
-                "count": line.unexpected_fees,
+                "payments": plural(line.unexpected_fees, "payment"),
                 "amount": amount(abs(line.unexpected_fee_amount)),
                 "than": "less" if line.unexpected_fee_amount.amount < 0 else "more",
             }
             for line in s.channels
             if line.unexpected_fees
         ],
+        "fee_audit_note": FEE_AUDIT_NOTE,
         "recurring": {
-            **_recurring_counts(r),
+            **{key: f"{value:,}" for key, value in _recurring_counts(r).items()},
             "grace_days": r.lapse_grace_days,
             "mrr_gross": amount(r.mrr_gross),
             "mrr_net": amount(r.mrr_net),
             "by_channel": [
                 {
                     "label": x.label,
-                    "active": x.active,
+                    "active": f"{x.active:,}",
                     "mrr_gross": amount(x.mrr_gross),
                     "mrr_net": amount(x.mrr_net),
                 }
                 for x in r.by_channel
             ],
-            "movements": [
-                ("MRR at start", amount(m.start)),
-                ("+ new", amount(m.new)),
-                ("+ expansion", amount(m.expansion)),
-                ("+ reactivation", amount(m.reactivation)),
-                ("- contraction", amount(m.contraction)),
-                ("- churn", amount(m.churn)),
-                ("MRR at end", amount(m.end)),
-            ],
+            "movements": [(words, amount(getattr(m, key))) for key, words in MOVEMENT_WORDS],
             "fee_unknown": ", ".join(r.fee_unknown),
             "convention": r.convention,
-            "convention_lines": wrap(r.convention),
-            "names": None
-            if not s.names_shown
-            else [
-                (label, ", ".join(names) if names else "none")
-                for label, names in (
-                    ("New", r.new_names),
-                    ("Cancelled", r.cancelled_names),
-                    ("Lapsed", r.lapsed_names),
-                )
-            ],
+            "jargon": MRR_JARGON,
+            "names": names,
         },
         "outstanding": {
             "royalties": [
                 {
                     "label": x.label,
                     "due": month_short(x.due_month),
-                    "count": x.count,
+                    "count": f"{x.count:,}",
+                    "sales": plural(x.count, "sale"),
                     "amount": amount(x.amount),
                 }
                 for x in o.royalties
@@ -482,8 +526,10 @@ def statement_view(s) -> dict:
             "royalties_total": amount(o.royalties_total),
             "checks": [
                 {
+                    "label": f"Check {x.check_number or ''}".rstrip()
+                    + (f" from {x.payer}" if x.payer else ""),
                     "received": x.received_on.isoformat(),
-                    "age": x.age_days,
+                    "age": f"{x.age_days:,}",
                     "number": x.check_number or "",
                     "payer": x.payer,
                     "amount": amount(x.amount),
@@ -504,27 +550,20 @@ def statement_view(s) -> dict:
             ],
             "balances_total": amount(o.balances_total),
             "total": amount(o.total),
+            "total_money": format_money(o.total),
             "empty": not (o.royalties or o.checks or o.balances),
         },
-        "payouts": [
-            {
-                "label": p.label,
-                "initiated": p.initiated_on.isoformat(),
-                "arrived": p.arrived_on.isoformat() if p.arrived_on else "(date not known)",
-                "amount": amount(p.amount),
-                "fee": amount(p.fee),
-                "to_bank": amount(p.to_bank),
-            }
-            for p in s.payouts
-        ],
+        "payouts": [_payout_row(p) for p in s.payouts if p.arrived_on],
+        "payouts_on_the_way": [_payout_row(p) for p in s.payouts if not p.arrived_on],
         "payouts_total": amount(s.payouts_total),
+        "payouts_total_money": format_money(s.payouts_total),
         "comparison": [
-            {"label": label, **_row(label, fig)}
-            for label, fig in (
-                (month_short(s.month), f),
-                (month_short(c.previous_month), c.previous),
-                (month_short(c.year_ago_month), c.year_ago),
-                (f"{month_short(c.year_to_date_from)[:3]}–{month_short(s.month)}", c.year_to_date),
+            _row(label, fig, note=note)
+            for label, note, fig in (
+                (month_short(s.month), "this month", f),
+                (month_short(c.previous_month), "the month before", c.previous),
+                (month_short(c.year_ago_month), "a year before", c.year_ago),
+                (ytd, "the year to date", c.year_to_date),
             )
         ],
         "chart": _chart(s.series, s.channels),
@@ -533,14 +572,23 @@ def statement_view(s) -> dict:
     }
 
 
-def annual_view(a) -> dict:
+def annual_view(a, today: dt.date) -> dict:
+    """The annual summary's display data; a year not over on ``today`` is marked as the
+    year to date, through the last month it has reached."""
     rows, idle = _channel_rows(a.channels)
     sc = a.schedule_c
+    in_progress = today.year == a.year
+
     return {
-        "title": f"Annual summary {a.year}",
+        "title": f"Annual summary {a.year}" + (" (year to date)" if in_progress else ""),
         "year": a.year,
+        "in_progress": in_progress,
+        "through": f"{a.year} is not over: its figures to {today:%B} {today.day} (today)."
+        if in_progress
+        else "",
         "timezone": a.timezone,
         "currency": a.currency,
+        "currency_words": currency_words(a.currency),
         "rows": rows,
         "total": _row("Total", a.totals.figures),
         "idle": idle,
@@ -558,9 +606,20 @@ def annual_view(a) -> dict:
                 "difference": amount(t.difference) if t.difference is not None else "",
             }
             for t in a.tax_forms
+            if t.reported_gross is not None or _issues_1099k(t.channel)
         ],
         "months": [_row(month_short(m), f) for m, f in a.months],
     }
+
+
+def _issues_1099k(channel: str) -> bool:
+    from supportledger.channels import get_channel
+    from supportledger.errors import LedgerError
+
+    try:
+        return get_channel(channel).issues_1099k
+    except LedgerError:
+        return True  # a channel the ledger does not know: shown, not hidden
 
 
 # --------------------------------------------------------------------------- templates
@@ -586,7 +645,7 @@ def environment(settings):
 
     folders = [settings.templates_dir] if settings.templates_dir else []
     loaders = [jinja2.FileSystemLoader(str(p)) for p in (*folders, shipped_templates())]
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=jinja2.StrictUndefined,
@@ -594,6 +653,8 @@ def environment(settings):
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["wrap80"] = wrap  # text in 80 columns: {% for line in x|wrap80("  ") %}
+    return env
 
 
 def render(statement, fmt: str, settings) -> str:
@@ -609,7 +670,10 @@ def render(statement, fmt: str, settings) -> str:
     if fmt == "csv":
         period = str(statement.year) if annual else str(statement.month)
         return statement_csv(period, [*statement.channels, statement.totals])
-    view = annual_view(statement) if annual else statement_view(statement)
+    if annual:
+        view = annual_view(statement, dt.datetime.now(settings.timezone).date())
+    else:
+        view = statement_view(statement)
     name = "annual" if annual else "statement"
     extension = "html" if fmt == "html" else "txt"
     return environment(settings).get_template(f"{name}.{extension}.j2").render(**view)
