@@ -9,6 +9,7 @@ own target, with the viewport, media type and colour scheme a test asks for.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -130,10 +131,8 @@ class Chromium:
         return Page(self, target, session)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(BrowserError):
             self.send("Browser.close")
-        except BrowserError:
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

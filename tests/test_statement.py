@@ -432,7 +432,8 @@ def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(octo
     matched (``bank_lines.payout_id``) to deposits posted 8 October and 3 November: they
     arrived then. Each stays on the statement of the month the channel's dates give (the
     27 October one is not listed again in November); one never matched is listed apart,
-    as sent and not yet seen at the bank. Once October is closed, a match made later does not change its statement."""
+    as sent and not yet seen at the bank. Once October is closed, a match made later does
+    not change its statement."""
 
     def patreon_payout(external_id, sent, cents, bank_posted):
         with october.engine.begin() as connection:

@@ -382,9 +382,13 @@ def _chart(series, channels) -> dict:
                     )  # fmt: skip
         filled = sum(s["width"] for s in segments)
         text_bar = "#" * int((Decimal(filled) * 40 / 100).to_integral_value(ROUNDING))
+        # every channel's net, negatives too, for the month's tooltip
+        detail = ", ".join(
+            f"{c.label} {amount(x.net[c.channel])}" for c in used if x.net.get(c.channel)
+        )
         rows.append(  # widths rounded up may pass 100 together: the rest is then nothing
             {"month": month_short(x.month), "segments": segments, "rest": max(0, 100 - filled),
-             "total": amount(x.total), "text_bar": text_bar}
+             "total": amount(x.total), "text_bar": text_bar, "detail": detail}
         )  # fmt: skip
     legend = [{"label": c.label, "colour": COLOURS.get(c.channel, OTHER_COLOUR)} for c in used]
     return {"rows": rows, "legend": legend}
@@ -426,6 +430,21 @@ def currency_words(currency: str) -> str:
     """``USD ($)``: the currency every amount of a statement is in, with its sign."""
     symbol = _SYMBOLS.get(currency)
     return f"{currency} ({symbol})" if symbol else currency
+
+
+def _unexpected_fees(channels) -> list[dict]:
+    """The fee audit in plain words: per channel, how many payments were charged how much
+    more or less than the published rates."""
+    return [
+        {
+            "label": line.label,
+            "payments": plural(line.unexpected_fees, "payment"),
+            "amount": amount(abs(line.unexpected_fee_amount)),
+            "than": "less" if line.unexpected_fee_amount.amount < 0 else "more",
+        }
+        for line in channels
+        if line.unexpected_fees
+    ]
 
 
 def _payout_row(p) -> dict:
@@ -481,16 +500,7 @@ def statement_view(s) -> dict:
         "total": _row("Total", f),
         "kinds": [_row(KIND_LABELS.get(k, k), v) for k, v in s.totals.kinds.items()],
         "idle": idle,
-        "unexpected_fees": [
-            {
-                "label": line.label,
-                "payments": plural(line.unexpected_fees, "payment"),
-                "amount": amount(abs(line.unexpected_fee_amount)),
-                "than": "less" if line.unexpected_fee_amount.amount < 0 else "more",
-            }
-            for line in s.channels
-            if line.unexpected_fees
-        ],
+        "unexpected_fees": _unexpected_fees(s.channels),
         "fee_audit_note": FEE_AUDIT_NOTE,
         "recurring": {
             **{key: f"{value:,}" for key, value in _recurring_counts(r).items()},
@@ -591,7 +601,10 @@ def annual_view(a, today: dt.date) -> dict:
         "currency_words": currency_words(a.currency),
         "rows": rows,
         "total": _row("Total", a.totals.figures),
+        "kinds": [_row(KIND_LABELS.get(k, k), v) for k, v in a.totals.kinds.items()],
         "idle": idle,
+        "unexpected_fees": _unexpected_fees(a.channels),
+        "fee_audit_note": FEE_AUDIT_NOTE,
         "schedule_c": [
             ("1", "Gross receipts or sales", amount(sc.line_1_gross_receipts)),
             ("2", "Returns and allowances", amount(sc.line_2_returns_and_allowances)),
@@ -872,8 +885,8 @@ def checklist_text(c) -> str:
         elif s.via_bank:
             out += _item(False, f"{s.label}: waits for the bank statement ({_reached(s)})")
         else:
-            action = "supportledger sync stripe" if s.synced else "supportledger import FILE"
-            out += _item(False, f"{s.label}: {_reached(s)}", [f"{s.hint}; then {action}"])
+            detail = s.hint if s.synced else f"{s.hint}; then supportledger import FILE"
+            out += _item(False, f"{s.label}: {_reached(s)}", [detail])
     if c.unused:
         out += wrap(f"Not used, nothing to do: {', '.join(c.unused)}.", "  ")
     out += ["", "To look at", *_decisions(c), "", "Next"]

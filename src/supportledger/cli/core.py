@@ -28,7 +28,7 @@ from supportledger.models import Kind, Status
 from supportledger.money import Money
 from supportledger.months import parse_instant
 from supportledger.render import amount as shown
-from supportledger.render import plural
+from supportledger.render import plural, wrap
 from supportledger.sources import ReceiptEntry, SupporterRef
 
 
@@ -245,5 +245,6 @@ def fees_show(
     lines = [f"fees in force on {day} (* = default plan)"]
     for r in rules:
         star = "*" if schedule.defaults.get(r.channel) == r.plan else " "
-        lines.append(f"{star} {r.channel:<8} {r.plan:<14} since {r.effective_from}: {r.describe()}")
+        rule = f"{star} {r.channel:<8} {r.plan:<14} since {r.effective_from}: {r.describe()}"
+        lines += wrap(rule, "", "      ")
     emit("\n".join(lines), output)
