@@ -521,7 +521,7 @@ def test_dry_run_writes_an_eml_that_parses_and_sends_nothing(october, cli, tmp_p
 
     assert (code, err) == (0, "")
     eml = out_dir / "statement-2026-10.eml"
-    assert f"wrote {eml}" in out
+    assert f"wrote {eml}" in " ".join(out.split())  # the path whole, on its own line if long
     message = parsed(eml.read_bytes())
     assert message["Subject"].startswith("Support statement October 2026: net $1,287.76")
     assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None

@@ -394,15 +394,19 @@ def _chart(series, channels) -> dict:
     return {"rows": rows, "legend": legend}
 
 
-def wrap(text: str, indent: str = "  ", hanging: str | None = None) -> list[str]:
-    """``text`` in lines of at most 80 columns, broken between words (a word longer than a
-    line, between its letters); continuation lines start with ``hanging``."""
+def wrap(
+    text: str, indent: str = "  ", hanging: str | None = None, cut_long_words: bool = True
+) -> list[str]:
+    """``text`` in lines of at most 80 columns, broken between words; continuation lines
+    start with ``hanging``. A word longer than a line is cut, unless ``cut_long_words`` is
+    false (an id or a path someone will copy): it then has a line of its own."""
     return textwrap.wrap(
         text,
         TEXT_WIDTH,
         initial_indent=indent,
         subsequent_indent=indent if hanging is None else hanging,
         break_on_hyphens=False,
+        break_long_words=cut_long_words,
     ) or [indent.rstrip()]
 
 

@@ -26,6 +26,12 @@ from supportledger.mail import (
 )
 from supportledger.models import utcnow
 from supportledger.months import Month
+from supportledger.render import wrap
+
+
+def _say(text: str) -> None:
+    """A line for the terminal in 80 columns; a Message-ID or a path is never cut."""
+    typer.echo("\n".join(wrap(text, "", "  ", cut_long_words=False)))
 
 
 @contextmanager
@@ -115,22 +121,22 @@ def email_statement(
     if complete:
         require_complete(mail)
     if mail.missing:
-        typer.echo(f"note: no data for {', '.join(mail.missing)} in {chosen}; the e-mail says so")
+        _say(f"note: no data for {', '.join(mail.missing)} in {chosen}; the e-mail says so")
     if dry_run is not None:
         for recipient in recipients:
             message = build_message(mail, settings.statement_from, recipient, utcnow())
             path = write_eml(message, dry_run / _eml_name(chosen, recipient, len(recipients) > 1))
-            typer.echo(f"wrote {path} for {recipient} (nothing sent)")
+            _say(f"wrote {path} for {recipient} (nothing sent)")
         return
     require(settings, "SMTP_HOST")
     for recipient in recipients:
         with _retries_said():
             result = deliver(ledger, mail, recipient, resend=resend)
         if result.outcome is Outcome.SENT:
-            typer.echo(f"sent statement {chosen} to {recipient} (Message-ID {result.message_id})")
+            _say(f"sent statement {chosen} to {recipient} (Message-ID {result.message_id})")
         else:
             when = f" on {result.sent_at:%Y-%m-%d %H:%M} UTC" if result.sent_at else ""
-            typer.echo(
+            _say(
                 f"statement {chosen} was already sent to {recipient}{when} "
                 f"(Message-ID {result.message_id}); nothing sent (--resend sends it again)"
             )
