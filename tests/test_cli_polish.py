@@ -14,7 +14,6 @@ import re
 import stat
 import subprocess
 import sys
-from importlib import resources
 from importlib.metadata import version
 
 import pytest
@@ -24,7 +23,6 @@ from sqlalchemy import insert
 import statement_month
 from supportledger.cli import main
 from supportledger.cli.app import app
-from supportledger.cli.demo import SAMPLE_FILES
 from supportledger.config import example_settings
 from supportledger.models import Receipt
 from supportledger.months import Month
@@ -60,17 +58,6 @@ def help_of(capsys, path) -> str:
     capsys.readouterr()
     assert main([*path, "--help"]) == 0
     return capsys.readouterr().out
-
-
-@pytest.fixture
-def samples(cli):
-    """The demo's ledger, built through the CLI: the check typed in, the exports imported."""
-    cli("add", "--channel", "check", "--amount", "100.00", "--date", "2026-10-06",
-        "--from", "Lou Green", "--check-number", "2041")  # fmt: skip
-    with resources.as_file(resources.files("supportledger").joinpath("samples")) as folder:
-        code, _, err = cli("import", *(str(folder / name) for name in SAMPLE_FILES))
-    assert (code, err) == (0, ""), err
-    return cli
 
 
 def test_every_help_names_real_values_within_80_columns(capsys, monkeypatch):

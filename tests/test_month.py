@@ -2,52 +2,27 @@
 reaches, on the sample exports `demo` uses (SQLite and PostgreSQL).
 
 The samples: PayPal to 31 Oct 23:30, Patreon's and KDP's reports to October's (Patreon's
-payouts to 5 Oct), the Chase
-statement from 1 Sep to 2 Nov (November's rent), and the check typed in on 6 Oct that the
-bank's 9 Oct deposit settles.
+payouts to 5 Oct), the Chase statement from 1 Sep to 2 Nov (November's rent), and the check
+typed in on 6 Oct that the bank's 9 Oct deposit settles.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from importlib import resources
 
-from supportledger.cli.demo import SAMPLE_FILES
-from supportledger.imports import import_paths
-from supportledger.ledger import manual_receipt_id, record_receipt
-from supportledger.money import Money
-from supportledger.months import Month, parse_instant
+from supportledger.months import Month
 from supportledger.render import checklist_text, render
 from supportledger.routine import month_checklist
-from supportledger.sources import ReceiptEntry, SupporterRef
 from supportledger.statement import monthly_statement
 
 OCTOBER, NOVEMBER = Month(2026, 10), Month(2026, 11)
 DECEMBER_3 = dt.date(2026, 12, 3)
 
 
-def book_the_samples(ledger, files=SAMPLE_FILES) -> None:
-    record_receipt(
-        ledger,
-        ReceiptEntry(
-            channel="check",
-            external_id=manual_receipt_id("check", "2041", "Lou Green"),
-            occurred_at=parse_instant("2026-10-06", ledger.tz),
-            gross=Money.of("100.00", "USD"),
-            status="pending",
-            supporter=SupporterRef(name="Lou Green"),
-            check_number="2041",
-        ),
-    )
-    with resources.as_file(resources.files("supportledger").joinpath("samples")) as folder:
-        import_paths(ledger, [folder / name for name in files])
-
-
 def test_a_month_past_the_bank_file_is_incomplete_and_claims_no_activity_of_it(
-    ledger, cli, monkeypatch
+    ledger, samples, monkeypatch
 ):
-    book_the_samples(ledger)
     monkeypatch.setenv("STATEMENT_FROM", "books@example.net")
     october = monthly_statement(ledger, OCTOBER)
     assert october.missing_data == ()  # the bank file reaches 2 Nov: October is whole
@@ -67,7 +42,7 @@ def test_a_month_past_the_bank_file_is_incomplete_and_claims_no_activity_of_it(
     assert "No activity this month: Stripe, eBookIt, Audible (ACX)." in html
     assert "Bank statement (Zelle, checks, payouts): nothing imported after 2026-11-02" in html
 
-    code, out, err = cli(
+    code, out, err = samples(
         "email-statement", "--month", "2026-11", "--require-complete", "--to", "w@example.net",
         "--dry-run", "outbox",
     )  # fmt: skip
@@ -75,8 +50,7 @@ def test_a_month_past_the_bank_file_is_incomplete_and_claims_no_activity_of_it(
     assert "Bank statement (Zelle, checks, payouts): nothing imported after 2026-11-02" in err
 
 
-def test_the_checklist_of_a_month_not_all_imported_says_what_to_download_and_where(ledger):
-    book_the_samples(ledger)
+def test_the_checklist_of_a_month_not_all_imported_says_what_to_download_and_where(ledger, samples):
     checklist = month_checklist(ledger, NOVEMBER, today=DECEMBER_3)
     assert [(s.name, s.complete, s.covered_to and s.covered_to.isoformat())
             for s in checklist.sources] == [
@@ -105,27 +79,25 @@ def test_the_checklist_of_a_month_not_all_imported_says_what_to_download_and_whe
     assert "sync stripe" not in text  # a writer without Stripe is never asked to sync it
 
 
-def test_a_month_in_progress_is_said_so_and_not_offered_for_closing(ledger):
-    book_the_samples(ledger)
+def test_a_month_in_progress_is_said_so_and_not_offered_for_closing(ledger, samples):
     checklist = month_checklist(ledger, OCTOBER, today=dt.date(2026, 10, 20))
     assert checklist.ended is False
     assert checklist_text(checklist).startswith("October 2026 (not over yet): the month's")
     assert "supportledger close 2026-10" not in [s.command for s in checklist.next_steps]
 
 
-def test_stripe_is_in_the_routine_only_for_a_writer_with_a_key(ledger, cli, monkeypatch):
-    book_the_samples(ledger)
-    code, out, _ = cli("month", "2026-10", "--format", "json")
+def test_stripe_is_in_the_routine_only_for_a_writer_with_a_key(samples, monkeypatch):
+    code, out, _ = samples("month", "2026-10", "--format", "json")
     assert code == 0 and "stripe" not in [s["name"] for s in json.loads(out)["sources"]]
     monkeypatch.setenv("STRIPE_API_KEY", "rk_test_not_a_real_key")
-    code, out, _ = cli("month", "2026-10", "--format", "json")
+    code, out, _ = samples("month", "2026-10", "--format", "json")
     data = json.loads(out)
     (stripe,) = [s for s in data["sources"] if s["name"] == "stripe"]
     assert (stripe["complete"], stripe["covered_to"]) == (False, None)
     assert {"command": "supportledger sync stripe", "why": "bring Stripe up to date"} in data[
         "next_steps"
     ]
-    code, out, _ = cli("month", "2026-10")
+    code, out, _ = samples("month", "2026-10")
     assert "  [ ] Stripe: nothing imported yet\n        no file: supportledger sync stripe" in out
 
 

@@ -88,6 +88,22 @@ def open_ledger() -> Ledger:
     return Ledger(load_settings())
 
 
+def receipt_row(receipt, tz) -> dict:
+    """A receipt as listings show it (`receipts`, `supporters show`): dates in ``tz``,
+    amounts as plain text, its number first, as `check returned` takes it."""
+    return {
+        "id": receipt.id,
+        "date": receipt.occurred_at.astimezone(tz).date().isoformat(),
+        "channel": receipt.channel,
+        "kind": receipt.kind,
+        "event": receipt.event,
+        "status": receipt.status,
+        "gross": receipt.gross.plain(),
+        "fee": receipt.fee.plain(),
+        "net": receipt.net.plain(),
+    }
+
+
 def past_month(value: str, tz, option: str = "--month") -> Month:
     """``YYYY-MM`` given on the command line: up to the current month in ``tz`` (a month in
     progress can be looked at; one that has not begun has nothing in it)."""

@@ -18,6 +18,7 @@ from supportledger.cli.app import (
     formats,
     open_ledger,
     past_month,
+    receipt_row,
     to_csv,
     to_json,
 )
@@ -163,25 +164,19 @@ def receipts(
     found = list_receipts(ledger, chosen, channel, supporter)
     rows = [
         {
-            "id": r.id,
-            "date": r.occurred_at.astimezone(ledger.tz).date().isoformat(),
-            "channel": r.channel,
-            "kind": r.kind,
-            "event": r.event,
-            "status": r.status,
+            **receipt_row(r, ledger.tz),
             "supporter": name or "",
-            "gross": r.gross.plain(),
-            "fee": r.fee.plain(),
-            "net": r.net.plain(),
             "currency": r.currency,
             "external_id": r.external_id,
         }
         for r, name in found
     ]
     if fmt == "json":
-        emit(to_json(rows), output)
+        emit(to_json([{key: row[key] for key in RECEIPT_COLUMNS} for row in rows]), output)
     elif fmt == "csv":
-        emit(to_csv(RECEIPT_COLUMNS, [list(row.values()) for row in rows]), output)
+        emit(
+            to_csv(RECEIPT_COLUMNS, [[row[key] for key in RECEIPT_COLUMNS] for row in rows]), output
+        )
     elif not rows:
         emit("no receipts", output)
     else:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from supportledger import supporters as people
-from supportledger.cli.app import TEXT_JSON, app, emit, open_ledger, to_json
+from supportledger.cli.app import TEXT_JSON, app, emit, open_ledger, receipt_row, to_json
 from supportledger.errors import LedgerError
 from supportledger.models import COUNTED_STATUSES
 from supportledger.render import amount, plural, wrap
@@ -171,20 +171,7 @@ def show(
     """Every receipt of one supporter across channels, totals and recurring commitments."""
     ledger = open_ledger()
     report = people.supporter_report(ledger, supporter, _as_of(ledger, as_of))
-    receipts = [
-        {
-            "id": r.id,
-            "date": r.occurred_at.astimezone(ledger.tz).date().isoformat(),
-            "channel": r.channel,
-            "kind": r.kind,
-            "event": r.event,
-            "status": r.status,
-            "gross": r.gross.plain(),
-            "fee": r.fee.plain(),
-            "net": r.net.plain(),
-        }
-        for r in report.receipts
-    ]
+    receipts = [receipt_row(r, ledger.tz) for r in report.receipts]
     if fmt == "json":
         emit(
             to_json(
