@@ -58,7 +58,7 @@ def run(capsys, argv: list[str]) -> tuple[str, str]:
 def test_your_first_month_as_the_readme_says(clean_folder, capsys):
     commands = first_month_commands()
     assert [argv[1] for argv in commands] == [
-        "init", "demo", "add", "import", "import", "import", "import",
+        "init", "demo", "add", "import", "import", "import", "import", "bank", "bank",
         "month", "statement", "reconcile", "close", "email-statement",
     ]  # fmt: skip
     said = {}
@@ -80,16 +80,16 @@ def test_your_first_month_as_the_readme_says(clean_folder, capsys):
     assert all(len(line) <= 80 for line in checklist.splitlines())
     assert "[ ]" not in checklist.split("To look at")[0]  # every import reaches the month
     assert "Not used, nothing to do: Stripe, eBookIt, Audible (ACX)." in checklist
+    assert "[x] Other income: with the bank statement" in checklist  # the honorarium
     data = json.loads(said["month json"][0])
     assert [(s["name"], s["complete"]) for s in data["sources"]] == [
         ("zelle", True), ("patreon", True), ("paypal", True), ("check", True),
-        ("kdp", True), ("bank", True),
+        ("kdp", True), ("other", True), ("bank", True),
     ]  # fmt: skip
     assert all(s["covered_to"] for s in data["sources"])
-    # nothing left unexplained: the one credit no rule knows is the honorarium, not
-    # support; the one royalty overdue has the deposit that paid it beside it; the one fee
-    # off the schedule has its cause
-    assert [x["description"] for x in data["bank_lines_to_decide"]] == ["BOOKSHOP EVENT HONORARIUM"]
+    # nothing left unexplained: the two lines no rule knew are decided; the one royalty
+    # overdue has the deposit that paid it beside it; the one fee off the schedule its cause
+    assert data["bank_lines_to_decide"] == []
     assert [(r["channel"], r["earned_in"], r["owed"]) for r in data["royalties_overdue"]] == [
         ("kdp", "2026-08", "41.11")
     ]
@@ -102,14 +102,15 @@ def test_your_first_month_as_the_readme_says(clean_folder, capsys):
     ]  # fmt: skip
 
     page = (clean_folder / "statement-2026-10.html").read_text()
-    assert "$618.52" in page and "This statement is incomplete" not in page
+    # the demo's 618.52, and the honorarium as Other income: 768.52
+    assert "$768.52" in page and "This statement is incomplete" not in page
     assert said["reconcile"][0].startswith("Reconciliation of 2026-10 (America/Phoenix): open")
-    # 15 receipts: the statement's 13 payments, Rosa's refund and Patreon's
-    assert said["close"][0].startswith("closed 2026-10 with 15 receipts (digest ")
+    # 16 receipts: the demo's 13 payments, Rosa's refund and Patreon's, the honorarium
+    assert said["close"][0].startswith("closed 2026-10 with 16 receipts (digest ")
     message = email.message_from_bytes(
         (clean_folder / "outbox" / "statement-2026-10.eml").read_bytes(), policy=policy.default
     )
-    assert message["Subject"] == "Support statement October 2026: net $618.52"
+    assert message["Subject"] == "Support statement October 2026: net $768.52"
     assert said["email-statement"][0] == (
         "wrote outbox/statement-2026-10.eml for writer@example.org (nothing sent)\n"
     )

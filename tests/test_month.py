@@ -33,7 +33,7 @@ def test_a_month_past_the_bank_file_is_incomplete_and_claims_no_activity_of_it(
         ("bank", "2026-11-02"),
     ]  # fmt: skip
     (bank,) = [gap for gap in november.missing_data if gap.channel == "bank"]
-    assert bank.channels == ("zelle", "check")  # what the bank's gap leaves unknown
+    assert bank.channels == ("zelle", "check", "other")  # what the bank's gap leaves unknown
     text = render(november, "text", ledger.settings)
     assert "! Bank statement (Zelle, checks, payouts): nothing imported after 2026-11-02" in text
     # nothing is claimed of the channels whose data is missing: only the unused ones idle
@@ -58,7 +58,7 @@ def test_the_checklist_of_a_month_not_all_imported_says_what_to_download_and_whe
         ("paypal", False, "2026-10-31"), ("check", False, "2026-11-02"),
         ("kdp", False, "2026-10-01"), ("bank", False, "2026-11-02"),
     ]  # fmt: skip
-    assert checklist.unused == ("Stripe", "eBookIt", "Audible (ACX)")
+    assert checklist.unused == ("Stripe", "eBookIt", "Audible (ACX)", "Other income")
     downloads = [s.why for s in checklist.next_steps if s.command == "supportledger import FILE"]
     assert downloads == [  # from each channel's declaration; Zelle and checks: the bank's
         "Patreon: download from patreon.com: Audience > Export CSV (members), and the "

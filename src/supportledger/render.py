@@ -742,7 +742,6 @@ def checklist_data(c) -> dict:
             }
             for x in c.to_decide
         ],
-        "debits_left_aside": c.debits_left_aside,
         "payouts_ambiguous": [
             {
                 "payout": a.payout.id,
@@ -853,15 +852,12 @@ def _decisions(c) -> list[str]:
     if c.to_decide:
         lines = _item(
             False,
-            f"{plural(len(c.to_decide), 'bank line')} of money in that no rule recognised: "
-            "not counted; if one is reader support, supportledger add it",
+            f"{plural(len(c.to_decide), 'bank line')} no rule recognised: money in is not "
+            "counted until you decide (supportledger bank classify, below)",
             [f"#{x.id} {x.posted_on} {amount(x.amount)} {x.description}" for x in c.to_decide],
         )
     else:
-        lines = _item(True, "bank lines: every credit recognised")
-    if c.debits_left_aside:
-        note = f"({plural(c.debits_left_aside, 'debit')} left aside: money out is never income)"
-        lines += wrap(note, "      ")
+        lines = _item(True, "bank lines: each one recognised or decided")
     lines += _todo(unmatched, "payout", "not matched to a bank deposit",
                    "payouts: each matched to its bank deposit")  # fmt: skip
     if c.deposits_without_payout:
@@ -895,6 +891,6 @@ def checklist_text(c) -> str:
         out += wrap(f"Not used, nothing to do: {', '.join(c.unused)}.", "  ")
     out += ["", "To look at", *_decisions(c), "", "Next"]
     for step in c.next_steps:
-        out += wrap(f"$ {step.command}", "  ")
+        out += wrap(f"$ {step.command}", "  ", "      ", cut_long_words=False)
         out += wrap(step.why, "      ")
     return "\n".join(out) + "\n"

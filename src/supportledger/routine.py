@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
+from supportledger.banklines import bank_lines
 from supportledger.channels import Channel, all_channels
-from supportledger.models import BankLine, Receipt
+from supportledger.models import Receipt
 from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.reconcile import (
@@ -25,7 +26,6 @@ from supportledger.reconcile import (
     RoyaltyOwed,
     reconcile_month,
 )
-from supportledger.sources.bank import UNCLASSIFIED
 from supportledger.statement import BANK, BANK_LABEL, monthly_statement, reach, read_coverage
 
 #: where a bank statement comes from, said once for every bank
@@ -81,8 +81,7 @@ class MonthChecklist:
     closed: bool
     sources: tuple[Source, ...]  # channels in use, in the usual order, then the bank
     unused: tuple[str, ...]  # labels of the channels never used: nothing to do for them
-    to_decide: tuple[BankLineToDecide, ...]  # money in that no rule recognised
-    debits_left_aside: int  # money out: never income, nothing to decide
+    to_decide: tuple[BankLineToDecide, ...]  # bank lines no rule recognised
     ambiguous_payouts: tuple[Ambiguity, ...]
     payouts_not_arrived: tuple[PayoutItem, ...]  # their window passed by the month's end
     deposits_without_payout: tuple[DepositItem, ...]  # not already beside a royalty overdue
@@ -118,22 +117,17 @@ def _channels_in_use(ledger, reached, end: dt.datetime) -> list[Channel]:
     return used
 
 
-def _bank_lines_to_decide(ledger, month: Month) -> tuple[tuple[BankLineToDecide, ...], int]:
-    """The month's unclassified bank lines: credits to decide, and how many debits."""
-    credits, debits = [], 0
-    with ledger.engine.connect() as connection:
-        for line in connection.execute(
-            select(BankLine)
-            .where(BankLine.classification == UNCLASSIFIED)
-            .where(BankLine.posted_on.between(month.first_day, month.last_day))
-            .order_by(BankLine.posted_on, BankLine.id)
-        ):
-            if line.amount_minor <= 0:
-                debits += 1
-                continue
-            amount = Money.from_minor(line.amount_minor, line.currency)
-            credits.append(BankLineToDecide(line.id, line.posted_on, amount, line.description))
-    return tuple(credits), debits
+def _bank_lines_to_decide(ledger, month: Month) -> tuple[BankLineToDecide, ...]:
+    """The month's bank lines nobody has decided: money in is not counted until then."""
+    return tuple(
+        BankLineToDecide(
+            line["id"],
+            line["posted_on"],
+            Money.from_minor(line["amount_minor"], line["currency"]),
+            line["description"],
+        )
+        for line in bank_lines(ledger, month, unclassified=True)
+    )
 
 
 def _sources(channels: list[Channel], reached, missing: set[str]) -> list[Source]:
@@ -188,6 +182,19 @@ def _next_steps(checklist: MonthChecklist) -> tuple[Step, ...]:
             steps.append(
                 Step("supportledger import FILE", f"{source.label}: download from {source.hint}")
             )
+    for x in checklist.to_decide:
+        if x.amount.amount > 0:
+            decision = "DECISION"
+            what = "money in, not counted until you say: income:other counts it; else "
+            what += "payout:CHANNEL, transfer or ignore"
+        else:
+            decision, what = "ignore", "money out, never income (or --as transfer)"
+        steps.append(
+            Step(
+                f"supportledger bank classify {x.id} --as {decision}",
+                f"{x.description} ({x.amount.plain()}): {what}",
+            )
+        )
     for a in checklist.ambiguous_payouts:
         ids = " or ".join(str(d.id) for d in a.candidates)
         steps.append(
@@ -229,7 +236,7 @@ def month_checklist(ledger, month: Month, today: dt.date | None = None) -> Month
         reached = reach(read_coverage(connection), month, tz)
     channels = _channels_in_use(ledger, reached, month.bounds(tz)[1])
     missing = {gap.channel for gap in statement.missing_data}
-    to_decide, debits = _bank_lines_to_decide(ledger, month)
+    to_decide = _bank_lines_to_decide(ledger, month)
     royalties, deposits = _royalties_overdue(rec)
     used = {c.name for c in channels}
     checklist = MonthChecklist(
@@ -240,7 +247,6 @@ def month_checklist(ledger, month: Month, today: dt.date | None = None) -> Month
         sources=tuple(_sources(channels, reached, missing)),
         unused=tuple(c.label for c in all_channels() if c.name not in used),
         to_decide=to_decide,
-        debits_left_aside=debits,
         ambiguous_payouts=rec.payouts.ambiguous,
         payouts_not_arrived=rec.payouts.payouts_without_deposit,
         deposits_without_payout=deposits,

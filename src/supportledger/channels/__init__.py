@@ -17,7 +17,7 @@ from supportledger.fees import FeeSchedule
 from supportledger.models import Kind
 from supportledger.money import Money
 
-NAMES = ("zelle", "patreon", "paypal", "check", "stripe", "kdp", "ebookit", "audible")
+NAMES = ("zelle", "patreon", "paypal", "check", "stripe", "kdp", "ebookit", "audible", "other")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,12 @@ class Channel:
         """Its money goes straight into the bank (Zelle, checks), so the bank statement is
         its only record: it is complete only as far as an imported bank file reaches."""
         return not self.holds_balance
+
+    #: what the channel's payouts are called on a bank statement (regular expressions,
+    #: case-insensitive, searched in a credit's description): such a credit is money
+    #: already counted on the channel, never new income. Narrow on purpose: a pattern that
+    #: also fits a salary or a refund turns it into a payout (see ``sources/bank.py``)
+    bank_payouts: tuple[str, ...] = ()
 
     def expected_fee(
         self,

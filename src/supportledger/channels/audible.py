@@ -26,6 +26,8 @@ CHANNEL = Channel(
     royalty_paid_after_days=30,
     reports_by_month=True,
     export_hint="acx.com: the month's royalty statement workbook (XLSX, Sales Detail sheet)",
+    # "AUDIBLE INC ACX ROYALTY": ACX, or Audible *and* a royalty (an Audible refund is neither)
+    bank_payouts=(r"\bACX\b|\bAUDIBLE\b.*\bROYALT",),
 )
 
 

@@ -37,6 +37,8 @@ CHANNEL = Channel(
     itemises_subscription_payments=False,
     export_hint="patreon.com: Audience > Export CSV (members), and the earnings and payouts CSVs",
     issues_1099k=True,
+    # "PATREON MEMBERSHIP PAYOUT PPD ID: …", "PATREON DIRECT DEP", "PATREON, INC. PAYOUT"
+    bank_payouts=(r"\bPATREON\b.*\b(?:PAYOUT|DIRECT\s*DEP|PPD)\b",),
 )
 
 

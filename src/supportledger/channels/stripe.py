@@ -45,6 +45,8 @@ CHANNEL = Channel(
     payout_lag_days=(1, 5),
     export_hint="no file: supportledger sync stripe (needs STRIPE_API_KEY)",
     issues_1099k=True,
+    # Wells Fargo "STRIPE TRANSFER ST-A1B2C3 JANE WRITER", Bank of America "STRIPE DES:TRANSFER"
+    bank_payouts=(r"\bSTRIPE\s+(?:DES:\s*)?TRANSFER\b",),
 )
 
 #: The fee schedule models Stripe's US pricing: a card issued elsewhere is "international".

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,12 @@ from supportledger.errors import LedgerError
 from supportledger.imports import FileReport, import_paths, list_batches, undo_batch
 from supportledger.money import MoneyError, currency_code, parse_decimal
 from supportledger.render import amount, plural, wrap
+
+
+class DateOrder(StrEnum):
+    dmy = "dmy"
+    mdy = "mdy"
+
 
 #: files with more rows than this get a progress bar (when stderr is a terminal)
 PROGRESS_FROM = 5000
@@ -102,6 +109,8 @@ def describe(report: FileReport) -> str:
     if report.skip_reasons:
         reasons = ", ".join(f"{n:,} {reason}" for reason, n in report.skip_reasons.most_common())
         lines += wrap(f"skipped: {reasons}", "  ", "    ")
+    for notice in report.notices:
+        lines += wrap(f"notice: {notice}", "  ", "    ")
     if report.unclassified:
         lines.append(f"  unclassified bank lines ({len(report.unclassified):,}), yours to decide:")
         for line in report.unclassified:
@@ -111,6 +120,8 @@ def describe(report: FileReport) -> str:
                 "    ",
                 "      ",
             )
+        lines.append("  decide each with `supportledger bank lines --unclassified` and")
+        lines.append("  `supportledger bank classify LINE --as ...`")
     return "\n".join(lines)
 
 
@@ -153,6 +164,13 @@ def import_files(
             "another currency (KDP's, ACX's marketplaces). Repeat for each currency.",
         ),
     ] = None,
+    date_order: Annotated[
+        DateOrder | None,
+        typer.Option(
+            help="dmy or mdy: the order of day and month, for a file whose days are all 12 "
+            "or less and which does not say (DATE_ORDER sets it per format)."
+        ),
+    ] = None,
 ) -> None:
     """Import export files, each whole or not at all; a file already imported adds nothing.
 
@@ -164,7 +182,13 @@ def import_files(
         bar = ProgressBar(path) if sys.stderr.isatty() else None
         try:
             (report,) = import_paths(
-                ledger, [path], source=source, dry_run=dry_run, progress=bar, rates=rates
+                ledger,
+                [path],
+                source=source,
+                dry_run=dry_run,
+                progress=bar,
+                rates=rates,
+                date_order=date_order.value if date_order else None,
             )
         finally:
             if bar is not None:
