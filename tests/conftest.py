@@ -207,3 +207,19 @@ def cli(environ: dict[str, str], ledger: Ledger, tmp_path: Path, monkeypatch, ca
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def samples(cli):
+    """The demo's month in the test's ledger, as the README's first month builds it through
+    the CLI: the check that came in the mail typed in, the bundled exports imported."""
+    from importlib import resources
+
+    from supportledger.cli.demo import SAMPLE_FILES
+
+    cli("add", "--channel", "check", "--amount", "100.00", "--date", "2026-10-06",
+        "--from", "Lou Green", "--check-number", "2041")  # fmt: skip
+    with resources.as_file(resources.files("supportledger").joinpath("samples")) as folder:
+        code, _, err = cli("import", *(str(folder / name) for name in SAMPLE_FILES))
+    assert (code, err) == (0, ""), err
+    return cli

@@ -171,8 +171,8 @@ def test_a_writers_channel_through_import_statement_reconcile_and_export(
     assert (code, err) == (0, "")
     # it holds a balance, so reconcile rolls it forward like any shipped channel's
     assert (
-        "liberapay USD: opening 0.00 + receipts 33.38 - payouts 0.00 + other 0.00 = "
-        "closing 33.38 USD"
+        "  liberapay USD: opening 0.00 + receipts 33.38 - payouts 0.00 + other 0.00 =\n"
+        "      closing 33.38 USD\n"  # in 80 columns
     ) in out
 
     code, out, err = cli("export", "--format", "beancount", "--from", "2026-10", "--to", "2026-10")

@@ -93,7 +93,7 @@ def test_the_same_check_is_not_recorded_twice(cli):
 
 def test_bad_month_and_format_are_refused(cli):
     assert "expected YYYY-MM" in cli("receipts", "--month", "2026-13")[2]
-    assert "this command writes text|json|csv" in cli("receipts", "--format", "html")[2]
+    assert "'html' is not one of 'text', 'json', 'csv'" in cli("receipts", "--format", "html")[2]
 
 
 def test_fees_show_lists_every_channel(cli):

@@ -591,7 +591,7 @@ def test_export_command(cli, tmp_path, monkeypatch):
     code, _, err = cli("export", "--format", "csv", "--from", "2026-11", "--to", "2026-10")
     assert (code, err) == (1, "supportledger: --from 2026-11 is after --to 2026-10\n")
     code, out, err = cli("export", "--format", "text")
-    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert (code, out) == (1, "") and err.count("\n") == 1  # a usage mistake: 1
     assert "'text' is not one of 'beancount', 'hledger', 'csv'" in err
     monkeypatch.setenv("ACCOUNT_NAMES", "Assets:Bank=assets:my bank")
     code, out, err = cli("export", "--format", "beancount")

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import threading
+import time
 
 import pytest
 from sqlalchemy import select, text
@@ -87,10 +88,11 @@ def test_re_importing_the_same_file_writes_nothing_and_says_so(cli, ledger, tmp_
     path = pp.write(tmp_path / "Download.CSV", pp.OCTOBER)
     code, out, err = cli("import", str(path))
     assert (code, err) == (0, "")
-    assert out.splitlines() == [
-        "Download.CSV (paypal), batch #1: 14 entries: 9 added, 0 updated, 0 unchanged, 5 skipped",
-        "  skipped: 2 currency conversion, folded into its payment, 1 authorization, "
-        "1 dispute hold, 1 dispute hold released",
+    assert out.splitlines() == [  # in 80 columns
+        "Download.CSV (paypal), batch #1: 14 entries",
+        "  9 added, 0 updated, 0 unchanged, 5 skipped",
+        "  skipped: 2 currency conversion, folded into its payment, 1 authorization, 1",
+        "    dispute hold, 1 dispute hold released",
     ]
     before = snapshot(ledger)
     code, out, _ = cli("import", str(path))
@@ -173,13 +175,14 @@ def test_dry_run_reports_what_it_would_do_and_writes_nothing(cli, ledger, tmp_pa
     code, out, _ = cli("import", str(path), "--dry-run")
     assert code == 0
     assert out.startswith(
-        "Download.CSV (paypal), dry run, nothing written: 14 entries: 9 added, 0 updated, "
-        "0 unchanged, 5 skipped\n"
+        "Download.CSV (paypal), dry run, nothing written: 14 entries\n"
+        "  9 added, 0 updated, 0 unchanged, 5 skipped\n"
     )
     assert snapshot(ledger) == before
     assert cli("imports")[1] == "no imports yet\n"
     # and the real import does what the dry run said (PostgreSQL does not reuse the batch id)
-    assert "14 entries: 9 added, 0 updated, 0 unchanged, 5 skipped" in cli("import", str(path))[1]
+    done = cli("import", str(path))[1]
+    assert "14 entries\n  9 added, 0 updated, 0 unchanged, 5 skipped" in done
 
 
 def test_a_file_of_no_known_format_is_one_line_naming_the_known_ones(cli, tmp_path):
@@ -383,7 +386,7 @@ def test_undo_removes_what_a_batch_added_and_the_file_can_come_back(cli, ledger,
     code, _, err = cli("imports", "undo", "99")
     assert (code, err) == (1, "supportledger: no import batch #99 (see `supportledger imports`)\n")
 
-    assert "batch #2: 14 entries: 9 added" in cli("import", str(path))[1]
+    assert "batch #2: 14 entries\n  9 added" in cli("import", str(path))[1]
     code, out, _ = cli("imports", "--format", "json")
     batches = json.loads(out)
     assert [(b["id"], b["added"], b["unchanged"], b["undone_at"] is None) for b in batches] == [
@@ -393,9 +396,11 @@ def test_undo_removes_what_a_batch_added_and_the_file_can_come_back(cli, ledger,
     assert batches[0]["channel"] == "paypal"
     assert batches[0]["covers_from"] == "2026-10-01T16:15:00+00:00"
     code, out, _ = cli("imports")
-    newest, oldest = out.splitlines()
+    newest, newest_did, oldest, oldest_did = out.splitlines()  # each batch in two lines
     assert newest.startswith("#2 ") and "UNDONE" not in newest
-    assert oldest.startswith("#1 ") and "5 skipped UNDONE 20" in oldest
+    assert oldest.startswith("#1 ") and " UNDONE 20" in oldest
+    did = "  2026-10-01..2026-10-31, 14 rows: 9 added, 0 updated, 0 unchanged, 5 skipped"
+    assert newest_did == oldest_did == did  # the same file: the same span and counts
 
 
 def test_undoing_a_bank_import_puts_the_check_back_to_pending(ledger):
@@ -416,14 +421,27 @@ def test_undoing_a_bank_import_puts_the_check_back_to_pending(ledger):
     assert [(r.external_id, r.status) for r in receipts(ledger)] == [(check.external_id, "pending")]
 
 
-def test_the_progress_bar_appears_only_past_5000_rows():
-    from supportledger.cli.importing import ProgressBar
+def test_the_progress_bar_appears_only_past_5000_rows_with_percentage_and_time_left(tmp_path):
+    from supportledger.cli.importing import ProgressBar, expected_rows
     from supportledger.imports import FileReport
 
-    bar = ProgressBar()
+    big = tmp_path / "big.csv"
+    big.write_text("Date,Amount\n" + "10/01/2026,1.00\n" * 12000)
+    assert expected_rows(big) == 12001  # its lines, the header's included: about its rows
+    ofx = tmp_path / "bank.ofx"
+    ofx.write_bytes(b"OFXHEADER:100\n" + b"<STMTTRN>\n<TRNAMT>1\n</STMTTRN>\n" * 3)
+    assert expected_rows(ofx) == 3  # an OFX file: its transactions, not its lines
+
+    bar = ProgressBar(big)
     bar(FileReport("small.csv", "paypal", rows=5000))
     assert bar._progress is None
+    bar(FileReport("big.csv", "paypal", rows=5001))
+    time.sleep(0.01)  # a second sample gives the speed the time left is estimated from
     bar(FileReport("big.csv", "paypal", rows=6000))
-    assert bar._progress is not None and bar._progress.tasks[0].completed == 6000
+    (task,) = bar._progress.tasks
+    assert (task.completed, task.total) == (6000, 12001)
+    assert round(task.percentage) == 50 and task.time_remaining > 0
+    columns = [type(c).__name__ for c in bar._progress.columns]
+    assert {"TaskProgressColumn", "TimeRemainingColumn"} <= set(columns)
     bar.close()
     assert bar._progress is None

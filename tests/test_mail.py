@@ -521,7 +521,7 @@ def test_dry_run_writes_an_eml_that_parses_and_sends_nothing(october, cli, tmp_p
 
     assert (code, err) == (0, "")
     eml = out_dir / "statement-2026-10.eml"
-    assert f"wrote {eml}" in out
+    assert f"wrote {eml}" in " ".join(out.split())  # the path whole, on its own line if long
     message = parsed(eml.read_bytes())
     assert message["Subject"].startswith("Support statement October 2026: net $1,287.76")
     assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
@@ -694,6 +694,90 @@ def test_a_job_killed_after_the_server_accepted_does_not_send_twice(
     assert again.stderr.count("\n") == 1 and delivered_id in again.stderr
     assert len(server.handler.messages) == 1
     assert delivery_rows(october) == [(WRITER, 1, "sending", delivered_id)]
+
+
+# --------------------------------------------------------------------------- the host
+
+
+@pytest.mark.parametrize(
+    ("host", "why"),
+    [
+        ("smtp.example.org", "SMTP_HOST: smtp.example.org is a placeholder: name your mail "
+                             "server in .env"),
+        ("mail.example.com", "SMTP_HOST: mail.example.com is a placeholder: name your mail "
+                             "server in .env"),
+        ("smtp.nowhere.invalid", "SMTP_HOST: smtp.nowhere.invalid is a placeholder: name your "
+                                 "mail server in .env"),
+        ("smtp.gone-writer-mail.net", "SMTP_HOST: no such host 'smtp.gone-writer-mail.net': "
+                                      "check the name in .env"),
+    ],
+)  # fmt: skip
+def test_a_host_that_cannot_be_a_server_is_a_setting_to_fix_at_once(
+    october, cli, monkeypatch, no_waiting, host, why
+):
+    """.env.example's smtp.example.org used to be tried four times over 1 min 47 s and end
+    in "temporary" (exit 2); it and a name that does not exist are mistakes in the settings:
+    exit 1 at once, nothing recorded, nothing waited for."""
+    real = socket.getaddrinfo
+
+    def resolver(name, *args, **kwargs):
+        if name == "smtp.gone-writer-mail.net":  # what a resolver says of a name it lacks
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    for name, value in smtp_env(25, SMTP_HOST=host).items():
+        monkeypatch.setenv(name, value)
+    code, out, err = cli("email-statement", "--month", "2026-10")
+    assert (code, out, err) == (1, "", f"supportledger: {why}\n")
+    assert no_waiting == [] and delivery_rows(october) == []
+
+
+def test_a_resolver_out_of_reach_is_temporary_and_each_retry_is_said_on_a_terminal(
+    october, cli, monkeypatch, no_waiting
+):
+    """A name that cannot be looked up just now (no network) may work later: the retries
+    run, and on a terminal each says so on stderr before the final line."""
+
+    def unreachable(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unreachable)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    for name, value in smtp_env(25, SMTP_HOST="smtp.writer-mail.net").items():
+        monkeypatch.setenv(name, value)
+    code, _, err = cli("email-statement", "--month", "2026-10")
+    assert code == 2 and no_waiting == [5.0, 20.0, 80.0]
+    said = err.splitlines()
+    assert [line.split("; ")[-1] for line in said[:3]] == [
+        "trying again in 5.0 s (try 1 of 4)",
+        "trying again in 20.0 s (try 2 of 4)",
+        "trying again in 80.0 s (try 3 of 4)",
+    ]
+    assert said[3].endswith("gave up after 4 tries") and len(said) == 4
+    assert [row[2] for row in delivery_rows(october)] == ["failed"]
+
+
+def test_a_certificate_for_another_name_is_refused_at_once_saying_so(
+    ledger, smtp_server, certificate_authority
+):
+    """The server's certificate (for 127.0.0.1) is trusted, but SMTP_HOST names it
+    localhost: permanent (exit 3), and the line says which setting to change."""
+    ca_file, server_context = certificate_authority
+    server = smtp_server(tls=server_context)
+    slept: list[float] = []
+    named = job(ledger, server.port, smtp_host="localhost", smtp_security="starttls",
+                smtp_ca_file=ca_file)  # fmt: skip
+
+    with pytest.raises(PermanentFailure) as failure:
+        deliver(named, transport_mail(), WRITER, retry=Retry(sleep=slept.append))
+
+    assert failure.value.exit_code == 3 and slept == []
+    assert str(failure.value) == (
+        f"localhost:{server.port}: the certificate is not for localhost: set SMTP_HOST to the "
+        f"name on it"
+    )
+    assert server.handler.messages == []
 
 
 # --------------------------------------------------------------------------- hardening

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from columns import in_80_columns
 from supportledger.closing import close_month, reopen_month
 from supportledger.imports import apply_entries
 from supportledger.journal import rebuild_ledger
@@ -220,6 +221,11 @@ def build_quarter(ledger) -> None:
     assert record_returned_check(ledger, 27, usd("12.00"), at(7, 23, 9)) == 29
 
 
+def status_line(text: str) -> str:
+    """The report's first line, however many terminal lines it took."""
+    return " ".join(line.strip() for line in text.split("\n\n")[0].splitlines())
+
+
 JULY = [
     "Reconciliation of 2026-07 (America/Phoenix): open",
     "",
@@ -274,69 +280,71 @@ def test_a_quarter_reconciles_line_by_line(ledger):
     build_quarter(ledger)
 
     # July: every payout reached the bank; the stripe balance carries 14.26 (ch_0722) over
-    assert render_text(reconcile_month(ledger, JUL)) == "\n".join(JULY) + "\n"
+    assert render_text(reconcile_month(ledger, JUL)) == "\n".join(in_80_columns(JULY)) + "\n"
 
     august = reconcile_month(ledger, AUG)
-    assert render_text(august).splitlines()[2:] == [
-        "Payouts and bank deposits",
-        " matched",
-        "  payout #6 patreon PATP-08 sent 2026-08-05 16.91 USD - fee 0.25 -> "
-        "bank #6 2026-08-10 16.66 USD (patreon)",
-        "  payout #9 stripe po_0811 sent 2026-08-11 51.80 USD -> "
-        "bank #7 2026-08-13 51.80 USD (stripe)",
-        "  payout #12 audible ACXPAY-0827 sent 2026-08-27 20.00 USD -> "
-        "bank #11 2026-08-31 20.00 USD (audible)",
-        # two 50.00 withdrawals a day apart, two 50.00 deposits inside both windows
-        " ambiguous (settle with: supportledger match PAYOUT BANKLINE)",
-        "  payout #2 paypal PPW-0817 sent 2026-08-17 50.00 USD -> one of "
-        "bank #8 2026-08-19 50.00 USD (paypal), bank #9 2026-08-20 50.00 USD (paypal)",
-        "  payout #3 paypal PPW-0818 sent 2026-08-18 50.00 USD -> one of "
-        "bank #8 2026-08-19 50.00 USD (paypal), bank #9 2026-08-20 50.00 USD (paypal)",
-        " bank deposits with no payout",
-        "  bank #10 2026-08-21 42.00 USD (patreon)",
-        " payouts with no deposit: none",
-        " in transit at month end: none",
-        "",
-        "Channel balances",
-        # paypal 96.02 + 23.64 - 100.00
-        "  patreon USD: opening 0.00 + receipts 16.91 - payouts 16.91 + other 0.00 = "
-        "closing 0.00 USD",
-        "    the channel states no balance",
-        "  paypal USD: opening 0.00 + receipts 119.66 - payouts 100.00 + other 0.00 = "
-        "closing 19.66 USD",
-        "    stated 19.16 at 2026-08-28 12:00, ledger then 19.66: difference -0.50 USD",
-        "  stripe USD: opening 14.26 + receipts 37.54 - payouts 51.80 + other 0.00 = "
-        "closing 0.00 USD",
-        "    stated 14.26 at 2026-07-31 20:00, ledger then 14.26: difference 0.00 USD",
-        "",
-        "Fees that differ from the schedule",
-        "  stripe:",
-        "    2026-08-05 #18 ch_0805 gross 40.00: expected 2.06, charged 2.46 (+0.40 USD): "
-        "international card",
-        "",
-        # 15.00 (75.00 in hand - 60.00 bounced) + 59.20 royalties + 19.66 at PayPal - the
-        # 42.00 Patreon deposit no payout explains
-        "Money owed: 51.86 USD (as on the statement)",
-        " received, not yet in the bank",
-        "  Check 311 #28 received 2026-08-26 75.00 USD, 5 days",  # Aug 31 - Aug 26
-        "  deposits or returns no line above explains: -60.00 USD",
-        " checks returned unpaid",
-        "  check 509 #27 received 2026-07-15 60.00 USD, returned 2026-07-23, "
-        "returned-item fee 12.00 USD",
-        # ACX paid July's 20.00 on Aug 27; August's is due in September
-        " royalties earned, not yet paid",
-        "  audible 2026-08: 10.00 USD of 10.00 USD, due 2026-09",
-        "  kdp 2026-07: 32.80 USD of 32.80 USD, due 2026-09",
-        "  kdp 2026-08: 16.40 USD of 16.40 USD, due 2026-10",
-        " held by the channels",
-        "  patreon: 0.00 USD",
-        "  paypal: 19.66 USD",
-        "  stripe: 0.00 USD",
-        " payouts on their way to the bank",
-        "  patreon: -42.00 USD",
-        "",
-        "Adjustments to closed months: none",
-    ]
+    assert render_text(august).splitlines()[2:] == in_80_columns(
+        [
+            "Payouts and bank deposits",
+            " matched",
+            "  payout #6 patreon PATP-08 sent 2026-08-05 16.91 USD - fee 0.25 -> "
+            "bank #6 2026-08-10 16.66 USD (patreon)",
+            "  payout #9 stripe po_0811 sent 2026-08-11 51.80 USD -> "
+            "bank #7 2026-08-13 51.80 USD (stripe)",
+            "  payout #12 audible ACXPAY-0827 sent 2026-08-27 20.00 USD -> "
+            "bank #11 2026-08-31 20.00 USD (audible)",
+            # two 50.00 withdrawals a day apart, two 50.00 deposits inside both windows
+            " ambiguous (settle with: supportledger match PAYOUT BANKLINE)",
+            "  payout #2 paypal PPW-0817 sent 2026-08-17 50.00 USD -> one of "
+            "bank #8 2026-08-19 50.00 USD (paypal), bank #9 2026-08-20 50.00 USD (paypal)",
+            "  payout #3 paypal PPW-0818 sent 2026-08-18 50.00 USD -> one of "
+            "bank #8 2026-08-19 50.00 USD (paypal), bank #9 2026-08-20 50.00 USD (paypal)",
+            " bank deposits with no payout",
+            "  bank #10 2026-08-21 42.00 USD (patreon)",
+            " payouts with no deposit: none",
+            " in transit at month end: none",
+            "",
+            "Channel balances",
+            # paypal 96.02 + 23.64 - 100.00
+            "  patreon USD: opening 0.00 + receipts 16.91 - payouts 16.91 + other 0.00 = "
+            "closing 0.00 USD",
+            "    the channel states no balance",
+            "  paypal USD: opening 0.00 + receipts 119.66 - payouts 100.00 + other 0.00 = "
+            "closing 19.66 USD",
+            "    stated 19.16 at 2026-08-28 12:00, ledger then 19.66: difference -0.50 USD",
+            "  stripe USD: opening 14.26 + receipts 37.54 - payouts 51.80 + other 0.00 = "
+            "closing 0.00 USD",
+            "    stated 14.26 at 2026-07-31 20:00, ledger then 14.26: difference 0.00 USD",
+            "",
+            "Fees that differ from the schedule",
+            "  stripe:",
+            "    2026-08-05 #18 ch_0805 gross 40.00: expected 2.06, charged 2.46 (+0.40 USD): "
+            "international card",
+            "",
+            # 15.00 (75.00 in hand - 60.00 bounced) + 59.20 royalties + 19.66 at PayPal - the
+            # 42.00 Patreon deposit no payout explains
+            "Money owed: 51.86 USD (as on the statement)",
+            " received, not yet in the bank",
+            "  Check 311 #28 received 2026-08-26 75.00 USD, 5 days",  # Aug 31 - Aug 26
+            "  deposits or returns no line above explains: -60.00 USD",
+            " checks returned unpaid",
+            "  check 509 #27 received 2026-07-15 60.00 USD, returned 2026-07-23, "
+            "returned-item fee 12.00 USD",
+            # ACX paid July's 20.00 on Aug 27; August's is due in September
+            " royalties earned, not yet paid",
+            "  audible 2026-08: 10.00 USD of 10.00 USD, due 2026-09",
+            "  kdp 2026-07: 32.80 USD of 32.80 USD, due 2026-09",
+            "  kdp 2026-08: 16.40 USD of 16.40 USD, due 2026-10",
+            " held by the channels",
+            "  patreon: 0.00 USD",
+            "  paypal: 19.66 USD",
+            "  stripe: 0.00 USD",
+            " payouts on their way to the bank",
+            "  patreon: -42.00 USD",
+            "",
+            "Adjustments to closed months: none",
+        ]
+    )
 
     # the writer settles the pair; the other withdrawal is then the other deposit's
     match_payout(ledger, 2, 8)
@@ -347,66 +355,69 @@ def test_a_quarter_reconciles_line_by_line(ledger):
     assert august.payouts.ambiguous == ()
 
     september = reconcile_month(ledger, SEP)
-    assert render_text(september).splitlines()[2:] == [
-        "Payouts and bank deposits",
-        " matched",
-        "  payout #7 patreon PATP-09 sent 2026-09-05 16.80 USD - fee 0.25 -> "
-        "bank #12 2026-09-09 16.55 USD (patreon)",
-        "  payout #11 kdp KDPPAY-0928 sent 2026-09-28 32.80 USD -> "
-        "bank #13 2026-09-30 32.80 USD (kdp)",
-        "  payout #13 audible ACXPAY-0928 sent 2026-09-28 10.00 USD -> "
-        "bank #14 2026-09-30 10.00 USD (audible)",
-        " ambiguous (settle with: supportledger match PAYOUT BANKLINE): none",
-        " bank deposits with no payout: none",
-        # PayPal's window is 1-5 days: Sep 22-26
-        " payouts with no deposit",
-        "  payout #4 paypal PPW-0921 sent 2026-09-21 48.12 USD: 48.12 USD expected by 2026-09-26",
-        # Stripe's Sep 29 payout posts on Oct 1, inside its window (Sep 30 - Oct 4)
-        " in transit at month end",
-        "  payout #10 stripe po_0929 sent 2026-09-29 57.96 USD: expected by 2026-10-04",
-        "",
-        "Channel balances",
-        # paypal 19.66 + 28.46 - 48.12
-        "  patreon USD: opening 0.00 + receipts 16.80 - payouts 16.80 + other 0.00 = "
-        "closing 0.00 USD",
-        "    the channel states no balance",
-        "  paypal USD: opening 19.66 + receipts 28.46 - payouts 48.12 + other 0.00 = "
-        "closing 0.00 USD",
-        "    stated 0.00 at 2026-09-21 12:00, ledger then 0.00: difference 0.00 USD",
-        "  stripe USD: opening 0.00 + receipts 57.96 - payouts 57.96 + other 0.00 = "
-        "closing 0.00 USD",
-        "    stated 14.26 at 2026-07-31 20:00, ledger then 14.26: difference 0.00 USD",
-        "",
-        "Fees that differ from the schedule",
-        "  patreon:",
-        "    2026-09-01 #15 PAT-09-c gross 10.00: expected 1.39, charged 1.50 (+0.11 USD): "
-        "unexplained",
-        "",
-        # 15.00 + 31.24 royalties + 48.12 PayPal never saw arrive + 57.96 Stripe on its way
-        # - 42.00
-        "Money owed: 110.32 USD (as on the statement)",
-        " received, not yet in the bank",
-        "  Check 311 #28 received 2026-08-26 75.00 USD, 35 days",  # Sep 30 - Aug 26
-        "  deposits or returns no line above explains: -60.00 USD",
-        " checks returned unpaid",
-        "  check 509 #27 received 2026-07-15 60.00 USD, returned 2026-07-23, "
-        "returned-item fee 12.00 USD",
-        # KDP's Sep 28 payment covers July; ACX's covers August
-        " royalties earned, not yet paid",
-        "  audible 2026-09: 5.00 USD of 5.00 USD, due 2026-10",
-        "  kdp 2026-08: 16.40 USD of 16.40 USD, due 2026-10",
-        "  kdp 2026-09: 9.84 USD of 9.84 USD, due 2026-11",
-        " held by the channels",
-        "  patreon: 0.00 USD",
-        "  paypal: 0.00 USD",
-        "  stripe: 0.00 USD",
-        " payouts on their way to the bank",
-        "  patreon: -42.00 USD",
-        "  paypal: 48.12 USD",
-        "  stripe: 57.96 USD",
-        "",
-        "Adjustments to closed months: none",
-    ]
+    assert render_text(september).splitlines()[2:] == in_80_columns(
+        [
+            "Payouts and bank deposits",
+            " matched",
+            "  payout #7 patreon PATP-09 sent 2026-09-05 16.80 USD - fee 0.25 -> "
+            "bank #12 2026-09-09 16.55 USD (patreon)",
+            "  payout #11 kdp KDPPAY-0928 sent 2026-09-28 32.80 USD -> "
+            "bank #13 2026-09-30 32.80 USD (kdp)",
+            "  payout #13 audible ACXPAY-0928 sent 2026-09-28 10.00 USD -> "
+            "bank #14 2026-09-30 10.00 USD (audible)",
+            " ambiguous (settle with: supportledger match PAYOUT BANKLINE): none",
+            " bank deposits with no payout: none",
+            # PayPal's window is 1-5 days: Sep 22-26
+            " payouts with no deposit",
+            "  payout #4 paypal PPW-0921 sent 2026-09-21 48.12 USD: 48.12 USD expected by "
+            "2026-09-26",
+            # Stripe's Sep 29 payout posts on Oct 1, inside its window (Sep 30 - Oct 4)
+            " in transit at month end",
+            "  payout #10 stripe po_0929 sent 2026-09-29 57.96 USD: expected by 2026-10-04",
+            "",
+            "Channel balances",
+            # paypal 19.66 + 28.46 - 48.12
+            "  patreon USD: opening 0.00 + receipts 16.80 - payouts 16.80 + other 0.00 = "
+            "closing 0.00 USD",
+            "    the channel states no balance",
+            "  paypal USD: opening 19.66 + receipts 28.46 - payouts 48.12 + other 0.00 = "
+            "closing 0.00 USD",
+            "    stated 0.00 at 2026-09-21 12:00, ledger then 0.00: difference 0.00 USD",
+            "  stripe USD: opening 0.00 + receipts 57.96 - payouts 57.96 + other 0.00 = "
+            "closing 0.00 USD",
+            "    stated 14.26 at 2026-07-31 20:00, ledger then 14.26: difference 0.00 USD",
+            "",
+            "Fees that differ from the schedule",
+            "  patreon:",
+            "    2026-09-01 #15 PAT-09-c gross 10.00: expected 1.39, charged 1.50 (+0.11 USD): "
+            "unexplained",
+            "",
+            # 15.00 + 31.24 royalties + 48.12 PayPal never saw arrive + 57.96 Stripe on its way
+            # - 42.00
+            "Money owed: 110.32 USD (as on the statement)",
+            " received, not yet in the bank",
+            "  Check 311 #28 received 2026-08-26 75.00 USD, 35 days",  # Sep 30 - Aug 26
+            "  deposits or returns no line above explains: -60.00 USD",
+            " checks returned unpaid",
+            "  check 509 #27 received 2026-07-15 60.00 USD, returned 2026-07-23, "
+            "returned-item fee 12.00 USD",
+            # KDP's Sep 28 payment covers July; ACX's covers August
+            " royalties earned, not yet paid",
+            "  audible 2026-09: 5.00 USD of 5.00 USD, due 2026-10",
+            "  kdp 2026-08: 16.40 USD of 16.40 USD, due 2026-10",
+            "  kdp 2026-09: 9.84 USD of 9.84 USD, due 2026-11",
+            " held by the channels",
+            "  patreon: 0.00 USD",
+            "  paypal: 0.00 USD",
+            "  stripe: 0.00 USD",
+            " payouts on their way to the bank",
+            "  patreon: -42.00 USD",
+            "  paypal: 48.12 USD",
+            "  stripe: 57.96 USD",
+            "",
+            "Adjustments to closed months: none",
+        ]
+    )
     # what KDP still owes is its receivable: 16.40 + 9.84, the statement's own figure
     kdp = [r.owed for r in september.owed.royalties if r.channel == "kdp"]
     assert sum(kdp, usd("0")) == usd("26.24")
@@ -493,13 +504,15 @@ def test_a_closed_month_stays_as_sent_and_late_changes_land_in_the_open_month(le
     assert moved.occurred_at == dt.datetime(2026, 9, 1, 7, tzinfo=dt.UTC)
 
     september = reconcile_month(ledger, SEP)
-    assert render_text(september).splitlines()[-3:] == [
-        "Adjustments to closed months",
-        "  #30 paypal for 2026-07: gross 0.00 USD, fee +0.25 USD, net -0.25 USD "
-        "(adjusts #3; 2026-07 was closed)",
-        "  #31 paypal for 2026-07: gross +5.00 USD, fee +0.66 USD, net +4.34 USD "
-        "(late entry of 2026-07-28 19:00 UTC; 2026-07 was closed)",
-    ]
+    assert render_text(september).splitlines()[-5:] == in_80_columns(
+        [
+            "Adjustments to closed months",
+            "  #30 paypal for 2026-07: gross 0.00 USD, fee +0.25 USD, net -0.25 USD "
+            "(adjusts #3; 2026-07 was closed)",
+            "  #31 paypal for 2026-07: gross +5.00 USD, fee +0.66 USD, net +4.34 USD "
+            "(late entry of 2026-07-28 19:00 UTC; 2026-07 was closed)",
+        ]
+    )
     assert [(a.adjusts_receipt_id, a.event) for a in september.adjustments] == [
         (3, Event.ADJUSTMENT),
         (None, Event.PAYMENT),  # a late donation is still a donation
@@ -512,7 +525,7 @@ def test_a_closed_month_stays_as_sent_and_late_changes_land_in_the_open_month(le
     )  # fmt: skip
 
     july = reconcile_month(ledger, JUL)
-    assert render_text(july).splitlines()[0].endswith("receipts unchanged since")
+    assert status_line(render_text(july)).endswith("receipts unchanged since")
     assert july.adjustments == ()
 
     # a check of a closed month that bounces: it keeps counting in July, the September
@@ -554,7 +567,7 @@ def test_a_closed_month_stays_as_sent_and_late_changes_land_in_the_open_month(le
         ("2026-07", True, "PP-0720 was booked twice"),
         ("2026-08", False, None),
     ]
-    first_line = render_text(reconcile_month(ledger, JUL)).splitlines()[0]
+    first_line = status_line(render_text(reconcile_month(ledger, JUL)))
     assert first_line.startswith("Reconciliation of 2026-07 (America/Phoenix): open (reopened ")
     assert first_line.endswith(" UTC: PP-0720 was booked twice)")
 
@@ -586,7 +599,7 @@ def test_a_receipt_typed_in_for_a_closed_month_is_booked_in_the_open_one(cli):
         (("reopen", "2026-06", "--reason", "x"), "2026-06 is not closed"),
         (("match", "1", "1"), "no payout #1"),
         (("check", "returned", "1"), "receipt #1 is not a check"),
-        (("reconcile", "--month", "2026-09", "--format", "csv"), "writes text|json"),
+        (("reconcile", "--month", "2026-09", "--format", "csv"), "not one of 'text', 'json'"),
     ],
 )
 def test_mistakes_are_one_line(cli, args, message):

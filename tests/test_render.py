@@ -15,7 +15,7 @@ from sqlalchemy import update
 import statement_month
 from supportledger.config import load_settings
 from supportledger.ledger import Ledger
-from supportledger.models import Supporter
+from supportledger.models import Supporter, utcnow
 from supportledger.months import Month
 from supportledger.render import format_money, render, safe_cell, shipped_templates, to_csv
 from supportledger.statement import annual_summary, monthly_statement
@@ -53,7 +53,7 @@ def test_text_fits_80_columns_even_with_long_names(october):
     assert "Featherstonehaugh" in text  # the names are there, wrapped
     assert "PayPal: nothing imported after 2026-09-30" in text
     # the total line: 13 payments, 277.15 gross, 58.00 refunds, 40.29 fees, 178.86 net
-    assert "Total                 13      277.15      58.00      40.29      178.86  14.5%" in text
+    assert "Total                  13      277.15      58.00      40.29      178.86  14.5%" in text
 
 
 def test_html_escapes_what_supporters_wrote(october):
@@ -65,11 +65,12 @@ def test_html_escapes_what_supporters_wrote(october):
 
 def test_html_chart_is_a_table_mail_clients_can_show(october):
     html = render(monthly_statement(october, OCTOBER), "html", october.settings)
-    assert "<svg" not in html.lower() and "<style" not in html.lower()  # inline styles only
+    assert "<svg" not in html.lower()
     # May 2026 is the largest positive month (Stripe 116.22); October's positive nets add up
     # to 65 + 12.52 + 48.89 + 50 + 10.48 + 8 = 194.89 (Stripe's -16.03 shows only in the
-    # number), so October's bar is the full width and May's 116.22 / 194.89 = 60%
-    assert 'width="60%" title="Stripe 116.22" style="background:#7c8cf8;' in html
+    # number), so October's bar is the full width and May's 116.22 / 194.89 = 60%. Each
+    # segment is a border, which a browser prints even with background graphics off
+    assert 'width="60%" title="Stripe 116.22" style="border-top:16px solid #7c8cf8;' in html
     october_bar = html[html.index(">Oct 2026<") :]
     october_bar = october_bar[: october_bar.index("178.86")]
     segments = re.findall(r'width="(\d+)%" title="([^"]+)"', october_bar)
@@ -84,6 +85,24 @@ def test_html_chart_is_a_table_mail_clients_can_show(october):
         ("4", "Audible (ACX) 8.00"),
     ]
     assert "This statement is incomplete." in html
+
+
+def test_html_is_styled_inline_with_only_media_queries_in_its_style_blocks(october):
+    """Mail clients drop <style> (Gmail's web app keeps little else): every colour, size and
+    border is on its element; <style> holds only what needs a media query (a phone, dark
+    mode, print) and Outlook's own font rule."""
+    html = render(monthly_statement(october, OCTOBER), "html", october.settings)
+    blocks = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert len(blocks) == 2
+    outlook, queries = blocks
+    assert outlook.strip().startswith("table, td, th") and "<!--[if mso]>" in html
+    top_level = re.sub(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", queries).strip()
+    assert top_level == ""  # nothing outside @media
+    assert {"screen and (max-width: 560px)", "(prefers-color-scheme: dark)", "print"} == set(
+        m.strip() for m in re.findall(r"@media ([^{]*)\{", queries)
+    )
+    for tag in re.findall(r"<(?:td|th|h2|p)\b[^>]*>", html):  # the cells and the text
+        assert "style=" in tag, tag
 
 
 def test_a_writers_template_replaces_one_and_keeps_the_rest(october, cli, tmp_path, monkeypatch):
@@ -174,3 +193,55 @@ def test_tax_form_record_and_list(october, cli):
         "tax-form", "record", "--year", "2026", "--channel", "liberapay", "--gross", "1"
     )
     assert code == 1 and err.startswith("supportledger: unknown channel 'liberapay'")
+
+
+def test_the_email_page_stays_under_gmails_102_kb_with_names_shown(october):
+    """Gmail clips a message whose HTML passes 102 KB: the statement's HTML part, as sent
+    (quoted-printable), stays under it for a month across every channel."""
+    from supportledger.mail import build_message, statement_mail
+
+    shown = with_settings(october, SHOW_SUPPORTER_NAMES="true")
+    message = build_message(
+        statement_mail(shown, OCTOBER), "books@example.net", "writer@example.net", utcnow()
+    )
+    (html,) = [part for part in message.walk() if part.get_content_type() == "text/html"]
+    sent = html.as_bytes()
+    assert 20_000 < len(sent) < 102 * 1024
+
+
+def test_plain_words_on_the_page_and_the_jargon_in_its_notes(october):
+    html = render(monthly_statement(october, OCTOBER), "html", october.settings)
+    assert "Regular monthly support" in html and "+ raised pledges" in html
+    assert "Accountants call this monthly recurring revenue (MRR)" in html
+    assert "MRR at start" not in html and "Fees the schedule did not predict" not in html
+    assert "PayPal: 1 payment charged 0.06 more in all than the published rate" in html
+    assert "The fee audit: each channel" in html
+    # one heading per figure: the fees, and the fees as a share of gross
+    assert ">Fees</th>" in html and ">Fees, % of gross</th>" in html
+    assert "Reader support · America/Phoenix · USD ($)" in html and "$178.86" in html
+
+
+def test_the_annual_summary_sets_a_1099k_beside_only_the_channels_that_send_one(october, cli):
+    """Zelle and checks never send a 1099-K; a form recorded for any channel is shown."""
+    out = cli("statement", "--year", "2026")[1]
+    section = out[out.index("1099-K GROSS") : out.index("BY MONTH")]
+    shown = [line.split()[0] for line in section.splitlines()[2:] if line.startswith("  ")]
+    assert shown == ["Patreon", "PayPal", "Stripe", "Record"]
+    assert "Zelle" not in section and "Check" not in section
+    assert cli("tax-form", "record", "--year", "2026", "--channel", "zelle", "--gross", "1")[0] == 0
+    assert "Zelle" in cli("statement", "--year", "2026")[1].split("1099-K GROSS")[1]
+
+
+def test_a_year_in_progress_is_marked_as_the_year_to_date(october):
+    import datetime as dt
+
+    from supportledger.render import annual_view
+
+    summary = annual_summary(october, 2026)
+    during = annual_view(summary, dt.date(2026, 11, 15))
+    assert during["title"] == "Annual summary 2026 (year to date)"
+    assert during["through"] == "2026 is not over: its figures to November 15 (today)."
+    after = annual_view(summary, dt.date(2027, 1, 2))
+    assert (after["title"], after["in_progress"]) == ("Annual summary 2026", False)
+    text = render(summary, "text", october.settings)  # today, 2026 or later
+    assert text.startswith("Annual summary 2026")

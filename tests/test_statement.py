@@ -538,8 +538,9 @@ def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(octo
     """Patreon says nothing of arrival; the bank does. Payouts sent 5 and 27 October are
     matched (``bank_lines.payout_id``) to deposits posted 8 October and 3 November: they
     arrived then. Each stays on the statement of the month the channel's dates give (the
-    27 October one is not listed again in November); one never matched keeps "(date not
-    known)". Once October is closed, a match made later does not change its statement."""
+    27 October one is not listed again in November); one never matched is listed apart,
+    as sent and not yet seen at the bank. Once October is closed, a match made later does
+    not change its statement."""
 
     def patreon_payout(external_id, sent, cents, bank_posted):
         with october.engine.begin() as connection:
@@ -594,7 +595,7 @@ def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(octo
         ("paypal", "2026-10-22", "2026-10-24", "50.00"),
         ("kdp", "2026-10-29", "2026-10-29", "6.99"),
     ]
-    assert "Patreon        sent 2026-10-05 arrived 2026-10-08" in text
+    assert "Patreon        sent 2026-10-05, in the bank 2026-10-08" in text
     assert "date not known" not in text
     # November: PTP-1 (the fixture's, arriving 2 Nov: 10.00 - 0.25) and PTP-3
     assert payouts(Month(2026, 11))[0] == [
@@ -652,7 +653,7 @@ def test_a_statement_reads_one_snapshot_though_an_import_commits_meanwhile(octob
     """A Zelle receipt of 100.00 committed just after the statement's first read (the
     import coverage) is not in its income: every read sees the ledger as that first one
     did. The next statement sees it."""
-    first_read = statement._read_coverage
+    first_read = statement.read_coverage
 
     def read_then_an_import_commits(connection):
         found = first_read(connection)
@@ -662,7 +663,7 @@ def test_a_statement_reads_one_snapshot_though_an_import_commits_meanwhile(octob
         record_receipt(october, entry)
         return found
 
-    monkeypatch.setattr(statement, "_read_coverage", read_then_an_import_commits)
+    monkeypatch.setattr(statement, "read_coverage", read_then_an_import_commits)
     # 178.86 net, as in test_every_figure_of_october
     assert monthly_statement(october, OCTOBER).totals.figures.net == Money.of("178.86", "USD")
     monkeypatch.undo()

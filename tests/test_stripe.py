@@ -532,8 +532,8 @@ def stripe_cli(cli, fake, monkeypatch):
 
 def test_a_dry_run_shows_the_sync_and_writes_nothing(stripe_cli, ledger):
     assert stripe_cli("sync", "stripe", "--dry-run")[1] == (
-        "stripe api (stripe), dry run, nothing written: 119 entries: 118 added, 0 updated, "
-        "0 unchanged, 1 skipped\n  skipped: 1 other_adjustment\n"
+        "stripe api (stripe), dry run, nothing written: 119 entries\n"
+        "  118 added, 0 updated, 0 unchanged, 1 skipped\n  skipped: 1 other_adjustment\n"
     )
     assert rows(ledger, "select count(*) from import_batches") == [(0,)]
     assert rows(ledger, "select count(*) from receipts") == [(0,)]
@@ -542,12 +542,12 @@ def test_a_dry_run_shows_the_sync_and_writes_nothing(stripe_cli, ledger):
 def test_sync_stripe_prints_the_import_summary_and_a_rerun_adds_nothing(stripe_cli):
     assert stripe_cli("sync", "stripe") == (
         0,
-        "stripe api (stripe), batch #1: 119 entries: 118 added, 0 updated, 0 unchanged, "
-        "1 skipped\n  skipped: 1 other_adjustment\n",
+        "stripe api (stripe), batch #1: 119 entries\n"
+        "  118 added, 0 updated, 0 unchanged, 1 skipped\n  skipped: 1 other_adjustment\n",
         "",
     )
     assert stripe_cli("sync", "stripe")[1] == (
-        "stripe api (stripe), batch #2: 2 entries: 0 added, 0 updated, 2 unchanged, 0 skipped\n"
+        "stripe api (stripe), batch #2: 2 entries\n  0 added, 0 updated, 2 unchanged, 0 skipped\n"
     )
     assert stripe_cli("sync", "stripe")[1] == (
         "stripe api (stripe): already imported as batch #2; nothing written\n"
@@ -555,7 +555,7 @@ def test_sync_stripe_prints_the_import_summary_and_a_rerun_adds_nothing(stripe_c
     # 21 Nov in Phoenix: the subscription, the adjustment, the payout failure, the won
     # dispute (and the balance, kept beside them)
     assert stripe_cli("sync", "stripe", "--since", "2026-11-21")[1] == (
-        "stripe api (stripe), batch #3: 4 entries: 0 added, 0 updated, 3 unchanged, 1 skipped\n"
+        "stripe api (stripe), batch #3: 4 entries\n  0 added, 0 updated, 3 unchanged, 1 skipped\n"
         "  skipped: 1 other_adjustment\n"
     )
 
@@ -567,7 +567,7 @@ def test_a_sync_undone_is_taken_again_whole(stripe_cli, ledger):
 
     code, out, _ = stripe_cli("sync", "stripe")  # from the start again, not where #1 stopped
     assert (code, rows(ledger, "select count(*) from receipts")) == (0, [(115,)])
-    assert "119 entries: 118 added" in out
+    assert "119 entries\n  118 added" in out
 
 
 def test_the_key_never_shows_in_output_or_logs_even_when_refused(

@@ -173,13 +173,50 @@ def _date_orders(raw: str) -> dict[str, str]:
     return orders
 
 
+class SettingsWarning(UserWarning):
+    """A setting that works but should be fixed; the CLI shows it as one plain line."""
+
+
 def _warn_if_readable(dotenv: Path) -> None:
     mode = dotenv.stat().st_mode
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         warnings.warn(
             f"{dotenv} is readable by other users; it holds secrets: chmod 600 {dotenv}",
+            SettingsWarning,
             stacklevel=3,
         )
+
+
+def dotenv_file(environ: Mapping[str, str] | None = None) -> Path:
+    """The ``.env`` file settings are read from: ``SUPPORTLEDGER_ENV``, else ``./.env``."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("SUPPORTLEDGER_ENV", ".env"))
+
+
+def example_settings() -> str:
+    """The commented example of every setting (``.env.example``).
+
+    A wheel carries it inside the package (``supportledger/env.example``, force-included by
+    pyproject); an editable install finds it at the top of the repository beside ``src/``.
+    """
+    packaged = Path(__file__).with_name("env.example")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parents[2] / ".env.example").read_text(encoding="utf-8")
+
+
+def write_dotenv(path: Path) -> bool:
+    """Write ``path`` from the example, readable by its owner only (it will hold secrets).
+
+    Returns ``False`` and leaves the file as it is when it already exists.
+    """
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        stream.write(example_settings())
+    return True
 
 
 def read_environment(
@@ -187,9 +224,7 @@ def read_environment(
 ) -> dict[str, str]:
     """Merge ``.env`` and the environment (the environment wins)."""
     environ = os.environ if environ is None else environ
-    path = (
-        dotenv_path if dotenv_path is not None else Path(environ.get("SUPPORTLEDGER_ENV", ".env"))
-    )
+    path = dotenv_path if dotenv_path is not None else dotenv_file(environ)
     values: dict[str, str] = {}
     if path.is_file():
         _warn_if_readable(path)

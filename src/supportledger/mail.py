@@ -21,6 +21,7 @@ import hashlib
 import logging
 import re
 import smtplib
+import socket
 import ssl
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +36,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from supportledger.config import Settings
+from supportledger.config import ConfigError, Settings
 from supportledger.errors import LedgerError
 from supportledger.files import written_privately
 from supportledger.models import Delivery, DeliveryState, utcnow
@@ -322,6 +323,31 @@ def _reply(code: int, reply: bytes | str, step: str, settings: Settings) -> Deli
     return TemporaryFailure(reason) if 400 <= code < 500 else PermanentFailure(reason)
 
 
+#: names that only stand in for a real host (RFC 2606): .env.example's smtp.example.org
+PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net", "example", "invalid")
+#: the resolver's answer that the name does not exist (EAI_NODATA: it has no address)
+NO_SUCH_HOST = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
+def check_smtp_host(settings: Settings) -> None:
+    """Refuse at once an ``SMTP_HOST`` that cannot be the writer's server: a placeholder
+    left from the example settings, or a name the resolver says does not exist. Retrying
+    those only waits (four tries over almost two minutes) to end in "temporary"; a resolver
+    that cannot be reached just now is left to the retries."""
+    host = settings.smtp_host.strip().rstrip(".").lower()
+    if any(host == domain or host.endswith("." + domain) for domain in PLACEHOLDER_DOMAINS):
+        raise ConfigError(
+            f"SMTP_HOST: {settings.smtp_host} is a placeholder: name your mail server in .env"
+        )
+    try:
+        socket.getaddrinfo(host, settings.smtp_port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        if exc.errno in NO_SUCH_HOST:
+            raise ConfigError(
+                f"SMTP_HOST: no such host {settings.smtp_host!r}: check the name in .env"
+            ) from None
+
+
 def _connect(settings: Settings) -> smtplib.SMTP:
     """An SMTP session, secured and logged in as the settings say."""
     host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout
@@ -364,6 +390,18 @@ def _expect(result: tuple[int, bytes], ok: set[int], step: str, settings: Settin
         raise _reply(code, reply, step, settings)
 
 
+#: OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH: a certificate trusted, but for another name
+HOSTNAME_MISMATCH = 62
+
+
+def _tls_problem(exc: ssl.SSLError, settings: Settings) -> str:
+    """What to change when TLS fails: the host's name, or the CA the job trusts."""
+    if getattr(exc, "verify_code", None) == HOSTNAME_MISMATCH:
+        return f"the certificate is not for {settings.smtp_host}: set SMTP_HOST to the name on it"
+    reason = _redacted(exc.reason or str(exc), settings)
+    return f"TLS failed ({reason}); name the server's CA in SMTP_CA_FILE if it is your own"
+
+
 def send_once(settings: Settings, sender: str, recipient: str, data: bytes) -> None:
     """Hand ``data`` to the server once, or raise the failure classified."""
     where = f"{settings.smtp_host}:{settings.smtp_port}"
@@ -376,10 +414,7 @@ def send_once(settings: Settings, sender: str, recipient: str, data: bytes) -> N
     except smtplib.SMTPNotSupportedError as exc:
         raise PermanentFailure(f"{where}: {_redacted(str(exc), settings)}") from None
     except ssl.SSLError as exc:
-        raise PermanentFailure(
-            f"{where}: TLS failed ({_redacted(exc.reason or str(exc), settings)}); "
-            f"name the server's CA in SMTP_CA_FILE if it is your own"
-        ) from None
+        raise PermanentFailure(f"{where}: {_tls_problem(exc, settings)}") from None
     except OSError as exc:  # refused, timed out, unreachable: smtplib's errors included
         raise TemporaryFailure(
             f"{where}: cannot connect ({_redacted(str(exc) or type(exc).__name__, settings)})"
@@ -437,6 +472,7 @@ def deliver(
 ) -> DeliveryResult:
     """Send ``mail`` to ``recipient`` unless it was already sent, recording each step."""
     settings = ledger.settings
+    check_smtp_host(settings)
     message = build_message(mail, settings.statement_from, recipient, now or utcnow())
     data = message_bytes(message)
     message_id = message["Message-ID"]

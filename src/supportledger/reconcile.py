@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -765,4 +765,14 @@ def render_text(rec: Reconciliation) -> str:
             for a in rec.adjustments
         ),
     )
-    return "\n".join(out) + "\n"
+    return "\n".join(_fit(out)) + "\n"
+
+
+def _fit(lines: Iterable[str]) -> Iterator[str]:
+    """Each line in 80 columns, broken between words and continued under itself."""
+    from supportledger.render import wrap
+
+    for line in lines:
+        text = line.lstrip()
+        indent = line[: len(line) - len(text)]
+        yield from wrap(text, indent, indent + "    ")

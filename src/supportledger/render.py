@@ -13,6 +13,7 @@ jinja2 is imported only when a template is rendered: JSON and CSV do not pay for
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -411,11 +412,12 @@ def _change(now, before) -> str:
     return f"{change:+.1f}%"
 
 
-def _row(label: str, f, indent: bool = False) -> dict:
+def _row(label: str, f, indent: bool = False, note: str = "") -> dict:
     return {
         "label": label,
+        "note": note,  # a word under the label: "the year to date"
         "indent": indent,
-        "count": str(f.count),
+        "count": f"{f.count:,}",
         "gross": amount(f.gross),
         "refunds": amount(f.refunds),
         "fees": amount(f.fees),
@@ -424,13 +426,15 @@ def _row(label: str, f, indent: bool = False) -> dict:
     }
 
 
-def _channel_rows(lines) -> tuple[list[dict], list[str]]:
+def _channel_rows(lines, unknown: frozenset[str] = frozenset()) -> tuple[list[dict], list[str]]:
     """Rows for channels with activity (kind rows beneath when a channel has several),
-    and the labels of channels with none."""
+    and the labels of channels with none: not those whose data is missing, which the
+    INCOMPLETE banner names (no data is not "no activity")."""
     rows, idle = [], []
     for line in lines:
         if line.figures.empty:
-            idle.append(line.label)
+            if line.channel not in unknown:
+                idle.append(line.label)
             continue
         rows.append(_row(line.label, line.figures))
         kinds = [(k, f) for k, f in line.kinds.items() if not f.empty]
@@ -461,37 +465,122 @@ def _chart(series, channels) -> dict:
                     )  # fmt: skip
         filled = sum(s["width"] for s in segments)
         text_bar = "#" * int((Decimal(filled) * 40 / 100).to_integral_value(ROUNDING))
+        # every channel's net, negatives too, for the month's tooltip
+        detail = ", ".join(
+            f"{c.label} {amount(x.net[c.channel])}" for c in used if x.net.get(c.channel)
+        )
         rows.append(  # widths rounded up may pass 100 together: the rest is then nothing
             {"month": month_short(x.month), "segments": segments, "rest": max(0, 100 - filled),
-             "total": amount(x.total), "text_bar": text_bar}
+             "total": amount(x.total), "text_bar": text_bar, "detail": detail}
         )  # fmt: skip
     legend = [{"label": c.label, "colour": colour_of(c.channel)} for c in used]
     return {"rows": rows, "legend": legend}
 
 
-def _wrap(text: str, indent: str = "  ") -> list[str]:
+def wrap(
+    text: str, indent: str = "  ", hanging: str | None = None, cut_long_words: bool = True
+) -> list[str]:
+    """``text`` in lines of at most 80 columns, broken between words; continuation lines
+    start with ``hanging``. A word longer than a line is cut, unless ``cut_long_words`` is
+    false (an id or a path someone will copy): it then has a line of its own."""
     return textwrap.wrap(
-        text, TEXT_WIDTH, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
-    )
+        text,
+        TEXT_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent if hanging is None else hanging,
+        break_on_hyphens=False,
+        break_long_words=cut_long_words,
+    ) or [indent.rstrip()]
+
+
+#: the words a statement uses for the MRR movements; the jargon goes in a note
+MOVEMENT_WORDS = (
+    ("start", "At the start of the month"),
+    ("new", "+ new supporters"),
+    ("expansion", "+ raised pledges"),
+    ("reactivation", "+ supporters who came back"),
+    ("contraction", "- a pledge ended, others kept"),
+    ("churn", "- cancelled or declined"),
+    ("end", "At the end of the month"),
+)
+MRR_JARGON = (
+    "Accountants call this monthly recurring revenue (MRR), and the changes new, expansion, "
+    "reactivation, contraction and churn."
+)
+FEE_AUDIT_NOTE = (
+    "The fee audit: each channel's fee is set beside the one its published schedule "
+    "predicts; `supportledger reconcile` lists each difference with its likely cause."
+)
+
+
+def currency_words(currency: str) -> str:
+    """``USD ($)``: the currency every amount of a statement is in, with its sign."""
+    symbol = _SYMBOLS.get(currency)
+    return f"{currency} ({symbol})" if symbol else currency
+
+
+def _unexpected_fees(channels) -> list[dict]:
+    """The fee audit in plain words: per channel, how many payments were charged how much
+    more or less than the published rates."""
+    return [
+        {
+            "label": line.label,
+            "payments": plural(line.unexpected_fees, "payment"),
+            "amount": amount(abs(line.unexpected_fee_amount)),
+            "than": "less" if line.unexpected_fee_amount.amount < 0 else "more",
+        }
+        for line in channels
+        if line.unexpected_fees
+    ]
+
+
+def _payout_row(p) -> dict:
+    return {
+        "label": p.label,
+        "initiated": p.initiated_on.isoformat(),
+        "arrived": p.arrived_on.isoformat() if p.arrived_on else "not yet",
+        "amount": amount(p.amount),
+        "fee": amount(p.fee),
+        "to_bank": amount(p.to_bank),
+        "currency": p.amount.currency,
+    }
 
 
 def statement_view(s) -> dict:
     """Everything the monthly templates show, already formatted."""
-    rows, idle = _channel_rows(s.channels)
+    unknown = frozenset(ch for gap in s.missing_data for ch in gap.channels)
+    rows, idle = _channel_rows(s.channels, unknown)
     r, o, c = s.recurring, s.outstanding, s.comparison
     m = r.movements
     f = s.totals.figures
+    currency = s.currency
+    ytd = f"{month_short(c.year_to_date_from)[:3]}–{month_short(s.month)}"
+    names = (
+        None
+        if not s.names_shown
+        else [
+            (label, ", ".join(people) if people else "none")
+            for label, people in (
+                ("New", r.new_names),
+                ("Cancelled", r.cancelled_names),
+                ("Lapsed", r.lapsed_names),
+            )
+        ]
+    )
     return {
         "title": f"Statement for {month_name(s.month)}",
         "month": str(s.month),
         "timezone": s.timezone,
-        "currency": s.currency,
+        "currency": currency,
+        "currency_words": currency_words(currency),
         "headline": {
             "net": amount(f.net),
+            "net_money": format_money(f.net),
             "gross": amount(f.gross),
             "refunds": amount(f.refunds),
             "fees": amount(f.fees),
-            "count": f.count,
+            "count": f"{f.count:,}",
+            "payments": plural(f.count, "payment"),
             "change": _change(f.net, c.previous.net),
             "previous_month": month_name(c.previous_month),
         },
@@ -499,18 +588,10 @@ def statement_view(s) -> dict:
         "total": _row("Total", f),
         "kinds": [_row(KIND_LABELS.get(k, k), v) for k, v in s.totals.kinds.items()],
         "idle": idle,
-        "unexpected_fees": [
-            {
-                "label": line.label,
-                "count": line.unexpected_fees,
-                "amount": amount(abs(line.unexpected_fee_amount)),
-                "than": "less" if line.unexpected_fee_amount.amount < 0 else "more",
-            }
-            for line in s.channels
-            if line.unexpected_fees
-        ],
+        "unexpected_fees": _unexpected_fees(s.channels),
+        "fee_audit_note": FEE_AUDIT_NOTE,
         "recurring": {
-            **_recurring_counts(r),
+            **{key: f"{value:,}" for key, value in _recurring_counts(r).items()},
             "grace_days": r.lapse_grace_days,
             "mrr_gross": amount(r.mrr_gross),
             "mrr_net": amount(r.mrr_net),
@@ -520,34 +601,17 @@ def statement_view(s) -> dict:
             "by_channel": [
                 {
                     "label": x.label,
-                    "active": x.active,
+                    "active": f"{x.active:,}",
                     "mrr_gross": amount(x.mrr_gross),
                     "mrr_net": amount(x.mrr_net),
                 }
                 for x in r.by_channel
             ],
-            "movements": [
-                ("MRR at start", amount(m.start)),
-                ("+ new", amount(m.new)),
-                ("+ expansion", amount(m.expansion)),
-                ("+ reactivation", amount(m.reactivation)),
-                ("- contraction", amount(m.contraction)),
-                ("- churn", amount(m.churn)),
-                ("MRR at end", amount(m.end)),
-            ],
+            "movements": [(words, amount(getattr(m, key))) for key, words in MOVEMENT_WORDS],
             "fee_unknown": ", ".join(r.fee_unknown),
             "convention": r.convention,
-            "convention_lines": _wrap(r.convention),
-            "names": None
-            if not s.names_shown
-            else [
-                (label, ", ".join(names) if names else "none")
-                for label, names in (
-                    ("New", r.new_names),
-                    ("Ended", r.cancelled_names),
-                    ("Lapsed", r.lapsed_names),
-                )
-            ],
+            "jargon": MRR_JARGON,
+            "names": names,
         },
         "outstanding": {
             "royalties": [
@@ -555,7 +619,8 @@ def statement_view(s) -> dict:
                     "label": x.label,
                     "earned": month_short(x.earned_in),
                     "due": month_short(x.due_in),
-                    "count": x.count,
+                    "count": f"{x.count:,}",
+                    "sales": plural(x.count, "sale"),
                     "amount": amount(x.owed),
                 }
                 for x in o.royalties
@@ -563,9 +628,10 @@ def statement_view(s) -> dict:
             "royalties_total": amount(o.royalties_total),
             "checks": [
                 {
-                    "label": x.label,
+                    "label": f"{x.label} {x.check_number or ''}".rstrip()
+                    + (f" from {x.payer}" if x.payer else ""),
                     "received": x.received_on.isoformat(),
-                    "age": x.age_days,
+                    "age": f"{x.age_days:,}",
                     "number": x.check_number or "",
                     "payer": x.payer,
                     "amount": amount(x.amount),
@@ -578,6 +644,7 @@ def statement_view(s) -> dict:
                 {
                     "label": x.label,
                     "currency": x.currency,
+                    "held_by": f"{x.label} ({x.currency})",
                     "opening": amount(x.opening),
                     "receipts": amount(x.receipts),
                     "paid_out": amount(x.paid_out),
@@ -596,28 +663,19 @@ def statement_view(s) -> dict:
             "in_transit": [{"label": x.label, "amount": amount(x.amount)} for x in o.in_transit],
             "in_transit_total": amount(o.in_transit_total),
             "total": amount(o.total),
+            "total_money": format_money(o.total),
             "empty": not (o.royalties or o.waiting or o.holdings or o.in_transit),
         },
-        "payouts": [
-            {
-                "label": p.label,
-                "initiated": p.initiated_on.isoformat(),
-                "arrived": p.arrived_on.isoformat() if p.arrived_on else "",
-                "amount": amount(p.amount),
-                "fee": amount(p.fee),
-                "to_bank": amount(p.to_bank),
-                "currency": p.amount.currency,
-            }
-            for p in s.payouts
-        ],
+        "payouts": [_payout_row(p) for p in s.payouts],
         "payouts_total": amount(s.payouts_total),
+        "payouts_total_money": format_money(s.payouts_total),
         "comparison": [
-            {"label": label, **_row(label, fig)}
-            for label, fig in (
-                (month_short(s.month), f),
-                (month_short(c.previous_month), c.previous),
-                (month_short(c.year_ago_month), c.year_ago),
-                (f"{month_short(c.year_to_date_from)[:3]}–{month_short(s.month)}", c.year_to_date),
+            _row(label, fig, note=note)
+            for label, note, fig in (
+                (month_short(s.month), "this month", f),
+                (month_short(c.previous_month), "the month before", c.previous),
+                (month_short(c.year_ago_month), "a year before", c.year_ago),
+                (ytd, "the year to date", c.year_to_date),
             )
         ],
         "chart": _chart(s.series, s.channels),
@@ -627,18 +685,30 @@ def statement_view(s) -> dict:
     }
 
 
-def annual_view(a) -> dict:
+def annual_view(a, today: dt.date) -> dict:
+    """The annual summary's display data; a year not over on ``today`` is marked as the
+    year to date, through the last month it has reached."""
     rows, idle = _channel_rows(a.channels)
     sc = a.schedule_c
+    in_progress = today.year == a.year
+
     return {
-        "title": f"Annual summary {a.year}",
+        "title": f"Annual summary {a.year}" + (" (year to date)" if in_progress else ""),
         "basis": a.basis,
         "year": a.year,
+        "in_progress": in_progress,
+        "through": f"{a.year} is not over: its figures to {today:%B} {today.day} (today)."
+        if in_progress
+        else "",
         "timezone": a.timezone,
         "currency": a.currency,
+        "currency_words": currency_words(a.currency),
         "rows": rows,
         "total": _row("Total", a.totals.figures),
+        "kinds": [_row(KIND_LABELS.get(k, k), v) for k, v in a.totals.kinds.items()],
         "idle": idle,
+        "unexpected_fees": _unexpected_fees(a.channels),
+        "fee_audit_note": FEE_AUDIT_NOTE,
         "schedule_c": [
             ("1", "Gross receipts or sales", amount(sc.line_1_gross_receipts)),
             ("2", "Returns and allowances", amount(sc.line_2_returns_and_allowances)),
@@ -654,11 +724,22 @@ def annual_view(a) -> dict:
                 "difference": amount(t.difference) if t.difference is not None else "",
             }
             for t in a.tax_forms
+            if t.reported_gross is not None or _issues_1099k(t.channel)
         ],
         "months": [_row(month_short(m), f) for m, f in a.months],
         "exchange_gain": amount(a.exchange_gain) if a.exchange_gain else "",
         "titles": title_rows(a.titles),
     }
+
+
+def _issues_1099k(channel: str) -> bool:
+    from supportledger.channels import get_channel
+    from supportledger.errors import LedgerError
+
+    try:
+        return get_channel(channel).issues_1099k
+    except LedgerError:
+        return True  # a channel the ledger does not know: shown, not hidden
 
 
 # --------------------------------------------------------------------------- templates
@@ -689,7 +770,7 @@ def environment(settings):
 
     folders = [settings.templates_dir] if settings.templates_dir else []
     loaders = [jinja2.FileSystemLoader(str(p)) for p in (*folders, shipped_templates())]
-    return ImmutableSandboxedEnvironment(
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=jinja2.StrictUndefined,
@@ -697,6 +778,8 @@ def environment(settings):
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["wrap80"] = wrap  # text in 80 columns: {% for line in x|wrap80("  ") %}
+    return env
 
 
 def render(statement, fmt: str, settings) -> str:
@@ -712,7 +795,10 @@ def render(statement, fmt: str, settings) -> str:
     if fmt == "csv":
         period = str(statement.year) if annual else str(statement.month)
         return statement_csv(period, [*statement.channels, statement.totals])
-    view = annual_view(statement) if annual else statement_view(statement)
+    if annual:
+        view = annual_view(statement, dt.datetime.now(settings.timezone).date())
+    else:
+        view = statement_view(statement)
     name = f"{'annual' if annual else 'statement'}.{'html' if fmt == 'html' else 'txt'}.j2"
     return _rendered(environment(settings), name, view)
 
@@ -730,3 +816,203 @@ def _rendered(env, name: str, view: dict) -> str:
         where = getattr(exc, "filename", None) or name
         line = f", line {exc.lineno}" if getattr(exc, "lineno", None) else ""
         raise LedgerError(f"template {where}{line}: {exc.message or type(exc).__name__}") from None
+
+
+# --------------------------------------------------------------------------- the month's routine
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``1 receipt``, ``2 receipts``, ``1,234 receipts``."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def _reached(source) -> str:
+    if source.covered_to is None:
+        return "nothing imported yet"
+    if source.by_month:
+        return f"to the {source.covered_to:%B %Y} report"
+    return f"to {source.covered_to.isoformat()}"
+
+
+def checklist_data(c) -> dict:
+    """``supportledger month --format json``: the checklist as data, for scripts."""
+    return {
+        "month": str(c.month),
+        "timezone": c.timezone,
+        "ended": c.ended,
+        "closed": c.closed,
+        "sources": [
+            {
+                "name": s.name,
+                "label": s.label,
+                "covered_to": s.covered_to.isoformat() if s.covered_to else None,
+                "complete": s.complete,
+                "reports_by_month": s.by_month,
+                "via_bank": s.via_bank,
+                "where": s.hint,
+            }
+            for s in c.sources
+        ],
+        "unused": list(c.unused),
+        "bank_lines_to_decide": [
+            {
+                "bank_line": x.id,
+                "posted_on": x.posted_on.isoformat(),
+                "amount": x.amount.plain(),
+                "currency": x.amount.currency,
+                "description": x.description,
+            }
+            for x in c.to_decide
+        ],
+        "payouts_ambiguous": [
+            {
+                "payout": a.payout.id,
+                "channel": a.payout.channel,
+                "amount": a.payout.expected_deposit.plain(),
+                "bank_lines": [d.id for d in a.candidates],
+            }
+            for a in c.ambiguous_payouts
+        ],
+        "payouts_not_arrived": [
+            {
+                "payout": p.id,
+                "channel": p.channel,
+                "sent_on": p.sent_on.isoformat(),
+                "amount": p.expected_deposit.plain(),
+                "expected_by": p.window[1].isoformat(),
+            }
+            for p in c.payouts_not_arrived
+        ],
+        "deposits_without_payout": [
+            {
+                "bank_line": d.id,
+                "posted_on": d.posted_on.isoformat(),
+                "amount": d.amount.plain(),
+                "channel": d.channel,
+            }
+            for d in c.deposits_without_payout
+        ],
+        "royalties_overdue": [
+            {
+                "channel": r.owed.channel,
+                "earned_in": str(r.owed.earned_in),
+                "due_in": str(r.owed.due_in),
+                "owed": r.owed.owed.plain(),
+                "likely_paid_by_bank_line": r.deposit.id if r.deposit else None,
+            }
+            for r in c.royalties_overdue
+        ],
+        "checks_not_deposited": [
+            {
+                "receipt": x.receipt_id,
+                "check_number": x.check_number,
+                "received_on": x.received_on.isoformat(),
+                "age_days": x.age_days,
+                "amount": x.amount.plain(),
+            }
+            for x in c.checks_not_deposited
+        ],
+        "fees_off_schedule": [
+            {
+                "receipt": f.receipt_id,
+                "channel": f.channel,
+                "on": f.on.isoformat(),
+                "expected": f.expected.plain(),
+                "charged": f.actual.plain(),
+                "cause": f.cause,
+            }
+            for f in c.fees_off_schedule
+        ],
+        "next_steps": [{"command": s.command, "why": s.why} for s in c.next_steps],
+    }
+
+
+def _item(done: bool, text: str, details=()) -> list[str]:
+    """A checklist line, ``[x]`` done or ``[ ]`` to do, wrapped at 80 with its details."""
+    lines = wrap(text, "  [x] " if done else "  [ ] ", "      ")
+    for detail in details:
+        lines += wrap(detail, "        ", "          ")
+    return lines
+
+
+def _todo(details: list[str], noun: str, what: str, done: str) -> list[str]:
+    """``[ ] 2 checks not deposited`` and a line for each, or ``[x] checks: all deposited``."""
+    if not details:
+        return _item(True, done)
+    return _item(False, f"{plural(len(details), noun)} {what}", details)
+
+
+def _decisions(c) -> list[str]:
+    """The lines of the checklist's "To look at" part, each with its details."""
+    unmatched = [
+        f"#{a.payout.id} {a.payout.channel} {amount(a.payout.expected_deposit)}: one of "
+        f"bank lines {', '.join(str(d.id) for d in a.candidates)}"
+        for a in c.ambiguous_payouts
+    ]
+    unmatched += [
+        f"#{p.id} {p.channel} {amount(p.expected_deposit)} sent {p.sent_on}, "
+        f"expected by {p.window[1]}"
+        for p in c.payouts_not_arrived
+    ]
+    royalties = [
+        f"{r.owed.channel} {r.owed.earned_in}: {amount(r.owed.owed)} due {r.owed.due_in}"
+        + (f"; most likely paid by bank deposit #{r.deposit.id} of {r.deposit.posted_on} "
+           f"(the same amount; the channel's files hold no payout to tie it to)"
+           if r.deposit else "")
+        for r in c.royalties_overdue
+    ]  # fmt: skip
+    checks = [
+        f"receipt #{x.receipt_id} check {x.check_number or '(no number)'} "
+        f"{amount(x.amount)}, received {x.received_on}, {plural(x.age_days, 'day')} old"
+        for x in c.checks_not_deposited
+    ]
+    fees = [
+        f"#{f.receipt_id} {f.channel} {f.on}: charged {amount(f.actual)}, expected "
+        f"{amount(f.expected)} ({f.cause})"
+        for f in c.fees_off_schedule
+    ]
+    if c.to_decide:
+        lines = _item(
+            False,
+            f"{plural(len(c.to_decide), 'bank line')} no rule recognised: money in is not "
+            "counted until you decide (supportledger bank classify, below)",
+            [f"#{x.id} {x.posted_on} {amount(x.amount)} {x.description}" for x in c.to_decide],
+        )
+    else:
+        lines = _item(True, "bank lines: each one recognised or decided")
+    lines += _todo(unmatched, "payout", "not matched to a bank deposit",
+                   "payouts: each matched to its bank deposit")  # fmt: skip
+    if c.deposits_without_payout:
+        lines += _todo(
+            [f"#{d.id} {d.posted_on} {amount(d.amount)} {d.channel or ''}"
+             for d in c.deposits_without_payout],
+            "bank deposit", "from a channel with no payout in its files: import the "
+            "channel's file that has it", "",
+        )  # fmt: skip
+    lines += _todo(royalties, "royalty month", "overdue", "royalties: none overdue")
+    lines += _todo(checks, "check", "not deposited", "checks: all deposited")
+    lines += _todo(fees, "fee", "off the published rates", "fees: all as published")
+    return lines
+
+
+def checklist_text(c) -> str:
+    """The checklist for a terminal: what is in, what to look at, then what to run."""
+    state = " (closed)" if c.closed else "" if c.ended else " (not over yet)"
+    out = [f"{month_name(c.month)}{state}: the month's routine ({c.timezone})", "", "Imports"]
+    for s in c.sources:
+        if s.complete:
+            out += _item(
+                True, f"{s.label}: {'with the bank statement' if s.via_bank else _reached(s)}"
+            )
+        elif s.via_bank:
+            out += _item(False, f"{s.label}: waits for the bank statement ({_reached(s)})")
+        else:
+            detail = s.hint if s.synced else f"{s.hint}; then supportledger import FILE"
+            out += _item(False, f"{s.label}: {_reached(s)}", [detail])
+    if c.unused:
+        out += wrap(f"Not used, nothing to do: {', '.join(c.unused)}.", "  ")
+    out += ["", "To look at", *_decisions(c), "", "Next"]
+    for step in c.next_steps:
+        out += wrap(f"$ {step.command}", "  ", "      ", cut_long_words=False)
+        out += wrap(step.why, "      ")
+    return "\n".join(out) + "\n"

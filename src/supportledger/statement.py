@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, Engine, case, exists, func, literal, or_, select
 
 from supportledger.balances import Owed, money_owed
 from supportledger.channels import all_channels, get_channel, listed_names
@@ -48,6 +48,10 @@ from supportledger.recurring import Recurring, RecurringFacts, monthly, read_fac
 from supportledger.snapshots import freeze, thaw
 
 KINDS = tuple(Kind)
+#: The bank statement, in ``missing_data``: the record of Zelle, checks and every payout.
+BANK = "bank"
+BANK_LABEL = "Bank statement (Zelle, checks, payouts)"
+
 
 # --------------------------------------------------------------------------- the figures
 
@@ -146,6 +150,14 @@ class MissingData:
     label: str
     covered_to: dt.date | None  # last local day any import reached; None: nothing before
     by_month: bool = False  # the channel reports whole months (``reports_by_month``)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels whose figures this gap leaves unknown: a missing bank statement
+        leaves those whose money arrives straight in the bank."""
+        if self.channel == BANK:
+            return tuple(c.name for c in all_channels() if c.arrives_in_bank)
+        return (self.channel,)
 
     @property
     def message(self) -> str:
@@ -350,7 +362,7 @@ def _read_month_facts(
     end = month.bounds(tz)[1]
     if show_names is None:
         show_names = settings.show_supporter_names
-    coverage = _read_coverage(connection)
+    coverage = read_coverage(connection)
     return MonthFacts(
         currency=currency,
         timezone=tz,
@@ -409,13 +421,16 @@ def _read_payouts_arrived(connection, month: Month):
     )
 
 
-def _read_coverage(connection) -> tuple:
-    """The span each live import batch covers, per channel."""
+def read_coverage(connection) -> tuple:
+    """The span each live import batch covers, per channel; a bank statement's (a batch
+    that brought bank lines) as :data:`BANK`."""
+    from_bank = exists().where(BankLine.batch_id == ImportBatch.id)
+    channel = case((from_bank, literal(BANK)), else_=ImportBatch.channel)
     return tuple(
         connection.execute(
-            select(ImportBatch.channel, ImportBatch.covers_from, ImportBatch.covers_to)
-            .where(ImportBatch.channel.is_not(None), ImportBatch.covers_to.is_not(None))
-            .where(ImportBatch.undone_at.is_(None))
+            select(channel, ImportBatch.covers_from, ImportBatch.covers_to)
+            .where(or_(ImportBatch.channel.is_not(None), from_bank))
+            .where(ImportBatch.covers_to.is_not(None), ImportBatch.undone_at.is_(None))
         ).all()
     )
 
@@ -528,29 +543,37 @@ def _payouts(facts: MonthFacts) -> tuple[PayoutLine, ...]:
     return tuple(lines)
 
 
-def _missing_data(facts: MonthFacts, month: Month) -> tuple[MissingData, ...]:
-    """Channels once imported whose imports stop before this month's last day (or, for a
-    channel that reports by month, before the month's report).
-
-    A channel only ever typed in by hand, or never used, has no import to miss.
-    """
-    tz = facts.timezone
+def reach(coverage: Iterable[tuple], month: Month, tz: ZoneInfo) -> dict[str, dt.date | None]:
+    """The last local day each channel's imports reach, of those that begin before the end
+    of ``month`` (``None``: every import of it begins later), from :func:`read_coverage`."""
     end = month.bounds(tz)[1]
     reached: dict[str, dt.date | None] = {}
-    for channel, covers_from, covers_to in facts.coverage:
+    for channel, covers_from, covers_to in coverage:
         if covers_from is not None and covers_from >= end:
             reached.setdefault(channel, None)
             continue
         day = local_date(covers_to, tz)
         best = reached.get(channel)
         reached[channel] = day if best is None or day > best else best
+    return reached
+
+
+def _missing_data(facts: MonthFacts, month: Month) -> tuple[MissingData, ...]:
+    """Channels once imported whose imports stop before this month's last day (or, for a
+    channel that reports by month, before the month's report), and the bank statement once
+    one was imported: Zelle, checks and payouts are known only as far as it reaches.
+
+    A channel only ever typed in by hand, or never used, has no import to miss.
+    """
+    reached = reach(facts.coverage, month, facts.timezone)
     missing = []
     for channel in _channel_order(reached):
-        if channel not in reached or channel not in facts.used_channels:
+        if channel not in reached or (channel != BANK and channel not in facts.used_channels):
             continue
         day, by_month = reached[channel], _reports_by_month(channel)
         if day is None or day < (month.first_day if by_month else month.last_day):
-            missing.append(MissingData(channel, _label(channel), day, by_month))
+            label = BANK_LABEL if channel == BANK else _label(channel)
+            missing.append(MissingData(channel, label, day, by_month))
     return tuple(missing)
 
 

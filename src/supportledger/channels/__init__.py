@@ -96,6 +96,12 @@ class Channel:
     #: invoice), so a payment missing means a lapse. Declared, not guessed from the data:
     #: a ledger whose first payment is not yet imported must not change the rule
     itemises_subscription_payments: bool = True
+    #: where the writer finds the channel's export, in a line: ``month`` lists it as the
+    #: file to download when the channel's imports stop before a month's end
+    export_hint: str = ""
+    #: the channel sends a Form 1099-K (a payment processor); the annual summary sets only
+    #: these beside the ledger's gross
+    issues_1099k: bool = False
     #: what its payouts are called on a bank statement (regular expressions, searched
     #: case-insensitively in a credit's description): money already counted, not income
     bank_payouts: tuple[str, ...] = ()
@@ -113,6 +119,12 @@ class Channel:
     fallback_importers: tuple[str, ...] = ()
     #: where the facts above come from (pages, dates)
     source: str = ""
+
+    @property
+    def arrives_in_bank(self) -> bool:
+        """Its money goes straight into the bank (Zelle, checks), so the bank statement is
+        its only record: it is complete only as far as an imported bank file reaches."""
+        return self.bank_direct
 
     @property
     def asset_role(self) -> str:

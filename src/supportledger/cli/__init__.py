@@ -23,13 +23,14 @@ from supportledger.cli import (  # noqa: F401  (registers commands)
     export,
     importing,
     mail,
+    month,
     people,
     rates,
     reconcile,
     statements,
     sync,
 )
-from supportledger.cli.app import app, terminal_safe
+from supportledger.cli.app import app, plain_help, terminal_safe
 from supportledger.errors import LedgerError
 
 #: a command line that cannot be parsed is a user mistake like any other (the e-mail job's
@@ -41,9 +42,10 @@ BUG_EXIT = 70
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a failure prints one line on stderr and exits 1 (or its exit_code)."""
+    command = plain_help(typer.main.get_command(app))
     with _warnings_in_one_line():
         try:
-            app(args=argv, prog_name="supportledger", standalone_mode=False)
+            code = command.main(args=argv, prog_name="supportledger", standalone_mode=False)
         except LedgerError as exc:
             return _fail(str(exc), exc.exit_code)
         except (typer.Exit, typer.Abort) as exc:
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"(SUPPORTLEDGER_DEBUG=1 shows where it happened)",
                 BUG_EXIT,
             )
-    return 0
+    return code if isinstance(code, int) else 0  # click returns an Exit's code (--version)
 
 
 def _fail(message: str, code: int) -> int:

@@ -8,14 +8,17 @@ into one line on stderr and exit status 1 by :func:`supportledger.cli.main`.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TextIO
+from typing import Annotated, TextIO
 
 import typer
+from typer.core import TyperArgument
 
 from supportledger.config import load_settings
 from supportledger.db import MAX_ROW_ID
@@ -27,18 +30,60 @@ from supportledger.render import safe_cell, to_csv, to_json  # noqa: F401  (shar
 
 app = typer.Typer(
     name="supportledger",
-    help="The ledger of a writer's reader support: import, fees, statements, reconciliation.",
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,  # plain help: the same text in a terminal, a pipe and 80 columns
     pretty_exceptions_enable=False,
 )
 
 
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    html = "html"
-    csv = "csv"
+def _version(value: bool) -> None:
+    if value:
+        try:
+            number = version("supportledger")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown"
+        typer.echo(f"supportledger {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """The ledger of a writer's reader support: import, fees, statements, reconciliation.
+
+    Start with `supportledger init`, then `supportledger month` each month.
+    """
+
+
+def _either(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+
+
+def formats(*names: str):
+    """A ``--format`` option offering exactly ``names``: its help and its errors list them,
+    never a format the command cannot write. The first is the default."""
+    choices = StrEnum("Format", {name: name for name in names})
+    return Annotated[
+        choices,
+        typer.Option("--format", metavar="|".join(names), help=f"Output as {_either(names)}."),
+    ]
+
+
+TEXT_JSON = formats("text", "json")
+
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout."),
+]
+MonthOption = Annotated[
+    str | None, typer.Option(metavar="YYYY-MM", help="A month, in LEDGER_TIMEZONE.")
+]
 
 
 #: C0 controls (but newline and tab), DEL and C1 controls: how a terminal is driven
@@ -67,14 +112,51 @@ def open_ledger() -> Ledger:
     return Ledger(load_settings())
 
 
-def month_option(value: str | None) -> Month | None:
-    return Month.parse(value) if value is not None else None
+def receipt_row(receipt, tz) -> dict:
+    """A receipt as listings show it (`receipts`, `supporters show`): dates in ``tz``,
+    amounts as plain text, its number first, as `check returned` takes it."""
+    return {
+        "id": receipt.id,
+        "date": receipt.occurred_at.astimezone(tz).date().isoformat(),
+        "channel": receipt.channel,
+        "kind": receipt.kind,
+        "event": receipt.event,
+        "status": receipt.status,
+        "gross": receipt.gross.plain(),
+        "fee": receipt.fee.plain(),
+        "net": receipt.net.plain(),
+    }
 
 
-def check_format(fmt: Format, allowed: tuple[Format, ...]) -> None:
-    if fmt not in allowed:
-        names = "|".join(f.value for f in allowed)
-        raise LedgerError(f"--format: this command writes {names}, not {fmt.value}")
+def past_month(value: str, tz, option: str = "--month") -> Month:
+    """``YYYY-MM`` given on the command line: up to the current month in ``tz`` (a month in
+    progress can be looked at; one that has not begun has nothing in it)."""
+    month = Month.parse(value)
+    current = Month.of(dt.datetime.now(tz))
+    if month > current:
+        raise LedgerError(f"{option} {month} is in the future (it is {current} in {tz.key})")
+    return month
+
+
+def plain_help(command):
+    """Help that shows real values: a flag nothing after it, a choice its choices
+    (``text|json``), anything else a name (``--channel CHANNEL``, ``FILE...``), never a
+    Python type (``<bool>``, ``<list[Path]>``), which typer prints for parameters without a
+    metavar of their own."""
+    for param in command.params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        elif param.metavar is None:
+            descriptor = getattr(param, "type_descriptor", None)
+            kind = getattr(param, "type", None)
+            choices = getattr(descriptor, "choices", None) or getattr(kind, "choices", None)
+            names = [str(getattr(c, "value", c)) for c in choices or ()]
+            param.metavar = "|".join(names) if names else param.name.upper()
+        if isinstance(param, TyperArgument):
+            param.display_type_rich = lambda ctx: None  # its metavar names it
+    for sub in getattr(command, "commands", {}).values():
+        plain_help(sub)
+    return command
 
 
 def _output_file(output: Path) -> Path:

@@ -10,16 +10,17 @@ import typer
 
 from supportledger.banklines import bank_lines, decide, decision_of, remember_rule, rules
 from supportledger.cli.app import (
-    Format,
+    TEXT_JSON,
+    MonthOption,
+    OutputOption,
     app,
-    check_format,
     emit,
-    month_option,
     open_ledger,
+    past_month,
     to_json,
 )
-from supportledger.cli.core import OutputOption
 from supportledger.money import Money
+from supportledger.render import amount, wrap
 from supportledger.sources.bankrules import DECISIONS
 
 bank_app = typer.Typer(help="Bank lines, and what each is.", no_args_is_help=True)
@@ -27,30 +28,34 @@ app.add_typer(bank_app, name="bank")
 
 
 def _line_text(line: dict) -> str:
-    amount = Money.from_minor(line["amount_minor"], line["currency"])
+    """A bank line in 80 columns: number, day, amount, account and what it is, then its
+    description (on the next line when it does not fit)."""
+    money = Money.from_minor(line["amount_minor"], line["currency"])
     decided = decision_of(line).text
-    return (
-        f"#{line['id']:<5} {line['posted_on']}  {amount.plain():>10} {line['currency']}  "
-        f"{line['account']:<16} {decided:<16} {line['description']}"
+    text = (
+        f"#{line['id']:<5} {line['posted_on']} {amount(money):>12} {line['currency']} "
+        f"{line['account'][:14]:<14} {decided:<14} {line['description']}"
     )
+    return "\n".join(wrap(text, "", "       "))
 
 
 @bank_app.command("lines")
 def lines(
-    month: Annotated[str | None, typer.Option(help="YYYY-MM: only lines posted then.")] = None,
+    month: MonthOption = None,
     unclassified: Annotated[
         bool, typer.Option("--unclassified", help="Only the lines nobody has decided yet.")
     ] = False,
-    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    fmt: TEXT_JSON = "text",
     output: OutputOption = None,
 ) -> None:
     """List bank lines with their number (#), amount, account and what each is.
 
     Example: supportledger bank lines --unclassified --month 2026-10
     """
-    check_format(fmt, (Format.text, Format.json))
-    found = bank_lines(open_ledger(), month_option(month), unclassified)
-    if fmt is Format.json:
+    ledger = open_ledger()
+    chosen = past_month(month, ledger.tz) if month is not None else None
+    found = bank_lines(ledger, chosen, unclassified)
+    if fmt == "json":
         emit(
             to_json(
                 [
@@ -75,8 +80,12 @@ def lines(
 
 @bank_app.command("classify")
 def classify(
-    line: Annotated[int, typer.Argument(help="The bank line's number (#) in `bank lines`.")],
-    decision: Annotated[str, typer.Option("--as", help=f"What it is: {DECISIONS}.")],
+    line: Annotated[
+        int, typer.Argument(metavar="LINE", help="The bank line's number (#) in `bank lines`.")
+    ],
+    decision: Annotated[
+        str, typer.Option("--as", metavar="DECISION", help=f"What it is: {DECISIONS}.")
+    ],
     keep: Annotated[
         bool | None,
         typer.Option(
@@ -88,8 +97,9 @@ def classify(
     pattern: Annotated[
         str | None,
         typer.Option(
+            metavar="REGEX",
             help="The rule's pattern (a regular expression); default: this line's "
-            "description with its numbers left open."
+            "description with its numbers left open.",
         ),
     ] = None,
     every_account: Annotated[
@@ -105,41 +115,41 @@ def classify(
     """
     ledger = open_ledger()
     found, changed = decide(ledger, line, decision)
-    said = [f"{_line_text(found)}" if changed else f"{_line_text(found)} (already so)"]
+    said = [_line_text(found) + ("" if changed else " (already so)")]
     if keep is None and sys.stdin.isatty():
         keep = typer.confirm("Remember a rule for lines like it?", default=False)
     if keep:
         rule = remember_rule(ledger, found, pattern, every_account)
         where = "any account" if rule.account is None else rule.account
-        said.append(
+        said += wrap(
             f"remembered in {ledger.settings.bank_rules_file}: {rule.pattern.pattern} "
-            f"({rule.sign}s, {where}) is {decision_of(found).text}"
+            f"({rule.sign}s, {where}) is {decision_of(found).text}",
+            "",
+            "  ",
+            cut_long_words=False,
         )
     elif keep is None:
-        said.append(
+        said += wrap(
             f"to decide later lines like it the same way: supportledger bank classify "
-            f"{line} --as {decision_of(found).text} --remember"
+            f"{line} --as {decision_of(found).text} --remember",
+            "",
+            "  ",
         )
     emit("\n".join(said), None)
 
 
 @bank_app.command("rules")
-def show_rules(
-    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
-    output: OutputOption = None,
-) -> None:
+def show_rules(fmt: TEXT_JSON = "text", output: OutputOption = None) -> None:
     """The rules bank lines are classified by: yours (BANK_RULES_FILE), then the built-in."""
-    check_format(fmt, (Format.text, Format.json))
     table = rules(open_ledger())
-    if fmt is Format.json:
+    if fmt == "json":
         emit(to_json(table), output)
         return
-    emit(
-        "\n".join(
-            f"{row['as']:<16} {row['sign']:<6} "
-            f"{(','.join(row['types']) or '-'):<14} {(row['account'] or 'any'):<14} "
-            f"{row['pattern']}  [{row['from']}]"
-            for row in table
-        ),
-        output,
-    )
+    lines = []
+    for row in table:
+        rule = (
+            f"{row['as']:<16} {row['sign']:<6} {(','.join(row['types']) or '-'):<14} "
+            f"{(row['account'] or 'any'):<14} {row['pattern']}  [{row['from']}]"
+        )
+        lines += wrap(rule, "", "    ")  # a built-in pattern longer than a line is cut
+    emit("\n".join(lines), output)

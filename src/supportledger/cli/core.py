@@ -3,69 +3,99 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from supportledger.channels import get_channel
 from supportledger.cli.app import (
-    Format,
+    TEXT_JSON,
+    MonthOption,
+    OutputOption,
     app,
-    check_format,
     emit,
-    month_option,
+    formats,
     open_ledger,
+    past_month,
+    receipt_row,
     to_csv,
     to_json,
 )
+from supportledger.config import dotenv_file, write_dotenv
 from supportledger.errors import LedgerError
 from supportledger.ledger import list_receipts, manual_receipt_id, record_receipt
 from supportledger.models import Kind, Status
 from supportledger.money import Money, MoneyError, parse_rate
 from supportledger.months import parse_instant
+from supportledger.render import amount as shown
+from supportledger.render import plural, wrap
 from supportledger.sources import ReceiptEntry, SupporterRef
-
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-]
 
 
 @app.command()
 def init() -> None:
-    """Create the ledger's database, or upgrade it to the current schema."""
-    ledger = open_ledger()
-    ledger.init()
+    """Create the ledger's database, or upgrade it to the current schema.
+
+    The first time, it also writes .env from the example (readable by you only): the
+    settings of the folder you run supportledger in.
+    """
+    settings_file = dotenv_file()
+    wrote = write_dotenv(settings_file)
+    try:
+        ledger = open_ledger()
+        ledger.init()
+    except BaseException:
+        if wrote:  # a failed init leaves the folder as it was
+            settings_file.unlink(missing_ok=True)
+        raise
+    if wrote:
+        typer.echo(
+            f"wrote {settings_file} (readable by you only): your settings, each explained; "
+            "fill in SMTP_* and STATEMENT_* to e-mail statements"
+        )
     emit(f"ledger ready: {ledger.engine.url.render_as_string(hide_password=True)}")
 
 
 @app.command()
 def add(
     channel: Annotated[
-        str, typer.Option(help="zelle, check, paypal, ... (supportledger channels)")
+        str,
+        typer.Option(metavar="CHANNEL", help="zelle, check, paypal, ... (supportledger channels)"),
     ],
-    amount: Annotated[str, typer.Option(help="What the supporter paid, e.g. 100.00.")],
+    amount: Annotated[
+        str, typer.Option(metavar="AMOUNT", help="What the supporter paid, e.g. 100.00.")
+    ],
     date: Annotated[
         str,
-        typer.Option(help="YYYY-MM-DD (a day in LEDGER_TIMEZONE) or an ISO instant."),
+        typer.Option(
+            metavar="DATE", help="YYYY-MM-DD (a day in LEDGER_TIMEZONE) or an ISO instant."
+        ),
     ],
     currency: Annotated[
-        str | None, typer.Option(help="ISO 4217 code; default BASE_CURRENCY.")
+        str | None, typer.Option(metavar="CUR", help="ISO 4217 code; default BASE_CURRENCY.")
     ] = None,
-    payer: Annotated[str | None, typer.Option("--from", help="Who paid (kept private).")] = None,
+    payer: Annotated[
+        str | None, typer.Option("--from", metavar="NAME", help="Who paid (kept private).")
+    ] = None,
     fee: Annotated[
-        str | None, typer.Option(help="The fee taken, when known; else the schedule's.")
+        str | None,
+        typer.Option(metavar="AMOUNT", help="The fee taken, when known; else the schedule's."),
     ] = None,
     rate: Annotated[
         str | None,
-        typer.Option(help="Base-currency units per unit of --currency, when it is foreign."),
+        typer.Option(
+            metavar="RATE", help="Base-currency units per unit of --currency, when it is foreign."
+        ),
     ] = None,
-    check_number: Annotated[str | None, typer.Option(help="The number on a check.")] = None,
+    check_number: Annotated[
+        str | None, typer.Option(metavar="NUMBER", help="The number on a check.")
+    ] = None,
     kind: Annotated[Kind | None, typer.Option(help="Default: the channel's usual kind.")] = None,
     external_id: Annotated[
-        str | None, typer.Option("--id", help="The channel's own id (Zelle confirmation...).")
+        str | None,
+        typer.Option("--id", metavar="ID", help="The channel's own id (Zelle confirmation...)."),
     ] = None,
-    note: Annotated[str, typer.Option(help="A note kept with the receipt.")] = "",
+    note: Annotated[str, typer.Option(metavar="TEXT", help="A note kept with the receipt.")] = "",
 ) -> None:
     """Record a receipt by hand: a mailed check, a Zelle payment, anything.
 
@@ -128,50 +158,57 @@ RECEIPT_COLUMNS = (
 )
 
 
+def _receipt_line(receipt, day: str, name: str) -> str:
+    """One receipt in 80 columns: its number (``check returned`` takes it), and its status
+    when it is not plain received money."""
+    status = "" if receipt.status in ("completed", "deposited") else receipt.status
+    return (
+        f"#{receipt.id:<6} {day} {receipt.channel:<7} {name[:13]:<13} {shown(receipt.gross):>10} "
+        f"{shown(receipt.fee):>8} {shown(receipt.net):>10} {status}"
+    ).rstrip()
+
+
 @app.command()
 def receipts(
-    month: Annotated[str | None, typer.Option(help="YYYY-MM, in LEDGER_TIMEZONE.")] = None,
-    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
-    supporter: Annotated[str | None, typer.Option(help="Only this supporter's.")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="text, json or csv.")] = Format.text,
+    month: MonthOption = None,
+    channel: Annotated[str | None, typer.Option(metavar="CHANNEL", help="Only this one.")] = None,
+    supporter: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Only this supporter's.")
+    ] = None,
+    fmt: formats("text", "json", "csv") = "text",
     output: OutputOption = None,
 ) -> None:
-    """List receipts, oldest first, with dates in LEDGER_TIMEZONE."""
-    check_format(fmt, (Format.text, Format.json, Format.csv))
+    """List receipts, oldest first, with dates in LEDGER_TIMEZONE and their numbers (#)."""
     ledger = open_ledger()
-    found = list_receipts(ledger, month_option(month), channel, supporter)
+    chosen = past_month(month, ledger.tz) if month is not None else None
+    found = list_receipts(ledger, chosen, channel, supporter)
     rows = [
-        [
-            r.id,
-            r.occurred_at.astimezone(ledger.tz).date().isoformat(),
-            r.channel,
-            r.kind,
-            r.event,
-            r.status,
-            name or "",
-            r.gross.plain(),
-            r.fee.plain(),
-            r.net.plain(),
-            r.currency,
-            r.external_id,
-        ]
+        {
+            **receipt_row(r, ledger.tz),
+            "supporter": name or "",
+            "currency": r.currency,
+            "external_id": r.external_id,
+        }
         for r, name in found
     ]
-    if fmt is Format.json:
-        emit(to_json([dict(zip(RECEIPT_COLUMNS, row, strict=True)) for row in rows]), output)
-    elif fmt is Format.csv:
-        emit(to_csv(RECEIPT_COLUMNS, rows), output)
+    if fmt == "json":
+        emit(to_json([{key: row[key] for key in RECEIPT_COLUMNS} for row in rows]), output)
+    elif fmt == "csv":
+        emit(
+            to_csv(RECEIPT_COLUMNS, [[row[key] for key in RECEIPT_COLUMNS] for row in rows]), output
+        )
     elif not rows:
         emit("no receipts", output)
     else:
-        lines = [
-            f"{row[1]}  {row[2]:<8} {row[3]:<9} {row[6][:20]:<20} "
-            f"{row[7]:>10} {row[8]:>8} {row[9]:>10} {row[10]}"
-            for row in rows
-        ]
-        header = f"{'date':<10}  {'channel':<8} {'kind':<9} {'supporter':<20} "
+        header = f"{'#':<7} {'date':<10} {'channel':<7} {'supporter':<13} "
         header += f"{'gross':>10} {'fee':>8} {'net':>10}"
-        emit("\n".join([header, *lines]), output)
+        lines = [header]
+        lines += [
+            _receipt_line(r, row["date"], row["supporter"])
+            for row, (r, _) in zip(rows, found, strict=True)
+        ]
+        lines.append(plural(len(rows), "receipt"))
+        emit("\n".join(lines), output)
 
 
 fees_app = typer.Typer(help="The fee schedules in force.", no_args_is_help=True)
@@ -180,15 +217,15 @@ app.add_typer(fees_app, name="fees")
 
 @fees_app.command("show")
 def fees_show(
-    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    channel: Annotated[str | None, typer.Option(metavar="CHANNEL", help="Only this one.")] = None,
     on: Annotated[
-        str | None, typer.Option(help="YYYY-MM-DD; default today in LEDGER_TIMEZONE.")
+        str | None,
+        typer.Option(metavar="YYYY-MM-DD", help="The day; default today in LEDGER_TIMEZONE."),
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    fmt: TEXT_JSON = "text",
     output: OutputOption = None,
 ) -> None:
     """Print every channel's fee rule in force on a date (and the default plan)."""
-    check_format(fmt, (Format.text, Format.json))
     ledger = open_ledger()
     try:
         day = dt.date.fromisoformat(on) if on else dt.datetime.now(ledger.tz).date()
@@ -199,7 +236,7 @@ def fees_show(
     if channel is not None:
         name = get_channel(channel).name
     rules = schedule.in_force(day, name)
-    if fmt is Format.json:
+    if fmt == "json":
         emit(
             to_json(
                 [
@@ -221,5 +258,6 @@ def fees_show(
     lines = [f"fees in force on {day} (* = default plan)"]
     for r in rules:
         star = "*" if schedule.defaults.get(r.channel) == r.plan else " "
-        lines.append(f"{star} {r.channel:<8} {r.plan:<14} since {r.effective_from}: {r.describe()}")
+        rule = f"{star} {r.channel:<8} {r.plan:<14} since {r.effective_from}: {r.describe()}"
+        lines += wrap(rule, "", "      ")
     emit("\n".join(lines), output)

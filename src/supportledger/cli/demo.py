@@ -1,14 +1,17 @@
 """``demo``: the monthly routine end to end on bundled sample exports, in a ledger of its own.
 
 It records a mailed check by hand, imports the sample PayPal, Patreon, KDP and bank
-exports, reconciles October 2026 against the bank and writes its statement as HTML, without
-touching the writer's ledger: it replaces only a database it made itself (marked with its
-own SQLite ``application_id``), and writes the statement only where no other file is.
+exports, reconciles October 2026 against the bank and writes its statement as HTML, all in
+a folder of its own (``supportledger-demo/``, with a copy of the samples to look at and
+import again), without touching the writer's ledger (it replaces only a database it made
+itself, marked with its own SQLite ``application_id``, and writes a statement only as a new
+file, or over its own earlier one); then says how to explore it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import sqlite3
 from contextlib import closing
 from importlib import resources
@@ -22,6 +25,8 @@ from supportledger.config import load_settings
 from supportledger.errors import LedgerError
 
 SAMPLE_MONTH = "2026-10"
+#: where the demo writes, unless told otherwise: never the folder's own files
+FOLDER = Path("supportledger-demo")
 #: in the order a writer would take them: channels first, the bank statement last
 SAMPLE_FILES = (
     "paypal-activity-2026-10.csv",
@@ -64,28 +69,30 @@ def _clear_demo_ledger(database: Path) -> None:
         Path(f"{database}{suffix}").unlink(missing_ok=True)
 
 
-def _write_new(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` unless another file is there (the same bytes are fine)."""
-    if path.exists() or path.is_symlink():
-        if not path.is_file() or path.read_bytes() != text.encode("utf-8"):
-            raise LedgerError(
-                f"--output {path} exists; the demo does not overwrite it: move it away or "
-                f"give another --output"
-            )
-        return
-    emit(text, path)
-
-
 @app.command()
 def demo(
+    folder: Annotated[
+        Path,
+        typer.Option(metavar="DIR", help="Where the sample ledger, files and statement go."),
+    ] = FOLDER,
     database: Annotated[
-        Path, typer.Option(help="The SQLite file for the sample ledger (made anew).")
-    ] = Path("supportledger-demo.db"),
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="The SQLite file for the sample ledger (made anew); DIR/ledger.db."
+        ),
+    ] = None,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write the HTML statement.")
-    ] = Path("statement-2026-10.html"),
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="The HTML statement; DIR/statement-2026-10.html."
+        ),
+    ] = None,
 ) -> None:
-    """Build a sample ledger from bundled exports and write its October 2026 statement."""
+    """Build a sample ledger from bundled exports and write its October 2026 statement.
+
+    Everything goes into DIR (supportledger-demo/): the ledger, a copy of the sample exports
+    and the statement; it ends by saying how to point other commands at the sample ledger.
+    """
     from supportledger.imports import import_paths
     from supportledger.ledger import Ledger, manual_receipt_id, record_receipt
     from supportledger.money import Money
@@ -95,7 +102,16 @@ def demo(
     from supportledger.sources import ReceiptEntry, SupporterRef
     from supportledger.statement import monthly_statement
 
+    database = database or folder / "ledger.db"
+    output = output or folder / f"statement-{SAMPLE_MONTH}.html"
+    if output.exists() and output.resolve().parent != folder.resolve():
+        raise LedgerError(
+            f"--output {output} exists; the demo does not overwrite it: move it away or "
+            f"give another --output"
+        )
+    replaced = output.exists()
     _clear_demo_ledger(database)
+    folder.mkdir(parents=True, exist_ok=True)
     settings = dataclasses.replace(load_settings(), database_url=f"sqlite:///{database}")
     ledger = Ledger(settings)
     ledger.init()
@@ -114,16 +130,29 @@ def demo(
             check_number="2041",
         ),
     )
-    samples = resources.files("supportledger").joinpath("samples")
-    with resources.as_file(samples) as folder:
-        reports = import_paths(ledger, [folder / name for name in SAMPLE_FILES])
-    lines = [f"sample ledger {database}:"]
+    copies = folder / "samples"
+    copies.mkdir(exist_ok=True)
+    with resources.as_file(resources.files("supportledger").joinpath("samples")) as bundled:
+        for name in SAMPLE_FILES:
+            shutil.copyfile(bundled / name, copies / name)
+    reports = import_paths(ledger, [copies / name for name in SAMPLE_FILES])
+    lines = [f"Sample ledger {database}", f"from the sample exports in {copies}/:"]
     lines += [
         f"  {r.file_name:<30} {r.added:>3} added, {r.skipped:>2} skipped ({r.source})"
         for r in reports
     ]
     reconcile_month(ledger, Month.parse(SAMPLE_MONTH))  # matches payouts to bank deposits
     month = monthly_statement(ledger, Month.parse(SAMPLE_MONTH))
-    _write_new(output, render(month, "html", ledger.settings))
-    lines += ["", render(month, "text", ledger.settings), f"HTML statement: {output.resolve()}"]
+    emit(render(month, "html", ledger.settings), output)
+    lines += ["", render(month, "text", ledger.settings)]
+    lines += [
+        f"HTML statement: {output}{' (replaced the earlier demo one)' if replaced else ''}",
+        f"  open it in a browser: {output.resolve().as_uri()}",
+        f"Sample exports: {copies}/ (each channel's own layout)",
+        "Explore the sample ledger: commands read the ledger DATABASE_URL names, so",
+        f"  export DATABASE_URL=sqlite:///{database}",
+        f"  supportledger month {SAMPLE_MONTH}",
+        f"  supportledger receipts --month {SAMPLE_MONTH}",
+        "and `unset DATABASE_URL` to come back to your own ledger.",
+    ]
     emit("\n".join(lines), None)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from supportledger.cli.app import app, open_ledger, open_output, terminal_safe
+from supportledger.cli.app import OutputOption, app, open_ledger, open_output, terminal_safe
 from supportledger.errors import LedgerError
 from supportledger.export import ExportFormat, Window, export
 from supportledger.months import Month
@@ -27,15 +26,21 @@ def _month(option: str, value: str | None) -> Month | None:
 def export_command(
     fmt: Annotated[
         ExportFormat,
-        typer.Option("--format", help="beancount, hledger or csv.", show_default=False),
+        typer.Option(
+            "--format",
+            metavar="beancount|hledger|csv",
+            help="The journal or the CSV.",
+            show_default=False,
+        ),
     ],
     first: Annotated[
-        str | None, typer.Option("--from", help="First month, YYYY-MM (LEDGER_TIMEZONE).")
+        str | None,
+        typer.Option("--from", metavar="YYYY-MM", help="First month (LEDGER_TIMEZONE)."),
     ] = None,
-    last: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM, included.")] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    last: Annotated[
+        str | None, typer.Option("--to", metavar="YYYY-MM", help="Last month, included.")
     ] = None,
+    output: OutputOption = None,
 ) -> None:
     """Export receipts and payouts as a beancount or hledger journal, or receipts as CSV.
 
@@ -47,4 +52,4 @@ def export_command(
         count = export(ledger, fmt, stream, window)
     if output is not None:
         what = "rows" if fmt is ExportFormat.csv else "transactions"
-        print(terminal_safe(f"exported {count} {what} to {output}"), file=sys.stderr)
+        print(terminal_safe(f"exported {count:,} {what} to {output}"), file=sys.stderr)

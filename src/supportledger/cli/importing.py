@@ -10,19 +10,11 @@ from typing import Annotated
 
 import typer
 
-from supportledger.cli.app import (
-    Format,
-    app,
-    check_format,
-    emit,
-    open_ledger,
-    row_id,
-    terminal_safe,
-    to_json,
-)
+from supportledger.cli.app import TEXT_JSON, app, emit, open_ledger, row_id, terminal_safe, to_json
 from supportledger.errors import LedgerError
 from supportledger.imports import FileReport, import_paths, list_batches, undo_batch
 from supportledger.money import MoneyError, currency_code, parse_rate
+from supportledger.render import amount, plural, wrap
 
 
 class DateOrder(StrEnum):
@@ -34,68 +26,105 @@ class DateOrder(StrEnum):
 PROGRESS_FROM = 5000
 
 
-class ProgressBar:
-    """A rich progress bar on stderr, shown only once a file passes :data:`PROGRESS_FROM`
-    rows, so small files print nothing but their summary."""
+def expected_rows(path: Path) -> int | None:
+    """About how many entries ``path`` holds, so the progress bar can show a percentage and
+    the time left: its lines, or an OFX file's transactions; ``None`` for a zip (XLSX)."""
+    with path.open("rb") as stream:
+        head = stream.read(4096)
+        if head.startswith(b"PK"):
+            return None
+        marker = b"<STMTTRN>" if b"OFX" in head.upper() else b"\n"
+        stream.seek(0)
+        count, tail = 0, b""
+        while chunk := stream.read(1 << 20):
+            window = tail + chunk  # a marker cut in two by the chunk's end is counted once
+            count += window.count(marker)
+            tail = window[-(len(marker) - 1) :] if len(marker) > 1 else b""
+            count -= tail.count(marker)
+        return count
 
-    def __init__(self) -> None:
+
+class ProgressBar:
+    """A rich progress bar on stderr for one file, with its percentage and the time left,
+    shown only once the file passes :data:`PROGRESS_FROM` rows: small files print nothing
+    but their summary."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self._progress = None
-        self._tasks: dict[str, int] = {}
+        self._task = None
+        self._expected: int | None = None
 
     def __call__(self, report: FileReport) -> None:
         if report.rows <= PROGRESS_FROM:
             return
         if self._progress is None:
             from rich.console import Console
-            from rich.progress import Progress
-
-            self._progress = Progress(console=Console(stderr=True), transient=True)
-            self._progress.start()
-        from rich.markup import escape
-
-        shown = escape(terminal_safe(report.file_name))  # a file name is neither markup nor codes
-        if report.file_name not in self._tasks:
-            self._tasks[report.file_name] = self._progress.add_task(
-                f"importing {shown}", total=None
+            from rich.markup import escape
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeRemainingColumn,
             )
+
+            self._expected = expected_rows(self.path)
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=20),
+                TaskProgressColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            # a file's name is neither markup nor terminal codes
+            self._shown = escape(terminal_safe(report.file_name))
+            self._task = self._progress.add_task(self._shown, total=self._expected)
+        total = max(self._expected, report.rows) if self._expected is not None else None
         self._progress.update(
-            self._tasks[report.file_name],
+            self._task,
             completed=report.rows,
-            description=f"importing {shown}: {report.rows:,} rows",
+            total=total,
+            description=f"{self._shown[:30]}: {report.rows:,} rows",
         )
 
     def close(self) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
-            self._tasks.clear()
 
 
 def describe(report: FileReport) -> str:
-    """A file's import in a few lines: what it added, updated, left and skipped, and why."""
+    """A file's import in a few lines of 80 columns: what it added, updated, left and
+    skipped, and why."""
     head = f"{report.file_name} ({report.source})"
     if report.already_imported is not None:
-        return f"{head}: already imported as batch #{report.already_imported}; nothing written"
+        said = f"{head}: already imported as batch #{report.already_imported}; nothing written"
+        return "\n".join(wrap(said, "", "  "))
     where = "dry run, nothing written" if report.dry_run else f"batch #{report.batch_id}"
-    lines = [
-        f"{head}, {where}: {report.rows} entries: {report.added} added, {report.updated} updated, "
-        f"{report.unchanged} unchanged, {report.skipped} skipped"
-    ]
+    lines = wrap(f"{head}, {where}: {plural(report.rows, 'entry', 'entries')}", "", "  ")
+    lines.append(
+        f"  {report.added:,} added, {report.updated:,} updated, {report.unchanged:,} unchanged, "
+        f"{report.skipped:,} skipped"
+    )
     if report.skip_reasons:
-        reasons = ", ".join(f"{n} {reason}" for reason, n in report.skip_reasons.most_common())
-        lines.append(f"  skipped: {reasons}")
-    lines += [f"  notice: {notice}" for notice in report.notices]
+        reasons = ", ".join(f"{n:,} {reason}" for reason, n in report.skip_reasons.most_common())
+        lines += wrap(f"skipped: {reasons}", "  ", "    ")
+    for notice in report.notices:
+        lines += wrap(f"notice: {notice}", "  ", "    ")
     if report.unclassified:
-        lines.append(f"  unclassified bank lines ({len(report.unclassified)}), yours to decide:")
-        lines += [
-            f"    {line.posted_on}  {line.amount.plain():>10} {line.amount.currency}  "
-            f"{line.description}"
-            for line in report.unclassified
-        ]
-        lines.append(
-            "  decide each with `supportledger bank lines --unclassified` and "
-            "`supportledger bank classify LINE --as ...`"
-        )
+        lines.append(f"  unclassified bank lines ({len(report.unclassified):,}), yours to decide:")
+        for line in report.unclassified:
+            lines += wrap(
+                f"{line.posted_on}  {amount(line.amount):>10} {line.amount.currency}  "
+                f"{line.description}",
+                "    ",
+                "      ",
+            )
+        lines.append("  decide each with `supportledger bank lines --unclassified` and")
+        lines.append("  `supportledger bank classify LINE --as ...`")
     return "\n".join(lines)
 
 
@@ -115,9 +144,14 @@ def parse_rates(pairs: list[str]) -> dict[str, Decimal]:
 
 @app.command("import")
 def import_files(
-    paths: Annotated[list[Path], typer.Argument(help="Export files, as downloaded.")],
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Export files, as downloaded.")
+    ],
     source: Annotated[
-        str | None, typer.Option(help="The format, when it should not be recognised: paypal...")
+        str | None,
+        typer.Option(
+            metavar="SOURCE", help="The format, when it should not be recognised: paypal..."
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
@@ -125,8 +159,9 @@ def import_files(
     rate: Annotated[
         list[str] | None,
         typer.Option(
-            help="CUR=RATE: units of BASE_CURRENCY per unit of CUR, for reports kept in "
-            "another currency (KDP's, ACX's marketplaces). Repeat for each currency."
+            metavar="CUR=RATE",
+            help="Units of BASE_CURRENCY per unit of CUR, for reports kept in "
+            "another currency (KDP's, ACX's marketplaces). Repeat for each currency.",
         ),
     ] = None,
     date_order: Annotated[
@@ -143,9 +178,9 @@ def import_files(
     """
     rates = parse_rates(rate or [])
     ledger = open_ledger()
-    bar = ProgressBar() if sys.stderr.isatty() else None
-    try:
-        for path in paths:  # one at a time, so each finished file is reported before an error
+    for path in paths:  # one at a time, so each finished file is reported before an error
+        bar = ProgressBar(path) if sys.stderr.isatty() else None
+        try:
             (report,) = import_paths(
                 ledger,
                 [path],
@@ -155,12 +190,10 @@ def import_files(
                 rates=rates,
                 date_order=date_order.value if date_order else None,
             )
+        finally:
             if bar is not None:
                 bar.close()  # the summary replaces the bar
-            emit(describe(report), None)
-    finally:
-        if bar is not None:
-            bar.close()
+        emit(describe(report), None)
 
 
 imports_app = typer.Typer(help="Past imports, and undoing one.", invoke_without_command=True)
@@ -168,17 +201,13 @@ app.add_typer(imports_app, name="imports")
 
 
 @imports_app.callback()
-def imports(
-    ctx: typer.Context,
-    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
-) -> None:
+def imports(ctx: typer.Context, fmt: TEXT_JSON = "text") -> None:
     """List import batches, newest first."""
     if ctx.invoked_subcommand is not None:
         return
-    check_format(fmt, (Format.text, Format.json))
     ledger = open_ledger()
     batches = list_batches(ledger)
-    if fmt is Format.json:
+    if fmt == "json":
         emit(
             to_json(
                 [
@@ -202,14 +231,17 @@ def imports(
         covers = ""
         if b["covers_from"] is not None:
             covers = (
-                f" covers {b['covers_from'].astimezone(tz):%Y-%m-%d}"
-                f"..{b['covers_to'].astimezone(tz):%Y-%m-%d}"
+                f"{b['covers_from'].astimezone(tz):%Y-%m-%d}"
+                f"..{b['covers_to'].astimezone(tz):%Y-%m-%d}, "
             )
         undone = f" UNDONE {b['undone_at'].astimezone(tz):%Y-%m-%d}" if b["undone_at"] else ""
-        lines.append(
-            f"#{b['id']:<4} {b['started_at'].astimezone(tz):%Y-%m-%d %H:%M}  {b['source']:<8} "
-            f"{b['file_name']}{covers}: {b['rows']} rows, {b['added']} added, "
-            f"{b['updated']} updated, {b['unchanged']} unchanged, {b['skipped']} skipped{undone}"
+        head = f"#{b['id']:<4} {b['started_at'].astimezone(tz):%Y-%m-%d %H:%M}  {b['source']}"
+        lines += wrap(f"{head} {b['file_name']}{undone}", "", "      ")
+        lines += wrap(
+            f"{covers}{plural(b['rows'], 'row')}: {b['added']:,} added, {b['updated']:,} "
+            f"updated, {b['unchanged']:,} unchanged, {b['skipped']:,} skipped",
+            "  ",
+            "    ",
         )
     emit("\n".join(lines), None)
 

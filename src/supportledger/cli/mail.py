@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from supportledger.cli.app import app, emit, open_ledger
+from supportledger.cli.app import app, emit, open_ledger, past_month
 from supportledger.config import ConfigError, require
 from supportledger.mail import (
     Outcome,
@@ -22,6 +26,33 @@ from supportledger.mail import (
 )
 from supportledger.models import utcnow
 from supportledger.months import Month
+from supportledger.render import wrap
+
+
+def _say(text: str) -> None:
+    """A line for the terminal in 80 columns; a Message-ID or a path is never cut."""
+    emit("\n".join(wrap(text, "", "  ", cut_long_words=False)), None)
+
+
+@contextmanager
+def _retries_said() -> Iterator[None]:
+    """On a terminal, each retry after a temporary failure says so on stderr, so a person
+    is not left waiting in silence; cron and systemd get only the final line."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    logger = logging.getLogger("supportledger.mail")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("supportledger: %(message)s"))
+    handler.setLevel(logging.INFO)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _eml_name(month: Month, recipient: str, several: bool) -> str:
@@ -35,7 +66,9 @@ def _eml_name(month: Month, recipient: str, several: bool) -> str:
 def email_statement(
     month: Annotated[
         str,
-        typer.Option(help="YYYY-MM, or 'previous': the month before today in LEDGER_TIMEZONE."),
+        typer.Option(
+            metavar="YYYY-MM|previous", help="The month; previous: the one before this month."
+        ),
     ] = "previous",
     to: Annotated[
         list[str] | None,
@@ -63,6 +96,7 @@ def email_statement(
 ) -> None:
     """E-mail a month's statement (HTML and text, CSV attached) once per recipient.
 
+    \b
     Exit status: 0 sent or already sent; 1 user or configuration error;
     2 temporary SMTP failure after retries (the next run sends it);
     3 permanent SMTP failure (login, address, certificate);
@@ -71,7 +105,10 @@ def email_statement(
     """
     ledger = open_ledger()
     settings = ledger.settings
-    chosen = previous_month(settings) if month.strip().lower() == "previous" else Month.parse(month)
+    if month.strip().lower() == "previous":
+        chosen = previous_month(settings)
+    else:
+        chosen = past_month(month, settings.timezone)
     if to:
         recipients = [address(raw, "--to") for raw in to]
     else:
@@ -84,21 +121,22 @@ def email_statement(
     if complete:
         require_complete(mail)
     if mail.missing:
-        emit(f"note: no data for {', '.join(mail.missing)} in {chosen}; the e-mail says so")
+        _say(f"note: no data for {', '.join(mail.missing)} in {chosen}; the e-mail says so")
     if dry_run is not None:
         for recipient in recipients:
             message = build_message(mail, settings.statement_from, recipient, utcnow())
             path = write_eml(message, dry_run / _eml_name(chosen, recipient, len(recipients) > 1))
-            emit(f"wrote {path} for {recipient} (nothing sent)")
+            _say(f"wrote {path} for {recipient} (nothing sent)")
         return
     require(settings, "SMTP_HOST")
     for recipient in recipients:
-        result = deliver(ledger, mail, recipient, resend=resend)
+        with _retries_said():
+            result = deliver(ledger, mail, recipient, resend=resend)
         if result.outcome is Outcome.SENT:
-            emit(f"sent statement {chosen} to {recipient} (Message-ID {result.message_id})")
+            _say(f"sent statement {chosen} to {recipient} (Message-ID {result.message_id})")
         else:
             when = f" on {result.sent_at:%Y-%m-%d %H:%M} UTC" if result.sent_at else ""
-            emit(
+            _say(
                 f"statement {chosen} was already sent to {recipient}{when} "
                 f"(Message-ID {result.message_id}); nothing sent (--resend sends it again)"
             )

@@ -9,17 +9,22 @@ import typer
 
 from supportledger import recurring as commitments
 from supportledger import supporters as people
-from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
+from supportledger.cli.app import TEXT_JSON, app, emit, open_ledger, receipt_row, to_json
 from supportledger.db import writing
 from supportledger.errors import LedgerError
 from supportledger.models import COUNTED_STATUSES
+from supportledger.render import amount, plural, wrap
 
 supporters_app = typer.Typer(help="Supporters across channels.", invoke_without_command=True)
 app.add_typer(supporters_app, name="supporters")
 
-FormatOption = Annotated[Format, typer.Option("--format", help="text or json.")]
 AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="YYYY-MM-DD; default today in LEDGER_TIMEZONE.")
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="The day to look from; default today (LEDGER_TIMEZONE).",
+    ),
 ]
 
 
@@ -37,13 +42,12 @@ def _day(day: dt.date | None) -> str | None:
 
 
 @supporters_app.callback()
-def supporters(ctx: typer.Context, fmt: FormatOption = Format.text) -> None:
+def supporters(ctx: typer.Context, fmt: TEXT_JSON = "text") -> None:
     """List supporters (merges followed) with their number of receipts and lifetime net."""
     if ctx.invoked_subcommand is not None:
         return
-    check_format(fmt, (Format.text, Format.json))
     found = people.list_supporters(open_ledger())
-    if fmt is Format.json:
+    if fmt == "json":
         emit(
             to_json(
                 [
@@ -63,8 +67,8 @@ def supporters(ctx: typer.Context, fmt: FormatOption = Format.text) -> None:
     else:
         emit(
             "\n".join(
-                f"#{p.supporter_id:<5} {p.display_name[:40]:<40} {p.receipts:>5} receipts "
-                f"{p.lifetime_net.plain():>12}"
+                f"#{p.supporter_id:<5} {p.display_name[:36]:<36} "
+                f"{plural(p.receipts, 'receipt'):>14} {amount(p.lifetime_net):>14}"
                 for p in found
             ),
             None,
@@ -72,15 +76,14 @@ def supporters(ctx: typer.Context, fmt: FormatOption = Format.text) -> None:
 
 
 @supporters_app.command()
-def suggest(fmt: FormatOption = Format.text) -> None:
+def suggest(fmt: TEXT_JSON = "text") -> None:
     """List supporters who look like one person (same e-mail, near-identical names).
 
     Nothing is merged: confirm each with `supportledger supporters merge A B`.
     """
-    check_format(fmt, (Format.text, Format.json))
     with open_ledger().session() as session:
         found = people.suggest_merges(session)
-    if fmt is Format.json:
+    if fmt == "json":
         emit(
             to_json(
                 [
@@ -98,14 +101,12 @@ def suggest(fmt: FormatOption = Format.text) -> None:
     elif not found:
         emit("no likely duplicates", None)
     else:
-        emit(
-            "\n".join(
-                f"#{s.keeper_id} {s.keeper_name} ~ #{s.other_id} {s.other_name}: {s.reason}"
-                f"  → supportledger supporters merge {s.keeper_id} {s.other_id}"
-                for s in found
-            ),
-            None,
-        )
+        lines = []
+        for s in found:
+            lines += wrap(f"#{s.keeper_id} {s.keeper_name} ~ #{s.other_id} {s.other_name}: "
+                          f"{s.reason}", "", "    ")  # fmt: skip
+            lines.append(f"    → supportledger supporters merge {s.keeper_id} {s.other_id}")
+        emit("\n".join(lines), None)
 
 
 @supporters_app.command()
@@ -195,38 +196,24 @@ def _stated_line(f: commitments.StatedFigures) -> str:
 
 
 def _status_note(status: str) -> str:
-    """Flag what is not plain received money: pending or never arrived (not totalled, as on
-    the statement), or reversed (answered by its own negative row)."""
+    """Flag what is not plain received money: pending or never arrived (``*``: not totalled,
+    as on the statement), or reversed (answered by its own negative row)."""
     if status not in COUNTED_STATUSES:
-        return f"  {status}, not counted"
+        return f"  {status}*"
     return "" if status in ("completed", "deposited") else f"  {status}"
 
 
 @supporters_app.command()
 def show(
     supporter: Annotated[str, typer.Argument(help="A name or id.")],
-    fmt: FormatOption = Format.text,
+    fmt: TEXT_JSON = "text",
     as_of: AsOfOption = None,
 ) -> None:
     """Every receipt of one supporter across channels, totals and recurring commitments."""
-    check_format(fmt, (Format.text, Format.json))
     ledger = open_ledger()
     report = people.supporter_report(ledger, supporter, _as_of(ledger, as_of))
-    receipts = [
-        {
-            "id": r.id,
-            "date": r.occurred_at.astimezone(ledger.tz).date().isoformat(),
-            "channel": r.channel,
-            "kind": r.kind,
-            "event": r.event,
-            "status": r.status,
-            "gross": r.gross.plain(),
-            "fee": r.fee.plain(),
-            "net": r.net.plain(),
-        }
-        for r in report.receipts
-    ]
-    if fmt is Format.json:
+    receipts = [receipt_row(r, ledger.tz) for r in report.receipts]
+    if fmt == "json":
         emit(
             to_json(
                 {
@@ -254,47 +241,54 @@ def show(
         )
         return
     merged = f" (with {', '.join(f'#{m}' for m in report.merged)})" if report.merged else ""
-    lines = [
-        f"#{report.supporter_id} {report.display_name}{merged}",
+    lines = wrap(f"#{report.supporter_id} {report.display_name}{merged}", "", "    ")
+    lines += [
         f"first support {_day(report.first_support) or '-'}, "
         f"last support {_day(report.last_support) or '-'}",
         f"{'':<10}{'gross':>12}{'net':>12}  {ledger.currency}",
-        f"{'lifetime':<10}{report.lifetime_gross.plain():>12}{report.lifetime_net.plain():>12}",
-        f"{report.year:<10}{report.year_gross.plain():>12}{report.year_net.plain():>12}",
+        f"{'lifetime':<10}{amount(report.lifetime_gross):>12}{amount(report.lifetime_net):>12}",
+        f"{report.year:<10}{amount(report.year_gross):>12}{amount(report.year_net):>12}",
     ]
-    lines += [f"recurring: {_recurring_line(r)}" for r in report.recurring] or ["recurring: none"]
-    lines += [_stated_line(f) for f in report.stated]
-    lines.append(f"{'date':<10}  {'channel':<8} {'kind':<9} {'gross':>10} {'fee':>8} {'net':>10}")
+    for r in report.recurring:
+        lines += wrap(f"recurring: {_recurring_line(r)}", "", "    ")
+    if not report.recurring:
+        lines.append("recurring: none")
+    for f in report.stated:
+        lines += wrap(_stated_line(f), "", "    ")
+    lines.append(
+        f"{'#':<7} {'date':<10} {'channel':<8} {'kind':<9} {'gross':>10} {'fee':>8} {'net':>10}"
+    )
     lines += [
-        f"{r['date']}  {r['channel']:<8} {r['kind']:<9} {r['gross']:>10} {r['fee']:>8} "
-        f"{r['net']:>10}" + _status_note(r["status"])
-        for r in receipts
+        f"#{r.id:<6} {row['date']} {r.channel:<8} {r.kind:<9} {amount(r.gross):>10} "
+        f"{amount(r.fee):>8} {amount(r.net):>10}" + _status_note(r.status)
+        for row, r in zip(receipts, report.receipts, strict=True)
     ]
+    if any(r.status not in COUNTED_STATUSES for r in report.receipts):
+        lines.append("* not counted: not received (yet)")
     emit("\n".join(lines), None)
 
 
 @supporters_app.command()
 def recurring(
-    fmt: FormatOption = Format.text,
+    fmt: TEXT_JSON = "text",
     as_of: AsOfOption = None,
     lapsed: Annotated[bool, typer.Option("--lapsed", help="Only lapsed ones.")] = False,
 ) -> None:
     """Recurring supporters on every channel: subscriptions, and Zelle or check payers
     inferred monthly; lapsed when a payment is overdue by more than LAPSE_GRACE_DAYS. The
     statement counts the same commitments, by the same rule."""
-    check_format(fmt, (Format.text, Format.json))
     ledger = open_ledger()
     found = commitments.recurring_status(ledger, _as_of(ledger, as_of))
     found = [r for r in found if r.lapsed or not lapsed]
-    if fmt is Format.json:
+    if fmt == "json":
         emit(to_json([_recurring_json(r) for r in found]), None)
     elif not found:
         emit("no recurring supporters", None)
     else:
-        emit(
-            "\n".join(f"#{r.supporter_id} {r.display_name}: {_recurring_line(r)}" for r in found),
-            None,
-        )
+        lines = []
+        for r in found:
+            lines += wrap(f"#{r.supporter_id} {r.display_name}: {_recurring_line(r)}", "", "    ")
+        emit("\n".join(lines), None)
 
 
 def _confirmed(question: str) -> bool:

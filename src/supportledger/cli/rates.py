@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
+from supportledger.cli.app import TEXT_JSON, OutputOption, app, emit, open_ledger, to_json
 
 rates_app = typer.Typer(
     help="Exchange rates for money held in another currency.", no_args_is_help=True
@@ -20,7 +20,9 @@ app.add_typer(journal_app, name="journal")
 
 @rates_app.command("import")
 def rates_import(
-    path: Annotated[Path, typer.Argument(help="The ECB's eurofxref-hist.csv or eurofxref.csv.")],
+    path: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The ECB's eurofxref-hist.csv or eurofxref.csv.")
+    ],
 ) -> None:
     """Take the European Central Bank's daily reference rates (each day's euro in 30-odd
     currencies), from https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip."""
@@ -36,9 +38,11 @@ def rates_import(
 
 @rates_app.command("add")
 def rates_add(
-    currency: Annotated[str, typer.Argument(help="The currency, e.g. GBP.")],
-    rate: Annotated[str, typer.Argument(help="What one unit is worth in BASE_CURRENCY.")],
-    date: Annotated[str, typer.Option(help="The day, YYYY-MM-DD.")],
+    currency: Annotated[str, typer.Argument(metavar="CURRENCY", help="The currency, e.g. GBP.")],
+    rate: Annotated[
+        str, typer.Argument(metavar="RATE", help="What one unit is worth in BASE_CURRENCY.")
+    ],
+    date: Annotated[str, typer.Option(metavar="YYYY-MM-DD", help="The day.")],
 ) -> None:
     """A rate of your own for a day (your bank's, or the one a channel applied)."""
     import datetime as dt
@@ -62,9 +66,10 @@ def rates_add(
 
 @rates_app.command("show")
 def rates_show(
-    currency: Annotated[str, typer.Argument(help="The currency, e.g. GBP.")],
-    date: Annotated[str, typer.Option(help="The day, YYYY-MM-DD.")],
-    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    currency: Annotated[str, typer.Argument(metavar="CURRENCY", help="The currency, e.g. GBP.")],
+    date: Annotated[str, typer.Option(metavar="YYYY-MM-DD", help="The day.")],
+    fmt: TEXT_JSON = "text",
+    output: OutputOption = None,
 ) -> None:
     """The rate the ledger would use for a currency on a day, and where it comes from."""
     import datetime as dt
@@ -72,20 +77,19 @@ def rates_show(
     from supportledger.money import currency_code
     from supportledger.rates import rate_on
 
-    check_format(fmt, (Format.text, Format.json))
     ledger = open_ledger()
     code, day = currency_code(currency), dt.date.fromisoformat(date.strip())
     with ledger.engine.connect() as connection:
         rate = rate_on(connection, code, ledger.currency, day)
-    if fmt is Format.json:
+    if fmt == "json":
         found = {"currency": code, "base": ledger.currency, "day": day.isoformat(),
                  "rate": str(rate) if rate is not None else None}  # fmt: skip
-        emit(to_json(found), None)
+        emit(to_json(found), output)
         return
     if rate is None:
-        emit(f"no {code} rate for {day}: import the ECB's rates or add one", None)
+        emit(f"no {code} rate for {day}: import the ECB's rates or add one", output)
     else:
-        emit(f"1 {code} = {rate} {ledger.currency} on {day}", None)
+        emit(f"1 {code} = {rate} {ledger.currency} on {day}", output)
 
 
 @journal_app.command("check")

@@ -7,8 +7,16 @@ from typing import Annotated
 import typer
 
 from supportledger import closing
-from supportledger.cli.app import Format, app, check_format, emit, open_ledger, row_id, to_json
-from supportledger.cli.core import OutputOption
+from supportledger.cli.app import (
+    TEXT_JSON,
+    OutputOption,
+    app,
+    emit,
+    open_ledger,
+    past_month,
+    row_id,
+    to_json,
+)
 from supportledger.models import utcnow
 from supportledger.money import Money
 from supportledger.months import Month, parse_instant
@@ -20,12 +28,13 @@ from supportledger.reconcile import (
     render_text,
     unmatch_payout,
 )
+from supportledger.render import plural
 
 
 @app.command()
 def reconcile(
-    month: Annotated[str, typer.Option(help="YYYY-MM, in LEDGER_TIMEZONE.")],
-    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    month: Annotated[str, typer.Option(metavar="YYYY-MM", help="The month, in LEDGER_TIMEZONE.")],
+    fmt: TEXT_JSON = "text",
     output: OutputOption = None,
 ) -> None:
     """Prove a month against the bank: payouts, balances, fees, money owed, adjustments.
@@ -33,19 +42,23 @@ def reconcile(
     Payouts that can only be one deposit are matched and remembered; the rest are listed
     for `supportledger match`.
     """
-    check_format(fmt, (Format.text, Format.json))
-    result = reconcile_month(open_ledger(), Month.parse(month))
-    emit(
-        to_json(reconciliation_data(result)) if fmt is Format.json else render_text(result), output
-    )
+    ledger = open_ledger()
+    result = reconcile_month(ledger, past_month(month, ledger.tz))
+    emit(to_json(reconciliation_data(result)) if fmt == "json" else render_text(result), output)
 
 
 @app.command()
 def match(
     payout: Annotated[
-        int, typer.Argument(help="The payout's number (#) in `reconcile`.", callback=row_id)
+        int,
+        typer.Argument(
+            metavar="PAYOUT", help="The payout's number (#) in `reconcile`.", callback=row_id
+        ),
     ],
-    bank_line: Annotated[int, typer.Argument(help="The bank line's number (#).", callback=row_id)],
+    bank_line: Annotated[
+        int,
+        typer.Argument(metavar="BANKLINE", help="The bank line's number (#).", callback=row_id),
+    ],
     undo: Annotated[bool, typer.Option("--undo", help="Remove this match instead.")] = False,
 ) -> None:
     """Settle which bank deposit a payout is: amounts and currencies must agree."""
@@ -62,20 +75,22 @@ def match(
 
 
 @app.command()
-def close(month: Annotated[str, typer.Argument(help="YYYY-MM, once it has ended.")]) -> None:
+def close(
+    month: Annotated[str, typer.Argument(metavar="YYYY-MM", help="The month, once it has ended.")],
+) -> None:
     """Freeze a month: later changes to it become adjustments in the first open month."""
     ledger = open_ledger()
     row = closing.close_month(ledger, Month.parse(month))
     typer.echo(
-        f"closed {row['month']} with {row['receipts']} receipts "
+        f"closed {row['month']} with {plural(row['receipts'], 'receipt')} "
         f"(digest {row['digest'][:12]}); reopen it only for a mistake"
     )
 
 
 @app.command()
 def reopen(
-    month: Annotated[str, typer.Argument(help="YYYY-MM.")],
-    reason: Annotated[str, typer.Option(help="Why: kept with the month.")],
+    month: Annotated[str, typer.Argument(metavar="YYYY-MM", help="The closed month.")],
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why: kept with the month.")],
 ) -> None:
     """Reopen a closed month to correct a mistake; when and why are recorded."""
     ledger = open_ledger()
@@ -90,11 +105,17 @@ app.add_typer(check_app, name="check")
 @check_app.command("returned")
 def check_returned(
     receipt: Annotated[
-        int, typer.Argument(help="The check's receipt number (#).", callback=row_id)
+        int,
+        typer.Argument(
+            metavar="RECEIPT", help="The check's number (#) in `receipts`.", callback=row_id
+        ),
     ],
-    fee: Annotated[str, typer.Option(help="The bank's returned-item fee, e.g. 12.00.")] = "0",
+    fee: Annotated[
+        str, typer.Option(metavar="AMOUNT", help="The bank's returned-item fee, e.g. 12.00.")
+    ] = "0",
     date: Annotated[
-        str | None, typer.Option(help="When it came back: YYYY-MM-DD or an ISO instant; today.")
+        str | None,
+        typer.Option(metavar="DATE", help="When it came back: YYYY-MM-DD or an ISO instant."),
     ] = None,
 ) -> None:
     """Record a check that bounced: it stops counting, and the bank's fee is booked."""

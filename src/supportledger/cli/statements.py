@@ -6,38 +6,53 @@ The library is imported inside the commands: other commands do not pay for it at
 
 from __future__ import annotations
 
-from pathlib import Path
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from supportledger.cli.app import Format, app, check_format, emit, open_ledger
+from supportledger.cli.app import (
+    TEXT_JSON,
+    OutputOption,
+    app,
+    emit,
+    formats,
+    open_ledger,
+    past_month,
+)
 from supportledger.errors import LedgerError
+
+
+class Basis(StrEnum):
+    """When the annual summary counts a royalty: paid (cash) or earned (accrual)."""
+
+    cash = "cash"
+    accrual = "accrual"
 
 
 @app.command()
 def statement(
     month: Annotated[
-        str | None, typer.Option(help="YYYY-MM: the monthly statement (LEDGER_TIMEZONE).")
+        str | None,
+        typer.Option(metavar="YYYY-MM", help="The monthly statement (LEDGER_TIMEZONE)."),
     ] = None,
-    year: Annotated[int | None, typer.Option(help="YYYY: the annual summary instead.")] = None,
+    year: Annotated[
+        int | None, typer.Option(metavar="YYYY", help="The annual summary instead.")
+    ] = None,
     basis: Annotated[
-        str,
+        Basis,
         typer.Option(
             help="With --year: cash (royalties when paid, as most writers file Schedule C) "
             "or accrual (when the store reports them earned)."
         ),
-    ] = "cash",
-    fmt: Annotated[Format, typer.Option("--format", help="text, html, json or csv.")] = Format.text,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-    ] = None,
+    ] = Basis.cash,
+    fmt: formats("text", "html", "json", "csv") = "text",
+    output: OutputOption = None,
 ) -> None:
     """A month's statement (--month) or a year's summary for Schedule C (--year).
 
     Example: supportledger statement --month 2026-10 --format html --output october.html
     """
-    from supportledger.months import Month
     from supportledger.render import render
     from supportledger.statement import annual_summary, monthly_statement
 
@@ -45,21 +60,20 @@ def statement(
         raise LedgerError("give either --month YYYY-MM or --year YYYY")
     ledger = open_ledger()
     if month is not None:
-        result = monthly_statement(ledger, Month.parse(month))
+        result = monthly_statement(ledger, past_month(month, ledger.tz))
     else:
-        result = annual_summary(ledger, year, basis=basis)
-    emit(render(result, fmt.value, ledger.settings), output)
+        past_month(f"{year:04d}-01", ledger.tz, "--year")
+        result = annual_summary(ledger, year, basis=str(basis))
+    emit(render(result, str(fmt), ledger.settings), output)
 
 
 @app.command()
 def titles(
     year: Annotated[
-        int | None, typer.Option(help="YYYY: only that year; default all time.")
+        int | None, typer.Option(metavar="YYYY", help="Only that year; default all time.")
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="text, json or csv.")] = Format.text,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-    ] = None,
+    fmt: formats("text", "json", "csv") = "text",
+    output: OutputOption = None,
 ) -> None:
     """Income per title (book) across every store and channel, by ASIN, ISBN or title.
 
@@ -68,15 +82,14 @@ def titles(
     from supportledger.render import titles_csv, titles_data, titles_text, to_json
     from supportledger.titles import titles_report
 
-    check_format(fmt, (Format.text, Format.json, Format.csv))
     ledger = open_ledger()
     found = titles_report(ledger, year)
-    if fmt is Format.json:
+    if str(fmt) == "json":
         emit(
             to_json({"year": year, "currency": ledger.currency, "titles": titles_data(found)}),
             output,
         )
-    elif fmt is Format.csv:
+    elif str(fmt) == "csv":
         emit(titles_csv(found), output)
     else:
         emit(titles_text(found, str(year) if year else "all time", ledger.currency), output)
@@ -88,9 +101,11 @@ app.add_typer(tax_form_app, name="tax-form")
 
 @tax_form_app.command("record")
 def tax_form_record(
-    year: Annotated[int, typer.Option(help="The tax year, YYYY.")],
-    channel: Annotated[str, typer.Option(help="paypal, patreon, stripe, ...")],
-    gross: Annotated[str, typer.Option(help="Box 1a, gross amount, e.g. 12,345.67.")],
+    year: Annotated[int, typer.Option(metavar="YYYY", help="The tax year.")],
+    channel: Annotated[str, typer.Option(metavar="CHANNEL", help="paypal, patreon, stripe.")],
+    gross: Annotated[
+        str, typer.Option(metavar="AMOUNT", help="Box 1a, gross amount, e.g. 12,345.67.")
+    ],
 ) -> None:
     """Record (or correct) the gross a channel's 1099-K reports for a year."""
     from supportledger.money import Money
@@ -104,15 +119,14 @@ def tax_form_record(
 
 @tax_form_app.command("list")
 def tax_form_list(
-    year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    year: Annotated[int | None, typer.Option(metavar="YYYY", help="Only this year.")] = None,
+    fmt: TEXT_JSON = "text",
 ) -> None:
     """The 1099-K figures recorded so far."""
     from supportledger.money import Money
     from supportledger.render import to_json
     from supportledger.taxforms import list_tax_forms
 
-    check_format(fmt, (Format.text, Format.json))
     forms = [
         {
             "year": f.year,
@@ -122,7 +136,7 @@ def tax_form_list(
         }
         for f in list_tax_forms(open_ledger(), year)
     ]
-    if fmt is Format.json:
+    if fmt == "json":
         emit(to_json(forms), None)
     elif not forms:
         emit("no 1099-K recorded", None)

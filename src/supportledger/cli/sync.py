@@ -21,8 +21,9 @@ def sync_stripe(
     since: Annotated[
         str | None,
         typer.Option(
+            metavar="DATE",
             help="YYYY-MM-DD (a day in LEDGER_TIMEZONE) or an ISO instant; "
-            "default: where the last sync stopped, else everything."
+            "default: where the last sync stopped, else everything.",
         ),
     ] = None,
     dry_run: Annotated[
