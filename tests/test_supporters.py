@@ -27,6 +27,7 @@ from supportledger.supporters import (
     lapsed_supporters,
     list_supporters,
     recurring_status,
+    soundex,
     suggest_merges,
 )
 
@@ -403,6 +404,64 @@ def test_suggestions_for_the_writer_to_confirm(ledger):
         (4, 5, "same surname, matching first name or initial"),
         (8, 9, "same e-mail"),
     ]
+
+
+def test_each_rule_finds_its_pairs_through_its_own_block(ledger):
+    """Names are compared only within blocks: the same words, the same surname and
+    initial, a word sounding the same (or, in another script, the same word), an e-mail.
+    Each pair is found through its rule's block; a pair sharing none is never compared."""
+    # Patreon knows Sam Okoro by id, PayPal Robin Hart by e-mail, then Patreon gives Sam the
+    # same e-mail: two supporters with nothing in common but it
+    okoro = SupporterRef(name="Sam Okoro", user_id="5501")
+    pay(ledger, "patreon", "pt-1", "2026-09-01", "5.00", "0.50", okoro)
+    pay(
+        ledger,
+        "paypal",
+        "pp-1",
+        "2026-09-02",
+        "5.00",
+        "0.66",
+        SupporterRef("Robin Hart", "r@x.org"),
+    )
+    okoro = dataclasses.replace(okoro, email="r@x.org")
+    pay(ledger, "patreon", "pt-2", "2026-10-01", "5.00", "0.50", okoro)
+    people = [
+        ("paypal", "Zoë  Dubois-Martin", None),
+        ("zelle", "ZOE DUBOIS MARTIN", None),  # accents, punctuation, case, spacing
+        ("zelle", "Kenji Watanabe", None),
+        ("check", "WATANABE, KENJI", None),  # the same words in another order
+        ("paypal", "Ingrid Lindqvist", None),
+        ("check", "I. Lindqvist", None),  # ratio 0.81: found by surname and initial
+        ("zelle", "Katharine Hepburne", None),
+        ("check", "Katherine Hepburn", None),  # no word in common; both sound K365 H165
+        ("zelle", "Алексей Петров", None),
+        ("check", "Алексей Петрова", None),  # no Soundex key: blocked by the word itself
+        # ratio 0.91, but a typo in the first letter of every word: never compared
+        ("zelle", "Konstantin Aleksandrov", None),
+        ("check", "Gonstantin Eleksandrov", None),
+    ]
+    for n, (channel, name, email) in enumerate(people, start=1):
+        who = SupporterRef(name=name, email=email)
+        pay(ledger, channel, f"{channel}-{n}", "2026-10-01", "20.00", who=who)
+    with ledger.session() as session:
+        found = [(s.keeper_name, s.other_name, s.reason) for s in suggest_merges(session)]
+    assert found == [
+        ("Sam Okoro", "Robin Hart", "same e-mail"),
+        ("Zoë Dubois-Martin", "ZOE DUBOIS MARTIN", "same name apart from case, accents or spacing"),
+        ("Kenji Watanabe", "WATANABE, KENJI", "same name, words in another order"),
+        ("Ingrid Lindqvist", "I. Lindqvist", "same surname, matching first name or initial"),
+        ("Katharine Hepburne", "Katherine Hepburn", "similar names (0.91)"),
+        ("Алексей Петров", "Алексей Петрова", "similar names (0.97)"),
+    ]
+
+
+def test_soundex_keys_are_the_national_archives_ones():
+    # the coding rules and examples of https://www.archives.gov/research/census/soundex
+    assert [
+        soundex(name)
+        for name in ("robert", "rupert", "rubin", "ashcraft", "tymczak", "pfister", "honeyman")
+    ] == ["R163", "R163", "R150", "A261", "T522", "P236", "H555"]
+    assert (soundex("lee"), soundex("петров")) == ("L000", "")
 
 
 def test_a_zelle_supporter_goes_from_inferred_monthly_to_lapsed(ledger, cli):
