@@ -6,8 +6,8 @@ channels' payouts), Patreon members, and KDP royalty rows. 2,000 supporters (or 
 asked), each with a name of their own, pay by PayPal or by Zelle, never both: the ledger then
 holds one supporter per person who paid, and everyone has paid once the payments outnumber
 the payers.
-The same history is also written as an hledger journal, and as plain rows for measuring the
-raw ``sqlite3`` ceiling. Seeded: the same size and seed give byte-identical files.
+The same receipts are also written as a journal for hledger and ledger, and kept as rows
+(what the ledger should book). Seeded: the same size and seed give byte-identical files.
 
 Usage: python benchmarks/generate.py --receipts 10000 --out benchmarks/out/10k
 """
