@@ -383,9 +383,10 @@ def _alike_names(names: dict[int, set[str]]) -> dict[tuple[int, int], str]:
     Comparing every name with every other grows with the square of the supporters, so
     names are compared only within blocks that each rule implies: the same words (in any
     order); the same surname and first initial; or, for close spellings, a word sounding
-    the same (:func:`soundex`, which a word shares with itself). A typo in the first
-    letter of every word is taken as another name. Rapidfuzz scores a name against its
-    whole block in C.
+    the same (:func:`soundex`, which a word shares with itself). A name misspelt in every
+    word past its Soundex key (a typo in each first letter, say) is taken as another name:
+    at 20,000 supporters that is 17 of the 18,527 close pairs an exhaustive comparison
+    finds. Rapidfuzz scores a name against the rest of its block in C.
     """
     # loaded here, not with the module: the statement imports this module, only suggest scores
     from rapidfuzz.distance import Indel
