@@ -385,8 +385,8 @@ def _alike_names(names: dict[int, set[str]]) -> dict[tuple[int, int], str]:
     order); the same surname and first initial; or, for close spellings, a word sounding
     the same (:func:`soundex`, which a word shares with itself). A name misspelt in every
     word past its Soundex key (a typo in each first letter, say) is taken as another name:
-    at 20,000 supporters that is 17 of the 18,527 close pairs an exhaustive comparison
-    finds. Rapidfuzz scores a name against the rest of its block in C.
+    among the benchmark's 20,000 supporters, 17 of the 18,527 close pairs that comparing
+    every two names finds. Rapidfuzz scores a name against the rest of its block in C.
     """
     # loaded here, not with the module: the statement imports this module, only suggest scores
     from rapidfuzz.distance import Indel
