@@ -440,7 +440,7 @@ def verdict(value: float, bound: float, at_most: bool = True) -> str:
     """``met``, or how many times off the bound the measure is (always more than 1)."""
     if (value <= bound) if at_most else (value >= bound):
         return "met"
-    return f"{value / bound if at_most else bound / value:.1f}× off"
+    return f"{value / bound if at_most else bound / value:.2f}× off"
 
 
 def within(value: float, bound: float, unit: str) -> str:
