@@ -3,7 +3,9 @@
 Each :class:`Sample` is a table (a header and rows) with the roles of its columns (amounts,
 dates, names) and a ``render`` that writes it in its format's bytes: CSV, XLSX or OFX. A
 mutation changes the table (a column dropped, added or moved, a cell replaced, a row
-repeated) or the rendered bytes (truncated, re-encoded, a NUL inserted, emptied).
+repeated), makes it a file that is not what it claims (another format's header over its
+rows, a bank's header with generic columns added, every day 12 or less), or changes the
+rendered bytes (truncated, re-encoded, a NUL inserted, emptied).
 """
 
 from __future__ import annotations
@@ -380,3 +382,47 @@ def reencode(content: bytes, encoding: str) -> bytes:
 
 def insert_nul(content: bytes, at: int) -> bytes:
     return content[:at] + b"\x00" + content[at:]
+
+
+# ---------------------------------------------------------------------- not what it claims
+#: columns a spreadsheet or an aggregator adds to a bank's export
+GENERIC_COLUMNS = ("Category", "Notes", "Labels")
+
+
+def foreign_header(table: Table, other: Sample) -> Table:
+    """Another format's header over this file's rows (cut or padded to their width)."""
+    width = len(table[0])
+    header = [*other.table[0][:width], *(f"Extra {i}" for i in range(len(other.table[0]), width))]
+    return [header, *[list(r) for r in table[1:]]]
+
+
+def generic_columns(table: Table) -> Table:
+    """The bank's header and rows with generic columns added at the end."""
+    return [
+        [*table[0], *GENERIC_COLUMNS],
+        *[[*r, "Shopping", "", ""] for r in table[1:]],
+    ]
+
+
+def early_days(table: Table, sample: Sample) -> Table:
+    """Every month-first date moved to a day of 12 or less (1/11 or 11/1?)."""
+    copy = [list(r) for r in table]
+    for name, style in sample.dates:
+        if style != "mdy" or name not in copy[0]:
+            continue
+        column = copy[0].index(name)
+        for row in copy[1:]:
+            parts = row[column].split("/")
+            if len(parts) == 3 and parts[1].isdigit():
+                row[column] = f"{parts[0]}/{(int(parts[1]) - 1) % 12 + 1:02d}/{parts[2]}"
+    return copy
+
+
+def csv_neighbour(sample: Sample) -> Sample:
+    """The next CSV sample after ``sample``: whose header to put over its rows."""
+    names = [n for n, s in SAMPLES.items() if s.render is _csv or s.render is _paypal]
+    return (
+        SAMPLES[names[(names.index(sample.name) + 1) % len(names)]]
+        if sample.name in names
+        else SAMPLES["chase"]
+    )

@@ -35,9 +35,23 @@ def test_rows_are_parsed_by_declared_columns_under_any_known_header(tmp_path):
 def test_a_preamble_above_the_header_is_passed_over(tmp_path):
     text = "Account summary\nBeginning balance,100\n\nPosting Date,Amount\n2026-10-02,-5.00\n"
     path = write(tmp_path, text)
-    assert Sample.identify(path, path.read_bytes())
     (row,) = Sample.rows(path)
     assert (row.amount, row.memo, row.line) == (Decimal("-5.00"), "", 5)
+
+
+def test_a_format_claims_a_file_only_with_its_own_preamble(tmp_path):
+    text = "Account summary\nBeginning balance,100\n\nPosting Date,Amount\n2026-10-02,-5.00\n"
+    path = write(tmp_path, text)
+    # lines above the header that are not the format's preamble: not claimed in full
+    claim = Sample.claim(path, path.read_bytes())
+    assert (claim.complete, claim.line) == (False, 4)
+    assert not Sample.identify(path, path.read_bytes())
+
+    class WithSummary(Sample):
+        preamble = r"Account summary|Beginning balance,\d+"
+
+    assert WithSummary.identify(path, path.read_bytes())
+    assert WithSummary.claim(path, path.read_bytes()).line == 4
 
 
 def test_a_bad_cell_names_file_line_column_and_value(tmp_path):

@@ -96,9 +96,10 @@ def mutated(draw, sample: hf.Sample) -> bytes:
         row = draw(st.integers(1, height - 1))
         kind = draw(
             st.sampled_from(
-                ["drop", "extra", "reorder", "amount", "date", "duplicate", "formula", "nul"]
+                ["drop", "extra", "reorder", "amount", "date", "duplicate", "formula", "nul",
+                 "foreign header", "generic columns", "early days"]
             )
-        )
+        )  # fmt: skip
         if kind == "drop":
             table = hf.drop_column(table, draw(st.integers(0, width - 1)))
         elif kind == "extra":
@@ -117,6 +118,12 @@ def mutated(draw, sample: hf.Sample) -> bytes:
             table = hf.duplicate_row(table, row)
         elif kind == "formula" and (names := present(table, sample.names)):
             table = hf.set_cell(table, row, draw(st.sampled_from(names)), hf.FORMULA)
+        elif kind == "foreign header" and not sample.binary:
+            table = hf.foreign_header(table, hf.csv_neighbour(sample))
+        elif kind == "generic columns":
+            table = hf.generic_columns(table)
+        elif kind == "early days":
+            table = hf.early_days(table, sample)
         elif kind == "nul" and not sample.binary:  # a sheet cannot hold a NUL
             column = draw(st.integers(0, width - 1))
             table = hf.set_cell(table, row, column, table[row][column] + "\x00")
@@ -168,6 +175,13 @@ def cases(sample: hf.Sample) -> dict[str, bytes]:
         "columns reversed": render(hf.reorder_columns(table, list(range(len(table[0])))[::-1])),
         "row repeated (same id twice)": render(hf.duplicate_row(table, 1)),
     }
+    # a file that is not what it claims
+    found["extra generic columns"] = render(hf.generic_columns(table))
+    found["dates all <= 12"] = render(hf.early_days(table, sample))
+    if not sample.binary and sample.render is not hf._ofx:
+        found["another format's header"] = render(
+            hf.foreign_header(table, hf.csv_neighbour(sample))
+        )
     if not sample.binary:
         found["latin-1"] = hf.reencode(valid, "latin-1")
         found["utf-16"] = hf.reencode(valid, "utf-16")
@@ -206,6 +220,14 @@ def test_each_hostile_case_by_name(ledger, tmp_path, name):
         print(f"{name} | {case} | {outcome}")
     assert outcomes["valid"].startswith("imported"), outcomes["valid"]
     assert outcomes["0-byte file"].startswith("refused"), outcomes["0-byte file"]
+    if "another format's header" in outcomes:
+        assert outcomes["another format's header"].startswith("refused"), outcomes
+    if name == "paypal":  # its days can be either way round: the file must say, or be refused
+        assert "--date-order" in outcomes["dates all <= 12"], outcomes["dates all <= 12"]
+    elif name in ("chase", "bofa", "capitalone", "citi"):  # US banks write the month first
+        assert outcomes["dates all <= 12"].startswith("imported"), outcomes["dates all <= 12"]
+    if name in ("chase", "bofa", "capitalone", "usbank", "citi"):  # extra columns change nothing
+        assert outcomes["extra generic columns"].startswith("imported"), outcomes
     for case, outcome in outcomes.items():
         if case.endswith(ALWAYS_REFUSED):  # and the message names the line of the value
             value = case.rpartition("= ")[2].encode()

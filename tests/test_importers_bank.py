@@ -79,8 +79,28 @@ def test_a_redownload_gives_the_same_ids(tmp_path):
         ("MOBILE DEPOSIT REF 55", "75", "", ("check", None)),
         ("DEPOSIT ID NUMBER 123456", "75", "", ("check", None)),
         ("CHECK 1234", "-75", "CHECK", ("unclassified", None)),
-        ("SOMETHING", "75", "DEP", ("check", None)),
         ("PAYROLL DIRECT DEPOSIT", "900", "DIRECTDEP", ("unclassified", None)),
+        # what each bank really writes, and what only looks like it (see the cases below)
+        ("Zelle money received from Jo Lee", "47.25", "", ("zelle", "Jo Lee")),
+        ("Check Deposit (Mobile)", "300", "", ("check", None)),
+        ("Deposit Mobile Banking", "20", "DEPOSIT", ("check", None)),
+        ("REMOTE ONLINE DEPOSIT # 1", "100", "", ("check", None)),
+        ("DEPOSIT", "100", "", ("check", None)),
+        ("ANYTHING AT ALL", "100", "CHECK_DEPOSIT", ("check", None)),
+        ("PATREON MEMBERSHIP PAYOUT PPD ID: 4270465600", "217.10", "", ("payout", "patreon")),
+        ("PAYPAL DES:TRANSFER ID:1234567 INDN:JANE WRITER", "50", "", ("payout", "paypal")),
+        # Capital One 360 writes every incoming ACH "Deposit from SENDER": a salary
+        ("Deposit from BIGTECH CO CORPORA DIRECT DEP", "4419.77", "", ("unclassified", None)),
+        ("Deposit from ST. OF MARYLAND TAX REFUND", "834", "", ("unclassified", None)),
+        # an OFX deposit (TRNTYPE DEP) is any deposit: a payroll is not a check
+        ("BEAN COUNTERS PAYROLL", "1500", "DEP", ("unclassified", None)),
+        ("SOMETHING", "75", "DEP", ("unclassified", None)),
+        # Amazon pays many things; only Amazon and KDP together is a royalty payout
+        ("AMAZON MKTPLACE PMTS", "29.99", "", ("unclassified", None)),
+        ("AMAZON.COM SERVICES KDP ROYALTY PPD ID: 9000012345", "41.11", "", ("payout", "kdp")),
+        ("AUDIBLE*REFUND", "14.95", "", ("unclassified", None)),
+        ("PATREON* MEMBERSHIP", "7", "", ("unclassified", None)),
+        ("BOOKSHOP EVENT HONORARIUM", "150", "", ("unclassified", None)),
     ],
 )
 def test_the_rule_table(description, amount, kind, expected):

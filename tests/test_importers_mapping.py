@@ -192,3 +192,55 @@ def test_bad_rows_name_file_line_column_and_value(tmp_path, old, new, message):
     with pytest.raises(RowError) as caught:
         list(load_mapping(mapping).entries(path, CONTEXT))
     assert str(caught.value).startswith(f"kofi.csv, {message}")
+
+
+KOFI_EUR = KOFI.replace(
+    "2026-10-10 18:00:00,Lou Green,,Monthly,3.00,USD",
+    "2026-10-10 18:00:00,Lou Green,,Monthly,3.00,EUR",
+)
+
+
+def test_a_mapping_takes_rates_for_another_currency(ledger, tmp_path):
+    from supportledger.imports import import_paths
+    from supportledger.models import Receipt
+
+    write(tmp_path, "kofi.toml", KOFI_MAPPING)
+    path = write(tmp_path, "Transactions_Oct.csv", KOFI_EUR)
+    with pytest.raises(RowError) as caught:
+        import_paths(ledger, [path])
+    assert str(caught.value).startswith(
+        "Transactions_Oct.csv, line 4: column 'Currency' value 'EUR': amount in EUR and no "
+        "EUR->USD rate was given"
+    )
+    (report,) = import_paths(ledger, [path], rates={"EUR": Decimal("1.10")})
+    assert report.added == 3
+    from sqlalchemy import select
+
+    with ledger.session() as session:
+        query = select(Receipt).where(Receipt.external_id == "KF-1003")
+        monthly = session.exec(query).scalar_one()
+    # 3.00 EUR at 1.10 is 3.30 USD; the original and the rate are kept
+    assert (monthly.gross_minor, monthly.currency) == (330, "USD")
+    assert (monthly.original_minor, monthly.original_currency, monthly.fx_rate) == (
+        300,
+        "EUR",
+        "1.10",
+    )
+
+
+def test_a_broken_mapping_beside_a_file_is_reported_as_itself(ledger, tmp_path):
+    from supportledger.errors import LedgerError
+    from supportledger.imports import import_paths
+
+    path = write(tmp_path, "Transactions_Oct.csv", KOFI)
+    # its header is the file's, but it names no amount column
+    broken = write(tmp_path, "kofi.toml", KOFI_MAPPING.replace('amount = "Received"\n', ""))
+    with pytest.raises(LedgerError) as caught:
+        import_paths(ledger, [path])
+    assert str(caught.value) == f"{broken} [columns]: missing 'amount'"
+    # a mapping that is not even TOML is named when nothing recognises the file
+    broken.write_text("channel = \n")
+    with pytest.raises(LedgerError) as caught:
+        import_paths(ledger, [path])
+    assert "kofi.toml beside it cannot be used (mapping " in str(caught.value)
+    assert str(caught.value).startswith("Transactions_Oct.csv: not a format supportledger ")

@@ -187,8 +187,8 @@ def test_a_file_of_no_known_format_is_one_line_naming_the_known_ones(cli, tmp_pa
     path.write_text("what,when\nlunch,noon\n")
     code, out, err = cli("import", str(path))
     assert (code, out) == (1, "")
-    assert err.startswith("supportledger: notes.csv: not a format supportledger recognises; ")
-    assert "known formats: " in err and "paypal" in err
+    assert err.startswith("supportledger: notes.csv: not a format supportledger recognises in ")
+    assert "--source NAME (known: " in err and "paypal" in err
     assert err.count("\n") == 1
     code, _, err = cli("import", str(path), "--source", "venmo")
     assert code == 1

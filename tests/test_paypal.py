@@ -132,7 +132,7 @@ def test_the_last_balance_of_each_currency_is_kept(ledger, tmp_path):
 
 
 def test_a_re_downloaded_row_that_changed_status_updates_its_receipt(ledger, tmp_path):
-    pending = pp.row("11/03/2026", "10:00:00", "Gus Hale", "Donation Received", "Pending", "USD",
+    pending = pp.row("11/23/2026", "10:00:00", "Gus Hale", "Donation Received", "Pending", "USD",
                      "30.00", "-1.54", "28.46", "gus@example.org", "GUS00000000000001",
                      zone="PST")  # fmt: skip
     import_paths(ledger, [pp.write(tmp_path / "nov-1.csv", [pending])])
@@ -182,7 +182,8 @@ def test_the_time_zone_column_decides_the_month(ledger, tmp_path):
     line = pp.row("11/01/2026", "00:30:00", "Ida Voss", "Donation Received", "Completed", "USD",
                   "10.00", "-0.84", "9.16", "ida@example.org", "IDA00000000000001",
                   zone="EDT")  # fmt: skip
-    import_paths(ledger, [pp.write(tmp_path / "Download.CSV", [line])])
+    # every day of the file is 12 or less: the writer says the order (mdy, a US account)
+    import_paths(ledger, [pp.write(tmp_path / "Download.CSV", [line])], date_order="mdy")
     ida = receipts(ledger)["IDA00000000000001"]
     assert ida.occurred_at == dt.datetime(2026, 11, 1, 4, 30, tzinfo=dt.UTC)
     assert ida.occurred_at.astimezone(ledger.tz).date() == dt.date(2026, 10, 31)
@@ -190,7 +191,7 @@ def test_the_time_zone_column_decides_the_month(ledger, tmp_path):
 
 def entries_of(ledger, tmp_path, lines):
     path = pp.write(tmp_path / "x.csv", lines)
-    context = ImportContext(ledger.tz, ledger.currency, ledger.schedule)
+    context = ImportContext(ledger.tz, ledger.currency, ledger.schedule, date_order="mdy")
     return list(PayPalActivity().entries(path, context))
 
 

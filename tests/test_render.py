@@ -109,7 +109,7 @@ def test_csv_is_one_row_per_channel_and_kind(october):
     text = render(monthly_statement(october, OCTOBER), "csv", october.settings)
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["period", "channel", "kind", "count", "gross", "refunds", "fees", "net"]
-    assert len(rows) == 1 + (8 + 1) * 3  # every channel and the total, by kind
+    assert len(rows) == 1 + (9 + 1) * 3  # every channel and the total, by kind
     assert ["2026-10", "paypal", "one_time", "2", "74.17", "30.00", "4.44", "39.73"] in rows
     assert ["2026-10", "stripe", "one_time", "1", "25.00", "25.00", "16.03", "-16.03"] in rows
     assert ["2026-10", "total", "sale", "3", "34.98", "0.00", "16.50", "18.48"] in rows

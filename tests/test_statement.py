@@ -34,7 +34,9 @@ from supportledger.statement import annual_summary, monthly_statement
 from supportledger.taxforms import record_tax_form
 
 OCTOBER = Month(2026, 10)
-CHANNELS = ("zelle", "patreon", "paypal", "check", "stripe", "kdp", "ebookit", "audible")
+CHANNELS = (
+    "zelle", "patreon", "paypal", "check", "stripe", "kdp", "ebookit", "audible", "other"
+)  # fmt: skip
 
 
 def cents(minor: int) -> str:
@@ -122,6 +124,7 @@ def test_every_figure_of_october(october):
         "kdp": line("Amazon KDP", kdp, "30.0", sale=kdp),  # 450/1498 = 30.04%
         "ebookit": line("eBookIt", fig(), None),
         "audible": line("Audible (ACX)", audible, "60.0", sale=audible),
+        "other": line("Other income", fig(), None),
     }
     # one-time: Zelle 6500 + check 5000 + PayPal 7417 + Stripe 2500 = 21417 gross;
     # refunds 3000 + 2500; fees 444 + 1603; net 6500 + 5000 + 3973 - 1603 = 13870

@@ -71,6 +71,10 @@ class Settings:
     stripe_api_key: Secret = field(default_factory=lambda: Secret(""))
     stripe_api_base: str = ""
     account_names: Mapping[str, str] = field(default_factory=dict)
+    #: the writer's own bank rules (made by ``bank classify --remember`` if missing)
+    bank_rules_file: Path = Path("bank-rules.toml")
+    #: day/month order of an import format (``--source`` name) whose files cannot say
+    date_orders: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def timezone_name(self) -> str:
@@ -136,6 +140,20 @@ def _account_names(raw: str) -> dict[str, str]:
     return names
 
 
+DATE_ORDERS = ("dmy", "mdy")
+
+
+def _date_orders(raw: str) -> dict[str, str]:
+    """``DATE_ORDER=paypal=dmy;mapping=mdy``: the order of each format's dates."""
+    orders = {}
+    for pair in filter(None, (p.strip() for p in raw.split(";"))):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or value.strip().lower() not in DATE_ORDERS:
+            raise ConfigError(f"DATE_ORDER: expected FORMAT=dmy or FORMAT=mdy pairs, got {pair!r}")
+        orders[key.strip().lower()] = value.strip().lower()
+    return orders
+
+
 def _warn_if_readable(dotenv: Path) -> None:
     mode = dotenv.stat().st_mode
     if mode & (stat.S_IRGRP | stat.S_IROTH):
@@ -199,6 +217,9 @@ def load_settings(
         stripe_api_key=Secret(get("STRIPE_API_KEY", "").strip()),
         stripe_api_base=get("STRIPE_API_BASE", "").strip(),
         account_names=_account_names(get("ACCOUNT_NAMES", "")),
+        bank_rules_file=_path("BANK_RULES_FILE", get("BANK_RULES_FILE", ""), must_exist=False)
+        or Path("bank-rules.toml"),
+        date_orders=_date_orders(get("DATE_ORDER", "")),
     )
 
 

@@ -65,9 +65,10 @@ CHANNEL_ACCOUNTS = {
     "kdp": "KDP",
     "ebookit": "EBookIt",
     "audible": "Audible",
+    "other": "Other",
 }
 #: Channels whose money lands straight in the bank, with no balance of their own.
-BANK_CHANNELS = frozenset({"zelle", "check"})
+BANK_CHANNELS = frozenset({"zelle", "check", "other"})
 BANK = "Assets:Bank"
 UNDEPOSITED_CHECKS = "Assets:Checks:Undeposited"
 _KIND_ACCOUNTS = {

@@ -19,7 +19,7 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 from itertools import islice
@@ -56,6 +56,7 @@ from supportledger.sources import (
     Entry,
     ImportContext,
     Importer,
+    Notice,
     PayoutEntry,
     ReceiptEntry,
     RowError,
@@ -63,7 +64,8 @@ from supportledger.sources import (
     SubscriptionEntry,
     SupporterRef,
 )
-from supportledger.sources.registry import importers, mapping_source
+from supportledger.sources.bankrules import load_rules
+from supportledger.sources.registry import importers, mapping_source, recognise
 from supportledger.supporters import resolve_supporters
 
 if TYPE_CHECKING:
@@ -143,6 +145,8 @@ class FileReport:
     skip_reasons: Counter[str] = field(default_factory=Counter)
     #: bank lines nobody could classify, left for the writer to decide
     unclassified: list[BankLineEntry] = field(default_factory=list)
+    #: what the writer should know of the file that is not a row of it (an id used twice)
+    notices: list[str] = field(default_factory=list)
     covers_from: dt.datetime | None = None
     covers_to: dt.datetime | None = None
     dry_run: bool = False
@@ -185,6 +189,7 @@ class FileReport:
                 }
                 for line in self.unclassified
             ],
+            "notices": list(self.notices),
         }
 
 
@@ -332,6 +337,10 @@ class _Writer:
     def _write_chunk(self, chunk: list[Entry]) -> None:
         by_type: dict[type, list] = defaultdict(list)
         for entry in chunk:
+            if isinstance(entry, Notice):  # not a row: said with the summary
+                where = f"line {entry.line}: " if entry.line is not None else ""
+                self.report.notices.append(f"{where}{entry.message}")
+                continue
             self.report.rows += 1
             if isinstance(entry, Skipped):
                 self.report.skip(entry.reason)
@@ -762,16 +771,17 @@ class _Writer:
         )
 
     def _prepare_bank_lines(self, new: list[tuple[BankLineEntry, dict]]) -> None:
-        """Zelle credits and check deposits are income: each gets its receipt, or is the one
-        typed in by hand (a check is then marked deposited): never booked twice. Payouts are
-        money already counted on their channel and stay bank lines only; unclassified ones
-        are reported."""
+        """Zelle credits, check deposits and ``income`` lines (money straight into the bank
+        on a channel that holds none: an honorarium on ``other``) are income: each gets its
+        receipt on its channel, or is the one typed in by hand (a check is then marked
+        deposited): never booked twice. Payouts are money already counted on their channel
+        and stay bank lines only; unclassified ones are reported."""
         matched = self._match_recorded(new)
         created: list[tuple[dict, ReceiptEntry]] = []
         for entry, values in new:
             if entry.classification == "unclassified":
                 self.report.unclassified.append(entry)
-            if entry.classification not in ("zelle", "check"):
+            if entry.classification not in ("zelle", "check", "income"):
                 continue
             recorded = matched.get(id(values))
             if recorded is not None:  # typed in by hand before the bank saw it: never twice
@@ -782,7 +792,9 @@ class _Writer:
                 values["receipt_id"] = recorded["id"]
                 continue
             receipt = ReceiptEntry(
-                channel=entry.classification,
+                channel=entry.counterparty
+                if entry.classification == "income"
+                else entry.classification,
                 external_id=f"bank:{entry.account}:{entry.external_id}",
                 occurred_at=local_midnight(entry.posted_on, self.tz),
                 gross=entry.amount,
@@ -984,7 +996,7 @@ def file_sha256(path: Path) -> str:
 
 
 def find_importer(path: Path, known: list[Importer], source: str | None = None) -> Importer:
-    """The importer ``--source`` names, else the first whose ``identify`` knows the file."""
+    """The importer ``--source`` names, else the one that claims the file in full."""
     names = ", ".join(importer.name for importer in known) or "none"
     if source is not None:
         mapped = mapping_source(source)  # mapping:PATH.toml
@@ -1000,13 +1012,7 @@ def find_importer(path: Path, known: list[Importer], source: str | None = None) 
             head = handle.read(HEAD_BYTES)
     except OSError as exc:
         raise LedgerError(f"{path}: cannot read ({exc.strerror})") from None
-    for importer in known:
-        if importer.identify(path, head):
-            return importer
-    raise LedgerError(
-        f"{path.name}: not a format supportledger recognises; known formats: {names} "
-        f"(or name one with --source)"
-    )
+    return recognise(path, head, known)
 
 
 def import_paths(
@@ -1016,21 +1022,31 @@ def import_paths(
     dry_run: bool = False,
     progress: Progress | None = None,
     rates: Mapping[str, Decimal] | None = None,
+    date_order: str | None = None,
 ) -> list[FileReport]:
     """Import each file in its own transaction; the first bad file stops with its error
     (files before it stay imported). ``rates`` convert reports kept in another currency
-    (units of the base currency per unit); each receipt records the rate it was given."""
+    (units of the base currency per unit); each receipt records the rate it was given.
+    ``date_order`` (``dmy``/``mdy``) reads files whose days cannot tell, as does the
+    writer's ``DATE_ORDER`` for a format; the writer's bank rules classify bank lines."""
     known = importers()
-    context = ImportContext(ledger.tz, ledger.currency, ledger.schedule, dict(rates or {}))
+    context = ImportContext(
+        ledger.tz,
+        ledger.currency,
+        ledger.schedule,
+        dict(rates or {}),
+        bank_rules=load_rules(ledger.settings.bank_rules_file),
+    )
     reports = []
     for path in map(Path, paths):
         sha256 = file_sha256(path)
         importer = find_importer(path, known, source)
+        order = date_order or ledger.settings.date_orders.get(importer.name)
         try:
             reports.append(
                 _apply(
                     ledger,
-                    partial(importer.entries, path, context),
+                    partial(importer.entries, path, replace(context, date_order=order)),
                     source=importer.name,
                     file_name=path.name,
                     sha256=sha256,
@@ -1062,6 +1078,49 @@ def write_receipt(ledger: Ledger, entry: ReceiptEntry) -> int:
         session.close()
         connection.commit()
     return receipt_id
+
+
+def classify_bank_line(
+    ledger: Ledger, line_id: int, classification: str, channel: str | None = None
+) -> dict:
+    """The writer's decision on bank line ``line_id`` (one not yet counted): its new
+    classification (and channel, for ``income`` and ``payout``), and for a line that is
+    income (``zelle``, ``check``, ``income``) its receipt, written through the same writer
+    as an import, in one transaction. The receipt belongs to the line's batch, so undoing
+    the import removes both. Returns the line as it now is."""
+    with _transaction(ledger.engine) as (connection, session):
+        line = connection.execute(select(BANK_LINES).where(BANK_LINES.c.id == line_id)).first()
+        if line is None:
+            raise LedgerError(f"no bank line #{line_id} (see `supportledger bank lines`)")
+        if line.receipt_id is not None or line.payout_id is not None:
+            what = "receipt" if line.receipt_id is not None else "payout"
+            raise LedgerError(
+                f"bank line #{line_id} is already counted (its {what} #"
+                f"{line.receipt_id or line.payout_id}); undo its import to decide it again"
+            )
+        if line.amount_minor <= 0 and classification not in ("transfer", "ignored"):
+            raise LedgerError(
+                f"bank line #{line_id} is money out: it is a transfer or to ignore, "
+                f"not {classification}"
+            )
+        entry = BankLineEntry(
+            account=line.account,
+            external_id=line.external_id,
+            posted_on=line.posted_on,
+            amount=Money.from_minor(line.amount_minor, line.currency),
+            description=line.description,
+            classification=classification,
+            counterparty=channel,
+        )
+        values = {"classification": classification, "counterparty": channel, "receipt_id": None}
+        report = FileReport(file_name=f"bank line #{line_id}", source="classify")
+        _Writer(ledger, connection, session, report, line.batch_id)._prepare_bank_lines(
+            [(entry, values)]
+        )
+        connection.execute(update(BANK_LINES).where(BANK_LINES.c.id == line_id).values(**values))
+        session.close()
+        connection.commit()
+    return {**line._asdict(), **values}
 
 
 # ---------------------------------------------------------------------- batches

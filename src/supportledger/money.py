@@ -66,11 +66,18 @@ _SYMBOLS = re.compile(r"[$€£¥\s\u00a0]|US\$|CA\$|A\$")
 MAX_WHOLE_DIGITS = 15
 
 
-def parse_decimal(text: str) -> Decimal:
+#: an amount's digits in the US convention, and in the decimal-comma one (``1.234,56``,
+#: ``1 234,56`` with a space or a no-break space between thousands)
+_US_DIGITS = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+")
+_COMMA_DIGITS = re.compile(r"(\d{1,3}(\.\d{3})+|\d{1,3}([ \u00a0\u202f]\d{3})+|\d+)(,\d+)?")
+
+
+def parse_decimal(text: str, decimal_comma: bool = False) -> Decimal:
     """Read an amount as exports write it: ``1,560.00``, ``-$5.00``, ``(5.00)``, ``$ 3``.
 
-    Only the US convention (``,`` thousands, ``.`` decimals) is accepted; a value that
-    could be read two ways is refused rather than guessed.
+    The US convention (``,`` thousands, ``.`` decimals), or with ``decimal_comma`` the
+    European one (``1.560,00``); a value that does not fit the convention exactly is
+    refused rather than guessed.
     """
     if isinstance(text, float):
         raise MoneyError("floats are not money; pass a string or Decimal")
@@ -86,8 +93,10 @@ def parse_decimal(text: str) -> Decimal:
     elif cleaned.startswith("+"):
         cleaned = cleaned[1:]
     cleaned = _SYMBOLS.sub("", cleaned)
-    if not re.fullmatch(r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+", cleaned):
+    if not (_COMMA_DIGITS if decimal_comma else _US_DIGITS).fullmatch(cleaned):
         raise MoneyError(f"not an amount: {raw!r}")
+    if decimal_comma:
+        cleaned = re.sub(r"[. \u00a0\u202f]", "", cleaned).replace(",", ".")
     try:
         value = Decimal(cleaned.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the pattern above admits only digits

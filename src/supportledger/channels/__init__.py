@@ -17,7 +17,7 @@ from supportledger.fees import FeeSchedule
 from supportledger.models import Kind
 from supportledger.money import Money
 
-NAMES = ("zelle", "patreon", "paypal", "check", "stripe", "kdp", "ebookit", "audible")
+NAMES = ("zelle", "patreon", "paypal", "check", "stripe", "kdp", "ebookit", "audible", "other")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,11 @@ class Channel:
     #: invoice), so a payment missing means a lapse. Declared, not guessed from the data:
     #: a ledger whose first payment is not yet imported must not change the rule
     itemises_subscription_payments: bool = True
+    #: what the channel's payouts are called on a bank statement (regular expressions,
+    #: case-insensitive, searched in a credit's description): such a credit is money
+    #: already counted on the channel, never new income. Narrow on purpose: a pattern that
+    #: also fits a salary or a refund turns it into a payout (see ``sources/bank.py``)
+    bank_payouts: tuple[str, ...] = ()
 
     def expected_fee(
         self,

@@ -25,6 +25,8 @@ CHANNEL = Channel(
     royalty=True,
     royalty_paid_after_days=30,
     reports_by_month=True,
+    # "AUDIBLE INC ACX ROYALTY": ACX, or Audible *and* a royalty (an Audible refund is neither)
+    bank_payouts=(r"\bACX\b|\bAUDIBLE\b.*\bROYALT",),
 )
 
 

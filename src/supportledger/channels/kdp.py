@@ -57,6 +57,9 @@ CHANNEL = KdpChannel(
     royalty=True,
     royalty_paid_after_days=60,
     reports_by_month=True,
+    # "AMAZON.COM SERVICES KDP ROYALTY PPD ID: …": Amazon *and* KDP, since Amazon pays many
+    # things that are not royalties (a marketplace seller's "AMAZON MKTPLACE PMTS", refunds)
+    bank_payouts=(r"\b(?:AMAZON|AMZN)\b.*\bKDP\b|\bKINDLE\s+DIRECT\s+PUBLISHING\b",),
 )
 
 

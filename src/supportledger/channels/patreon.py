@@ -35,6 +35,8 @@ CHANNEL = Channel(
     reports_by_month=True,
     # the month's pledges arrive as one earnings receipt: no patron's payment is itemised
     itemises_subscription_payments=False,
+    # "PATREON MEMBERSHIP PAYOUT PPD ID: …", "PATREON DIRECT DEP", "PATREON, INC. PAYOUT"
+    bank_payouts=(r"\bPATREON\b.*\b(?:PAYOUT|DIRECT\s*DEP|PPD)\b",),
 )
 
 

@@ -3,17 +3,30 @@
 :class:`PayPalActivity` reads the "Activity download" CSV (Activity → Statements → Custom →
 Activity download, "Balance affecting"): the current header set, the 2017 short one
 (``Date, Time, Time Zone, Name, Type, Status, Currency, Amount, Receipt ID, Balance``) and
-the long ones between, UTF-8 with or without a BOM, amounts with thousands separators.
+the long ones between, UTF-8 with or without a BOM, amounts with thousands separators, in
+the account's language (English, German, French, Spanish, Italian, Dutch: see
+:data:`LANGUAGES`). :class:`PayPalStatement` reads the monthly *Statement* CSV (Reports →
+Statements → CSV), whose Description column holds the type and which has no Status.
+
+A file's own convention decides how its days and amounts read: a day above 12 (in first
+place: day first), the language (every language but English writes the day first and a
+decimal comma), a European or Australasian time zone (day first). An English file whose
+days are all 12 or less and whose zone says nothing is refused, asking for
+``--date-order dmy|mdy``: 1 Nov is never booked on 11 Jan. Where a row states Gross, Fee
+and Net, Gross + Fee must be Net, or the file is refused naming the row.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from supportledger.channels import Channel
 from supportledger.models import Event, Kind, Status
@@ -28,22 +41,52 @@ from supportledger.sources import (
     Skipped,
     SupporterRef,
 )
-from supportledger.sources.csvfile import Amount, Column, CsvFormat, Currency, Date, Row, Text
+from supportledger.sources.csvfile import (
+    Amount,
+    Column,
+    CsvFormat,
+    Currency,
+    FileDate,
+    Row,
+    Text,
+    _normalise,
+)
 
 CHANNEL = Channel(
     name="paypal",
     label="PayPal",
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(1, 5),
+    # Chase "PAYPAL TRANSFER PPD ID: PAYPALSI77", Bank of America "PAYPAL DES:TRANSFER ID:…",
+    # an instant transfer "PAYPAL INST XFER"
+    bank_payouts=(r"\bPAYPAL\s+(?:DES:\s*)?(?:TRANSFER|INST\s*XFER)\b",),
 )
 
 #: the account's zone labels PayPal writes in the TimeZone column, as UTC offsets in hours
 ZONE_OFFSETS = {
-    "UTC": 0, "GMT": 0, "BST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3,
-    "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
-    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
-    "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10,
-}  # fmt: skip
+    "UTC": 0,
+    "GMT": 0,
+    "BST": 1,
+    "CET": 1,
+    "CEST": 2,
+    "EET": 2,
+    "EEST": 3,
+    "AEST": 10,
+    "AEDT": 11,
+    "NZST": 12,
+    "NZDT": 13,
+    "EST": -5,
+    "EDT": -4,
+    "CST": -6,
+    "CDT": -5,
+    "MST": -7,
+    "MDT": -6,
+    "PST": -8,
+    "PDT": -7,
+    "AKST": -9,
+    "AKDT": -8,
+    "HST": -10,
+}
 _GMT_OFFSET = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
 
 ONE_TIME_TYPES = {
@@ -83,6 +126,7 @@ NOT_INCOME = {
     "hold on balance for dispute investigation": "dispute hold",
     "cancellation of hold for dispute resolution": "dispute hold released",
     "bank deposit to pp account": "funding from the bank",
+    "general card deposit": "funding from a card",
     "account hold": "account hold",
     "reversal of general account hold": "account hold released",
 }
@@ -108,6 +152,165 @@ STATUSES = {
 PAYOUT_STATUSES = {Status.COMPLETED: "paid", Status.PENDING: "pending"}
 
 
+@dataclass(frozen=True)
+class Language:
+    """How PayPal writes one language's export: the Time column's name (which tells the
+    language), whether its days come first (``None``: English, the file must say), and its
+    words for types and statuses (each mapped to the English word the rules use)."""
+
+    code: str
+    time_column: tuple[str, ...]
+    day_first: bool | None
+    decimal_comma: bool
+    types: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)
+
+
+# The layouts, from real exports published by importer projects (the tests cite each file):
+# German: replikativ/kontor, nils-werner/beancount-paypal; Italian: greenkey/budget; French:
+# OCA/bank-statement-import (its Statement header), Spanish: OCA's statement_es.csv; Dutch:
+# SolidOS/money-pane (its Statement header). Words not seen in any of them are PayPal's own
+# translations, marked UNCONFIRMED: an unknown status stops the import, an unknown type is
+# skipped and counted, so a wrong guess is never booked silently.
+LANGUAGES = (
+    Language("en", ("Time",), None, False),
+    Language(
+        "de",
+        ("Uhrzeit",),
+        True,
+        True,
+        types={
+            "spendenzahlung": "donation payment",
+            "abonnementzahlung": "subscription payment",
+            "website-zahlung": "website payment",
+            "handyzahlung": "mobile payment",
+            "paypal express-zahlung": "express checkout payment",
+            "allgemeine zahlung": "general payment",
+            "zahlung im einzugsverfahren mit zahlungsrechnung": (
+                "preapproved payment bill user payment"
+            ),
+            "rückzahlung": "payment refund",  # UNCONFIRMED
+            "allgemeine währungsumrechnung": "general currency conversion",
+            "allgemeine abbuchung": "general withdrawal",  # UNCONFIRMED
+            "bankgutschrift auf paypal-konto": "bank deposit to pp account",
+            "einbehaltung für offene autorisierung": "account hold for open authorization",
+            "rückbuchung allgemeiner einbehaltung": "reversal of general account hold",
+        },
+        statuses={
+            "abgeschlossen": "completed",
+            "ausstehend": "pending",
+            "storniert": "canceled",  # UNCONFIRMED from here on
+            "abgelehnt": "denied",
+            "erstattet": "refunded",
+            "teilweise erstattet": "partially refunded",
+            "rückgängig gemacht": "reversed",
+            "fehlgeschlagen": "failed",
+        },
+    ),
+    Language(
+        "fr",
+        ("Heure",),
+        True,
+        True,
+        types={
+            "paiement de don": "donation payment",  # UNCONFIRMED, as every French word
+            "paiement d'abonnement": "subscription payment",
+            "paiement sur site marchand": "website payment",
+            "paiement mobile": "mobile payment",
+            "paiement express checkout": "express checkout payment",
+            "remboursement de paiement": "payment refund",
+            "conversion de devise standard": "general currency conversion",
+            "retrait standard": "general withdrawal",
+        },
+        statuses={
+            "terminé": "completed",
+            "en attente": "pending",
+            "annulé": "canceled",
+            "refusé": "denied",
+            "remboursé": "refunded",
+        },
+    ),
+    Language(
+        "es",
+        ("Hora",),
+        True,
+        True,
+        types={
+            "pago estándar": "general payment",
+            "pago de donación": "donation payment",  # UNCONFIRMED from here on
+            "pago de suscripción": "subscription payment",
+            "pago en sitio web": "website payment",
+            "pago móvil": "mobile payment",
+            "reembolso de pago": "payment refund",
+            "conversión de divisa general": "general currency conversion",
+            "retirada general": "general withdrawal",
+        },
+        statuses={
+            "completado": "completed",
+            "pendiente": "pending",
+            "cancelado": "canceled",
+            "denegado": "denied",
+            "reembolsado": "refunded",
+        },
+    ),
+    Language(
+        "it",
+        ("Orario", "Ora"),
+        True,
+        True,
+        types={
+            "pagamento preautorizzato utenza": "preapproved payment bill user payment",
+            "pagamento da cellulare": "mobile payment",
+            "pagamento abbonamento": "subscription payment",
+            "pagamento express checkout": "express checkout payment",
+            "versamento generico con carta": "general card deposit",
+            "bonifico bancario sul conto paypal": "bank deposit to pp account",
+            "donazione ricevuta": "donation received",  # UNCONFIRMED from here on
+            "rimborso pagamento": "payment refund",
+            "conversione di valuta generica": "general currency conversion",
+            "prelievo generico": "general withdrawal",
+        },
+        statuses={
+            "completata": "completed",
+            "in sospeso": "pending",
+            "annullata": "canceled",
+            "rifiutata": "denied",
+            "rimborsata": "refunded",
+            "stornata": "reversed",
+        },
+    ),
+    Language(
+        "nl",
+        ("Tijd",),
+        True,
+        True,
+        types={
+            "algemene betaling": "general payment",
+            "algemene opname": "general withdrawal",
+            "donatiebetaling": "donation payment",  # UNCONFIRMED from here on
+            "abonnementsbetaling": "subscription payment",
+            "terugbetaling": "payment refund",
+            "algemene valutaomrekening": "general currency conversion",
+        },
+        statuses={
+            "voltooid": "completed",
+            "in behandeling": "pending",
+            "geannuleerd": "canceled",
+            "geweigerd": "denied",
+            "terugbetaald": "refunded",
+        },
+    ),
+)
+#: time zones whose countries write the day first: such a zone in the file decides
+#: (a US zone does not: a real English export in PST wrote its days first, see the tests)
+_NET_NAMES = {"net", "netto", "neto"}
+DAY_FIRST_ZONES = re.compile(
+    r"(?:Europe|Australia|Pacific/Auckland|Africa)/.*|(?:CET|CEST|BST|WET|WEST|EET|EEST|MSK"
+    r"|AEST|AEDT|ACST|ACDT|AWST|NZST|NZDT|IST)",
+    re.I,
+)
+
+
 class ClockTime(Column):
     """A time of day as PayPal writes it (``02:15:42``)."""
 
@@ -121,7 +324,12 @@ class ClockTime(Column):
 class ZoneLabel(Column):
     """The TimeZone column: a label (``PDT``) or an offset (``GMT-07:00``)."""
 
-    def parse(self, text: str) -> dt.timezone:
+    def parse(self, text: str) -> dt.tzinfo:
+        if "/" in text:  # the Statement CSV names the zone: America/Los_Angeles
+            try:
+                return ZoneInfo(text.strip())
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError("is not an IANA time zone") from None
         label = text.strip().upper()
         if label in ZONE_OFFSETS:
             return dt.timezone(dt.timedelta(hours=ZONE_OFFSETS[label]), label)
@@ -173,34 +381,133 @@ class PayPalActivity(CsvFormat):
     """
 
     name = "paypal"
-    date = Date("Date", formats=("%m/%d/%Y",))
-    time = ClockTime("Time")
-    zone = ZoneLabel("TimeZone", "Time Zone")
-    payer = Text("Name", default="")
-    type = Text("Type")
-    status = Text("Status")
-    currency = Currency("Currency")
-    gross = Amount("Gross", "Amount")
-    fee = Amount("Fee", required=False)
-    from_email = Text("From Email Address", required=False)
-    to_email = Text("To Email Address", required=False)
-    transaction_id = Text("Transaction ID", required=False)
-    receipt_id = Text("Receipt ID", required=False)
-    reference = Text("Reference Txn ID", required=False)
-    balance = Amount("Balance", required=False)
-    item = Text("Item Title", required=False, default="")
+    date = FileDate("Date", "Datum", "Fecha", "Data")
+    time = ClockTime(*(name for language in LANGUAGES for name in language.time_column))
+    zone = ZoneLabel(
+        "TimeZone",
+        "Time Zone",
+        "Zeitzone",
+        "Fuseau horaire",
+        "Zona horaria",
+        "Fuso orario",
+        "Tijdzone",
+    )
+    payer = Text("Name", "Nom", "Nombre", "Nome", "Naam", default="")
+    type = Text("Type", "Typ", "Tipo")
+    status = Text("Status", "État", "Estado", "Stato")
+    currency = Currency("Currency", "Währung", "Devise", "Divisa", "Valuta")
+    gross = Amount("Gross", "Amount", "Brutto", "Avant commission", "Bruto", "Lordo", "Importo")
+    fee = Amount(
+        "Fee", "Gebühr", "Entgelt", "Commission", "Comisión", "Tariffa", "Kosten", required=False
+    )
+    net = Amount("Net", "Netto", "Neto", required=False)
+    from_email = Text(
+        "From Email Address",
+        "Absender E-Mail-Adresse",
+        "De l'adresse email",
+        "Adresse email de l'expéditeur",
+        "Correo electrónico del remitente",
+        "Indirizzo email mittente",
+        "Van e-mailadres",
+        required=False,
+    )
+    to_email = Text(
+        "To Email Address",
+        "Empfänger E-Mail-Adresse",
+        "À l'adresse email",
+        "Correo electrónico del destinatario",
+        "Indirizzo email destinatario",
+        "Naar e-mailadres",
+        required=False,
+    )
+    transaction_id = Text(
+        "Transaction ID",
+        "Transaktionscode",
+        "Numéro de transaction",
+        "Id. de transacción",
+        "Codice transazione",
+        "Transactiereferentie",
+        required=False,
+    )
+    receipt_id = Text(
+        "Receipt ID",
+        "Empfangsnummer",
+        "Numéro de reçu",
+        "Id. de recibo",
+        "Codice ricevuta",
+        required=False,
+    )
+    reference = Text(
+        "Reference Txn ID",
+        "Zugehöriger Transaktionscode",
+        "Numéro de la transaction de référence",
+        "Id. de referencia de trans.",
+        "Codice transazione di riferimento",
+        required=False,
+    )
+    balance = Amount("Balance", "Guthaben", "Solde", "Saldo", required=False)
+    item = Text(
+        "Item Title",
+        "Artikelbezeichnung",
+        "Titre de l'objet",
+        "Titolo oggetto",
+        required=False,
+        default="",
+    )
+
+    def language(self, path: Path) -> Language:
+        """The export's language, told by the name of its Time column."""
+        with Path(path).open("rb") as handle:
+            text = handle.read(1 << 16).decode(self.encoding, errors="replace")
+        name = "time"
+        for record in csv.reader(text.splitlines()[: self.max_preamble + 1]):
+            mapping = self._match_header(record)
+            if mapping is not None:
+                name = _normalise(record[mapping["time"]])
+                break
+        return next(
+            (lang for lang in LANGUAGES if name in {_normalise(n) for n in lang.time_column}),
+            LANGUAGES[0],
+        )
+
+    def read_as(self, path: Path, context: ImportContext) -> tuple[type[CsvFormat], Language]:
+        """This format in the file's own convention (see the module's docstring)."""
+        language = self.language(path)
+        seen = self.convention(path)
+        day_first = seen.day_first
+        if context.date_order is not None:
+            day_first = context.date_order == "dmy"
+        elif day_first is None and language.day_first is not None:
+            day_first = language.day_first
+        elif day_first is None:
+            zones = [cells.get("zone", "") for _, cells in islice(self._cells(path, ["zone"]), 50)]
+            if zones and all(DAY_FIRST_ZONES.fullmatch(zone.strip()) for zone in zones):
+                day_first = True
+        if day_first is None:
+            raise RowError(
+                path,
+                None,
+                "every day in it is 12 or less and nothing in the file says whether 1/11 is "
+                "1 November or 11 January: give --date-order dmy or --date-order mdy (or "
+                f"DATE_ORDER={self.name}=dmy|mdy in .env)",
+            )
+        comma = seen.decimal_comma if seen.decimal_comma is not None else language.decimal_comma
+        return self.convened(day_first, comma), language
 
     def entries(self, path: Path, context: ImportContext) -> Iterator[Entry]:
         base = context.base_currency
+        fmt, language = self.read_as(path, context)
         waiting: dict[str, _Conversion] = {}
         balances: dict[str, tuple[dt.datetime, int, Money]] = {}
-        for row in self.rows(path):
+        for row in fmt.rows(path):
+            self._check_net(path, row)
             instant = dt.datetime.combine(row.date, row.time, row.zone).astimezone(dt.UTC)
             if row.balance is not None:
                 last = balances.get(row.currency)
                 if last is None or (instant, row.line) >= last[:2]:
                     balances[row.currency] = (instant, row.line, Money(row.balance, row.currency))
             kind = " ".join(row.type.lower().split())
+            kind = language.types.get(kind, kind)
             if kind == CONVERSION_TYPE:
                 yield Skipped("currency conversion, folded into its payment", row.line)
                 if row.reference:
@@ -208,7 +515,7 @@ class PayPalActivity(CsvFormat):
                     pending.amounts[row.currency] = row.gross
                     yield from self._converted(waiting, row.reference, base)
                 continue
-            entry = self._entry(path, row, kind, instant)
+            entry = self._entry(path, row, kind, instant, language)
             if isinstance(entry, ReceiptEntry) and entry.gross.currency != base:
                 waiting.setdefault(entry.external_id, _Conversion()).entry = entry
                 yield from self._converted(waiting, entry.external_id, base)
@@ -225,6 +532,22 @@ class PayPalActivity(CsvFormat):
             yield BalanceEntry(CHANNEL.name, currency, instant, amount, line)
 
     @staticmethod
+    def _check_net(path: Path, row: Row) -> None:
+        """Where the row states Gross, Fee and Net, Gross + Fee is Net (the fee is negative
+        on money in): a fee written with the wrong sign is refused, never booked."""
+        net = getattr(row, "net", None)
+        if net is None or row.fee is None or row.gross + row.fee == net:
+            return
+        raise RowError(
+            path,
+            row.line,
+            f"is not Gross {row.gross} + Fee {row.fee} = {row.gross + row.fee}: the row "
+            f"contradicts itself",
+            column=next((h for h in row.raw if _normalise(h) in _NET_NAMES), "Net"),
+            value=str(net),
+        )
+
+    @staticmethod
     def _converted(waiting: dict[str, _Conversion], key: str, base: str) -> Iterator[Entry]:
         """The collapsed receipt, once the payment and both of its conversions are read."""
         pending = waiting[key]
@@ -237,7 +560,9 @@ class PayPalActivity(CsvFormat):
         del waiting[key]
         yield collapse_conversion(entry, foreign, Money(pending.amounts[base], base))
 
-    def _entry(self, path: Path, row: Row, kind: str, instant: dt.datetime) -> Entry:
+    def _entry(
+        self, path: Path, row: Row, kind: str, instant: dt.datetime, language: Language
+    ) -> Entry:
         """What one row (other than a conversion) is."""
         if kind in NOT_INCOME:
             return Skipped(NOT_INCOME[kind], row.line)
@@ -248,7 +573,7 @@ class PayPalActivity(CsvFormat):
         if kind in WITHDRAWAL_TYPES:
             if gross.amount >= 0:
                 return Skipped("withdrawal returned to the balance", row.line)
-            status = self._status(path, row)
+            status = self._status(path, row, language)
             return PayoutEntry(
                 channel=CHANNEL.name,
                 external_id=self._id(path, row),
@@ -268,6 +593,7 @@ class PayPalActivity(CsvFormat):
                 path,
                 row,
                 instant,
+                language,
                 gross=gross,
                 fee=fee,
                 kind=Kind.RECURRING if recurring else Kind.ONE_TIME,
@@ -282,10 +608,11 @@ class PayPalActivity(CsvFormat):
                 path,
                 row,
                 instant,
+                language,
                 gross=gross,
                 fee=fee,
                 event=REVERSAL_TYPES[kind],
-                supporter=self._supporter(row.payer, row.to_email),
+                supporter=self._supporter(row.payer, getattr(row, "to_email", None)),
                 reverses=row.reference or None,
             )
         if kind in FEE_TYPES:
@@ -294,6 +621,7 @@ class PayPalActivity(CsvFormat):
                 path,
                 row,
                 instant,
+                language,
                 gross=Money.zero(row.currency),
                 fee=taken,
                 event=Event.FEE,
@@ -302,13 +630,15 @@ class PayPalActivity(CsvFormat):
             )
         return Skipped(f"unknown type {row.type}", row.line)
 
-    def _receipt(self, path: Path, row: Row, instant: dt.datetime, **what) -> ReceiptEntry:
+    def _receipt(
+        self, path: Path, row: Row, instant: dt.datetime, language: Language, **what
+    ) -> ReceiptEntry:
         """A receipt of ``row``: its id, time, status and line, and ``what`` its type says."""
         return ReceiptEntry(
             channel=CHANNEL.name,
             external_id=self._id(path, row),
             occurred_at=instant,
-            status=self._status(path, row),
+            status=self._status(path, row, language),
             line=row.line,
             **what,
         )
@@ -321,10 +651,13 @@ class PayPalActivity(CsvFormat):
         return external_id
 
     @staticmethod
-    def _status(path: Path, row: Row) -> Status:
-        status = STATUSES.get(" ".join(row.status.lower().split()))
+    def _status(path: Path, row: Row, language: Language) -> Status:
+        """The row's status; a Statement CSV lists only completed transactions."""
+        written = getattr(row, "status", "completed")
+        word = " ".join(written.lower().split())
+        status = STATUSES.get(language.statuses.get(word, word))
         if status is None:
-            raise RowError(path, row.line, "is not a status", column="Status", value=row.status)
+            raise RowError(path, row.line, "is not a status", column="Status", value=written)
         return status
 
     @staticmethod
@@ -332,3 +665,26 @@ class PayPalActivity(CsvFormat):
         if not name and not email:
             return None
         return SupporterRef(name=name or None, email=email or None)
+
+
+class PayPalStatement(PayPalActivity):
+    """PayPal's monthly *Statement* CSV (Reports → Statements → CSV), not the Activity
+    download: ``Date, Time, Time Zone, Description, Currency, Gross, Fee, Net, Balance,
+    Transaction ID, From Email Address, Name, Bank Name, Bank Account, …, Reference Txn ID``
+    (OCA/bank-statement-import). Its Description is the type (``Express Checkout Payment``,
+    ``General Withdrawal - Bank Account``); it has no Status, since a statement lists what
+    was completed; its Time Zone names the zone (``America/Los_Angeles``). Read as the
+    Activity download otherwise, in the same languages."""
+
+    name = "paypal-statement"
+    type = Text("Description", "Beschreibung", "Descripción", "Descrizione", "Omschrijving")
+    status = None
+    to_email = None
+    transaction_id = Text(
+        "Transaction ID",
+        "Transaktionscode",
+        "Numéro de transaction",
+        "Id. de transacción",
+        "Codice transazione",
+        "Transactiereferentie",
+    )

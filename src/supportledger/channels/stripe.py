@@ -43,6 +43,8 @@ CHANNEL = Channel(
     label="Stripe",
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(1, 5),
+    # Wells Fargo "STRIPE TRANSFER ST-A1B2C3 JANE WRITER", Bank of America "STRIPE DES:TRANSFER"
+    bank_payouts=(r"\bSTRIPE\s+(?:DES:\s*)?TRANSFER\b",),
 )
 
 #: The fee schedule models Stripe's US pricing: a card issued elsewhere is "international".

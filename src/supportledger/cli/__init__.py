@@ -11,6 +11,7 @@ import typer
 from sqlalchemy.exc import DBAPIError
 
 from supportledger.cli import (  # noqa: F401  (registers commands)
+    bank,
     core,
     demo,
     export,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,12 @@ from supportledger.cli.app import Format, app, check_format, emit, open_ledger, 
 from supportledger.errors import LedgerError
 from supportledger.imports import FileReport, import_paths, list_batches, undo_batch
 from supportledger.money import MoneyError, currency_code, parse_decimal
+
+
+class DateOrder(StrEnum):
+    dmy = "dmy"
+    mdy = "mdy"
+
 
 #: files with more rows than this get a progress bar (when stderr is a terminal)
 PROGRESS_FROM = 5000
@@ -65,6 +72,7 @@ def describe(report: FileReport) -> str:
     if report.skip_reasons:
         reasons = ", ".join(f"{n} {reason}" for reason, n in report.skip_reasons.most_common())
         lines.append(f"  skipped: {reasons}")
+    lines += [f"  notice: {notice}" for notice in report.notices]
     if report.unclassified:
         lines.append(f"  unclassified bank lines ({len(report.unclassified)}), yours to decide:")
         lines += [
@@ -72,6 +80,10 @@ def describe(report: FileReport) -> str:
             f"{line.description}"
             for line in report.unclassified
         ]
+        lines.append(
+            "  decide each with `supportledger bank lines --unclassified` and "
+            "`supportledger bank classify LINE --as ...`"
+        )
     return "\n".join(lines)
 
 
@@ -108,6 +120,13 @@ def import_files(
             "another currency (KDP's, ACX's marketplaces). Repeat for each currency."
         ),
     ] = None,
+    date_order: Annotated[
+        DateOrder | None,
+        typer.Option(
+            help="dmy or mdy: the order of day and month, for a file whose days are all 12 "
+            "or less and which does not say (DATE_ORDER sets it per format)."
+        ),
+    ] = None,
 ) -> None:
     """Import export files, each whole or not at all; a file already imported adds nothing.
 
@@ -119,7 +138,13 @@ def import_files(
     try:
         for path in paths:  # one at a time, so each finished file is reported before an error
             (report,) = import_paths(
-                ledger, [path], source=source, dry_run=dry_run, progress=bar, rates=rates
+                ledger,
+                [path],
+                source=source,
+                dry_run=dry_run,
+                progress=bar,
+                rates=rates,
+                date_order=date_order.value if date_order else None,
             )
             if bar is not None:
                 bar.close()  # the summary replaces the bar

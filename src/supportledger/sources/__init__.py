@@ -5,6 +5,8 @@ and mapping files, in ``sources/``) follows a small protocol, in the manner of b
 
 - ``name``: the format's name, as ``--source`` takes it (``paypal``, ``chase``, ``ofx``...);
 - ``identify(path, head) -> bool``: is this file mine? (``head`` is its first 64 KiB);
+  a format may also say how much of it is its (``claim(path, head) -> Claim``), so that a
+  file no format claims in full is refused naming the closest (``sources/registry.py``);
 - ``entries(path, context) -> Iterator[Entry]``: stream the file's entries, raising
   :class:`RowError` for a row it cannot take.
 
@@ -137,7 +139,7 @@ class BankLineEntry:
     posted_on: dt.date
     amount: Money
     description: str
-    classification: str  # zelle | check | payout | unclassified
+    classification: str  # see supportledger.sources.bank.CLASSIFICATIONS
     counterparty: str | None = None
     check_number: str | None = None
     supporter: SupporterRef | None = None
@@ -163,7 +165,18 @@ class Skipped:
     line: int | None = None
 
 
-Entry = ReceiptEntry | PayoutEntry | SubscriptionEntry | BankLineEntry | BalanceEntry | Skipped
+@dataclass(frozen=True)
+class Notice:
+    """Something the writer should know about a file that is not a row of it (an OFX id
+    used twice for different transactions): shown with the import summary."""
+
+    message: str
+    line: int | None = None
+
+
+Entry = (
+    ReceiptEntry | PayoutEntry | SubscriptionEntry | BankLineEntry | BalanceEntry | Skipped | Notice
+)
 
 
 @dataclass(frozen=True)
@@ -176,6 +189,11 @@ class ImportContext:
     #: units of the base currency per unit of another, as the writer gave them for this
     #: import (``import --rate GBP=1.2650``): reports in a marketplace currency need one
     rates: Mapping[str, Decimal] = field(default_factory=dict)
+    #: the writer's own bank rules (``BANK_RULES_FILE``), tried before the built-in ones
+    bank_rules: tuple = ()
+    #: ``dmy`` or ``mdy`` where the writer said (``--date-order``, ``DATE_ORDER``); else
+    #: the file must say (a day above 12, its language, its time zone) or it is refused
+    date_order: str | None = None
 
 
 @runtime_checkable

@@ -1,16 +1,26 @@
-"""Bank statements: CSV in the common US layouts, each line classified by a table of rules.
+"""Bank statements: CSV in the common US layouts, each line classified by rules.
 
-A bank line is one of:
+A bank line is one of (the vocabulary the ledger posts from):
 
-- ``zelle``: a Zelle credit (``Zelle payment from NAME conf#``, ``ZELLE FROM NAME``), with
-  the sender as supporter and, where the bank shows it, the Zelle confirmation in the id;
+- ``zelle``: a Zelle credit (``Zelle payment from NAME conf#``, ``ZELLE FROM NAME``,
+  ``Zelle money received from NAME``), with the sender as supporter and, where the bank
+  shows it, the Zelle confirmation in the id;
 - ``check``: a deposit of mailed checks (``REMOTE ONLINE DEPOSIT``, ``MOBILE DEPOSIT``,
-  ``DEPOSIT``, or an OFX ``DEP``/``CHECK`` credit), with the check number the bank gives;
-- ``payout``: a credit from PayPal, Patreon, Stripe, Amazon/KDP or Audible/ACX: money already
-  counted on that channel (the counterparty), never new income;
-- ``unclassified``: everything else, debits included, for the writer to decide.
+  ``Check Deposit (Mobile)``, a bare ``DEPOSIT``), with the check number the bank gives;
+- ``payout``: a credit from a channel that holds a balance (PayPal, Patreon, Stripe, KDP,
+  ACX): money already counted on that channel (the counterparty), never new income. Each
+  channel declares what its payouts are called (``Channel.bank_payouts``);
+- ``income``: money straight into the bank counted on a channel (the counterparty) that
+  holds no balance: an honorarium is ``income`` on ``other``. Only the writer says so;
+- ``transfer``: the writer's own money moving between accounts; ``ignored``: not the
+  ledger's business (rent, groceries);
+- ``unclassified``: everything else, for the writer to decide (``supportledger bank
+  classify``).
 
-The rules are data (:data:`RULES`), tried in order; the first that matches wins.
+The built-in rules are narrow on purpose: "Deposit from BIGTECH CO DIRECT DEP" (Capital
+One's wording for every incoming ACH) is a salary, not a check, and "AMAZON MKTPLACE PMTS"
+is not a KDP royalty. A credit no rule knows stays unclassified: the importer never
+guesses. The writer's own rules (:mod:`supportledger.sources.bankrules`) are tried first.
 
 CSV lines carry no id, so a line's id is a hash of (account, posted date, amount,
 description, balance, and the occurrence index of that exact tuple within the file): two
@@ -24,53 +34,91 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
+from supportledger.channels import all_channels
 from supportledger.money import Money
 from supportledger.sources import BankLineEntry, ImportContext, Skipped, SupporterRef
 from supportledger.sources.csvfile import Amount, CsvFormat, Date, Row, Text
 from supportledger.sources.ids import Occurrences, stable_id
 
-ZELLE, CHECK, PAYOUT, UNCLASSIFIED = "zelle", "check", "payout", "unclassified"
+ZELLE, CHECK, PAYOUT, INCOME = "zelle", "check", "payout", "income"
+TRANSFER, IGNORED, UNCLASSIFIED = "transfer", "ignored", "unclassified"
+#: every classification a bank line can have
+CLASSIFICATIONS = (ZELLE, CHECK, PAYOUT, INCOME, TRANSFER, IGNORED, UNCLASSIFIED)
+#: lines that are income: each has (or is matched to) a receipt
+RECEIPT_LINES = (ZELLE, CHECK, INCOME)
 
 
 @dataclass(frozen=True)
 class Rule:
-    """Credits whose description matches ``pattern`` (and, if given, whose bank transaction
-    type is in ``types``) are ``classification``. Named groups ``name`` and ``conf`` pick
-    out a Zelle sender and confirmation. Debits match no rule: money out is never income."""
+    """Lines whose description matches ``pattern`` are ``classification``.
+
+    ``sign``: which lines it takes (``credit``, ``debit`` or ``any``); ``types``: the
+    bank's transaction types it needs (Chase's Type column, OFX TRNTYPE), if any;
+    ``account``: the one account it is for, if any. Named groups ``name`` and ``conf``
+    pick out a Zelle sender and confirmation. ``origin`` says where the rule comes from."""
 
     classification: str
     pattern: re.Pattern[str]
     counterparty: str | None = None
     types: frozenset[str] = frozenset()
+    sign: str = "credit"
+    account: str | None = None
+    origin: str = "built-in"
+
+    def takes(self, amount: Decimal, bank_type: str, account: str) -> bool:
+        if (self.sign == "credit" and amount <= 0) or (self.sign == "debit" and amount >= 0):
+            return False
+        if self.types and bank_type.upper() not in self.types:
+            return False
+        return self.account is None or self.account == account
 
 
 def _rule(classification: str, pattern: str, counterparty=None, types=()) -> Rule:
     return Rule(classification, re.compile(pattern, re.I), counterparty, frozenset(types))
 
 
-_ZELLE_FROM = r"^zelle\s+(?:payment\s+|transfer\s+)?from\s+(?P<name>.+?)"
+_ZELLE_FROM = r"^zelle\s+(?:payment\s+|transfer\s+|money\s+received\s+)?from\s+(?P<name>.+?)"
 
-RULES: tuple[Rule, ...] = (
-    _rule(PAYOUT, r"\bpaypal\b.*\b(transfer|xfer)\b", "paypal"),
-    _rule(PAYOUT, r"\bpatreon\b", "patreon"),
-    _rule(PAYOUT, r"\bstripe\b", "stripe"),
-    _rule(PAYOUT, r"\bamazon\b|\bamzn\b.*\bkdp\b|\bkdp\b", "kdp"),
-    _rule(PAYOUT, r"\baudible\b|\bacx\b", "audible"),
+#: Zelle and check deposits, as the banks write them (payouts come from the channels)
+DEPOSIT_RULES: tuple[Rule, ...] = (
     # Zelle: "… Conf# X" / "… REF # X" (Bank of America, Wells Fargo), then Chase's trailing
-    # confirmation token (it has a digit), then no confirmation at all.
+    # confirmation token (it has a digit), then no confirmation at all (Capital One's
+    # "Zelle money received from NAME", U.S. Bank's "ZELLE FROM NAME").
     _rule(ZELLE, _ZELLE_FROM + r"(?:\s+on\s+\d{1,2}/\d{1,2})?\s+(?:conf|ref)\s*#?\s*(?P<conf>\S+)"),
     _rule(ZELLE, _ZELLE_FROM + r"\s+(?P<conf>(?=\S*\d)[A-Za-z0-9]{6,})$"),
     _rule(ZELLE, _ZELLE_FROM + r"(?:\s+on\s+\d{1,2}/\d{1,2})?$"),
     _rule(ZELLE, r"^zelle\s+(?:payment|transfer)\s+conf#\s*(?P<conf>[^;\s]+);\s*(?P<name>.+)$"),
-    _rule(CHECK, r"^(remote online deposit|mobile deposit|atm check deposit|deposit)\b"),
-    _rule(CHECK, r"", types={"DEP", "CHECK", "CHECK_DEPOSIT"}),
+    # check deposits: Chase "REMOTE ONLINE DEPOSIT #  1", "ATM CHECK DEPOSIT …", a branch
+    # "DEPOSIT ID NUMBER 123456"; "MOBILE DEPOSIT", "MOBILE CHECK DEPOSIT"; Capital One
+    # "Check Deposit (Mobile)"; Schwab "Deposit Mobile Banking"; a bare "DEPOSIT". Not
+    # "Deposit from …": Capital One writes every incoming ACH (a salary) that way.
+    _rule(
+        CHECK,
+        r"^(?:remote\s+online\s+deposit|atm\s+check\s+deposit|mobile\s+(?:check\s+)?deposit"
+        r"|check\s+deposit\b|deposit\s+mobile\s+banking"
+        r"|deposit(?:\s+id\s+number\s+\d+|\s*#?\s*\d*)$)",
+    ),
+    # Chase's own transaction type for a deposit of checks, whatever the description says
+    _rule(CHECK, r"", types={"CHECK_DEPOSIT"}),
 )
+
+
+@cache
+def builtin_rules() -> tuple[Rule, ...]:
+    """Each channel's payouts (from its declaration), then Zelle and check deposits."""
+    payouts = tuple(
+        _rule(PAYOUT, pattern, channel.name)
+        for channel in all_channels()
+        for pattern in channel.bank_payouts
+    )
+    return payouts + DEPOSIT_RULES
 
 
 @dataclass(frozen=True)
@@ -81,13 +129,18 @@ class Classified:
     confirmation: str | None = None
 
 
-def classify(description: str, amount: Decimal, bank_type: str = "") -> Classified:
-    """What a bank line is, by the first rule of :data:`RULES` that matches it."""
-    if amount <= 0:
-        return Classified(UNCLASSIFIED)
+def classify(
+    description: str,
+    amount: Decimal,
+    bank_type: str = "",
+    account: str = "",
+    rules: Iterable[Rule] = (),
+) -> Classified:
+    """What a bank line is: the first of the writer's ``rules``, then of the built-in
+    ones, that takes it; else unclassified."""
     text = " ".join(description.split())
-    for rule in RULES:
-        if rule.types and bank_type.upper() not in rule.types:
+    for rule in (*rules, *builtin_rules()):
+        if not rule.takes(amount, bank_type, account):
             continue
         match = rule.pattern.search(text)
         if match is None:
@@ -159,8 +212,9 @@ class BankCsv(CsvFormat):
                 continue
             account, description = self.account(row), self.describe(row)
             balance = getattr(row, "balance", None)
+            balance = None if balance == "" else balance
             content = (account, row.date.isoformat(), amount, description, balance)
-            found = classify(description, amount, self.bank_type(row))
+            found = classify(description, amount, self.bank_type(row), account, context.bank_rules)
             if found.classification == ZELLE and found.confirmation:
                 external_id = f"zelle:{found.confirmation}"
             else:
@@ -191,9 +245,9 @@ class Chase(BankCsv):
     date = Date("Posting Date", formats=_DATES)
     description = Text("Description")
     amount = Amount("Amount")
-    type = Text("Type", required=False, default="")
-    balance = Amount("Balance", required=False)
-    check_or_slip = Text("Check or Slip #", required=False, default="")
+    type = Text("Type", default="")
+    balance = Amount("Balance", default="")
+    check_or_slip = Text("Check or Slip #", default="")
 
     def bank_type(self, row: Row) -> str:
         return row.type
@@ -207,15 +261,28 @@ class BankOfAmerica(BankCsv):
     the first line ("Beginning balance as of …") has no amount and is skipped."""
 
     name = "bofa"
+    #: the summary above the header: "Description,,Summary Amt.", "Beginning balance as of
+    #: 10/01/2026,,1,000.00", "Total credits,,…", "Total debits,,…", "Ending balance as of …"
+    preamble = (
+        r"Description,+Summary Amt\.,*|(?:Beginning|Ending) balance as of [\d/]+,+.*"
+        r"|Total (?:credits|debits),+.*"
+    )
     date = Date("Date", formats=_DATES)
     description = Text("Description")
-    amount = Amount("Amount", required=False)
-    balance = Amount("Running Bal.", required=False)
+    amount = Amount("Amount", default="")
+    balance = Amount("Running Bal.", default="")
+
+    def signed_amount(self, row: Row) -> Decimal | None:
+        return None if row.amount == "" else row.amount
 
 
 class CapitalOne(BankCsv):
-    """Capital One: ``Account Number,Transaction Date,Transaction Amount,Transaction Type,
-    Transaction Description,Balance``; the amount is unsigned and the type says Credit/Debit."""
+    """Capital One 360: ``Account Number,Transaction Description,Transaction Date,
+    Transaction Type,Transaction Amount,Balance`` (the 2024 order; before it, the date and
+    amount came first: columns are found by name). The amount is unsigned and the type says
+    Credit or Debit; dates are MM/DD/YY. Every incoming ACH reads "Deposit from SENDER …"
+    (a salary too), a Zelle credit "Zelle money received from NAME", a mobile check
+    "Check Deposit (Mobile)"."""
 
     name = "capitalone"
     account_number = Text("Account Number")
@@ -223,7 +290,7 @@ class CapitalOne(BankCsv):
     amount = Amount("Transaction Amount")
     type = Text("Transaction Type")
     description = Text("Transaction Description")
-    balance = Amount("Balance", required=False)
+    balance = Amount("Balance", default="")
 
     def account(self, row: Row) -> str:
         return f"{self.name}-{row.account_number[-4:]}"
@@ -239,7 +306,7 @@ class USBank(BankCsv):
     date = Date("Date", formats=_DATES)
     transaction = Text("Transaction")
     description = Text("Name")
-    memo = Text("Memo", required=False, default="")
+    memo = Text("Memo", default="")
     amount = Amount("Amount")
 
     def describe(self, row: Row) -> str:
@@ -254,10 +321,10 @@ class Citi(BankCsv):
     status = Text("Status")
     date = Date("Date", formats=_DATES)
     description = Text("Description")
-    debit = Amount("Debit", required=False)
-    credit = Amount("Credit", required=False)
+    debit = Amount("Debit", default="")
+    credit = Amount("Credit", default="")
 
     def signed_amount(self, row: Row) -> Decimal | None:
-        if row.debit is None and row.credit is None:
+        if row.debit == "" and row.credit == "":
             return None
         return abs(row.credit or Decimal(0)) - abs(row.debit or Decimal(0))

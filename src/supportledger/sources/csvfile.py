@@ -11,13 +11,21 @@ had over the years::
 ``CsvFormat.rows(path)`` streams the file (never loading it whole), finds the header even
 below a preamble, and yields :class:`Row` objects whose attributes are the parsed values.
 Any cell that cannot be parsed raises :class:`RowError` naming file, line, column, value.
+
+A format claims a file only on its own header: every required column under one of its
+names, and above it nothing but its own preamble (:meth:`CsvFormat.claim`). Where the order
+of day and month, or the decimal mark, is the file's own (an export in the account's
+language), :meth:`CsvFormat.convention` reads it from the file before any row is taken.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
+from copy import copy
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
@@ -63,19 +71,23 @@ class Text(Column):
 
 
 class Amount(Column):
-    """An amount as exports write it (``1,560.00``, ``-$5.00``), as an exact Decimal."""
+    """An amount as exports write it (``1,560.00``, ``-$5.00``), as an exact Decimal; with
+    ``decimal_comma``, as European exports write it (``1.560,00``)."""
+
+    decimal_comma = False
 
     def parse(self, text: str) -> Decimal:
-        return _amount(text)
+        return _amount(text, self.decimal_comma)
 
 
 @lru_cache(maxsize=4096)
-def _amount(text: str) -> Decimal:
+def _amount(text: str, decimal_comma: bool) -> Decimal:
     """Remembered: a big export repeats the same few amounts (Decimals are immutable)."""
     try:
-        return parse_decimal(text)
+        return parse_decimal(text, decimal_comma)
     except MoneyError:
-        raise ValueError("is not an amount") from None
+        mark = " written with a decimal comma (1.234,56)" if decimal_comma else ""
+        raise ValueError(f"is not an amount{mark}") from None
 
 
 class Currency(Column):
@@ -110,6 +122,78 @@ def _date(text: str, formats: tuple[str, ...]) -> dt.date:
     raise ValueError(f"is not a date ({' or '.join(formats)})")
 
 
+#: the day first, as every European export writes it (``29/12/2015``, ``18.06.2025``)
+DAY_FIRST = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d")
+#: the month first, as US exports write it (``10/31/2026``)
+MONTH_FIRST = ("%m/%d/%Y", "%m-%d-%Y", "%Y-%m-%d")
+DATE_ORDERS = {"dmy": DAY_FIRST, "mdy": MONTH_FIRST}
+
+
+class FileDate(Date):
+    """A day written with numbers in the order of the file's own convention (``1/11/2026``
+    is 1 November in a British export and 11 January in an American one): its formats are
+    set by :meth:`CsvFormat.convened` once :meth:`CsvFormat.convention` has read them."""
+
+    def __init__(self, *names: str, **kw) -> None:
+        super().__init__(*names, formats=(), **kw)
+
+    #: how the file writes its dates, for messages ("day first")
+    order = ""
+
+    def parse(self, text: str) -> dt.date:
+        if not self.formats:  # a programming error: rows read before the convention
+            raise TypeError("the order of day and month was not decided")
+        try:
+            return super().parse(text)
+        except ValueError:
+            raise ValueError(
+                f"is not a date written {self.order}, as this file writes its dates"
+            ) from None
+
+
+_NUMERIC_DAY = re.compile(r"\s*(\d{1,2})[./-](\d{1,2})[./-]\d{4}\s*")
+
+
+@dataclass(frozen=True)
+class Convention:
+    """How one file writes days and amounts: ``day_first`` is ``None`` when the file does
+    not say (every day is 12 or less); ``decimal_comma`` likewise."""
+
+    day_first: bool | None = None
+    decimal_comma: bool | None = None
+    #: the line that decided each, for messages
+    day_line: int | None = None
+
+
+def _day_first(cell: str) -> bool | None:
+    """``True`` when a numeric date can only be day-first, ``False`` only month-first."""
+    match = _NUMERIC_DAY.fullmatch(cell)
+    if match is None:
+        return None
+    first, second = int(match[1]), int(match[2])
+    if first > 12 and second <= 12:
+        return True
+    if second > 12 and first <= 12:
+        return False
+    return None
+
+
+def _decimal_comma(cell: str) -> bool | None:
+    """``True`` for ``4,25`` or ``1.234,56``; ``False`` for ``4.25`` or ``1,234.56``;
+    ``None`` for what reads the same either way (``25``, ``1,234``, ``1.234``)."""
+    text = cell.strip()
+    marks = [c for c in text if c in ",."]
+    if not marks:
+        return None
+    last = max(text.rfind(","), text.rfind("."))
+    decimals = len(text) - last - 1
+    if len(set(marks)) == 2:
+        return text[last] == ","
+    if len(marks) == 1 and decimals != 3:
+        return marks[0] == ","
+    return None
+
+
 class DateTime(Date):
     """A date-time in one of ``formats``; naive (the format decides the zone)."""
 
@@ -120,6 +204,25 @@ class DateTime(Date):
             except ValueError:
                 continue
         raise ValueError(f"is not a date-time ({' or '.join(self.formats)})")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """How much of a file a format recognises: ``complete``, or the columns it misses."""
+
+    name: str
+    complete: bool
+    missing: tuple[str, ...] = ()
+    line: int | None = None
+    #: a line above the header that is not the format's preamble
+    foreign: str | None = None
+
+    @property
+    def why(self) -> str:
+        """What keeps the claim from being complete, in a few words."""
+        if self.foreign is not None:
+            return f"{self.foreign!r} above its header"
+        return f"no {', '.join(self.missing)}"
 
 
 class Row:
@@ -140,7 +243,28 @@ def _declared_columns(cls: type) -> tuple[Column, ...]:
         for attr, value in vars(klass).items():
             if isinstance(value, Column):
                 seen[attr] = value
+            elif value is None and attr in seen:  # a subclass without that column
+                del seen[attr]
     return tuple(seen.values())
+
+
+@cache
+def _convened(cls: type, day_first: bool | None, decimal_comma: bool) -> type:
+    """``cls`` with its :class:`FileDate` columns in that order and its amounts in that
+    decimal convention (made once per convention: a format has at most four)."""
+    attrs: dict[str, Column] = {}
+    for column in _declared_columns(cls):
+        if isinstance(column, FileDate) and day_first is not None:
+            column = copy(column)
+            column.formats = DAY_FIRST if day_first else MONTH_FIRST
+            column.order = "day first" if day_first else "month first"
+        elif isinstance(column, Amount) and decimal_comma:
+            column = copy(column)
+            column.decimal_comma = True
+        else:
+            continue
+        attrs[column.attr] = column
+    return type(cls.__name__, (cls,), attrs) if attrs else cls
 
 
 def _normalise(name: str) -> str:
@@ -155,6 +279,9 @@ class CsvFormat:
     delimiter: ClassVar[str] = ","
     #: how many lines of preamble may stand above the header
     max_preamble: ClassVar[int] = 20
+    #: what a line above the header may be, for the format to claim the file (a regular
+    #: expression matched against the whole line); ``None``: nothing but blank lines
+    preamble: ClassVar[str | None] = None
 
     @classmethod
     def columns(cls) -> list[Column]:
@@ -178,13 +305,39 @@ class CsvFormat:
 
     @classmethod
     def identify(cls, path: Path, head: bytes) -> bool:
-        """Mine if a header line among the first lines has every required column."""
+        found = cls.claim(path, head)
+        return found is not None and found.complete
+
+    @classmethod
+    def claim(cls, path: Path, head: bytes) -> Claim | None:
+        """How much of the file's first lines is this format's: complete when a line has
+        every required column and nothing but the format's preamble stands above it;
+        partial when a line has most of them (for the message naming candidates)."""
         text = head.decode(cls.encoding, errors="replace")
         lines = text.splitlines()[: cls.max_preamble + 1]
-        for record in csv.reader(lines, delimiter=cls.delimiter):
-            if cls._match_header(record) is not None:
-                return True
-        return False
+        return cls.claim_records(list(csv.reader(lines, delimiter=cls.delimiter)))
+
+    @classmethod
+    def claim_records(cls, records: list[list[str]]) -> Claim | None:
+        required = [c for c in cls.columns() if c.required]
+        best: Claim | None = None
+        for number, record in enumerate(records, 1):
+            missing = cls.missing_columns(record)
+            if not missing:
+                above = [",".join(r) for r in records[: number - 1] if any(c.strip() for c in r)]
+                foreign = [line for line in above if not cls._preamble_line(line)]
+                if not foreign:
+                    return Claim(cls.name, True, (), number)
+                return Claim(cls.name, False, (), number, foreign=foreign[0])
+            if len(required) - len(missing) >= max(2, (len(required) + 1) // 2) and (
+                best is None or len(missing) < len(best.missing)
+            ):
+                best = Claim(cls.name, False, tuple(missing), number)
+        return best
+
+    @classmethod
+    def _preamble_line(cls, line: str) -> bool:
+        return cls.preamble is not None and re.fullmatch(cls.preamble, line) is not None
 
     @classmethod
     def missing_columns(cls, header: list[str]) -> list[str]:
@@ -194,6 +347,70 @@ class CsvFormat:
             for c in cls.columns()
             if c.required and not any(_normalise(n) in index for n in c.names)
         ]
+
+    @classmethod
+    def convened(cls, day_first: bool | None, decimal_comma: bool) -> type[CsvFormat]:
+        """This format with its file-dated columns and amounts read in one convention."""
+        return _convened(cls, day_first, decimal_comma)
+
+    @classmethod
+    def convention(cls, path: Path) -> Convention:
+        """What the file's own cells say of its convention, read before its rows: a day
+        above 12 in first place is day-first, in second place month-first (both in one
+        file: refused, naming the two lines); an amount like ``4,25`` or ``1.234,56`` has
+        a decimal comma, one like ``4.25`` or ``1,234.56`` a decimal point. Stops once
+        both are known; what a file never says stays ``None``."""
+        dates = [c for c in cls.columns() if isinstance(c, FileDate)]
+        amounts = [c for c in cls.columns() if isinstance(c, Amount)]
+        day: tuple[bool, int, str] | None = None
+        comma: bool | None = None
+        for line, cells in cls._cells(path, [c.attr for c in dates + amounts]):
+            for column in dates:
+                seen = _day_first(cells.get(column.attr, ""))
+                if seen is None:
+                    continue
+                if day is None:
+                    day = (seen, line, cells[column.attr])
+                elif day[0] != seen:
+                    first, other = ("day", "month") if seen else ("month", "day")
+                    raise RowError(
+                        path,
+                        line,
+                        f"writes the {first} first, but line {day[1]} ({day[2]!r}) writes "
+                        f"the {other} first: the file has no one order of day and month",
+                        column.names[0],
+                        cells[column.attr],
+                    )
+            for column in amounts:
+                if comma is None:
+                    comma = _decimal_comma(cells.get(column.attr, ""))
+            if day is not None and comma is not None:
+                break
+        return Convention(day[0] if day else None, comma, day[1] if day else None)
+
+    @classmethod
+    def _cells(cls, path: Path, attrs: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+        """The raw cells of the columns ``attrs`` in each row, unparsed (a first look)."""
+        try:
+            with Path(path).open("r", encoding=cls.encoding, newline="") as handle:
+                reader = csv.reader(handle, delimiter=cls.delimiter)
+                mapping = None
+                for record in reader:
+                    if mapping is None:
+                        mapping = cls._match_header(record)
+                        if mapping is None and reader.line_num > cls.max_preamble:
+                            return
+                        continue
+                    yield (
+                        reader.line_num,
+                        {
+                            attr: record[mapping[attr]]
+                            for attr in attrs
+                            if attr in mapping and mapping[attr] < len(record)
+                        },
+                    )
+        except (UnicodeDecodeError, csv.Error):
+            return  # the rows themselves will say what is wrong, naming the line
 
     @classmethod
     def rows(cls, path: Path) -> Iterator[Row]:

@@ -26,9 +26,14 @@ what; everything else is optional::
     reason = "a withdrawal is not income"
 
 A fee is what the channel took, whatever sign the file gives it; with neither ``fee`` nor
-``net``, the channel's fee schedule supplies it. Use a mapping with ``supportledger import
-FILE --source mapping:PATH.toml``, or put it beside the file with a ``header`` equal to the
-file's header and it is picked automatically (before any built-in format).
+``net``, the channel's fee schedule supplies it. A row in another currency than the
+ledger's is converted at the rate the writer gives (``import --rate EUR=1.10``), keeping
+the original and the rate; without one it stops the import naming the currency.
+
+Use a mapping with ``supportledger import FILE --source mapping:PATH.toml``, or put it
+beside the file with a ``header`` equal to the file's header and it is picked
+automatically (before any built-in format); a mapping there that cannot be used is
+reported as itself, not as a file nobody knows.
 
 A mapping can also rename the columns of a built-in format whose header is an assumption
 (Patreon's earnings export)::
@@ -65,8 +70,16 @@ from supportledger.sources import (
     Skipped,
     SupporterRef,
 )
-from supportledger.sources.csvfile import Amount, CsvFormat, DateTime, Row, Text, _normalise
-from supportledger.sources.currency import currency_in
+from supportledger.sources.csvfile import (
+    Amount,
+    Claim,
+    CsvFormat,
+    DateTime,
+    Row,
+    Text,
+    _normalise,
+)
+from supportledger.sources.currency import ToBase, currency_in
 from supportledger.sources.ids import Occurrences, stable_id
 
 _KEYS = {"channel", "kind", "header", "date_format", "timezone", "currency", "columns", "skip"}
@@ -212,10 +225,11 @@ class MappingImporter:
         for attr in ("date", "amount", "net"):
             if getattr(row, attr, None) == "":
                 raise RowError(path, row.line, "is empty", self.headers[attr], "")
+        column = self.headers.get("currency", "currency")
         currency = currency_in(
             path,
             row.line,
-            self.headers.get("currency", "currency"),
+            column,
             getattr(row, "currency", ""),
             self.currency or context.base_currency,
         )
@@ -227,6 +241,12 @@ class MappingImporter:
             )
         elif hasattr(row, "net"):
             fee = gross - Money(row.net, currency)
+        # another currency is taken only at a rate the writer gave (import --rate EUR=1.10)
+        to_base = ToBase(context.base_currency, context.rates)
+        rate = to_base.rate(currency, path, row.line, column)
+        original = gross if rate is not None else None
+        gross = to_base.apply(gross, rate, to_base.base)
+        fee = to_base.apply(fee, rate, to_base.base) if fee is not None else None
         external_id = getattr(row, "id", "")
         if not external_id:
             cells = tuple(row.raw.values())
@@ -239,6 +259,8 @@ class MappingImporter:
             occurred_at=occurred.astimezone(dt.UTC),
             gross=gross,
             fee=fee,
+            original=original,
+            fx_rate=rate,
             kind=self.kind,
             event=Event.REFUND if gross.amount < 0 else Event.PAYMENT,
             supporter=SupporterRef(name=payer or None, email=email or None)
@@ -281,29 +303,71 @@ def load_mapping(path: Path, name: str | None = None) -> Importer:
     return _renamed(type(builtin), where, data.get("columns", {}))()
 
 
-def _mappings_beside(path: Path) -> Iterator[MappingImporter]:
-    """The mappings in the file's folder that declare a header (broken ones are passed over
-    here; ``--source mapping:PATH`` reports their error)."""
+def _header_of(head: bytes) -> list[list[str]]:
+    text = head.decode("utf-8-sig", errors="replace")
+    return [
+        [_normalise(cell) for cell in record]
+        for record in csv.reader(text.splitlines()[: CsvFormat.max_preamble + 1])
+    ]
+
+
+def _beside(path: Path) -> Iterator[tuple[Path, dict | None, MappingImporter | MappingError]]:
+    """Each TOML file in the file's folder that is (or tries to be) a mapping with a
+    ``header``: ``(file, its data or None, the importer or why it cannot be one)``."""
     for candidate in sorted(Path(path).parent.glob("*.toml")):
         try:
             data = _read(candidate)
-            if "channel" in data and "header" in data and "format" not in data:
-                yield MappingImporter(data, str(candidate))
-        except MappingError:
+        except MappingError as exc:
+            yield candidate, None, exc
             continue
+        if "channel" not in data or "header" not in data or "format" in data:
+            continue  # another kind of TOML, or a mapping for --source only
+        try:
+            yield candidate, data, MappingImporter(data, str(candidate))
+        except MappingError as exc:
+            yield candidate, data, exc
+
+
+def _header_matches(data: dict, records: list[list[str]]) -> bool:
+    header = data.get("header")
+    if not isinstance(header, list) or not all(isinstance(name, str) for name in header):
+        return False
+    return [_normalise(name) for name in header] in records
+
+
+def broken_beside(path: Path, head: bytes) -> str:
+    """What is wrong with the mappings beside ``path`` that cannot be read (said when no
+    format recognises the file: the writer's mapping may be the one meant)."""
+    problems = [
+        f"{candidate.name} beside it cannot be used ({outcome})"
+        for candidate, _, outcome in _beside(path)
+        if isinstance(outcome, MappingError)
+    ]
+    return "; ".join(problems)
 
 
 class MappingBeside:
     """A CSV with a mapping beside it whose ``header`` is the file's: the writer's own
-    statement of what the file is, so it is tried before the built-in formats."""
+    statement of what the file is, so it wins over the built-in formats. A mapping beside
+    it with the file's header that cannot be used is reported as itself."""
 
     name = "mapping"
 
     def _mapping(self, path: Path, head: bytes) -> MappingImporter | None:
-        return next((m for m in _mappings_beside(path) if m.matches_header(head)), None)
+        records = _header_of(head)
+        for _, data, outcome in _beside(path):
+            if data is None or not _header_matches(data, records):
+                continue
+            if isinstance(outcome, MappingError):
+                raise outcome
+            return outcome
+        return None
 
     def identify(self, path: Path, head: bytes) -> bool:
         return self._mapping(path, head) is not None
+
+    def claim(self, path: Path, head: bytes) -> Claim | None:
+        return Claim(self.name, True) if self.identify(path, head) else None
 
     def entries(self, path: Path, context: ImportContext) -> Iterator[Entry]:
         with Path(path).open("rb") as handle:

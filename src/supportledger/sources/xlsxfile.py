@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from supportledger.sources import RowError
-from supportledger.sources.csvfile import CsvFormat, Row
+from supportledger.sources.csvfile import Claim, CsvFormat, Row
 
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -130,15 +130,18 @@ class SheetFormat(CsvFormat):
         with Path(path).open("rb") as handle:
             return is_xlsx(handle.read(len(_ZIP_MAGIC)))
 
+    #: reports write their title and period above the header
+    preamble: ClassVar[str | None] = r".*"
+
     @classmethod
-    def identify(cls, path: Path, head: bytes) -> bool:
+    def claim(cls, path: Path, head: bytes) -> Claim | None:
         if not is_xlsx(head):
-            return super().identify(path, head)
+            return super().claim(path, head)
         try:
             top = cls.top_records(path)
         except RowError:
-            return False
-        return any(cls._match_header(record) is not None for _, record in top)
+            return None
+        return cls.claim_records([record for _, record in top])
 
     @classmethod
     def rows(cls, path: Path) -> Iterator[Row]:
