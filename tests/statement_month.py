@@ -11,7 +11,8 @@ import datetime as dt
 
 from sqlalchemy import insert
 
-from supportledger.models import ImportBatch, Payout, Receipt, Subscription, Supporter
+from supportledger.journal import rebuild_ledger
+from supportledger.models import BankLine, ImportBatch, Payout, Receipt, Subscription, Supporter
 
 UTC = dt.UTC
 
@@ -113,6 +114,16 @@ PAYOUTS = [
     ("patreon", "PTP-1", "2026-10-30T16:00", dt.date(2026, 11, 2), 1000, 25),
 ]
 
+# the bank's side: the deposit of check 2040 and each payout's arrival, as a bank statement
+# shows them (account, posted on, amount, classification, counterparty, receipt id)
+BANK_LINES = [
+    ("checking", dt.date(2026, 10, 2), 5000, "check", None, 4),
+    ("checking", dt.date(2026, 10, 24), 5000, "payout", "paypal", None),
+    ("checking", dt.date(2026, 10, 1), 1500, "payout", "stripe", None),
+    ("checking", dt.date(2026, 10, 29), 699, "payout", "kdp", None),
+    ("checking", dt.date(2026, 11, 2), 975, "payout", "patreon", None),
+]
+
 # channel, covers from, covers to, undone
 BATCHES = [
     ("paypal", "2026-01-01T07:00", "2026-10-01T06:59:59", None),  # through 30 September
@@ -179,9 +190,23 @@ def build(ledger) -> None:
                 for channel, ext, initiated, arrived, amount, fee in PAYOUTS
             ],
         )  # fmt: skip
+        connection.execute(
+            insert(BankLine.__table__),
+            [
+                {
+                    "account": account, "external_id": f"line-{n}", "posted_on": posted,
+                    "currency": "USD", "amount_minor": amount, "classification": what,
+                    "counterparty": channel, "receipt_id": receipt_id,
+                }
+                for n, (account, posted, amount, what, channel, receipt_id) in enumerate(
+                    BANK_LINES
+                )
+            ],
+        )  # fmt: skip
         if connection.dialect.name == "postgresql":  # explicit ids leave the sequences behind
             for table in ("supporters", "subscriptions", "receipts"):
                 connection.exec_driver_sql(
                     f"select setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(select max(id) from {table}))"
                 )
+    rebuild_ledger(ledger)  # the rows went straight into the tables

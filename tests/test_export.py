@@ -28,6 +28,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -39,9 +40,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from supportledger.channels import NAMES
+from supportledger.channels import NAMES, all_channels
 from supportledger.export import (
-    CHANNEL_ACCOUNTS,
     ExportFormat,
     Posting,
     Transaction,
@@ -49,8 +49,9 @@ from supportledger.export import (
     export,
     hledger_transaction,
 )
+from supportledger.journal import rebuild_ledger
 from supportledger.ledger import Ledger, record_receipt
-from supportledger.models import Event, Kind, Payout, Receipt, Status, Supporter
+from supportledger.models import BankLine, Event, Kind, Payout, Receipt, Status, Supporter
 from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.sources import ReceiptEntry, SupporterRef
@@ -81,17 +82,19 @@ STATEMENT = {
 }
 # end-of-quarter balances: receipts' net less payouts (checked on the asset side)
 BALANCES = {
-    # zelle 25 + 40, the deposited check 100, payouts 50 + 28.83 + 9.35 + 140
+    # zelle 25 + 40, the deposited check 100, payouts 50 + 28.83 + 9.35 + 140 (the bank's
+    # lines of each arrival): the bank statement's own figure
     "Assets:Bank": "393.18",
-    "Assets:Checks:Undeposited": "75.00",
+    "Assets:Undeposited:Checks": "75.00",
     "Assets:PayPal": "57.52",  # 66.57 + 31.79 + 9.16 - 50
     "Assets:Patreon": "16.80",  # 3 x 8.80 - 9.60
     "Assets:Stripe": "-45.00",  # -16.17 - 28.83
-    "Assets:KDP": "-4.90",  # 140 - 4.90 - 140
-    "Assets:Audible": "32.00",
-    "Assets:EBookIt": "6.00",
+    "Assets:Receivable:KDP": "-4.90",  # 140 - 4.90 - 140
+    "Assets:Receivable:Audible": "32.00",
+    "Assets:Receivable:EBookIt": "6.00",
     "Expenses:Fees:Payouts:Patreon": "0.25",
 }
+CHANNEL_ACCOUNTS = {channel.name: channel.account for channel in all_channels()}
 CHANNEL_OF_ACCOUNT = {component: name for name, component in CHANNEL_ACCOUNTS.items()}
 
 
@@ -200,7 +203,27 @@ def build_quarter(ledger: Ledger) -> None:
         _payout(session, "patreon", "PT-PO-0805", "2026-08-05T16:00", "9.60", "0.25")
         _payout(session, "kdp", "KDP-PAY-2026-09", "2026-09-29T16:00", "140.00")
         _payout(session, "paypal", "PP-WD-0902", "2026-09-02T16:00", "10.00", status="failed")
+        # the bank's side: the check's deposit and each payout arriving
+        deposit = session.exec(select(Receipt).where(Receipt.external_id == "CHK-2041")).one()
+        for n, (posted, amount, what, channel) in enumerate(
+            (
+                (dt.date(2026, 7, 21), "100.00", "check", None),
+                (dt.date(2026, 7, 22), "50.00", "payout", "paypal"),
+                (dt.date(2026, 8, 8), "9.35", "payout", "patreon"),
+                (dt.date(2026, 8, 24), "28.83", "payout", "stripe"),
+                (dt.date(2026, 9, 30), "140.00", "payout", "kdp"),
+            )
+        ):
+            session.add(
+                BankLine(
+                    account="checking", external_id=f"line-{n}", posted_on=posted,
+                    currency="USD", amount_minor=usd(amount).minor, classification=what,
+                    counterparty=channel,
+                    receipt_id=deposit.id if what == "check" else None,
+                )
+            )  # fmt: skip
         session.commit()
+    rebuild_ledger(ledger)  # the rows went straight into the tables
 
 
 def exported(ledger: Ledger, fmt: ExportFormat, window: Window = QUARTER) -> str:
@@ -282,7 +305,7 @@ def test_beancount_export_passes_bean_check_and_its_totals_are_the_statements(le
     # the pending check is there, flagged, in the checks not yet deposited
     assert totals("flag = '!'") == {
         ("2026-09", "Income:Support:Checks:OneTime"): Decimal("-75.00"),
-        ("2026-09", "Assets:Checks:Undeposited"): Decimal("75.00"),
+        ("2026-09", "Assets:Undeposited:Checks"): Decimal("75.00"),
     }
     _, rows = query.run_query(
         entries, options, "SELECT account, sum(number(weight)) GROUP BY account"
@@ -348,7 +371,7 @@ def test_hledger_export_parses_and_its_monthly_balances_are_the_statements(ledge
     _, *rows = hledger("register", "--pending", "-O", "csv")
     assert {(r[1], r[4], r[5]) for r in rows} == {
         ("2026-09-08", "Income:Support:Checks:OneTime", "-75.00 USD"),
-        ("2026-09-08", "Assets:Checks:Undeposited", "75.00 USD"),
+        ("2026-09-08", "Assets:Undeposited:Checks", "75.00 USD"),
     }
     # each transaction carries the channel's id as a tag
     _, *rows = hledger("register", "tag:id=^dp_1Q0001$", "-O", "csv")
@@ -546,8 +569,9 @@ def test_account_names_follow_the_writers_chart(ledger, tmp_path):
     assert loader.load_file(str(path))[1] == []
 
 
-def test_every_channel_has_an_account_name():
+def test_every_channel_declares_an_account_name_beancount_takes():
     assert set(CHANNEL_ACCOUNTS) == set(NAMES)
+    assert all(re.fullmatch(r"[A-Z0-9][A-Za-z0-9-]*", name) for name in CHANNEL_ACCOUNTS.values())
 
 
 def test_export_command(cli, tmp_path, monkeypatch):

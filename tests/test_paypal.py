@@ -8,8 +8,15 @@ from sqlalchemy import select
 
 import paypal_export as pp
 from supportledger.channels.paypal import PayPalActivity
-from supportledger.imports import import_paths
-from supportledger.models import ChannelBalance, Payout, Receipt, Subscription, Supporter
+from supportledger.imports import import_paths, undo_batch
+from supportledger.models import (
+    ChannelBalance,
+    Payout,
+    Receipt,
+    Subscription,
+    Supporter,
+    Transfer,
+)
 from supportledger.sources import ImportContext, Skipped
 
 SHORT_2017 = ["Date", "Time", "Time Zone", "Name", "Type", "Status", "Currency", "Amount",
@@ -30,16 +37,23 @@ def test_an_october_download_becomes_receipts_a_payout_and_balances(ledger, tmp_
     path = pp.write(tmp_path / "Download.CSV", pp.OCTOBER)
     (report,) = import_paths(ledger, [path])
 
-    # 14 lines + one stated balance per currency; 7 receipts, 1 payout, 2 balances
-    assert (report.source, report.channel, report.rows) == ("paypal", "paypal", 16)
-    assert (report.added, report.updated, report.unchanged, report.skipped) == (10, 0, 0, 6)
+    # 14 lines: 7 receipts, 1 payout, and the writer's own 15.00 payment to the print shop
+    # (it moved PayPal's balance, so it is kept: money out of the balance, not support);
+    # the balances PayPal stated are kept beside them, not counted as lines
+    assert (report.source, report.channel, report.rows) == ("paypal", "paypal", 14)
+    assert (report.added, report.updated, report.unchanged, report.skipped) == (9, 0, 0, 5)
     assert report.skip_reasons == {
         "currency conversion, folded into its payment": 2,
         "authorization": 1,
         "dispute hold": 1,
         "dispute hold released": 1,
-        "outgoing payment": 1,
     }
+    (transfer,) = rows(ledger, Transfer)
+    assert (transfer.external_id, transfer.amount_minor, transfer.description) == (
+        "COUT0000000000001",
+        -1500,
+        "outgoing payment",
+    )
     found = receipts(ledger)
     assert {k: (r.gross_minor, r.fee_minor, r.net_minor) for k, r in found.items()} == (
         pp.OCTOBER_RECEIPTS
@@ -122,13 +136,27 @@ def test_a_withdrawal_is_a_payout_and_does_not_raise_octobers_income(ledger, tmp
     assert payout.initiated_at == dt.datetime(2026, 11, 1, 0, 30, tzinfo=dt.UTC)
 
 
-def test_the_last_balance_of_each_currency_is_kept(ledger, tmp_path):
-    import_paths(ledger, [pp.write(tmp_path / "Download.CSV", pp.OCTOBER)])
-    balances = [(b.currency, b.amount_minor, b.as_of) for b in rows(ledger, ChannelBalance)]
-    assert sorted(balances) == [
-        ("EUR", 0, dt.datetime(2026, 10, 3, 18, 0, tzinfo=dt.UTC)),
-        ("USD", 9602, dt.datetime(2026, 11, 1, 6, 30, tzinfo=dt.UTC)),
-    ]
+def test_the_balance_paypal_states_is_kept_at_the_end_of_each_day(ledger, tmp_path):
+    # the last row of each Phoenix day, per currency; the EUR balance went back to 0.00 when
+    # the 50 EUR were converted at the same instant (the later row in the file's own order)
+    newest_first = list(reversed(pp.OCTOBER))
+    for rows_in_file in (pp.OCTOBER, newest_first):
+        path = pp.write(tmp_path / "Download.CSV", rows_in_file)
+        (report,) = import_paths(ledger, [path])
+        balances = [(b.currency, b.amount_minor, b.as_of) for b in rows(ledger, ChannelBalance)]
+        assert sorted(balances, key=lambda b: (b[0], b[2])) == [
+            ("EUR", 0, dt.datetime(2026, 10, 3, 18, 0, tzinfo=dt.UTC)),
+            ("USD", 99259, dt.datetime(2026, 10, 1, 16, 20, tzinfo=dt.UTC)),
+            ("USD", 104347, dt.datetime(2026, 10, 3, 18, 0, tzinfo=dt.UTC)),
+            ("USD", 104347, dt.datetime(2026, 10, 4, 15, 0, tzinfo=dt.UTC)),
+            ("USD", 106228, dt.datetime(2026, 10, 5, 21, 0, tzinfo=dt.UTC)),
+            ("USD", 104228, dt.datetime(2026, 10, 9, 17, 0, tzinfo=dt.UTC)),
+            ("USD", 103728, dt.datetime(2026, 10, 12, 17, 0, tzinfo=dt.UTC)),
+            ("USD", 104228, dt.datetime(2026, 10, 14, 17, 0, tzinfo=dt.UTC)),
+            ("USD", 102728, dt.datetime(2026, 10, 20, 23, 0, tzinfo=dt.UTC)),
+            ("USD", 9602, dt.datetime(2026, 11, 1, 6, 30, tzinfo=dt.UTC)),
+        ]
+        undo_batch(ledger, report.batch_id)
 
 
 def test_a_re_downloaded_row_that_changed_status_updates_its_receipt(ledger, tmp_path):
@@ -165,7 +193,7 @@ def test_the_2017_short_format_books_the_schedules_fee(ledger, tmp_path):
     ]  # fmt: skip
     path = pp.write(tmp_path / "paypal-2017.csv", lines, header=SHORT_2017, bom=False)
     (report,) = import_paths(ledger, [path])
-    assert (report.source, report.added) == ("paypal", 3)  # two receipts and the balance
+    assert (report.source, report.added) == ("paypal", 2)  # two receipts (and the balances)
     found = receipts(ledger)
     # 1,200.00 x 2.9% = 34.80 + 0.30 = 35.10
     assert (found["1111-2222-3333-4444"].gross_minor, found["1111-2222-3333-4444"].fee_minor) == (

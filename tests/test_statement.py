@@ -7,6 +7,7 @@ a PayPal withdrawal and KDP royalties paid two months later. Amounts in comments
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import insert, update
@@ -15,14 +16,13 @@ import statement_month
 from supportledger import statement
 from supportledger.closing import close_month, reopen_month
 from supportledger.config import load_settings
-from supportledger.errors import LedgerError
-from supportledger.ledger import Ledger
+from supportledger.journal import rebuild_ledger
+from supportledger.ledger import Ledger, record_receipt
 from supportledger.models import (
     BankLine,
     ChannelBalance,
     ImportBatch,
     Payout,
-    Receipt,
     Subscription,
     Supporter,
 )
@@ -30,6 +30,7 @@ from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.reconcile import match_payout
 from supportledger.render import render
+from supportledger.sources import ReceiptEntry
 from supportledger.statement import annual_summary, monthly_statement
 from supportledger.taxforms import record_tax_form
 
@@ -176,73 +177,115 @@ def test_every_figure_of_october(october):
         "names": None,  # SHOW_SUPPORTER_NAMES is off: counts only
     }
     assert data["outstanding"] == {
-        # royalties earned by 31 October and due after it; the August KDP sale was due 29 Oct
+        # what the royalty channels owe, their payments settling the oldest months first:
+        # KDP's 6.99 of 29 October paid August's sale (999 - 300); October's two are owed
+        # (999 - 300 + 499 - 150), due 60 days after the month; ACX's October is due in 30
         "royalties": [
-            {"channel": "audible", "due_month": "2026-11", "count": 1, "amount": "8.00"},
-            {"channel": "kdp", "due_month": "2026-12", "count": 2, "amount": "10.48"},
+            {
+                "channel": "audible",
+                "earned_month": "2026-10",
+                "due_month": "2026-11",
+                "count": 1,
+                "earned": "8.00",
+                "amount": "8.00",
+            },
+            {
+                "channel": "kdp",
+                "earned_month": "2026-10",
+                "due_month": "2026-12",
+                "count": 2,
+                "earned": "10.48",
+                "amount": "10.48",
+            },
         ],
         "royalties_total": "18.48",
+        # checks in hand (2040 was deposited on 2 October), received 28 September and 6
+        # October; ages on 31 October
         "checks": [
-            # received 28 September and 6 October; ages on 31 October
             {
+                "channel": "check",
                 "received_on": "2026-09-28",
                 "age_days": 33,
                 "amount": "30.00",
+                "currency": "USD",
                 "check_number": "2039",
                 "from": None,
             },
             {
+                "channel": "check",
                 "received_on": "2026-10-06",
                 "age_days": 25,
                 "amount": "100.00",
+                "currency": "USD",
                 "check_number": "2041",
                 "from": None,
             },
         ],
+        "checks_unexplained": "0.00",
         "checks_total": "130.00",
-        # no channel stated its balance, so each rolls forward from its first receipt: net
-        # receipts less payouts sent by 31 October (Zelle and checks hold no balance):
-        # Patreon 1252 - 1000; PayPal 627 (Aug) + 2846 (Sep) + 4889 - 5000;
-        # Stripe 11622 (May) - 1603 - 1500
+        # what each channel holds through October (Zelle and checks hold nothing):
+        # Patreon 1252 in October - 1000 paid out; PayPal from 627 (Aug) + 2846 (Sep),
+        # 4889 in October - 5000; Stripe from 11622 (May) - 1500 (28 Sep), -1603 in October
         "balances": [
             {
                 "channel": "patreon",
-                "stated_on": None,
+                "currency": "USD",
                 "opening": "0.00",
                 "receipts": "12.52",
                 "paid_out": "10.00",
+                "other": "0.00",
                 "balance": "2.52",
+                "value": "2.52",
+                "stated": None,
+                "stated_on": None,
+                "ledger_at_stated": None,
+                "difference": None,
             },
             {
                 "channel": "paypal",
-                "stated_on": None,
-                "opening": "0.00",
-                "receipts": "83.62",
+                "currency": "USD",
+                "opening": "34.73",
+                "receipts": "48.89",
                 "paid_out": "50.00",
+                "other": "0.00",
                 "balance": "33.62",
+                "value": "33.62",
+                "stated": None,
+                "stated_on": None,
+                "ledger_at_stated": None,
+                "difference": None,
             },
             {
                 "channel": "stripe",
-                "stated_on": None,
-                "opening": "0.00",
-                "receipts": "100.19",
-                "paid_out": "15.00",
+                "currency": "USD",
+                "opening": "101.22",
+                "receipts": "-16.03",
+                "paid_out": "0.00",
+                "other": "0.00",
                 "balance": "85.19",
+                "value": "85.19",
+                "stated": None,
+                "stated_on": None,
+                "ledger_at_stated": None,
+                "difference": None,
             },
         ],
         "balances_total": "121.33",
-        "total": "269.81",  # 18.48 + 130.00 + 121.33
+        # Patreon's payout of 30 October (10.00 less its 0.25 fee) reaches the bank 2 November
+        "in_transit": [{"channel": "patreon", "amount": "9.75"}],
+        "in_transit_total": "9.75",
+        "total": "279.56",  # 18.48 + 130.00 + 121.33 + 9.75
     }
     # arrived in October: Stripe's payout sent 28 Sep, the PayPal withdrawal (a transfer, not
     # income), KDP's August royalties; Patreon's, sent 30 Oct, arrives 2 Nov
     assert data["payouts"] == {
         "items": [
             {"channel": "stripe", "initiated_on": "2026-09-28", "arrived_on": "2026-10-01",
-             "amount": "15.00", "fee": "0.00", "to_bank": "15.00"},
+             "amount": "15.00", "fee": "0.00", "to_bank": "15.00", "currency": "USD"},
             {"channel": "paypal", "initiated_on": "2026-10-22", "arrived_on": "2026-10-24",
-             "amount": "50.00", "fee": "0.00", "to_bank": "50.00"},
+             "amount": "50.00", "fee": "0.00", "to_bank": "50.00", "currency": "USD"},
             {"channel": "kdp", "initiated_on": "2026-10-29", "arrived_on": "2026-10-29",
-             "amount": "6.99", "fee": "0.00", "to_bank": "6.99"},
+             "amount": "6.99", "fee": "0.00", "to_bank": "6.99", "currency": "USD"},
         ],
         "total": "71.99",
     }  # fmt: skip
@@ -289,7 +332,8 @@ def test_every_figure_of_october(october):
         }
     ]
     assert data["supporter_names_shown"] is False
-    assert len(data) == 12  # no key left unchecked
+    assert data["exchange_gain"] == "0.00"  # nothing held in another currency
+    assert len(data) == 13  # no key left unchecked
 
 
 def test_names_only_when_the_writer_allows(october):
@@ -310,20 +354,23 @@ def test_names_only_when_the_writer_allows(october):
     assert "Lou Green" not in text and "Ana Ruiz" not in text
 
 
-def test_the_statement_refuses_a_receipt_in_another_currency(october):
-    with october.engine.begin() as connection:
-        connection.execute(
-            insert(Receipt.__table__).values(
-                channel="paypal", external_id="EUR-1", kind="one_time", event="payment",
-                status="completed", occurred_at=statement_month.at("2026-10-05T17:00"),
-                currency="EUR", gross_minor=1000, fee_minor=0, net_minor=1000, flags="",
-                description="",
-            )
-        )  # fmt: skip
-    with pytest.raises(LedgerError, match="is in EUR, not USD"):
-        monthly_statement(october, OCTOBER)
-    with october.engine.begin() as connection:  # leave the ledger as the invariants expect
-        connection.execute(Receipt.__table__.delete().where(Receipt.external_id == "EUR-1"))
+def test_money_held_in_another_currency_is_income_at_its_value_on_the_day(october):
+    # 10.00 EUR kept in PayPal's EUR balance, valued at 1.08 (the writer's rate for the day)
+    # on 5 October: 10.80 of October's PayPal income; PayPal holds 10.00 EUR beside its USD
+    record_receipt(
+        october,
+        ReceiptEntry(
+            "paypal", "EUR-1", statement_month.at("2026-10-05T17:00"), Money.of("10", "EUR"),
+            fee=Money.of("0", "EUR"), fx_rate=Decimal("1.08"),
+        ),
+    )  # fmt: skip
+    data = json.loads(render(monthly_statement(october, OCTOBER), "json", october.settings))
+    assert data["channels"]["paypal"]["gross"] == cents(8417 + 1080)
+    held = [b for b in data["outstanding"]["balances"] if b["channel"] == "paypal"]
+    assert [(b["currency"], b["balance"], b["value"]) for b in held] == [
+        ("EUR", "10.00", "10.80"),
+        ("USD", "33.62", "33.62"),
+    ]
 
 
 def test_an_empty_ledger_gives_a_statement_of_zeros(ledger):
@@ -344,17 +391,36 @@ def test_year_to_date_in_january_is_the_month_alone(october):
 
 def test_annual_summary_for_schedule_c_beside_the_1099k(october):
     record_tax_form(october, 2026, "paypal", Money.of("160.00", "USD"))
-    data = json.loads(render(annual_summary(october, 2026), "json", october.settings))
-    # 2026 (Phoenix): October 27715 gross + September 4500 + March 1500 + May 12000 +
-    # August 999 + 700 + the 900 Zelle payment of 1 November (local) = 48314;
-    # refunds 5800; fees 4029 + 154 + 378 + 300 + 73 = 4934
-    assert data["schedule_c"] == {
+    accrual = json.loads(
+        render(annual_summary(october, 2026, basis="accrual"), "json", october.settings)
+    )
+    # accrual: royalties when the store reports them earned. 2026 (Phoenix): October 27715
+    # gross + September 4500 + March 1500 + May 12000 + August 999 + 700 + the 900 Zelle
+    # payment of 1 November (local) = 48314; refunds 5800; fees 4029 + 154 + 378 + 300 + 73
+    # = 4934, and Patreon's 0.25 payout fee of 30 October: line 10 is 4959
+    assert accrual["basis"] == "accrual"
+    assert accrual["schedule_c"] == {
         "line_1_gross_receipts": "483.14",
         "line_2_returns_and_allowances": "58.00",
         "line_3_subtotal": "425.14",
-        "line_10_commissions_and_fees": "49.34",
+        "line_10_commissions_and_fees": "49.59",
+        "payout_fees": "0.25",
     }
-    assert data["totals"]["net"] == cents(48314 - 5800 - 4934)
+    assert accrual["totals"]["net"] == cents(48314 - 5800 - 4934)
+    # cash (the default, as most writers file): a royalty is income when it is paid. KDP
+    # paid 6.99 on 29 October (for August); its 2026 sales (2497 gross, 750 kept by
+    # Amazon) and ACX's (2000, 1200) are not income yet
+    data = json.loads(render(annual_summary(october, 2026), "json", october.settings))
+    assert data["basis"] == "cash"
+    assert data["schedule_c"] == {
+        "line_1_gross_receipts": cents(48314 - 2497 - 2000 + 699),
+        "line_2_returns_and_allowances": "58.00",
+        "line_3_subtotal": cents(48314 - 2497 - 2000 + 699 - 5800),
+        "line_10_commissions_and_fees": cents(4934 - 750 - 1200 + 25),
+        "payout_fees": "0.25",
+    }
+    assert data["channels"]["kdp"]["sale"] == fig(1, 699, 0, 0, 699)
+    assert data["channels"]["audible"]["net"] == "0.00"
     # PayPal gross 2026: 700 (Aug) + 3000 (Sep) + 8417 (Oct) = 12117; the 1099-K says 16000
     assert data["tax_forms"] == [
         # Zelle: March 1500, September 1000 + 500, October 2500 + 4000, November 900
@@ -368,31 +434,49 @@ def test_annual_summary_for_schedule_c_beside_the_1099k(october):
          "difference": None},
         {"channel": "stripe", "ledger_gross": "145.00", "reported_gross": None,
          "difference": None},  # 12000 (May) + 2500 (Oct)
-        {"channel": "kdp", "ledger_gross": "24.97", "reported_gross": None,
-         "difference": None},  # 999 (Aug) + 999 + 499
-        {"channel": "audible", "ledger_gross": "20.00", "reported_gross": None,
-         "difference": None},
+        {"channel": "kdp", "ledger_gross": "6.99", "reported_gross": None,
+         "difference": None},  # what KDP paid in 2026 (its 1099-MISC reports the same)
     ]  # fmt: skip
+    assert [t["channel"] for t in accrual["tax_forms"]][-2:] == ["kdp", "audible"]
     assert [m["month"] for m in data["months"]] == [f"2026-{m:02d}" for m in range(1, 13)]
     assert data["months"][10] == {"month": "2026-11", **fig(1, 900, 0, 0, 900)}
 
 
-def test_a_balance_rolls_forward_from_the_channels_own_figure(october):
-    with october.engine.begin() as connection:
-        connection.execute(
-            insert(ChannelBalance.__table__).values(
-                channel="paypal", currency="USD", as_of=statement_month.at("2026-10-10T00:00"),
-                amount_minor=4000,
-            )
-        )  # fmt: skip
+def test_a_channels_own_balance_sets_what_it_held_before_the_ledger_and_checks_it_after(
+    october,
+):
+    def stated(at, cents):
+        with october.engine.begin() as connection:
+            connection.execute(
+                insert(ChannelBalance.__table__).values(
+                    channel="paypal", currency="USD", as_of=statement_month.at(at),
+                    amount_minor=cents,
+                )
+            )  # fmt: skip
+        rebuild_ledger(october)
+
+    # PayPal said 40.00 at 00:00Z on 10 October (17:00 on the 9th in Phoenix). By then the
+    # ledger had 6481 (3473 before October, -3000 refund, 916 and 5092 in October): PayPal
+    # held 24.81 less than the ledger knows of, before its first receipt in the ledger (an
+    # opening balance of -24.81, on 1 August). October then opens at 3473 - 2481 = 992 and
+    # closes at 992 + 4889 - 5000 = 881, as PayPal's own figure rolled forward says
+    stated("2026-10-10T00:00", 4000)
     data = json.loads(render(monthly_statement(october, OCTOBER), "json", october.settings))
-    # PayPal said 40.00 at 00:00Z on 10 October (17:00 on the 9th in Phoenix); since then:
-    # the 20.00 payment of the 20th (net 18.81), and the 50.00 withdrawal of the 22nd
     assert data["outstanding"]["balances"][1] == {
-        "channel": "paypal", "stated_on": "2026-10-09", "opening": "40.00", "receipts": "18.81",
-        "paid_out": "50.00", "balance": "8.81",
+        "channel": "paypal", "currency": "USD", "opening": "9.92", "receipts": "48.89",
+        "paid_out": "50.00", "other": "0.00", "balance": "8.81", "value": "8.81",
+        "stated": "40.00", "stated_on": "2026-10-09", "ledger_at_stated": "40.00",
+        "difference": "0.00",
     }  # fmt: skip
     assert data["outstanding"]["balances_total"] == "96.52"  # 2.52 + 8.81 + 85.19
+    # a later figure that disagrees is shown beside the ledger's, never absorbed: on 25
+    # October PayPal says 0.00 where the ledger has 881 - ... = 40.00 + 18.81 - 50.00
+    stated("2026-10-25T00:00", 0)
+    later = json.loads(render(monthly_statement(october, OCTOBER), "json", october.settings))
+    assert later["outstanding"]["balances"][1]["stated"] == "0.00"
+    assert later["outstanding"]["balances"][1]["ledger_at_stated"] == "8.81"
+    assert later["outstanding"]["balances"][1]["difference"] == "-8.81"
+    assert later["outstanding"]["balances"][1]["balance"] == "8.81"
 
 
 def test_a_merged_supporter_counts_once(october):
@@ -470,6 +554,7 @@ def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(octo
     ):
         match_payout(october, *ids)
     late_match = patreon_payout("PTP-4", "2026-10-06T16:00", 3000, dt.date(2026, 10, 9))
+    rebuild_ledger(october)  # the rows went straight into the tables
 
     def payouts(month):
         statement = monthly_statement(october, month)
@@ -479,29 +564,29 @@ def test_a_payout_matched_to_a_bank_line_arrived_the_day_the_bank_posted_it(octo
             for p in statement.payouts
         ], render(statement, "text", october.settings)  # fmt: skip
 
-    # by the channel's arrival (else sending) day: Stripe 1 Oct, PTP-2 sent 5 Oct
-    # (200.00 - 0.25), PTP-4 sent 6 Oct, PayPal 24 Oct, PTP-3 sent 27 Oct, KDP 29 Oct
+    # by the day each reached the bank: Stripe 1 Oct, PTP-2 on 8 Oct (200.00 - 0.25), PayPal
+    # 24 Oct, KDP 29 Oct. PTP-3 reached it on 3 November; PTP-4, not yet matched to the
+    # bank's line and with no arrival from Patreon, has not been seen arriving
     october_payouts, text = payouts(OCTOBER)
     assert october_payouts == [
         ("stripe", "2026-09-28", "2026-10-01", "15.00"),
         ("patreon", "2026-10-05", "2026-10-08", "199.75"),
-        ("patreon", "2026-10-06", None, "29.75"),
         ("paypal", "2026-10-22", "2026-10-24", "50.00"),
-        ("patreon", "2026-10-27", "2026-11-03", "79.75"),
         ("kdp", "2026-10-29", "2026-10-29", "6.99"),
     ]
     assert "Patreon        sent 2026-10-05 arrived 2026-10-08" in text
-    assert "Patreon        sent 2026-10-06 arrived (date not known)" in text
-    # November: only PTP-1 (the fixture's, arriving 2 Nov: 10.00 - 0.25)
-    assert payouts(Month(2026, 11))[0] == [("patreon", "2026-10-30", "2026-11-02", "9.75")]
+    assert "date not known" not in text
+    # November: PTP-1 (the fixture's, arriving 2 Nov: 10.00 - 0.25) and PTP-3
+    assert payouts(Month(2026, 11))[0] == [
+        ("patreon", "2026-10-30", "2026-11-02", "9.75"),
+        ("patreon", "2026-10-27", "2026-11-03", "79.75"),
+    ]
 
-    with october.engine.begin() as connection:
-        close_month(connection, OCTOBER, october.tz)
-    assert payouts(OCTOBER) == (october_payouts, text)  # matched before the close
+    close_month(october, OCTOBER)
+    assert payouts(OCTOBER) == (october_payouts, text)
     match_payout(october, *late_match)
     assert payouts(OCTOBER) == (october_payouts, text)  # as sent
-    with october.engine.begin() as connection:
-        reopen_month(connection, OCTOBER, "PTP-4's arrival")
+    reopen_month(october, OCTOBER, "PTP-4's arrival")
     assert payouts(OCTOBER)[0][2] == ("patreon", "2026-10-06", "2026-10-09", "29.75")
 
 
@@ -513,11 +598,10 @@ def test_a_statement_reads_one_snapshot_though_an_import_commits_meanwhile(octob
 
     def read_then_an_import_commits(connection):
         found = first_read(connection)
-        with october.engine.begin() as other:
-            other.execute(
-                insert(Receipt.__table__),
-                [statement_month.receipt(90, "zelle", "2026-10-20T17:00", 10000, who=1)],
-            )
+        entry = ReceiptEntry(
+            "zelle", "ZL-90", statement_month.at("2026-10-20T17:00"), Money.of("100", "USD")
+        )
+        record_receipt(october, entry)
         return found
 
     monkeypatch.setattr(statement, "_read_coverage", read_then_an_import_commits)
@@ -554,26 +638,42 @@ def test_the_snapshot_is_repeatable_read_on_postgresql_and_a_begun_read_on_sqlit
 
 
 def test_a_won_dispute_and_standalone_fees_in_the_pure_layer():
-    """No database: the annual summary is built straight from aggregate rows."""
+    """No database: receipts derived into postings by the journal's rules, summed into the
+    aggregate rows the roll-up would give, and the annual summary built from them."""
+    from collections import defaultdict
     from zoneinfo import ZoneInfo
 
+    from supportledger.journal import Deriver
     from supportledger.statement import Aggregate, YearFacts, build_annual_summary
 
-    def row(event, count, gross, fee):  # October (bucket 9), Stripe, one-time
-        return Aggregate(
-            9, "stripe", "one_time", event, "USD", count, gross, fee, gross - fee, 0, 0
-        )
+    def receipt(n, event, gross, fee):  # October, Stripe, one-time
+        return {
+            "id": n, "channel": "stripe", "kind": "one_time", "event": event,
+            "status": "completed", "occurred_at": dt.datetime(2026, 10, 8, 20, tzinfo=dt.UTC),
+            "currency": "USD", "gross_minor": gross, "fee_minor": fee, "net_minor": gross - fee,
+            "expected_fee_minor": None, "original_minor": None, "original_currency": None,
+            "fx_rate": None,
+        }  # fmt: skip
 
+    derive = Deriver("USD", ZoneInfo("America/Phoenix"))
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in (
+        receipt(1, "payment", 2500, 103),
+        receipt(2, "dispute", -2500, 1500),  # taken back, with the dispute fee
+        receipt(3, "dispute_reversal", 2500, 0),  # won: the money comes back
+        receipt(4, "fee", 0, 5),  # a Radar fee with nothing received
+        receipt(5, "fee", -7, 0),  # a fee booked as a negative amount
+    ):
+        for leg in derive.receipt(row).legs:
+            sums[(str(leg.role), leg.kind)][0] += leg.payment
+            sums[(str(leg.role), leg.kind)][1] += leg.value
     facts = YearFacts(
         "USD",
         ZoneInfo("America/Phoenix"),
         tuple(Month(2026, m) for m in range(1, 13)),
-        (
-            row("payment", 1, 2500, 103),
-            row("dispute", 1, -2500, 1500),  # taken back, with the dispute fee
-            row("dispute_reversal", 1, 2500, 0),  # won: the money comes back
-            row("fee", 1, 0, 5),  # a Radar fee with nothing received
-            row("fee", 1, -7, 0),  # a fee booked as a negative amount
+        tuple(
+            Aggregate(9, "stripe", kind, role, count, value, 0, 0)
+            for (role, kind), (count, value) in sums.items()
         ),
     )
     summary = build_annual_summary(facts, 2026)

@@ -259,8 +259,9 @@ def rows(ledger, query: str, **params) -> list[tuple]:
 def test_a_sync_books_every_figure_and_running_it_again_adds_nothing(ledger, client, account):
     report = sync(ledger, client=client)
 
-    # 118 entries from 119 transactions (a payout and its failure are one), the balance
-    assert (report.rows, report.added, report.updated, report.unchanged) == (119, 118, 0, 0)
+    # 118 entries from 119 transactions (a payout and its failure are one); Stripe's stated
+    # balance is kept beside them, not counted as an entry
+    assert (report.rows, report.added, report.updated, report.unchanged) == (118, 117, 0, 0)
     assert dict(report.skip_reasons) == {"other_adjustment": 1}
     assert rows(
         ledger,
@@ -321,7 +322,7 @@ def test_a_sync_books_every_figure_and_running_it_again_adds_nothing(ledger, cli
     ]
 
     again = sync(ledger, client=client)  # from the newest transaction the first one read
-    assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 1)
     assert sync(ledger, client=client).already_imported == again.batch_id
     assert rows(ledger, "select count(*) from receipts") == [(115,)]
 
@@ -342,8 +343,9 @@ def test_a_later_sync_adds_only_what_is_new(ledger, client, account, fake):
     assert fake.calls("/v1/balance_transactions")[-1]["created[gte]"] == [
         str(at("2026-11-25T10:00:00Z"))
     ]
-    # the new charge and the new balance; the won dispute read again is unchanged
-    assert (report.added, report.updated, report.unchanged) == (2, 0, 1)
+    # the new charge (and the new balance, kept beside it); the won dispute read again is
+    # unchanged
+    assert (report.added, report.updated, report.unchanged) == (1, 0, 1)
     assert rows(
         ledger,
         "select p.display_name, count(*) from receipts r join supporters p"
@@ -384,7 +386,7 @@ def stripe_cli(cli, fake, monkeypatch):
 
 def test_a_dry_run_shows_the_sync_and_writes_nothing(stripe_cli, ledger):
     assert stripe_cli("sync", "stripe", "--dry-run")[1] == (
-        "stripe api (stripe), dry run, nothing written: 119 entries: 118 added, 0 updated, "
+        "stripe api (stripe), dry run, nothing written: 118 entries: 117 added, 0 updated, "
         "0 unchanged, 1 skipped\n  skipped: 1 other_adjustment\n"
     )
     assert rows(ledger, "select count(*) from import_batches") == [(0,)]
@@ -394,19 +396,20 @@ def test_a_dry_run_shows_the_sync_and_writes_nothing(stripe_cli, ledger):
 def test_sync_stripe_prints_the_import_summary_and_a_rerun_adds_nothing(stripe_cli):
     assert stripe_cli("sync", "stripe") == (
         0,
-        "stripe api (stripe), batch #1: 119 entries: 118 added, 0 updated, 0 unchanged, "
+        "stripe api (stripe), batch #1: 118 entries: 117 added, 0 updated, 0 unchanged, "
         "1 skipped\n  skipped: 1 other_adjustment\n",
         "",
     )
     assert stripe_cli("sync", "stripe")[1] == (
-        "stripe api (stripe), batch #2: 2 entries: 0 added, 0 updated, 2 unchanged, 0 skipped\n"
+        "stripe api (stripe), batch #2: 1 entries: 0 added, 0 updated, 1 unchanged, 0 skipped\n"
     )
     assert stripe_cli("sync", "stripe")[1] == (
         "stripe api (stripe): already imported as batch #2; nothing written\n"
     )
-    # 21 Nov in Phoenix: the adjustment, the payout failure, the won dispute, the balance
+    # 21 Nov in Phoenix: the adjustment, the payout failure, the won dispute (and the
+    # balance, kept beside them)
     assert stripe_cli("sync", "stripe", "--since", "2026-11-21")[1] == (
-        "stripe api (stripe), batch #3: 4 entries: 0 added, 0 updated, 3 unchanged, 1 skipped\n"
+        "stripe api (stripe), batch #3: 3 entries: 0 added, 0 updated, 2 unchanged, 1 skipped\n"
         "  skipped: 1 other_adjustment\n"
     )
 
@@ -418,7 +421,7 @@ def test_a_sync_undone_is_taken_again_whole(stripe_cli, ledger):
 
     code, out, _ = stripe_cli("sync", "stripe")  # from the start again, not where #1 stopped
     assert (code, rows(ledger, "select count(*) from receipts")) == (0, [(115,)])
-    assert "119 entries: 118 added" in out
+    assert "118 entries: 117 added" in out
 
 
 def test_the_key_never_shows_in_output_or_logs_even_when_refused(
@@ -427,7 +430,7 @@ def test_the_key_never_shows_in_output_or_logs_even_when_refused(
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("STRIPE_LOG", "debug")  # the SDK's own console log, on stderr
     code, out, err = stripe_cli("sync", "stripe")
-    assert code == 0 and "118 added" in out
+    assert code == 0 and "117 added" in out
     assert API_KEY not in out + err + caplog.text
 
     wrong = "sk_test_51RevokedKeyThatIsStillASecret77Wxyz"

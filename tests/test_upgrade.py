@@ -22,7 +22,7 @@ FIRST = "0001_core"
 #: the tables 0001_core made; later migrations may add columns, never lose a value
 OLD_TABLES = ("import_batches", "supporters", "supporter_handles", "supporter_details",
               "subscriptions", "receipts", "payouts", "bank_lines", "channel_balances")  # fmt: skip
-NEWER_TABLES = {"month_closes", "deliveries", "tax_forms"}
+NEWER_TABLES = {"month_closes", "deliveries", "tax_forms", "postings", "journal_months"}
 
 # Timestamps as that version stored them: naive UTC with microseconds.
 ROWS = """
@@ -177,5 +177,11 @@ def test_a_first_schema_ledger_upgrades_with_every_figure_unchanged(
         october = monthly_statement(ledger, Month(2026, 10)).totals.figures
         assert (october.count, october.gross.minor, october.refunds.minor) == (6, 123490, 2000)
         assert (october.fees.minor, october.net.minor) == (5815, 115675)
+        # every per-channel, per-month figure, now read from the journal init derived: the
+        # rows' gross (refunds taken off), fees and net
+        for (channel, month), (_, gross, fee, net) in RECEIPT_FIGURES.items():
+            statement = monthly_statement(ledger, Month.parse(month))
+            f = next(c for c in statement.channels if c.channel == channel).figures
+            assert ((f.gross - f.refunds).minor, f.fees.minor, f.net.minor) == (gross, fee, net)
     finally:
         ledger.engine.dispose()

@@ -33,7 +33,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, func, select
 
 from supportledger.errors import LedgerError
-from supportledger.models import Event, MonthClose, Payout, Receipt, Status, utcnow
+from supportledger.models import (
+    COUNTED_STATUSES,
+    Event,
+    MonthClose,
+    Payout,
+    Receipt,
+    Status,
+    utcnow,
+)
 from supportledger.months import Month
 
 MONTH_CLOSES: Table = MonthClose.__table__
@@ -43,8 +51,6 @@ PAYOUTS: Table = Payout.__table__
 
 def counted(row: Mapping[str, Any]) -> tuple[int, int]:
     """(gross, fee) a receipt adds to its statement: nothing unless its status counts."""
-    from supportledger.statement import COUNTED_STATUSES
-
     if row["status"] not in COUNTED_STATUSES:
         return 0, 0
     return row["gross_minor"], row["fee_minor"]
@@ -214,44 +220,52 @@ def latest_close(connection: Connection, month: Month) -> Mapping[str, Any] | No
     )
 
 
-def close_month(
-    connection: Connection, month: Month, tz: ZoneInfo, now: dt.datetime | None = None
-) -> Mapping[str, Any]:
-    """Freeze ``month``: refused while it is still running or when it is already closed."""
+def close_month(ledger, month: Month, now: dt.datetime | None = None) -> Mapping[str, Any]:
+    """Freeze ``month`` with its statement kept as it stands: refused while it is still
+    running or when it is already closed."""
+    from supportledger.journal import writing
+    from supportledger.statement import statement_to_keep
+
     now = now or utcnow()
+    tz = ledger.tz
     start, end = month.bounds(tz)
     if end > now:
         raise LedgerError(f"{month} is not over yet; close it once it has ended")
-    current = latest_close(connection, month)
-    if current is not None and current["reopened_at"] is None:
-        since = f"{current['closed_at']:%Y-%m-%d %H:%M} UTC"
-        raise LedgerError(f"{month} is already closed (since {since})")
-    digest, count = month_digest(connection, month, tz)
-    connection.execute(
-        MONTH_CLOSES.insert().values(
-            month=str(month),
-            starts_at=start,
-            ends_at=end,
-            closed_at=now,
-            digest=digest,
-            receipts=count,
+    with writing(ledger) as connection:
+        current = latest_close(connection, month)
+        if current is not None and current["reopened_at"] is None:
+            since = f"{current['closed_at']:%Y-%m-%d %H:%M} UTC"
+            raise LedgerError(f"{month} is already closed (since {since})")
+        digest, count = month_digest(connection, month, tz)
+        connection.execute(
+            MONTH_CLOSES.insert().values(
+                month=str(month),
+                starts_at=start,
+                ends_at=end,
+                closed_at=now,
+                digest=digest,
+                receipts=count,
+                snapshot=statement_to_keep(ledger, month, connection),
+            )
         )
-    )
-    return latest_close(connection, month)
+        return latest_close(connection, month)
 
 
 def reopen_month(
-    connection: Connection, month: Month, reason: str, now: dt.datetime | None = None
+    ledger, month: Month, reason: str, now: dt.datetime | None = None
 ) -> Mapping[str, Any]:
     """Reopen a closed ``month`` for a mistake; when and why stay on the close's row."""
-    current = latest_close(connection, month)
-    if current is None or current["reopened_at"] is not None:
-        raise LedgerError(f"{month} is not closed")
+    from supportledger.journal import writing
+
     if not reason.strip():
         raise LedgerError("--reason: say why the month is reopened; it is kept with the month")
-    connection.execute(
-        MONTH_CLOSES.update()
-        .where(MONTH_CLOSES.c.id == current["id"])
-        .values(reopened_at=now or utcnow(), reopen_reason=reason.strip())
-    )
-    return latest_close(connection, month)
+    with writing(ledger) as connection:
+        current = latest_close(connection, month)
+        if current is None or current["reopened_at"] is not None:
+            raise LedgerError(f"{month} is not closed")
+        connection.execute(
+            MONTH_CLOSES.update()
+            .where(MONTH_CLOSES.c.id == current["id"])
+            .values(reopened_at=now or utcnow(), reopen_reason=reason.strip())
+        )
+        return latest_close(connection, month)

@@ -1,30 +1,33 @@
 """Exports an accountant or a plain-text-accounting user can take: beancount, hledger, CSV.
 
-Each receipt becomes one transaction: its gross on an income account per channel and kind
-(``Income:Support:PayPal:OneTime``, ``Income:Sales:KDP``), the channel's fee on
-``Expenses:Fees:<Channel>`` and the net where the money now sits (``Assets:PayPal``; Zelle
-and deposited checks in ``Assets:Bank``, checks not yet deposited in
-``Assets:Checks:Undeposited``). Refunds, chargebacks and disputes are their own transactions
-on the income account's ``:Refunds`` sub-account, so each tool's totals give the statement's
-gross, refunds, fees and net. Payouts move money from a channel's account to the bank, their
-fee on ``Expenses:Fees:Payouts:<Channel>`` (kept apart: the statement's fees are the
-receipts'). A foreign payment keeps its original amount, priced at what it brought (``@@``).
+The beancount and hledger exports are a dump of the ledger's own journal
+(:mod:`supportledger.journal`): one transaction per money event, with the journal's
+postings and account names as they are (renamed by ``ACCOUNT_NAMES``), so every total a
+plain-text tool computes is the statement's. A receipt puts its gross on an income account
+per channel and kind (``Income:Support:PayPal:OneTime``, ``Income:Sales:KDP``; refunds on
+``…:Refunds``), the channel's fee on ``Expenses:Fees:<Channel>`` and the net where the money
+waits (``Assets:PayPal``, ``Assets:Receivable:KDP``, checks in hand on
+``Assets:Undeposited:Checks``, Zelle straight in ``Assets:Bank``); a payout moves it to
+``Assets:InTransit:<Channel>``, its fee on ``Expenses:Fees:Payouts:<Channel>``; the bank line
+that shows it arriving moves it to ``Assets:Bank``. An amount in another currency than the
+base is priced at its value in the base currency (``@@``), as the journal carries it.
 
-A pending receipt (a check not yet deposited) is flagged ``!``: the statement lists it as
-owed, not received, so the statement's figures are the totals of the cleared (``*``)
-transactions. Declined and returned receipts, and failed payouts, moved no money: left out.
+A transaction the statement does not count yet (a check not yet deposited) is flagged ``!``,
+so the statement's figures are the totals of the cleared (``*``) transactions. Declined and
+returned receipts and failed payouts moved no money: they have no postings.
 
-Rows are streamed from the database in chunks and written as they come, so a ledger of a
-million receipts is never held in memory. The same ledger gives the same bytes: rows are
-ordered by instant, channel and the channel's id, and nothing depends on when the export ran.
+Postings are streamed from the database in chunks and written as they come, so a ledger of
+a million receipts is never held in memory. The same ledger gives the same bytes: they are
+ordered by instant and event, and nothing depends on when the export ran. The CSV is one
+row per receipt, for a spreadsheet.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import heapq
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -37,12 +40,23 @@ from sqlalchemy import Connection, func, select
 from supportledger.channels import all_channels
 from supportledger.config import ConfigError
 from supportledger.errors import LedgerError
+from supportledger.journal import ACCOUNTS, POSTINGS, align_ledger
 from supportledger.ledger import Ledger
-from supportledger.models import Event, Kind, Payout, Receipt, Status, Supporter
+from supportledger.models import (
+    COUNTED_STATUSES,
+    BankLine,
+    ChannelBalance,
+    Conversion,
+    Kind,
+    Payout,
+    Receipt,
+    Status,
+    Supporter,
+    Transfer,
+)
 from supportledger.money import Money
 from supportledger.months import Month
 from supportledger.render import safe_cell
-from supportledger.statement import COUNTED_STATUSES, FAILED_PAYOUTS, REFUND_EVENTS
 from supportledger.supporters import supporter_roots
 
 #: Rows fetched from the database at a time.
@@ -55,31 +69,9 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
-#: Each channel's component in account names: ``Assets:PayPal``, ``Income:Sales:KDP``.
-CHANNEL_ACCOUNTS = {
-    "zelle": "Zelle",
-    "patreon": "Patreon",
-    "paypal": "PayPal",
-    "check": "Checks",
-    "stripe": "Stripe",
-    "kdp": "KDP",
-    "ebookit": "EBookIt",
-    "audible": "Audible",
-    "other": "Other",
-}
-#: Channels whose money lands straight in the bank, with no balance of their own.
-BANK_CHANNELS = frozenset({"zelle", "check", "other"})
-BANK = "Assets:Bank"
-UNDEPOSITED_CHECKS = "Assets:Checks:Undeposited"
-_KIND_ACCOUNTS = {
-    Kind.ONE_TIME: "Income:Support:{}:OneTime",
-    Kind.RECURRING: "Income:Support:{}:Recurring",
-    Kind.SALE: "Income:Sales:{}",
-}
-_KIND_WORDS = {Kind.ONE_TIME: "one-time support", Kind.RECURRING: "recurring support"}
-
 #: Receipts in the books: what the statement counts, and checks in hand not yet deposited.
 BOOKED_RECEIPTS = (*COUNTED_STATUSES, Status.PENDING)
+_KIND_WORDS = {Kind.ONE_TIME: "one-time support", Kind.RECURRING: "recurring support"}
 
 CSV_COLUMNS = [
     "date",
@@ -138,37 +130,6 @@ class AccountNames:
                     break
             self._names[default] = _check_account(name, "ACCOUNT_NAMES")
         return self._names[default]
-
-    def gross(self, channel: str, kind: str, event: str) -> str:
-        """Where a receipt's gross goes: income, its refunds, or (a standalone fee) the fees."""
-        if event == Event.FEE:
-            return self.fee(channel)
-        account = _KIND_ACCOUNTS[Kind(kind)].format(CHANNEL_ACCOUNTS[channel])
-        return self(f"{account}:Refunds" if event in REFUND_EVENTS else account)
-
-    def fee(self, channel: str) -> str:
-        return self(f"Expenses:Fees:{CHANNEL_ACCOUNTS[channel]}")
-
-    def payout_fee(self, channel: str) -> str:
-        return self(f"Expenses:Fees:Payouts:{CHANNEL_ACCOUNTS[channel]}")
-
-    def asset(self, channel: str, status: str) -> str:
-        """Where a receipt's net sits: the channel's balance, the bank, or checks in hand."""
-        if channel == "check" and status == Status.PENDING:
-            return self(UNDEPOSITED_CHECKS)
-        if channel in BANK_CHANNELS:
-            return self(BANK)
-        return self(f"Assets:{CHANNEL_ACCOUNTS[channel]}")
-
-    def receipt_accounts(self, channel: str, kind: str, event: str, status: str) -> list[str]:
-        return [
-            self.gross(channel, kind, event),
-            self.fee(channel),
-            self.asset(channel, status),
-        ]
-
-    def payout_accounts(self, channel: str) -> list[str]:
-        return [self.asset(channel, Status.COMPLETED), self.payout_fee(channel), self(BANK)]
 
 
 @lru_cache(maxsize=1 << 16)
@@ -265,13 +226,6 @@ class _Exporter:
             *self.window.conditions(receipts.occurred_at, self.tz),
         ]
 
-    def _sent(self, payouts) -> list:
-        """The payouts of the window whose money left the channel."""
-        return [
-            payouts.status.not_in(FAILED_PAYOUTS),
-            *self.window.conditions(payouts.initiated_at, self.tz),
-        ]
-
     def receipts(self) -> Iterator:
         table = Receipt.__table__
         reversed_ = table.alias("reversed")
@@ -299,102 +253,166 @@ class _Exporter:
         )
         return self._stream(query)
 
-    def payouts(self) -> Iterator:
-        table = Payout.__table__
-        query = (
-            select(table)
-            .where(*self._sent(table.c))
-            .order_by(table.c.initiated_at, table.c.channel, self._ordered(table.c.external_id))
-        )
-        return self._stream(query)
-
     def accounts_in_use(self) -> dict[str, dt.date]:
-        """Every account the journal posts to, with the day it is first used."""
-        receipts, payouts = Receipt.__table__.c, Payout.__table__.c
+        """Every account the window's postings use, with the day it is first used."""
         first_use: dict[str, dt.date] = {}
-
-        def use(accounts: Iterable[str], instant: dt.datetime) -> None:
-            day = instant.astimezone(self.tz).date()
-            for account in accounts:
-                first_use[account] = min(day, first_use.get(account, day))
-
-        groups = (receipts.channel, receipts.kind, receipts.event, receipts.status)
-        for channel, kind, event, status, first in self.connection.execute(
-            select(*groups, func.min(receipts.occurred_at))
-            .where(*self._booked(receipts))
-            .group_by(*groups)
+        for name, first in self.connection.execute(
+            select(ACCOUNTS.c.name, func.min(POSTINGS.c.occurred_at))
+            .join(ACCOUNTS, ACCOUNTS.c.id == POSTINGS.c.account_id)
+            .where(*self.window.conditions(POSTINGS.c.occurred_at, self.tz))
+            .group_by(ACCOUNTS.c.name)
         ):
-            use(self.accounts.receipt_accounts(channel, kind, event, status), first)
-        for channel, first in self.connection.execute(
-            select(payouts.channel, func.min(payouts.initiated_at))
-            .where(*self._sent(payouts))
-            .group_by(payouts.channel)
-        ):
-            use(self.accounts.payout_accounts(channel), first)
+            account, day = self.accounts(name), first.astimezone(self.tz).date()
+            first_use[account] = min(day, first_use.get(account, day))
         return first_use
 
     def supporter(self, row) -> str | None:
         return self.supporters[row.supporter_id] if row.supporter_id is not None else None
 
-    def receipt_transaction(self, row) -> Transaction:
-        postings = []
-        if row.gross_minor:
-            amount, price = _amount(-row.gross_minor, row.currency), None
-            if row.original_minor is not None and row.original_currency not in (
-                None,
-                row.currency,
-            ):
-                # what the supporter paid, signed as the income is, priced at what it brought
-                paid = abs(row.original_minor) * (-1 if row.gross_minor > 0 else 1)
-                amount = _amount(paid, row.original_currency)
-                price = _amount(abs(row.gross_minor), row.currency)
-            account = self.accounts.gross(row.channel, row.kind, row.event)
-            postings.append(Posting(account, amount, price))
-        if row.fee_minor:
-            fee = _amount(row.fee_minor, row.currency)
-            postings.append(Posting(self.accounts.fee(row.channel), fee))
-        net = _amount(row.net_minor, row.currency)
-        postings.append(Posting(self.accounts.asset(row.channel, row.status), net))
-        kind = _KIND_WORDS.get(row.kind, row.kind)
-        event = "" if row.event == "payment" else " " + row.event.replace("_", " ")
-        meta = [("id", row.external_id)]
-        if row.reverses is not None:
-            meta.append(("reverses", row.reverses))
-        return Transaction(
-            day=row.occurred_at.astimezone(self.tz).date(),
-            pending=row.status == Status.PENDING,
-            payee=self.supporter(row),
-            narration=f"{self.labels[row.channel]} {kind}{event}",
-            meta=tuple(meta),
-            postings=tuple(postings),
-        )
-
-    def payout_transaction(self, row) -> Transaction:
-        asset = self.accounts.asset(row.channel, Status.COMPLETED)
-        postings = [Posting(asset, _amount(-row.amount_minor, row.currency))]
-        if row.fee_minor:
-            fee = _amount(row.fee_minor, row.currency)
-            postings.append(Posting(self.accounts.payout_fee(row.channel), fee))
-        to_bank = _amount(row.amount_minor - row.fee_minor, row.currency)
-        postings.append(Posting(self.accounts(BANK), to_bank))
-        meta = [("id", row.external_id)]
-        if row.arrived_on is not None:
-            meta.append(("arrived", row.arrived_on.isoformat()))
-        return Transaction(
-            day=row.initiated_at.astimezone(self.tz).date(),
-            pending=row.status != "paid",
-            payee=None,
-            narration=f"{self.labels[row.channel]} payout",
-            meta=tuple(meta),
-            postings=tuple(postings),
-        )
-
     def transactions(self) -> Iterator[Transaction]:
-        """Receipts and payouts in one stream, by instant (a receipt before a payout)."""
-        receipts = ((row.occurred_at, self.receipt_transaction, row) for row in self.receipts())
-        payouts = ((row.initiated_at, self.payout_transaction, row) for row in self.payouts())
-        for _, make, row in heapq.merge(receipts, payouts, key=lambda item: item[0]):
-            yield make(row)
+        """The journal's transactions in the window, by instant and event."""
+        names = dict(self.connection.execute(select(ACCOUNTS.c.id, ACCOUNTS.c.name)).all())
+        query = (
+            select(
+                POSTINGS.c.source, POSTINGS.c.source_id, POSTINGS.c.occurred_at,
+                POSTINGS.c.cleared, POSTINGS.c.account_id, POSTINGS.c.currency,
+                POSTINGS.c.amount_minor, POSTINGS.c.value_minor,
+            )
+            .where(*self.window.conditions(POSTINGS.c.occurred_at, self.tz))
+            .order_by(POSTINGS.c.occurred_at, POSTINGS.c.source, POSTINGS.c.source_id,
+                      POSTINGS.c.leg)
+        )  # fmt: skip
+        legs = self._stream(query)
+        for chunk in _grouped_chunks(legs):
+            described = self._events(chunk)
+            for (source, source_id), rows in chunk:
+                first = rows[0]
+                payee, narration, meta = described.get(
+                    (source, source_id), (None, f"{source} #{source_id}", ())
+                )
+                yield Transaction(
+                    day=first.occurred_at.astimezone(self.tz).date(),
+                    pending=not first.cleared,
+                    payee=payee,
+                    narration=narration,
+                    meta=meta,
+                    postings=tuple(self._posting(names[r.account_id], r) for r in rows),
+                )
+
+    def _posting(self, account: str, row) -> Posting:
+        price = None
+        if row.currency != self.ledger.currency:  # valued in the base currency, as carried
+            price = _amount(abs(row.value_minor), self.ledger.currency)
+        return Posting(self.accounts(account), _amount(row.amount_minor, row.currency), price)
+
+    def _events(self, chunk: list[tuple[tuple[str, int], list]]) -> dict:
+        """Payee, narration and metadata of the events of a chunk of transactions."""
+        wanted: dict[str, set[int]] = defaultdict(set)
+        for (source, source_id), _ in chunk:
+            wanted[source].add(source_id)
+        found: dict[tuple[str, int], tuple] = {}
+        for source, ids in wanted.items():
+            describe = getattr(self, f"_describe_{source}")
+            found.update({(source, key): value for key, value in describe(ids).items()})
+        return found
+
+    def _describe_receipt(self, ids: set[int]) -> dict[int, tuple]:
+        table, reversed_ = Receipt.__table__, Receipt.__table__.alias("reversed")
+        rows = self.connection.execute(
+            select(table.c.id, table.c.channel, table.c.kind, table.c.event,
+                   table.c.external_id, table.c.supporter_id,
+                   reversed_.c.external_id.label("reverses"))
+            .outerjoin(reversed_, reversed_.c.id == table.c.reverses_id)
+            .where(table.c.id.in_(ids))
+        )  # fmt: skip
+        found = {}
+        for row in rows:
+            kind = _KIND_WORDS.get(row.kind, row.kind)
+            event = "" if row.event == "payment" else " " + row.event.replace("_", " ")
+            meta = [("id", row.external_id)]
+            if row.reverses is not None:
+                meta.append(("reverses", row.reverses))
+            narration = f"{self._label(row.channel)} {kind}{event}"
+            found[row.id] = (self.supporter(row), narration, tuple(meta))
+        return found
+
+    def _describe_payout(self, ids: set[int]) -> dict[int, tuple]:
+        table = Payout.__table__
+        posted = (
+            select(func.min(BankLine.posted_on))
+            .where(BankLine.payout_id == table.c.id)
+            .correlate(table)
+            .scalar_subquery()
+        )
+        found = {}
+        for row in self.connection.execute(
+            select(table.c.id, table.c.channel, table.c.external_id, table.c.status,
+                   table.c.arrived_on, posted.label("posted"))
+            .where(table.c.id.in_(ids))
+        ):  # fmt: skip
+            meta = [("id", row.external_id)]
+            arrived = row.posted or (row.arrived_on if row.status == "paid" else None)
+            if arrived is not None:
+                meta.append(("arrived", arrived.isoformat()))
+            found[row.id] = (None, f"{self._label(row.channel)} payout", tuple(meta))
+        return found
+
+    def _describe_bank(self, ids: set[int]) -> dict[int, tuple]:
+        """A bank line by what it was found to be (its text can name a payer: left out)."""
+        table = BankLine.__table__
+        found = {}
+        for row in self.connection.execute(
+            select(table.c.id, table.c.account, table.c.external_id, table.c.classification,
+                   table.c.counterparty)
+            .where(table.c.id.in_(ids))
+        ):  # fmt: skip
+            what = {
+                "payout": f"{self._label(row.counterparty)} payout reaches the bank",
+                "check": "checks deposited",
+                "transfer": "transfer",
+            }.get(row.classification, row.classification)
+            meta = (("id", f"{row.account}:{row.external_id}"),)
+            found[row.id] = (None, f"Bank: {what}", meta)
+        return found
+
+    def _describe_conversion(self, ids: set[int]) -> dict[int, tuple]:
+        table = Conversion.__table__
+        return {
+            row.id: (None, f"{self._label(row.channel)} currency conversion",
+                     (("id", row.external_id),))
+            for row in self.connection.execute(
+                select(table.c.id, table.c.channel, table.c.external_id).where(
+                    table.c.id.in_(ids)
+                )
+            )
+        }  # fmt: skip
+
+    def _describe_transfer(self, ids: set[int]) -> dict[int, tuple]:
+        table = Transfer.__table__
+        return {
+            row.id: (None, f"{self._label(row.channel)}: the writer's own money, "
+                     f"{row.description or 'in or out'}", (("id", row.external_id),))
+            for row in self.connection.execute(
+                select(table.c.id, table.c.channel, table.c.external_id, table.c.description)
+                .where(table.c.id.in_(ids))
+            )
+        }  # fmt: skip
+
+    def _describe_opening(self, ids: set[int]) -> dict[int, tuple]:
+        table = ChannelBalance.__table__
+        found = {}
+        for row in self.connection.execute(
+            select(table.c.id, table.c.channel, table.c.as_of).where(table.c.id.in_(ids))
+        ):
+            day = row.as_of.astimezone(self.tz).date().isoformat()
+            found[row.id] = (
+                None, f"{self._label(row.channel)} balance before the ledger (as it stated on "
+                f"{day})", (),
+            )  # fmt: skip
+        return found
+
+    def _label(self, channel: str | None) -> str:
+        return self.labels.get(channel, channel or "")
 
     def csv_rows(self) -> Iterator[list]:
         for row in self.receipts():
@@ -419,6 +437,23 @@ class _Exporter:
                 row.external_id,
                 row.status,
             ]
+
+
+def _grouped_chunks(legs: Iterator, size: int = CHUNK) -> Iterator[list]:
+    """Postings grouped into transactions (consecutive legs of one event), a chunk of
+    transactions at a time."""
+    chunk: list[tuple[tuple[str, int], list]] = []
+    for row in legs:
+        key = (row.source, row.source_id)
+        if chunk and chunk[-1][0] == key:
+            chunk[-1][1].append(row)
+            continue
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+        chunk.append((key, [row]))
+    if chunk:
+        yield chunk
 
 
 def _posting_lines(postings: Iterable[Posting], indent: str) -> list[str]:
@@ -471,6 +506,7 @@ def export(ledger: Ledger, fmt: ExportFormat, stream: TextIO, window: Window = W
     """Write the ledger's ``window`` to ``stream`` as ``fmt``; returns the entries written
     (transactions for the journals, rows for CSV)."""
     currency = ledger.currency
+    align_ledger(ledger)
     with ledger.engine.connect() as connection:
         exporter = _Exporter(ledger, connection, window)
         if fmt is ExportFormat.csv:

@@ -34,10 +34,21 @@ from supportledger.channels import Channel, get_channel
 from supportledger.closing import ClosedMonths
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, ScheduleError
+from supportledger.journal import (
+    BANK,
+    CONVERSION,
+    FAILED_PAYOUTS,
+    PAYOUT,
+    RECEIPT,
+    TRANSFER,
+    Journal,
+    missing_rate,
+)
 from supportledger.models import (
     REVERSALS,
     BankLine,
     ChannelBalance,
+    Conversion,
     Event,
     ImportBatch,
     Payout,
@@ -46,13 +57,17 @@ from supportledger.models import (
     Subscription,
     SubscriptionStatus,
     Supporter,
+    Transfer,
     utcnow,
 )
 from supportledger.money import Money, MoneyError
 from supportledger.months import local_date, local_midnight
+from supportledger.rates import rate_on
+from supportledger.reconcile import settle_matches
 from supportledger.sources import (
     BalanceEntry,
     BankLineEntry,
+    ConversionEntry,
     Entry,
     ImportContext,
     Importer,
@@ -63,6 +78,7 @@ from supportledger.sources import (
     Skipped,
     SubscriptionEntry,
     SupporterRef,
+    TransferEntry,
 )
 from supportledger.sources.bankrules import load_rules
 from supportledger.sources.registry import importers, mapping_source, recognise
@@ -95,6 +111,16 @@ SUBSCRIPTIONS: Table = Subscription.__table__
 BANK_LINES: Table = BankLine.__table__
 SUPPORTERS: Table = Supporter.__table__
 BALANCES: Table = ChannelBalance.__table__
+CONVERSIONS: Table = Conversion.__table__
+TRANSFERS: Table = Transfer.__table__
+#: the journal's name for the events each table holds
+JOURNAL_SOURCES = {
+    RECEIPTS: RECEIPT,
+    PAYOUTS: PAYOUT,
+    BANK_LINES: BANK,
+    CONVERSIONS: CONVERSION,
+    TRANSFERS: TRANSFER,
+}
 
 #: the columns a later download may change; any difference there updates the row
 RECEIPT_TRACKED = (
@@ -122,6 +148,8 @@ SUBSCRIPTION_TRACKED = (
     "ended_at",
 )
 BALANCE_TRACKED = ("amount_minor",)
+CONVERSION_TRACKED = ("occurred_at", "from_currency", "from_minor", "to_currency", "to_minor")
+TRANSFER_TRACKED = ("occurred_at", "currency", "amount_minor", "description")
 #: a bank line, once taken, is what the bank said: a later statement never changes it
 BANK_LINE_TRACKED = ()
 
@@ -242,14 +270,27 @@ def change_receipt(
     changes, adjustments = ClosedMonths.load(connection).revise(
         connection, current, changes, batch_id
     )
+    journal = Journal.of(connection)
     if changes:
         connection.execute(update(RECEIPTS).where(RECEIPTS.c.id == current["id"]).values(**changes))
+        journal.touch(RECEIPT, [current["id"]])
     if adjustments:
         connection.execute(insert(RECEIPTS), adjustments)
+        journal.touch(
+            RECEIPT,
+            connection.execute(
+                select(RECEIPTS.c.id).where(
+                    RECEIPTS.c.channel == adjustments[0]["channel"],
+                    RECEIPTS.c.external_id.in_([a["external_id"] for a in adjustments]),
+                )
+            ).scalars(),
+        )
 
 
 def _update_row(table: Table, connection: Connection, current: Mapping, changes: Mapping) -> None:
     connection.execute(update(table).where(table.c.id == current["id"]).values(**changes))
+    if table in JOURNAL_SOURCES:
+        Journal.of(connection).touch(JOURNAL_SOURCES[table], [current["id"]])
 
 
 def _utc(instant: dt.datetime | None) -> dt.datetime | None:
@@ -302,6 +343,7 @@ class _Writer:
         session: Session,
         report: FileReport,
         batch_id: int | None,
+        rates: Mapping[str, Decimal] | None = None,
     ) -> None:
         self.connection = connection
         self.session = session
@@ -318,6 +360,10 @@ class _Writer:
         self._channel_names: set[str] = set()
         self._fee_memo: dict[tuple, Money | ScheduleError | None] = {}
         self.closed = ClosedMonths.load(connection)
+        self.rates = dict(rates or {})
+        self.journal = Journal.of(connection, ledger)
+        if batch_id is not None:
+            self.journal.touch_batch(batch_id)
 
     # ------------------------------------------------------------------ driving
     def write(self, entries: Iterable[Entry], progress: Progress | None = None) -> None:
@@ -341,7 +387,8 @@ class _Writer:
                 where = f"line {entry.line}: " if entry.line is not None else ""
                 self.report.notices.append(f"{where}{entry.message}")
                 continue
-            self.report.rows += 1
+            if not isinstance(entry, BalanceEntry):  # a figure the file states, not a row
+                self.report.rows += 1
             if isinstance(entry, Skipped):
                 self.report.skip(entry.reason)
             else:
@@ -352,6 +399,8 @@ class _Writer:
             PayoutEntry,
             BalanceEntry,
             BankLineEntry,
+            ConversionEntry,
+            TransferEntry,
         }
         if unknown:
             raise TypeError(f"not an entry: {', '.join(t.__name__ for t in unknown)}")
@@ -360,11 +409,13 @@ class _Writer:
             *self._write_subscriptions(by_type[SubscriptionEntry]),
             *self._write_receipts(by_type[ReceiptEntry]),
             *self._write_payouts(by_type[PayoutEntry]),
-            *self._write_balances(by_type[BalanceEntry]),
             *self._write_bank_lines(by_type[BankLineEntry]),
+            *self._write_conversions(by_type[ConversionEntry]),
+            *self._write_transfers(by_type[TransferEntry]),
         ]
         for outcome in outcomes:
             self.report.count(outcome)
+        self._write_balances(by_type[BalanceEntry])
 
     def _channel(self, name: str) -> Channel:
         if name not in self._channels:
@@ -466,6 +517,9 @@ class _Writer:
             if prepare is not None:
                 prepare(list(new.values()))
             self.connection.execute(insert(table), [values for _, values in new.values()])
+            if self.batch_id is None and table in JOURNAL_SOURCES:  # a batch is read back
+                found = self._existing(table, key, (), new)
+                self.journal.touch(JOURNAL_SOURCES[table], (row["id"] for row in found.values()))
         return outcomes
 
     # ------------------------------------------------------------------ receipts
@@ -484,15 +538,12 @@ class _Writer:
 
     def _receipt_values(self, entry: ReceiptEntry) -> dict:
         channel = self._channel(entry.channel)
-        if entry.gross.currency != self.base:
-            raise self._error(
-                entry,
-                f"amount is in {entry.gross.currency}, not {self.base}: "
-                f"give the {self.base} amount with the original and the rate applied",
-            )
         fee, expected = self._fees(channel, entry)
         occurred = _utc(self._dated(entry, entry.occurred_at))
         self.report.cover(occurred)
+        fx_rate = entry.fx_rate
+        if entry.gross.currency != self.base:  # held in another currency: valued on its day
+            fx_rate = self._rate(entry, entry.gross.currency, occurred)
         return {
             "channel": channel.name,
             "external_id": entry.external_id,
@@ -507,7 +558,7 @@ class _Writer:
             "expected_fee_minor": self._minor(entry, expected),
             "original_minor": self._minor(entry, entry.original or None),
             "original_currency": entry.original.currency if entry.original else None,
-            "fx_rate": str(entry.fx_rate) if entry.fx_rate is not None else None,
+            "fx_rate": str(fx_rate) if fx_rate is not None else None,
             "flags": ",".join(sorted(entry.flags)),
             "reverses_id": None,
             "supporter_id": None,
@@ -517,6 +568,19 @@ class _Writer:
             "due_on": entry.due_on,
             "batch_id": self.batch_id,
         }
+
+    def _rate(self, entry, currency: str, at: dt.datetime) -> Decimal:
+        """The value in the base currency of one unit of ``currency`` on ``at``'s day: the
+        channel's own rate, else the import's ``--rate``, else the ledger's rates table."""
+        if isinstance(entry, ReceiptEntry) and entry.fx_rate is not None:
+            return entry.fx_rate
+        if currency in self.rates:
+            return self.rates[currency]
+        day = local_date(at, self.tz)
+        found = rate_on(self.connection, currency, self.base, day)
+        if found is None:
+            raise self._error(entry, missing_rate(currency, self.base, day))
+        return found
 
     def _fees(self, channel: Channel, entry: ReceiptEntry) -> tuple[Money, Money | None]:
         """The fee to book (the source's, else the schedule's) and the schedule's own (the
@@ -662,10 +726,14 @@ class _Writer:
         return unlinked
 
     # ------------------------------------------------------------------ other entries
-    def _write_payouts(self, entries: list[PayoutEntry]) -> list[str]:
+    def _write_payouts(self, entries: list[PayoutEntry], count_channels: bool = True) -> list[str]:
         rows = []
         for entry in entries:
-            channel = self._written_to(entry.channel)
+            channel = (
+                self._written_to(entry.channel)
+                if count_channels
+                else self._channel(entry.channel).name
+            )
             initiated = _utc(self._dated(entry, entry.initiated_at))
             self.report.cover(initiated)
             fee = entry.fee or Money.zero(entry.amount.currency)
@@ -739,6 +807,54 @@ class _Writer:
             )
         return self._upsert(BALANCES, ("channel", "currency", "as_of"), BALANCE_TRACKED, rows)
 
+    def _write_conversions(self, entries: list[ConversionEntry]) -> list[str]:
+        rows = []
+        for entry in entries:
+            channel = self._written_to(entry.channel)
+            occurred = _utc(self._dated(entry, entry.occurred_at))
+            self.report.cover(occurred)
+            if entry.source.currency == entry.target.currency or not (
+                entry.source.amount > 0 and entry.target.amount > 0
+            ):
+                raise self._error(entry, "a conversion takes one currency to another")
+            rows.append(
+                (
+                    entry,
+                    {
+                        "channel": channel,
+                        "external_id": entry.external_id,
+                        "occurred_at": occurred,
+                        "from_currency": entry.source.currency,
+                        "from_minor": self._minor(entry, entry.source),
+                        "to_currency": entry.target.currency,
+                        "to_minor": self._minor(entry, entry.target),
+                        "batch_id": self.batch_id,
+                    },
+                )
+            )
+        return self._upsert(CONVERSIONS, ("channel", "external_id"), CONVERSION_TRACKED, rows)
+
+    def _write_transfers(self, entries: list[TransferEntry]) -> list[str]:
+        rows = []
+        for entry in entries:
+            occurred = _utc(self._dated(entry, entry.occurred_at))
+            self.report.cover(occurred)
+            rows.append(
+                (
+                    entry,
+                    {
+                        "channel": self._written_to(entry.channel),
+                        "external_id": entry.external_id,
+                        "occurred_at": occurred,
+                        "currency": entry.amount.currency,
+                        "amount_minor": self._minor(entry, entry.amount),
+                        "description": entry.description,
+                        "batch_id": self.batch_id,
+                    },
+                )
+            )
+        return self._upsert(TRANSFERS, ("channel", "external_id"), TRANSFER_TRACKED, rows)
+
     # ------------------------------------------------------------------ bank lines
     def _write_bank_lines(self, entries: list[BankLineEntry]) -> list[str]:
         rows = []
@@ -758,6 +874,7 @@ class _Writer:
                         "counterparty": entry.counterparty,
                         "receipt_id": None,
                         "payout_id": None,
+                        "matched_at": None,
                         "batch_id": self.batch_id,
                     },
                 )
@@ -778,6 +895,7 @@ class _Writer:
         and stay bank lines only; unclassified ones are reported."""
         matched = self._match_recorded(new)
         created: list[tuple[dict, ReceiptEntry]] = []
+        self._royalty_payouts(new)
         for entry, values in new:
             if entry.classification == "unclassified":
                 self.report.unclassified.append(entry)
@@ -810,6 +928,66 @@ class _Writer:
             ids = self.receipt_ids({(r.channel, r.external_id) for _, r in created})
             for values, receipt in created:
                 values["receipt_id"] = ids[(receipt.channel, receipt.external_id)]
+
+    def _royalty_payouts(self, new: list[tuple[BankLineEntry, dict]]) -> None:
+        """A store whose exports list no payouts (KDP, ACX) is paid by a bank credit alone:
+        that credit is the channel's payout (unless one already recorded is it: same amount,
+        sent within the channel's lag before the bank posted it), arrived the day the bank
+        posted it, and what it pays comes off the royalties the channel owes."""
+        paid = [
+            (entry, values)
+            for entry, values in new
+            if entry.classification == "payout"
+            and entry.counterparty
+            and entry.amount.amount > 0
+            and self._channel(entry.counterparty).payouts_from_bank
+        ]
+        created = []
+        for entry, values in paid:
+            known = self._recorded_payout(entry)
+            if known is not None:
+                values["payout_id"], values["matched_at"] = known, utcnow()
+                continue
+            payout = PayoutEntry(
+                channel=entry.counterparty,
+                external_id=f"bank:{entry.account}:{entry.external_id}",
+                initiated_at=local_midnight(entry.posted_on, self.tz),
+                amount=entry.amount,
+                arrived_on=entry.posted_on,
+                line=entry.line,
+            )
+            created.append((values, payout))
+        if not created:
+            return
+        self._write_payouts([p for _, p in created], count_channels=False)
+        keys = {(p.channel, p.external_id) for _, p in created}
+        found = self._existing(PAYOUTS, ("channel", "external_id"), (), keys)
+        for values, payout in created:
+            values["payout_id"] = found[(payout.channel, payout.external_id)]["id"]
+            values["matched_at"] = utcnow()
+
+    def _recorded_payout(self, line: BankLineEntry) -> int | None:
+        """The one payout already in the ledger that this bank credit can only be."""
+        channel = self._channel(line.counterparty)
+        low, high = channel.payout_lag_days
+        posted = local_midnight(line.posted_on, self.tz)
+        taken = select(BANK_LINES.c.payout_id).where(BANK_LINES.c.payout_id.is_not(None))
+        found = (
+            self.connection.execute(
+                select(PAYOUTS.c.id)
+                .where(
+                    PAYOUTS.c.channel == channel.name, PAYOUTS.c.currency == line.amount.currency
+                )
+                .where(PAYOUTS.c.amount_minor - PAYOUTS.c.fee_minor == line.amount.minor)
+                .where(PAYOUTS.c.initiated_at >= posted - dt.timedelta(days=high))
+                .where(PAYOUTS.c.initiated_at < posted - dt.timedelta(days=low - 1))
+                .where(PAYOUTS.c.status.not_in(FAILED_PAYOUTS), PAYOUTS.c.id.not_in(taken))
+                .limit(2)
+            )
+            .scalars()
+            .all()
+        )
+        return found[0] if len(found) == 1 else None
 
     def _match_recorded(self, lines: list[tuple[BankLineEntry, dict]]) -> dict[int, dict]:
         """Receipts typed in by hand that these bank lines pay in (see :data:`AWAITING_BANK`):
@@ -885,32 +1063,34 @@ def _apply(
     dry_run: bool,
     progress: Progress | None,
     replayable: bool,
+    rates: Mapping[str, Decimal] | None = None,
 ) -> FileReport:
     """Apply a file's entries; on PostgreSQL a clash with a concurrent import of the same rows
     (IntegrityError) is retried once, when the entries can be read again: the retry then
     finds the other import's rows and adds nothing."""
     retry = replayable and ledger.engine.dialect.name == "postgresql"
+    once = partial(
+        _apply_once, ledger, source=source, file_name=file_name, sha256=sha256,
+        dry_run=dry_run, progress=progress, rates=rates,
+    )  # fmt: skip
     try:
-        return _apply_once(
-            ledger, make_entries(), source, file_name, sha256, dry_run=dry_run, progress=progress
-        )
+        return once(make_entries())
     except IntegrityError:
         if not retry:
             raise
-    return _apply_once(
-        ledger, make_entries(), source, file_name, sha256, dry_run=dry_run, progress=progress
-    )
+    return once(make_entries())
 
 
 def _apply_once(
     ledger: Ledger,
     entries: Iterable[Entry],
+    *,
     source: str,
     file_name: str,
     sha256: str,
-    *,
     dry_run: bool,
     progress: Progress | None,
+    rates: Mapping[str, Decimal] | None = None,
 ) -> FileReport:
     report = FileReport(file_name=file_name, source=source, dry_run=dry_run)
     with _transaction(ledger.engine) as (connection, session):
@@ -934,8 +1114,11 @@ def _apply_once(
                 skipped=0,
             )
         ).inserted_primary_key[0]
-        _Writer(ledger, connection, session, report, batch_id).write(entries, progress)
+        writer = _Writer(ledger, connection, session, report, batch_id, rates)
+        writer.write(entries, progress)
         session.flush()
+        settle_matches(connection, ledger.tz)  # a payout and the deposit that can only be it
+        writer.journal.sync()
         connection.execute(
             update(BATCHES)
             .where(BATCHES.c.id == batch_id)
@@ -1053,6 +1236,7 @@ def import_paths(
                     dry_run=dry_run,
                     progress=progress,
                     replayable=True,
+                    rates=context.rates,
                 )
             )
         except LedgerError as exc:
@@ -1075,6 +1259,7 @@ def write_receipt(ledger: Ledger, entry: ReceiptEntry) -> int:
         if not report.added:
             raise LedgerError(f"{key[0]} receipt {key[1]!r} is already recorded")
         receipt_id = writer.receipt_ids([key])[key]
+        writer.journal.sync()
         session.close()
         connection.commit()
     return receipt_id
@@ -1114,10 +1299,11 @@ def classify_bank_line(
         )
         values = {"classification": classification, "counterparty": channel, "receipt_id": None}
         report = FileReport(file_name=f"bank line #{line_id}", source="classify")
-        _Writer(ledger, connection, session, report, line.batch_id)._prepare_bank_lines(
-            [(entry, values)]
-        )
+        writer = _Writer(ledger, connection, session, report, line.batch_id)
+        writer._prepare_bank_lines([(entry, values)])
         connection.execute(update(BANK_LINES).where(BANK_LINES.c.id == line_id).values(**values))
+        writer.journal.touch(BANK, [line_id])
+        writer.journal.sync()
         session.close()
         connection.commit()
     return {**line._asdict(), **values}
@@ -1146,6 +1332,14 @@ def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
         if batch.undone_at is not None:
             raise LedgerError(
                 f"batch #{batch_id} was already undone on {batch.undone_at:%Y-%m-%d %H:%M} UTC"
+            )
+        journal = Journal.of(connection, ledger)
+        for table, source in JOURNAL_SOURCES.items():
+            journal.touch(
+                source,
+                connection.execute(select(table.c.id).where(table.c.batch_id == batch_id))
+                .scalars()
+                .all(),
             )
         not_ours = or_(RECEIPTS.c.batch_id.is_(None), RECEIPTS.c.batch_id != batch_id)
         deposited = select(RECEIPTS.c.id, *(RECEIPTS.c[name] for name in RECEIPT_TRACKED)).where(
@@ -1178,6 +1372,8 @@ def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
             ("payouts", PAYOUTS),
             ("subscriptions", SUBSCRIPTIONS),
             ("balances", BALANCES),
+            ("conversions", CONVERSIONS),
+            ("transfers", TRANSFERS),
         ):
             removed[name] = connection.execute(
                 delete(table).where(table.c.batch_id == batch_id)
@@ -1185,5 +1381,6 @@ def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
         connection.execute(
             update(BATCHES).where(BATCHES.c.id == batch_id).values(undone_at=utcnow())
         )
+        journal.sync()
         connection.commit()
     return removed

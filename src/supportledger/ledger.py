@@ -55,10 +55,13 @@ class Ledger:
         return self.settings.base_currency
 
     def init(self) -> None:
-        """Create the database, or upgrade it to the current schema."""
+        """Create the database, or upgrade it to the current schema (the journal of a
+        ledger from before it is derived then, under this ledger's settings)."""
         from supportledger.db import upgrade
+        from supportledger.journal import align_ledger
 
         upgrade(self.engine)
+        align_ledger(self)
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -85,11 +88,6 @@ def record_receipt(ledger: Ledger, entry: ReceiptEntry) -> Receipt:
     from supportledger.imports import expected_fee, write_receipt
 
     channel = get_channel(entry.channel)
-    if entry.gross.currency != ledger.currency:
-        raise LedgerError(
-            f"amount is in {entry.gross.currency}; record it in {ledger.currency} "
-            f"with the original amount and the rate applied"
-        )
     on = local_date(entry.occurred_at, ledger.tz)
     if entry.fee is None and expected_fee(ledger.schedule, channel, on, entry) is None:
         raise LedgerError(

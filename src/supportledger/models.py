@@ -14,7 +14,17 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -332,6 +342,9 @@ class MonthClose(SQLModel, table=True):
     receipts: int = 0
     reopened_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     reopen_reason: str | None = None
+    #: the statement as it stood when the month was closed (JSON, names left out): what was
+    #: sent is what a closed month shows, whatever is imported later
+    snapshot: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class TaxForm(SQLModel, table=True):
@@ -347,3 +360,151 @@ class TaxForm(SQLModel, table=True):
     currency: str = Field(max_length=3)
     gross_minor: int = Field(sa_type=BigInteger)
     recorded_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+
+
+# --------------------------------------------------------------------------- the journal
+
+
+class AccountRole(StrEnum):
+    """What an account of the journal holds; its name comes from the channel's declaration."""
+
+    INCOME = "income"  # Income:Support:<Channel>:OneTime, Income:Sales:<Channel>
+    REFUNDS = "refunds"  # the income account's :Refunds
+    FEES = "fees"  # Expenses:Fees:<Channel>
+    PAYOUT_FEES = "payout_fees"  # Expenses:Fees:Payouts:<Channel>
+    BALANCE = "balance"  # Assets:<Channel>: money the channel holds for the writer
+    RECEIVABLE = "receivable"  # Assets:Receivable:<Channel>: royalties earned, not yet paid
+    UNDEPOSITED = "undeposited"  # Assets:Undeposited:<Channel>: checks in hand, Zelle on its way
+    IN_TRANSIT = "in_transit"  # Assets:InTransit:<Channel>: payouts sent, not yet at the bank
+    BANK = "bank"  # Assets:Bank
+    EXCHANGE = "exchange"  # Income:ExchangeGains: realised gains (credit) and losses (debit)
+    TRANSFERS = "transfers"  # Equity:Transfers: bank lines the writer classified as transfers
+    OPENING = "opening"  # Equity:OpeningBalances: what a channel held before the ledger began
+
+
+class Account(SQLModel, table=True):
+    """An account of the journal, named once; postings refer to it by id."""
+
+    __tablename__ = "accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    role: str
+    channel: str | None = None
+
+
+class Posting(SQLModel, table=True):
+    """One leg of a balanced transaction. A transaction is every posting of one event
+    (``source``, ``source_id``): a receipt, a payout, a bank line, a conversion, an opening
+    balance. Its values (``value_minor``, in the base currency at the event's recorded rate)
+    sum to zero; ``amount_minor`` is in the posting's own ``currency``."""
+
+    __tablename__ = "postings"
+    __table_args__ = (
+        Index("ix_postings_source", "source", "source_id"),
+        Index("ix_postings_month", "month"),
+        Index("ix_postings_occurred_at", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=10)
+    source_id: int
+    leg: int = Field(sa_type=SmallInteger)
+    occurred_at: dt.datetime = Field(sa_column=utc_column(nullable=False))
+    month: int  # YYYYMM in the journal's time zone (ledger_meta.journal_timezone)
+    #: False for money not yet received (a check in hand, a pending payment): the statement
+    #: counts cleared postings, money owed counts them all
+    cleared: bool = True
+    account_id: int = Field(foreign_key="accounts.id")
+    kind: str = Field(default="", max_length=10)
+    currency: str = Field(max_length=3)
+    amount_minor: int = Field(sa_type=BigInteger)
+    value_minor: int = Field(sa_type=BigInteger)
+    #: 1 on the income leg of a payment: the statement's count of payments
+    payment: int = Field(default=0, sa_type=SmallInteger)
+    #: on a fee leg: its value less the value of the fee the schedule predicted, when known
+    audit_minor: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class JournalMonth(SQLModel, table=True):
+    """The postings of a local month, summed per account, source, kind, currency and
+    clearing: what a month's figures and a balance at a month's end are read from."""
+
+    __tablename__ = "journal_months"
+    __table_args__ = (
+        PrimaryKeyConstraint("month", "account_id", "source", "kind", "currency", "cleared"),
+    )
+
+    month: int
+    account_id: int = Field(foreign_key="accounts.id")
+    source: str = Field(max_length=10)
+    kind: str = Field(max_length=10)
+    currency: str = Field(max_length=3)
+    cleared: bool
+    amount_minor: int = Field(sa_type=BigInteger)
+    value_minor: int = Field(sa_type=BigInteger)
+    payments: int = 0
+    postings: int = 0
+    audits: int = 0
+    audit_minor: int = Field(default=0, sa_type=BigInteger)
+
+
+class Conversion(SQLModel, table=True):
+    """Money a channel converted from one of its currency balances to another (PayPal's
+    "General Currency Conversion" of a held balance)."""
+
+    __tablename__ = "conversions"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    external_id: str
+    occurred_at: dt.datetime = Field(sa_column=utc_column(nullable=False))
+    from_currency: str = Field(max_length=3)
+    from_minor: int = Field(sa_type=BigInteger)  # positive: what left the first balance
+    to_currency: str = Field(max_length=3)
+    to_minor: int = Field(sa_type=BigInteger)  # positive: what reached the second
+    batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
+
+
+class Transfer(SQLModel, table=True):
+    """Money that entered or left a channel's balance other than as support or a payout to
+    the bank: the writer paying for something from their PayPal balance, or funding it from
+    the bank. It is the writer's own money moving (``Equity:Transfers``), never income, and
+    without it the channel's balance would drift from the one it states."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    external_id: str
+    occurred_at: dt.datetime = Field(sa_column=utc_column(nullable=False))
+    currency: str = Field(max_length=3)
+    amount_minor: int = Field(sa_type=BigInteger)  # into the channel's balance: positive
+    description: str = ""
+    batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
+
+
+class Rate(SQLModel, table=True):
+    """An exchange rate for a day: one ``currency`` is worth ``rate`` units of ``quote``
+    (decimal text). The ECB's daily reference rates are quoted this way against EUR."""
+
+    __tablename__ = "rates"
+    __table_args__ = (UniqueConstraint("currency", "quote", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: dt.date
+    currency: str = Field(max_length=3)
+    quote: str = Field(max_length=3)
+    rate: str
+    source: str = ""
+
+
+class LedgerMeta(SQLModel, table=True):
+    """Facts about the ledger itself (the time zone its journal's months are in)."""
+
+    __tablename__ = "ledger_meta"
+
+    key: str = Field(primary_key=True)
+    value: str

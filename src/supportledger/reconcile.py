@@ -34,14 +34,23 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
-from supportledger.channels import NAMES, get_channel
+from supportledger.balances import Owed, money_owed
+from supportledger.channels import get_channel
 from supportledger.closing import latest_close, month_digest
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, ScheduleError
-from supportledger.models import BankLine, ChannelBalance, Event, Payout, Receipt, Status, utcnow
+from supportledger.journal import BANK, FAILED_PAYOUTS, Journal, align_ledger
+from supportledger.models import (
+    COUNTED_STATUSES,
+    BankLine,
+    Event,
+    Payout,
+    Receipt,
+    Status,
+    utcnow,
+)
 from supportledger.money import Money
 from supportledger.months import Month, local_date
-from supportledger.statement import COUNTED_STATUSES, FAILED_PAYOUTS
 
 if TYPE_CHECKING:
     from supportledger.ledger import Ledger
@@ -67,11 +76,15 @@ class PayoutItem:
     fee: Money  # the channel's payout fee, taken out of it
     window: tuple[dt.date, dt.date]  # the days the bank may post it
 
-    DERIVED = ("expected_deposit",)
+    DERIVED = ("expected_deposit", "currency")
 
     @property
     def expected_deposit(self) -> Money:
         return self.amount - self.fee
+
+    @property
+    def currency(self) -> str:
+        return self.amount.currency
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,12 @@ class DepositItem:
     amount: Money
     channel: str | None
     description: str
+
+    DERIVED = ("currency",)
+
+    @property
+    def currency(self) -> str:
+        return self.amount.currency
 
 
 @dataclass(frozen=True)
@@ -106,19 +125,6 @@ class PayoutReport:
 
 
 @dataclass(frozen=True)
-class BalanceLine:
-    channel: str
-    opening: Money
-    receipts: Money  # net of fees
-    payouts: Money
-    closing: Money
-    stated: Money | None = None  # the channel's own figure, the last one in the month
-    stated_at: dt.datetime | None = None
-    ledger_at_stated: Money | None = None  # the ledger's balance at that same instant
-    difference: Money | None = None  # stated - ledger_at_stated
-
-
-@dataclass(frozen=True)
 class FeeDifference:
     receipt_id: int
     channel: str
@@ -137,15 +143,6 @@ class FeeDifference:
 
 
 @dataclass(frozen=True)
-class PendingCheck:
-    receipt_id: int
-    check_number: str | None
-    received_on: dt.date
-    amount: Money
-    age_days: int  # at the month's end
-
-
-@dataclass(frozen=True)
 class ReturnedCheck:
     receipt_id: int
     check_number: str | None
@@ -153,15 +150,6 @@ class ReturnedCheck:
     returned_on: dt.date
     amount: Money
     fee: Money  # the bank's returned-item fee
-
-
-@dataclass(frozen=True)
-class RoyaltyOwed:
-    channel: str
-    earned_in: str  # YYYY-MM
-    due_in: str  # YYYY-MM
-    earned: Money
-    owed: Money
 
 
 @dataclass(frozen=True)
@@ -191,13 +179,13 @@ class MonthState:
 class Reconciliation:
     month: Month
     timezone: str
+    currency: str
     state: MonthState
     payouts: PayoutReport
-    balances: tuple[BalanceLine, ...]
+    #: money owed at the month's end: the statement's own figures (:mod:`supportledger.balances`)
+    owed: Owed
     fees: tuple[FeeDifference, ...]  # by channel, then date
-    pending_checks: tuple[PendingCheck, ...]
     returned_checks: tuple[ReturnedCheck, ...]
-    royalties_owed: tuple[RoyaltyOwed, ...]
     adjustments: tuple[AdjustmentItem, ...]
 
 
@@ -380,6 +368,9 @@ def match_payout(ledger: Ledger, payout_id: int, bank_line_id: int) -> tuple[Pay
                 matched_at=utcnow(),
             )
         )
+        journal = Journal.of(connection, ledger)
+        journal.touch(BANK, [line.id])
+        journal.sync()
     return payout, line
 
 
@@ -404,92 +395,6 @@ def _pair(connection: Connection, payout_id: int, bank_line_id: int):
     if line is None:
         raise LedgerError(f"no bank line #{bank_line_id} (see `supportledger reconcile`)")
     return payout, line
-
-
-# --------------------------------------------------------------------------- balances
-def _sums(connection: Connection, query) -> dict[tuple[str, str], int]:
-    return {(ch, cur): int(total) for ch, cur, total in connection.execute(query)}
-
-
-def _net_receipts(until: dt.datetime, since: dt.datetime | None = None, inclusive=False):
-    query = (
-        select(Receipt.channel, Receipt.currency, func.sum(Receipt.net_minor))
-        .where(Receipt.status.in_(COUNTED_STATUSES))
-        .where(Receipt.occurred_at <= until if inclusive else Receipt.occurred_at < until)
-        .group_by(Receipt.channel, Receipt.currency)
-    )
-    return query.where(Receipt.occurred_at >= since) if since is not None else query
-
-
-def _paid_out(until: dt.datetime, since: dt.datetime | None = None, inclusive=False):
-    query = (
-        select(Payout.channel, Payout.currency, func.sum(Payout.amount_minor))
-        .where(Payout.status.not_in(FAILED_PAYOUTS))
-        .where(Payout.initiated_at <= until if inclusive else Payout.initiated_at < until)
-        .group_by(Payout.channel, Payout.currency)
-    )
-    return query.where(Payout.initiated_at >= since) if since is not None else query
-
-
-def _holds_balance(channel: str) -> bool:
-    try:
-        return get_channel(channel).holds_balance
-    except LedgerError:  # a name the ledger no longer knows: show it rather than hide it
-        return True
-
-
-def _balances(connection: Connection, month: Month, tz) -> tuple[BalanceLine, ...]:
-    start, end = month.bounds(tz)
-    before = [_sums(connection, _net_receipts(start)), _sums(connection, _paid_out(start))]
-    during = [
-        _sums(connection, _net_receipts(end, since=start)),
-        _sums(connection, _paid_out(end, since=start)),
-    ]
-    latest = (
-        select(
-            ChannelBalance.channel,
-            ChannelBalance.currency,
-            func.max(ChannelBalance.as_of).label("as_of"),
-        )
-        .where(ChannelBalance.as_of >= start, ChannelBalance.as_of < end)
-        .group_by(ChannelBalance.channel, ChannelBalance.currency)
-        .subquery()
-    )
-    stated = {
-        (row.channel, row.currency): row
-        for row in connection.execute(
-            select(ChannelBalance).join(
-                latest,
-                (latest.c.channel == ChannelBalance.channel)
-                & (latest.c.currency == ChannelBalance.currency)
-                & (latest.c.as_of == ChannelBalance.as_of),
-            )
-        )
-    }
-    keys = {k for sums in (*before, *during) for k in sums} | set(stated)
-    lines = []
-    for channel, currency in sorted(k for k in keys if _holds_balance(k[0])):
-        key = (channel, currency)
-
-        def money(sums, key=key, currency=currency):
-            return Money.from_minor(sums.get(key, 0), currency)
-
-        opening = money(before[0]) - money(before[1])
-        receipts, payouts = money(during[0]), money(during[1])
-        closing = opening + receipts - payouts
-        line = BalanceLine(channel, opening, receipts, payouts, closing)
-        if key in stated:
-            row = stated[key]
-            at = row.as_of
-            then = money(_sums(connection, _net_receipts(at, inclusive=True))) - money(
-                _sums(connection, _paid_out(at, inclusive=True))
-            )
-            said = Money.from_minor(row.amount_minor, currency)
-            line = BalanceLine(
-                channel, opening, receipts, payouts, closing, said, at, then, said - then
-            )
-        lines.append(line)
-    return tuple(lines)
 
 
 # --------------------------------------------------------------------------- fees
@@ -565,112 +470,26 @@ def _fee_differences(
 
 
 # --------------------------------------------------------------------------- money owed
-def _checks(
-    connection: Connection, month: Month, tz
-) -> tuple[tuple[PendingCheck, ...], tuple[ReturnedCheck, ...]]:
-    end, last = month.bounds(tz)[1], month.last_day
-    deposited = dict(
-        connection.execute(
-            select(BankLine.receipt_id, func.min(BankLine.posted_on))
-            .where(BankLine.receipt_id.is_not(None))
-            .group_by(BankLine.receipt_id)
-        ).all()
-    )
-    returns = {
-        row.reverses_id: row
-        for row in connection.execute(
-            select(Receipt.reverses_id, Receipt.occurred_at, Receipt.fee_minor, Receipt.currency)
-            .where(Receipt.channel == "check", Receipt.event == Event.FEE)
-            .where(Receipt.reverses_id.is_not(None), Receipt.occurred_at < end)
-        )
-    }
-    pending, returned = [], []
-    for r in connection.execute(
-        select(Receipt)
-        .where(Receipt.channel == "check", Receipt.event == Event.PAYMENT)
-        .where(Receipt.occurred_at < end)
-        .order_by(Receipt.occurred_at, Receipt.id)
-    ):
-        received = local_date(r.occurred_at, tz)
-        amount = Money.from_minor(r.gross_minor, r.currency)
-        if r.id in returns:  # even when its month was closed and only adjusted
-            back = returns[r.id]
-            returned.append(
-                ReturnedCheck(
-                    r.id,
-                    r.check_number,
-                    received,
-                    local_date(back.occurred_at, tz),
-                    amount,
-                    Money.from_minor(back.fee_minor, back.currency),
-                )
-            )
-            continue
-        deposit = deposited.get(r.id)
-        waiting = deposit > last if deposit is not None else r.status == Status.PENDING
-        if waiting:
-            pending.append(
-                PendingCheck(r.id, r.check_number, received, amount, (last - received).days)
-            )
-    return tuple(pending), tuple(returned)
-
-
-def _royalties_owed(connection: Connection, month: Month, tz) -> tuple[RoyaltyOwed, ...]:
-    """Royalties earned by the month's end and not yet paid, oldest first.
-
-    A royalty payout pays the oldest months that were due by the month it was sent in;
-    what it pays beyond them is for months before the ledger begins, and is not spread
-    over later ones.
-    """
+def _returned_checks(connection: Connection, month: Month, tz) -> tuple[ReturnedCheck, ...]:
+    """Checks the payer's bank refused, known by the month's end, with the bank's fee."""
     end = month.bounds(tz)[1]
-    royalty = [c.name for c in map(get_channel, NAMES) if c.royalty]
-    earned: dict[tuple[str, str], dict[Month, list]] = defaultdict(dict)
-    for r in connection.execute(
-        select(
-            Receipt.channel,
-            Receipt.currency,
-            Receipt.occurred_at,
-            Receipt.net_minor,
-            Receipt.due_on,
+    fee = Receipt.__table__.alias("fee")
+    checks = Receipt.__table__
+    rows = connection.execute(
+        select(checks.c.id, checks.c.check_number, checks.c.occurred_at, checks.c.currency,
+               checks.c.gross_minor, fee.c.occurred_at, fee.c.fee_minor, fee.c.currency)
+        .join(fee, fee.c.reverses_id == checks.c.id)
+        .where(fee.c.event == Event.FEE, fee.c.occurred_at < end)
+        .where(checks.c.event == Event.PAYMENT)
+        .order_by(checks.c.occurred_at, checks.c.id)
+    )  # fmt: skip
+    return tuple(
+        ReturnedCheck(
+            rid, number, local_date(received, tz), local_date(back, tz),
+            Money.from_minor(gross, currency), Money.from_minor(charged, fee_currency),
         )
-        .where(Receipt.channel.in_(royalty), Receipt.occurred_at < end)
-        .where(Receipt.status.in_(COUNTED_STATUSES))
-    ):
-        earned_in = Month.of(r.occurred_at, tz)
-        entry = earned[(r.channel, r.currency)].setdefault(earned_in, [0, None])
-        entry[0] += r.net_minor
-        if r.due_on is not None:
-            entry[1] = max(entry[1] or r.due_on, r.due_on)
-    owed = []
-    for (channel, currency), months in sorted(earned.items()):
-        delay = dt.timedelta(days=get_channel(channel).royalty_paid_after_days)
-        due = {m: Month.of(on or m.last_day + delay) for m, (_, on) in months.items()}
-        remaining = {m: total for m, (total, _) in months.items()}
-        for sent_at, amount in connection.execute(
-            select(Payout.initiated_at, Payout.amount_minor)
-            .where(Payout.channel == channel, Payout.currency == currency)
-            .where(Payout.status.not_in(FAILED_PAYOUTS), Payout.initiated_at < end)
-            .order_by(Payout.initiated_at, Payout.id)
-        ):
-            sent_in = Month.of(sent_at, tz)
-            for m in sorted(remaining):
-                if amount <= 0 or due[m] > sent_in:
-                    break
-                paid = min(amount, remaining[m])
-                remaining[m] -= paid
-                amount -= paid
-        for m in sorted(remaining):
-            if remaining[m] > 0:
-                owed.append(
-                    RoyaltyOwed(
-                        channel,
-                        str(m),
-                        str(due[m]),
-                        Money.from_minor(months[m][0], currency),
-                        Money.from_minor(remaining[m], currency),
-                    )
-                )
-    return tuple(owed)
+        for rid, number, received, currency, gross, back, charged, fee_currency in rows
+    )  # fmt: skip
 
 
 def record_returned_check(
@@ -730,6 +549,7 @@ def record_returned_check(
         )
         change_receipt(connection, check, {"status": str(Status.RETURNED)})
         fee_id = writer.receipt_ids([("check", external_id)])[("check", external_id)]
+        writer.journal.sync()
         session.close()
         connection.commit()
     return fee_id
@@ -774,26 +594,28 @@ def _state(connection: Connection, month: Month, tz) -> MonthState:
 def reconcile_month(ledger: Ledger, month: Month) -> Reconciliation:
     """Reconcile ``month``; unambiguous payout matches found on the way are recorded."""
     tz = ledger.tz
+    align_ledger(ledger)
     with ledger.engine.begin() as connection:
         ambiguous = settle_matches(connection, tz)
-        pending, returned = _checks(connection, month, tz)
+        show_names = ledger.settings.show_supporter_names
         return Reconciliation(
             month=month,
             timezone=ledger.settings.timezone_name,
+            currency=ledger.currency,
             state=_state(connection, month, tz),
             payouts=_payout_report(connection, month, tz, ambiguous),
-            balances=_balances(connection, month, tz),
+            owed=money_owed(connection, ledger, month, show_names=show_names),
             fees=_fee_differences(connection, month, tz, ledger.schedule),
-            pending_checks=pending,
-            returned_checks=returned,
-            royalties_owed=_royalties_owed(connection, month, tz),
+            returned_checks=_returned_checks(connection, month, tz),
             adjustments=_adjustments(connection, month, tz),
         )
 
 
 # --------------------------------------------------------------------------- rendering
 def _plain(value):
-    if isinstance(value, (Money, Month)):
+    if isinstance(value, Money):
+        return value.plain()
+    if isinstance(value, Month):
         return str(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
@@ -806,7 +628,8 @@ def _plain(value):
 
 
 def reconciliation_data(rec: Reconciliation) -> dict:
-    """The reconciliation as JSON-ready data: amounts as "12.34 USD", dates ISO."""
+    """The reconciliation as JSON-ready data, written as the statement's JSON is: amounts as
+    "12.34" in ``currency`` (an item in another currency says which), dates ISO."""
     return _plain(rec)
 
 
@@ -867,14 +690,16 @@ def render_text(rec: Reconciliation) -> str:
         (f"{_payout_text(x)}: expected by {x.window[1]}" for x in p.in_transit),
     )
     out.append("")
+    o = rec.owed
     balance_lines = []
-    for b in rec.balances:
+    for b in o.holdings:
         balance_lines.append(
-            f"{b.channel}: opening {b.opening.plain()} + receipts {b.receipts.plain()} "
-            f"- payouts {b.payouts.plain()} = closing {b.closing}"
+            f"{b.channel} {b.currency}: opening {b.opening.plain()} + receipts "
+            f"{b.receipts.plain()} - payouts {b.paid_out.plain()} + other {b.other.plain()} "
+            f"= closing {b.closing}"
         )
         if b.stated is None:
-            balance_lines.append("  the channel states no balance this month")
+            balance_lines.append("  the channel states no balance")
         else:
             balance_lines.append(
                 f"  stated {b.stated.plain()} at {b.stated_at.astimezone(tz):%Y-%m-%d %H:%M}, "
@@ -894,15 +719,19 @@ def render_text(rec: Reconciliation) -> str:
         ]
     out += _section("Fees that differ from the schedule", fee_lines)
     out.append("")
-    out.append("Money owed")
+    out.append(f"Money owed: {o.total} (as on the statement)")
     out += _section(
-        " checks not deposited",
-        (
-            f"check {c.check_number or '(no number)'} #{c.receipt_id} received {c.received_on} "
-            f"{c.amount}, {c.age_days} days"
-            for c in rec.pending_checks
-        ),
-    )
+        " received, not yet in the bank",
+        [
+            *(
+                f"{c.label} {c.check_number or '(no number)'} #{c.receipt_id} received "
+                f"{c.received_on} {c.amount}, {c.age_days} days"
+                for c in o.waiting
+            ),
+            *([f"deposits or returns no line above explains: {o.waiting_unexplained}"]
+              if o.waiting_unexplained else []),
+        ],
+    )  # fmt: skip
     out += _section(
         " checks returned unpaid",
         (
@@ -915,8 +744,14 @@ def render_text(rec: Reconciliation) -> str:
         " royalties earned, not yet paid",
         (
             f"{r.channel} {r.earned_in}: {r.owed} of {r.earned}, due {r.due_in}"
-            for r in rec.royalties_owed
+            if r.earned
+            else f"{r.channel}: {r.owed} paid beyond the royalties the ledger shows earned"
+            for r in o.royalties
         ),
+    )
+    out += _section(" held by the channels", (f"{b.channel}: {b.value}" for b in o.holdings))
+    out += _section(
+        " payouts on their way to the bank", (f"{t.channel}: {t.amount}" for t in o.in_transit)
     )
     out.append("")
     out += _section(

@@ -167,36 +167,53 @@ def statement_data(s) -> dict:
             "royalties": [
                 {
                     "channel": x.channel,
-                    "due_month": str(x.due_month),
+                    "earned_month": str(x.earned_in),
+                    "due_month": str(x.due_in),
                     "count": x.count,
-                    "amount": x.amount.plain(),
+                    "earned": x.earned.plain(),
+                    "amount": x.owed.plain(),
                 }
                 for x in o.royalties
             ],
             "royalties_total": o.royalties_total.plain(),
             "checks": [
                 {
+                    "channel": x.channel,
                     "received_on": x.received_on.isoformat(),
                     "age_days": x.age_days,
                     "amount": x.amount.plain(),
+                    "currency": x.amount.currency,
                     "check_number": x.check_number,
                     "from": x.payer,
                 }
-                for x in o.checks
+                for x in o.waiting
             ],
-            "checks_total": o.checks_total.plain(),
+            "checks_unexplained": o.waiting_unexplained.plain(),
+            "checks_total": o.waiting_total.plain(),
             "balances": [
                 {
                     "channel": x.channel,
-                    "stated_on": _local_day(x.opening_at, s.timezone),
+                    "currency": x.currency,
                     "opening": x.opening.plain(),
                     "receipts": x.receipts.plain(),
                     "paid_out": x.paid_out.plain(),
-                    "balance": x.balance.plain(),
+                    "other": x.other.plain(),
+                    "balance": x.closing.plain(),
+                    "value": x.value.plain(),
+                    "stated": x.stated.plain() if x.stated is not None else None,
+                    "stated_on": _local_day(x.stated_at, s.timezone),
+                    "ledger_at_stated": (
+                        x.ledger_at_stated.plain() if x.ledger_at_stated is not None else None
+                    ),
+                    "difference": x.difference.plain() if x.difference is not None else None,
                 }
-                for x in o.balances
+                for x in o.holdings
             ],
-            "balances_total": o.balances_total.plain(),
+            "balances_total": o.holdings_total.plain(),
+            "in_transit": [
+                {"channel": x.channel, "amount": x.amount.plain()} for x in o.in_transit
+            ],
+            "in_transit_total": o.in_transit_total.plain(),
             "total": o.total.plain(),
         },
         "payouts": {
@@ -208,6 +225,7 @@ def statement_data(s) -> dict:
                     "amount": p.amount.plain(),
                     "fee": p.fee.plain(),
                     "to_bank": p.to_bank.plain(),
+                    "currency": p.amount.currency,
                 }
                 for p in s.payouts
             ],
@@ -239,6 +257,7 @@ def statement_data(s) -> dict:
             for x in s.missing_data
         ],
         "supporter_names_shown": s.names_shown,
+        "exchange_gain": s.exchange_gain.plain(),
     }
 
 
@@ -249,6 +268,7 @@ def annual_data(a) -> dict:
         "year": a.year,
         "timezone": a.timezone,
         "currency": a.currency,
+        "basis": a.basis,
         "channels": {line.channel: _channel(line) for line in a.channels},
         "totals": _channel(a.totals),
         "schedule_c": {
@@ -256,6 +276,7 @@ def annual_data(a) -> dict:
             "line_2_returns_and_allowances": sc.line_2_returns_and_allowances.plain(),
             "line_3_subtotal": sc.line_3_subtotal.plain(),
             "line_10_commissions_and_fees": sc.line_10_commissions_and_fees.plain(),
+            "payout_fees": sc.payout_fees.plain(),
         },
         "tax_forms": [
             {
@@ -267,6 +288,7 @@ def annual_data(a) -> dict:
             for t in a.tax_forms
         ],
         "months": [{"month": str(m), **_figures(f)} for m, f in a.months],
+        "exchange_gain": a.exchange_gain.plain(),
     }
 
 
@@ -467,47 +489,60 @@ def statement_view(s) -> dict:
             "royalties": [
                 {
                     "label": x.label,
-                    "due": month_short(x.due_month),
+                    "earned": month_short(x.earned_in),
+                    "due": month_short(x.due_in),
                     "count": x.count,
-                    "amount": amount(x.amount),
+                    "amount": amount(x.owed),
                 }
                 for x in o.royalties
             ],
             "royalties_total": amount(o.royalties_total),
             "checks": [
                 {
+                    "label": x.label,
                     "received": x.received_on.isoformat(),
                     "age": x.age_days,
                     "number": x.check_number or "",
                     "payer": x.payer,
                     "amount": amount(x.amount),
                 }
-                for x in o.checks
+                for x in o.waiting
             ],
-            "checks_total": amount(o.checks_total),
+            "checks_unexplained": amount(o.waiting_unexplained) if o.waiting_unexplained else "",
+            "checks_total": amount(o.waiting_total),
             "balances": [
                 {
                     "label": x.label,
+                    "currency": x.currency,
                     "opening": amount(x.opening),
-                    "stated_on": _local_day(x.opening_at, s.timezone) or "ledger start",
                     "receipts": amount(x.receipts),
                     "paid_out": amount(x.paid_out),
-                    "balance": amount(x.balance),
+                    "other": amount(x.other),
+                    "balance": amount(x.closing),
+                    "stated": (
+                        f"{amount(x.stated)} on {_local_day(x.stated_at, s.timezone)}"
+                        if x.stated is not None
+                        else ""
+                    ),
+                    "difference": amount(x.difference) if x.difference else "",
                 }
-                for x in o.balances
+                for x in o.holdings
             ],
-            "balances_total": amount(o.balances_total),
+            "balances_total": amount(o.holdings_total),
+            "in_transit": [{"label": x.label, "amount": amount(x.amount)} for x in o.in_transit],
+            "in_transit_total": amount(o.in_transit_total),
             "total": amount(o.total),
-            "empty": not (o.royalties or o.checks or o.balances),
+            "empty": not (o.royalties or o.waiting or o.holdings or o.in_transit),
         },
         "payouts": [
             {
                 "label": p.label,
                 "initiated": p.initiated_on.isoformat(),
-                "arrived": p.arrived_on.isoformat() if p.arrived_on else "(date not known)",
+                "arrived": p.arrived_on.isoformat() if p.arrived_on else "",
                 "amount": amount(p.amount),
                 "fee": amount(p.fee),
                 "to_bank": amount(p.to_bank),
+                "currency": p.amount.currency,
             }
             for p in s.payouts
         ],
@@ -524,6 +559,7 @@ def statement_view(s) -> dict:
         "chart": _chart(s.series, s.channels),
         "missing": [x.message for x in s.missing_data],
         "names_shown": s.names_shown,
+        "exchange_gain": amount(s.exchange_gain) if s.exchange_gain else "",
     }
 
 
@@ -532,6 +568,7 @@ def annual_view(a) -> dict:
     sc = a.schedule_c
     return {
         "title": f"Annual summary {a.year}",
+        "basis": a.basis,
         "year": a.year,
         "timezone": a.timezone,
         "currency": a.currency,
@@ -544,6 +581,7 @@ def annual_view(a) -> dict:
             ("3", "Subtract line 2 from line 1", amount(sc.line_3_subtotal)),
             ("10", "Commissions and fees", amount(sc.line_10_commissions_and_fees)),
         ],
+        "payout_fees": amount(sc.payout_fees),
         "tax_forms": [
             {
                 "label": t.label,
@@ -554,6 +592,7 @@ def annual_view(a) -> dict:
             for t in a.tax_forms
         ],
         "months": [_row(month_short(m), f) for m, f in a.months],
+        "exchange_gain": amount(a.exchange_gain) if a.exchange_gain else "",
     }
 
 

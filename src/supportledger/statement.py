@@ -26,28 +26,28 @@ from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, case, func, null, or_, select
+from sqlalchemy import Connection, Engine, case, func, null, select
 
-from supportledger.channels import NAMES, get_channel
+from supportledger.balances import Owed, money_owed
+from supportledger.channels import NAMES, all_channels, get_channel
 from supportledger.closing import latest_close
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule
+from supportledger.journal import ACCOUNTS, FAILED_PAYOUTS, MONTHS, POSTINGS, align_ledger
 from supportledger.models import (
-    COUNTED_STATUSES,
-    REVERSALS,
+    AccountRole,
     BankLine,
-    ChannelBalance,
     Event,
     ImportBatch,
     Kind,
     Payout,
     Receipt,
-    Status,
     Subscription,
     Supporter,
 )
 from supportledger.money import ROUNDING, Money, exponent, total
 from supportledger.months import Month, local_date
+from supportledger.snapshots import freeze, thaw
 from supportledger.supporters import (
     COMMITTED,
     subscription_due,
@@ -55,11 +55,7 @@ from supportledger.supporters import (
     supporter_roots,
 )
 
-#: Payout statuses that mean the money never reached the bank.
-FAILED_PAYOUTS = ("failed", "canceled", "cancelled", "returned", "reversed")
 KINDS = tuple(Kind)
-#: Events that take back (or, for a won dispute, give back) a payment: the "refunds" line.
-REFUND_EVENTS = frozenset(REVERSALS | {Event.DISPUTE_REVERSAL})
 
 MRR_CONVENTION = (
     "MRR counts subscriptions active at the end of the calendar month in {tz}, annual plans "
@@ -180,50 +176,9 @@ class Recurring:
 
 
 @dataclass(frozen=True)
-class RoyaltyOwed:
-    channel: str
-    label: str
-    due_month: Month
-    count: int
-    amount: Money
-
-
-@dataclass(frozen=True)
-class PendingCheck:
-    received_on: dt.date
-    age_days: int
-    amount: Money
-    check_number: str | None
-    payer: str | None  # only when names may be shown
-
-
-@dataclass(frozen=True)
-class BalanceLine:
-    """Money a channel still holds at month end: the balance it last stated itself (or
-    nothing, from the ledger's first receipt), plus net receipts since, less payouts since."""
-
-    channel: str
-    label: str
-    opening_at: dt.datetime | None  # the instant of the channel's own stated balance
-    opening: Money
-    receipts: Money
-    paid_out: Money
-    balance: Money
-
-
-@dataclass(frozen=True)
-class Outstanding:
-    royalties: tuple[RoyaltyOwed, ...]
-    royalties_total: Money
-    checks: tuple[PendingCheck, ...]
-    checks_total: Money
-    balances: tuple[BalanceLine, ...]
-    balances_total: Money
-    total: Money
-
-
-@dataclass(frozen=True)
 class PayoutLine:
+    """A payout that reached the bank in the month; amounts in the payout's currency."""
+
     channel: str
     label: str
     initiated_on: dt.date
@@ -232,6 +187,7 @@ class PayoutLine:
     fee: Money
     to_bank: Money
     status: str
+    value: Money  # what reached the bank, in the base currency
 
 
 @dataclass(frozen=True)
@@ -276,13 +232,15 @@ class MonthlyStatement:
     channels: tuple[ChannelFigures, ...]  # every known channel, zeros included
     totals: ChannelFigures
     recurring: Recurring
-    outstanding: Outstanding
+    outstanding: Owed
     payouts: tuple[PayoutLine, ...]
     payouts_total: Money
     comparison: Comparison
     series: tuple[SeriesMonth, ...]  # the 12 months ending with this one
     missing_data: tuple[MissingData, ...]
     names_shown: bool
+    #: realised on money held in another currency when it was converted or paid out
+    exchange_gain: Money
 
 
 @dataclass(frozen=True)
@@ -303,7 +261,9 @@ class ScheduleC:
     line_1_gross_receipts: Money
     line_2_returns_and_allowances: Money
     line_3_subtotal: Money
+    #: the channels' fees on receipts and their payout fees
     line_10_commissions_and_fees: Money
+    payout_fees: Money  # of which: what the channels charged to pay out
 
 
 @dataclass(frozen=True)
@@ -311,11 +271,13 @@ class AnnualSummary:
     year: int
     timezone: str
     currency: str
+    basis: str  # cash | accrual: when a royalty counts
     channels: tuple[ChannelFigures, ...]
     totals: ChannelFigures
     schedule_c: ScheduleC
     tax_forms: tuple[TaxFormLine, ...]
     months: tuple[tuple[Month, Figures], ...]
+    exchange_gain: Money
 
 
 # --------------------------------------------------------------------------- facts from SQL
@@ -323,18 +285,16 @@ class AnnualSummary:
 
 @dataclass(frozen=True)
 class Aggregate:
-    """Receipts of one month bucket, channel, kind, event and currency, summed in SQL."""
+    """The journal's income, refund and fee postings of one month bucket, channel, kind and
+    account role, summed (values in the base currency) by the monthly roll-up."""
 
     bucket: int
     channel: str
     kind: str
-    event: str
-    currency: str
-    count: int
-    gross: int
-    fee: int
-    net: int
-    unexpected_fees: int
+    role: str
+    count: int  # payments (on the income role)
+    value: int
+    unexpected_fees: int  # fee legs whose fee differs from the schedule's (on the fees role)
     unexpected_fee_amount: int
 
 
@@ -362,14 +322,11 @@ class MonthFacts:
     lapse_grace_days: int
     months: tuple[Month, ...]  # 13 months ending with the statement's; buckets index these
     aggregates: tuple[Aggregate, ...]
+    exchange_gain: int  # realised in the month (negative: a loss)
     subscriptions: tuple[SubscriptionFact, ...]
     last_payments: Mapping[int, dt.datetime]  # subscription id -> latest payment seen
-    royalties: tuple[tuple[str, dt.date, str, int, int], ...]  # channel, due, currency, n, net
-    pending_checks: tuple[tuple[dt.datetime, str, int, str | None, str | None], ...]
-    stated: Mapping[str, tuple[dt.datetime, int]]  # channel -> its last stated balance
-    earned: Mapping[tuple[str, str], int]  # (channel, currency) -> net since stated
-    paid_out: Mapping[tuple[str, str], int]  # (channel, currency) -> payouts since stated
-    payouts: tuple[tuple[str, dt.datetime, dt.date | None, str, int, int, str], ...]
+    owed: Owed
+    payouts: tuple[tuple[str, dt.datetime, dt.date | None, str, int, int, str, int], ...]
     coverage: tuple[tuple[str, dt.datetime | None, dt.datetime], ...]  # channel, from, to
     used_channels: frozenset[str]  # of the channels in ``coverage``, those ever used
 
@@ -378,53 +335,71 @@ def _sum(column):
     return func.coalesce(func.sum(column), 0)
 
 
-def _read_aggregates(connection, months: list[Month], tz: ZoneInfo) -> list[Aggregate]:
-    """Sum receipts per month bucket, channel, kind, event and currency in one query.
+#: the journal's accounts a statement's income lines are made of
+FIGURE_ROLES = (AccountRole.INCOME, AccountRole.REFUNDS, AccountRole.FEES)
 
-    The months are contiguous; a CASE over their UTC boundaries names each row's bucket,
-    and the WHERE on ``occurred_at`` keeps the scan to that range of the index.
-    """
-    edges = [m.bounds(tz)[0] for m in months] + [months[-1].bounds(tz)[1]]
-    occurred = Receipt.occurred_at
-    bucket = case(
-        *[(occurred < edge, i) for i, edge in enumerate(edges[1:-1])], else_=len(edges) - 2
-    )
-    surprise = and_(
-        Receipt.expected_fee_minor.is_not(None), Receipt.fee_minor != Receipt.expected_fee_minor
-    )
-    rows = (
+
+def _read_aggregates(
+    connection, months: list[Month], tz: ZoneInfo, cash_royalties: bool = False
+) -> list[Aggregate]:
+    """The months' income, refunds and fees from the journal's monthly roll-up: cleared
+    postings only (a check in hand is owed, not received). With ``cash_royalties``, a
+    royalty channel's figures are what it paid in each month (its payouts out of the
+    royalties receivable), not the sales it reported earned."""
+    keys = {m.year * 100 + m.month: i for i, m in enumerate(months)}
+    roles = [str(r) for r in FIGURE_ROLES]
+    royalty = {c.name for c in all_channels() if c.royalty} if cash_royalties else set()
+    if cash_royalties:
+        roles.append(str(AccountRole.RECEIVABLE))
+    rows = connection.execute(
         select(
-            bucket.label("bucket"),
-            Receipt.channel,
-            Receipt.kind,
-            Receipt.event,
-            Receipt.currency,
-            Receipt.gross_minor,
-            Receipt.fee_minor,
-            Receipt.net_minor,
-            case((surprise, 1), else_=0).label("surprise"),
-            case((surprise, Receipt.fee_minor - Receipt.expected_fee_minor), else_=0).label(
-                "surprise_amount"
-            ),
+            MONTHS.c.month, ACCOUNTS.c.channel, MONTHS.c.kind, ACCOUNTS.c.role, MONTHS.c.source,
+            func.sum(MONTHS.c.payments), func.sum(MONTHS.c.postings),
+            func.sum(MONTHS.c.value_minor), func.sum(MONTHS.c.audits),
+            func.sum(MONTHS.c.audit_minor),
         )
-        .where(occurred >= edges[0], occurred < edges[-1])
-        .where(Receipt.status.in_(COUNTED_STATUSES))
-        .subquery()
+        .join(ACCOUNTS, ACCOUNTS.c.id == MONTHS.c.account_id)
+        .where(MONTHS.c.month.in_(list(keys)), MONTHS.c.cleared.is_(True))
+        .where(ACCOUNTS.c.role.in_(roles))
+        .group_by(MONTHS.c.month, ACCOUNTS.c.channel, MONTHS.c.kind, ACCOUNTS.c.role,
+                  MONTHS.c.source)
+    )  # fmt: skip
+    found = []
+    for month, channel, kind, role, source, payments, count, value, audits, audit in rows:
+        if role == AccountRole.RECEIVABLE:
+            if source != "payout":
+                continue  # cash basis: a royalty is income when it is paid
+            role, kind, payments = str(AccountRole.INCOME), str(Kind.SALE), count
+        elif channel in royalty:
+            continue
+        found.append(
+            Aggregate(keys[month], channel, kind, role, int(payments), int(value), int(audits),
+                      int(audit))
+        )  # fmt: skip
+    return found
+
+
+def _read_role(connection, months: list[Month], role: AccountRole) -> int:
+    """The months' value on the accounts of ``role``, from the roll-up."""
+    keys = [m.year * 100 + m.month for m in months]
+    return int(
+        connection.execute(
+            select(func.coalesce(func.sum(MONTHS.c.value_minor), 0))
+            .join(ACCOUNTS, ACCOUNTS.c.id == MONTHS.c.account_id)
+            .where(MONTHS.c.month.in_(keys), ACCOUNTS.c.role == str(role))
+        ).scalar_one()
     )
-    keys = (rows.c.bucket, rows.c.channel, rows.c.kind, rows.c.event, rows.c.currency)
-    query = select(
-        *keys,
-        func.count(),
-        _sum(rows.c.gross_minor),
-        _sum(rows.c.fee_minor),
-        _sum(rows.c.net_minor),
-        _sum(rows.c.surprise),
-        _sum(rows.c.surprise_amount),
-    ).group_by(*keys)
-    return [
-        Aggregate(int(b), ch, kind, event, cur, *(int(v) for v in values))
-        for b, ch, kind, event, cur, *values in connection.execute(query)
-    ]
+
+
+def _read_payout_fees(connection, months: list[Month]) -> int:
+    """What the channels charged to pay out (Patreon's $0.25): not a receipt's fee, but a
+    fee all the same (Schedule C line 10)."""
+    return _read_role(connection, months, AccountRole.PAYOUT_FEES)
+
+
+def _read_exchange_gain(connection, months: list[Month]) -> int:
+    """Gains (a credit on Income:ExchangeGains) less losses realised in the months."""
+    return -_read_role(connection, months, AccountRole.EXCHANGE)
 
 
 def _read_subscriptions(connection, show_names: bool) -> list[SubscriptionFact]:
@@ -449,73 +424,6 @@ def _read_subscriptions(connection, show_names: bool) -> list[SubscriptionFact]:
             query
         )
     ]
-
-
-def _read_balances(connection, end: dt.datetime, channels: list[str], currency: str):
-    """For channels that hold money: the last balance each stated before ``end`` (its own
-    export's figure, in the base currency), and net receipts and payouts after it.
-
-    Rolling forward from the channel's own figure keeps a ten-year ledger from being summed
-    in full each month; a channel that never states one is summed from its first receipt.
-    Sums come per (channel, currency), so a row in another currency reaches the pure layer
-    and is refused there. The roll-forward names its channels only inside a CASE: a
-    ``channel IN`` would lead SQLite to walk the (channel, external_id) index over the whole
-    ledger instead of the short ``occurred_at`` range.
-    """
-    latest = (
-        select(ChannelBalance.channel, func.max(ChannelBalance.as_of).label("as_of"))
-        .where(ChannelBalance.as_of < end, ChannelBalance.currency == currency)
-        .where(ChannelBalance.channel.in_(channels))
-        .group_by(ChannelBalance.channel)
-        .subquery()
-    )
-    stated = {
-        ch: (as_of, int(amount))
-        for ch, as_of, amount in connection.execute(
-            select(ChannelBalance.channel, ChannelBalance.as_of, ChannelBalance.amount_minor)
-            .join(
-                latest,
-                and_(
-                    latest.c.channel == ChannelBalance.channel,
-                    latest.c.as_of == ChannelBalance.as_of,
-                ),
-            )
-            .where(ChannelBalance.currency == currency)
-        )
-    }
-
-    counted = and_(Receipt.occurred_at < end, Receipt.status.in_(COUNTED_STATUSES))
-    earned: dict[tuple[str, str], int] = {}
-    rolled = [ch for ch in channels if ch in stated]
-    if rolled:  # the weeks since each channel's own figure: a short range of occurred_at
-        after = case(
-            *[(Receipt.channel == ch, Receipt.occurred_at > stated[ch][0]) for ch in rolled],
-            else_=False,
-        )
-        since = min(stated[ch][0] for ch in rolled)
-        query = (
-            select(Receipt.currency, Receipt.channel, _sum(Receipt.net_minor))
-            .where(counted, Receipt.occurred_at > since, after)  # no IN on channel: see above
-            .group_by(Receipt.currency, Receipt.channel)
-        )
-        earned.update({(ch, cur): int(net) for cur, ch, net in connection.execute(query)})
-    unstated = [ch for ch in channels if ch not in stated]
-    if unstated:  # from the first receipt: only these channels' rows, through their index
-        query = (
-            select(Receipt.channel, Receipt.currency, _sum(Receipt.net_minor))
-            .where(counted, Receipt.channel.in_(unstated))
-            .group_by(Receipt.channel, Receipt.currency)
-        )
-        earned.update({(ch, cur): int(net) for ch, cur, net in connection.execute(query)})
-    paid_out: dict[tuple[str, str], int] = defaultdict(int)
-    for ch, cur, at, amount in connection.execute(  # payouts are few: one row each
-        select(Payout.channel, Payout.currency, Payout.initiated_at, Payout.amount_minor)
-        .where(Payout.initiated_at < end, Payout.status.not_in(FAILED_PAYOUTS))
-        .where(Payout.channel.in_(channels))
-    ):
-        if ch not in stated or at > stated[ch][0]:
-            paid_out[(ch, cur)] += int(amount)
-    return stated, earned, dict(paid_out)
 
 
 def _read_last_payments(connection, end: dt.datetime, grace_days: int) -> dict:
@@ -547,104 +455,70 @@ def read_snapshot(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-def _read_month_facts(ledger, month: Month) -> MonthFacts:
-    """Everything the statement of ``month`` needs, read from one snapshot."""
+def _read_month_facts(
+    ledger, month: Month, connection: Connection | None = None, show_names: bool | None = None
+) -> MonthFacts:
+    """Everything the statement of ``month`` needs, read from one snapshot (``connection``'s
+    transaction when given: closing a month reads it under the lock it writes with)."""
+    if connection is None:
+        align_ledger(ledger)
+        with read_snapshot(ledger.engine) as snapshot:
+            return _read_month_facts(ledger, month, snapshot, show_names)
     settings, tz, currency = ledger.settings, ledger.tz, ledger.currency
     months = [month.shift(i) for i in range(-12, 1)]
-    start, end = month.bounds(tz)
-    channels = [get_channel(name) for name in NAMES]
-    royalty_channels = [c.name for c in channels if c.royalty]
-    holding_channels = [c.name for c in channels if c.holds_balance and not c.royalty]
-    show_names = settings.show_supporter_names
-    with read_snapshot(ledger.engine) as connection:
-        coverage = _read_coverage(connection)
-        stated, earned, paid_out = _read_balances(connection, end, holding_channels, currency)
-        return MonthFacts(
-            currency=currency,
-            timezone=tz,
-            show_names=show_names,
-            lapse_grace_days=settings.lapse_grace_days,
-            months=tuple(months),
-            aggregates=tuple(_read_aggregates(connection, months, tz)),
-            subscriptions=tuple(_read_subscriptions(connection, show_names)),
-            last_payments=_read_last_payments(connection, end, settings.lapse_grace_days),
-            royalties=_read_royalties(connection, months, tz, royalty_channels),
-            pending_checks=_read_pending_checks(connection, end, show_names),
-            stated=stated,
-            earned=earned,
-            paid_out=paid_out,
-            payouts=_read_payouts_arrived(connection, month, start, end),
-            coverage=coverage,
-            used_channels=_read_used(connection, {ch for ch, _, _ in coverage}, end),
-        )
-
-
-def _read_royalties(connection, months: list[Month], tz, channels: list[str]) -> tuple:
-    """Royalty sales earned in ``months`` and due after the last of them, per channel and
-    due day. Royalties are paid within months; older ones are for ``reconcile``."""
-    start, end = months[0].bounds(tz)[0], months[-1].bounds(tz)[1]
-    rows = connection.execute(
-        select(
-            Receipt.channel, Receipt.due_on, Receipt.currency, func.count(),
-            _sum(Receipt.net_minor),
-        )
-        .where(Receipt.occurred_at >= start, Receipt.occurred_at < end)
-        .where(Receipt.channel.in_(channels))
-        .where(Receipt.kind == Kind.SALE, Receipt.due_on > months[-1].last_day)
-        .where(Receipt.status.in_(COUNTED_STATUSES))
-        .group_by(Receipt.channel, Receipt.due_on, Receipt.currency)
-    )  # fmt: skip
-    return tuple((ch, due, cur, int(n), int(net)) for ch, due, cur, n, net in rows)
-
-
-def _read_pending_checks(connection, end: dt.datetime, show_names: bool) -> tuple:
-    """Checks recorded before ``end`` and still waiting to be deposited, oldest first."""
-    query = (
-        select(
-            Receipt.occurred_at, Receipt.currency, Receipt.gross_minor, Receipt.check_number,
-            Supporter.display_name if show_names else null(),
-        )
-        .where(Receipt.channel == "check", Receipt.status == Status.PENDING)
-        .where(Receipt.occurred_at < end)
-        .order_by(Receipt.occurred_at, Receipt.id)
-    )  # fmt: skip
-    if show_names:
-        query = query.outerjoin(Supporter, Supporter.id == Receipt.supporter_id)
-    return tuple(
-        (when, cur, int(gross), number, who)
-        for when, cur, gross, number, who in connection.execute(query)
+    end = month.bounds(tz)[1]
+    if show_names is None:
+        show_names = settings.show_supporter_names
+    coverage = _read_coverage(connection)
+    return MonthFacts(
+        currency=currency,
+        timezone=tz,
+        show_names=show_names,
+        lapse_grace_days=settings.lapse_grace_days,
+        months=tuple(months),
+        aggregates=tuple(_read_aggregates(connection, months, tz)),
+        exchange_gain=_read_exchange_gain(connection, [month]),
+        subscriptions=tuple(_read_subscriptions(connection, show_names)),
+        last_payments=_read_last_payments(connection, end, settings.lapse_grace_days),
+        owed=money_owed(connection, ledger, month, show_names=show_names),
+        payouts=_read_payouts_arrived(connection, month),
+        coverage=coverage,
+        used_channels=_read_used(connection, {ch for ch, _, _ in coverage}, end),
     )
 
 
-def _read_payouts_arrived(connection, month: Month, start: dt.datetime, end: dt.datetime):
-    """Payouts that reached the bank in the month (sent in it when the arrival is unknown),
-    by the channel's own dates, so a payout stays on one statement.
-
-    The arrival shown is the day the bank posted the deposit matched to the payout
-    (``bank_lines.payout_id``, set by ``reconcile`` or ``match``), else the channel's. A
-    closed month shows only matches made before it was closed: its statement stays as sent.
-    """
-    close = latest_close(connection, month)
-    matched = [BankLine.payout_id == Payout.id]
-    if close is not None and close["reopened_at"] is None:
-        matched.append(BankLine.matched_at <= close["closed_at"])
-    posted = select(func.min(BankLine.posted_on)).where(*matched).correlate(Payout)
-    arrived_in_month = Payout.arrived_on.between(month.first_day, month.last_day)
-    sent_in_month = and_(
-        Payout.arrived_on.is_(None), Payout.initiated_at >= start, Payout.initiated_at < end
+def _read_payouts_arrived(connection, month: Month):
+    """Payouts that reached the bank in the month: on the day the bank posted the deposit
+    matched to it (``bank_lines.payout_id``, set by ``reconcile`` or ``match``), else on the
+    day the channel says it arrived (a payout it still reports in transit has not). One the
+    bank has not shown yet is money in transit (``outstanding.in_transit``), not listed."""
+    posted = (
+        select(func.min(BankLine.posted_on))
+        .where(BankLine.payout_id == Payout.id)
+        .correlate(Payout)
+        .scalar_subquery()
+    )
+    arrived = func.coalesce(posted, case((Payout.status == "paid", Payout.arrived_on)))
+    to_bank = (  # its value in the base currency, as the journal carries it to the bank
+        select(func.coalesce(func.sum(POSTINGS.c.value_minor), 0))
+        .join(ACCOUNTS, ACCOUNTS.c.id == POSTINGS.c.account_id)
+        .where(POSTINGS.c.source == "payout", POSTINGS.c.source_id == Payout.id)
+        .where(ACCOUNTS.c.role == str(AccountRole.IN_TRANSIT))
+        .correlate(Payout)
+        .scalar_subquery()
     )
     rows = connection.execute(
         select(
-            Payout.channel, Payout.initiated_at,
-            func.coalesce(posted.scalar_subquery(), Payout.arrived_on), Payout.currency,
-            Payout.amount_minor, Payout.fee_minor, Payout.status,
+            Payout.channel, Payout.initiated_at, arrived, Payout.currency, Payout.amount_minor,
+            Payout.fee_minor, Payout.status, to_bank,
         )
-        .where(or_(arrived_in_month, sent_in_month), Payout.status.not_in(FAILED_PAYOUTS))
-        .order_by(func.coalesce(Payout.arrived_on, Payout.initiated_at), Payout.id)
+        .where(arrived.between(month.first_day, month.last_day))
+        .where(Payout.status.not_in(FAILED_PAYOUTS))
+        .order_by(arrived, Payout.initiated_at, Payout.id)
     )  # fmt: skip
     return tuple(
-        (ch, at, on, cur, int(amount), int(fee), status)
-        for ch, at, on, cur, amount, fee, status in rows
+        (ch, at, on, cur, int(amount), int(fee), status, int(value))
+        for ch, at, on, cur, amount, fee, status, value in rows
     )
 
 
@@ -704,21 +578,20 @@ def _money(minor: int, currency: str, row_currency: str, what: str) -> Money:
 
 
 def _aggregate_figures(row: Aggregate, currency: str) -> Figures:
-    """What one aggregate row adds to each line; its net is gross - refunds - fees."""
-    m = lambda minor: _money(minor, currency, row.currency, f"a {row.channel} receipt")  # noqa: E731
+    """What one aggregate row adds to each line: income is gross (its postings are credits),
+    refunds and fees are debits; net = gross - refunds - fees."""
+    value = Money.from_minor(row.value, currency)
     nothing = Money.zero(currency)
-    gross = m(row.gross)
-    is_payment = row.event in (Event.PAYMENT, Event.ADJUSTMENT)
-    figures = Figures(
-        count=row.count if row.event == Event.PAYMENT else 0,
-        gross=gross if is_payment else nothing,
-        refunds=-gross if row.event in REFUND_EVENTS else nothing,
-        # a standalone fee row may carry its fee as a negative gross; a returned fee is < 0
-        fees=m(row.fee) - (gross if row.event == Event.FEE else nothing),
-        net=m(row.net),
+    gross = -value if row.role == AccountRole.INCOME else nothing
+    refunds = value if row.role == AccountRole.REFUNDS else nothing
+    fees = value if row.role == AccountRole.FEES else nothing
+    return Figures(
+        count=row.count if row.role == AccountRole.INCOME else 0,
+        gross=gross,
+        refunds=refunds,
+        fees=fees,
+        net=gross - refunds - fees,
     )
-    assert figures.net == figures.gross - figures.refunds - figures.fees, row
-    return figures
 
 
 def _channel_lines(
@@ -754,8 +627,6 @@ def _channel_lines(
         sum(c.unexpected_fees for c in channels),
         total((c.unexpected_fee_amount for c in channels), currency),
     )
-    net_of_rows = Money.from_minor(sum(r.net for r in rows), currency)
-    assert totals.figures.net == net_of_rows, (totals.figures.net, net_of_rows)
     return tuple(channels), totals
 
 
@@ -892,70 +763,15 @@ def _recurring(facts: MonthFacts, month: Month, schedule: FeeSchedule) -> Recurr
     )
 
 
-def _outstanding(facts: MonthFacts, month: Month) -> Outstanding:
-    currency, tz = facts.currency, facts.timezone
-    owed: dict[tuple[str, Month], list] = defaultdict(lambda: [0, Money.zero(currency)])
-    for channel, due, cur, count, net in facts.royalties:
-        line = owed[(channel, Month.of(due))]
-        line[0] += count
-        line[1] += _money(net, currency, cur, f"a {channel} royalty")
-    royalties = tuple(
-        RoyaltyOwed(ch, _label(ch), due, n, amount)
-        for (ch, due), (n, amount) in sorted(owed.items(), key=lambda kv: (kv[0][1], kv[0][0]))
-    )
-    checks = tuple(
-        PendingCheck(
-            received_on=local_date(when, tz),
-            age_days=(month.last_day - local_date(when, tz)).days,
-            amount=_money(gross, currency, cur, "a check"),
-            check_number=number,
-            payer=(who or "(unknown)") if facts.show_names else None,
-        )
-        for when, cur, gross, number, who in facts.pending_checks
-    )
-
-    def per_channel(sums: Mapping[tuple[str, str], int], what: str) -> dict[str, Money]:
-        found: dict[str, Money] = defaultdict(lambda: Money.zero(currency))
-        for (channel, cur), minor in sums.items():
-            found[channel] += _money(minor, currency, cur, f"{channel} {what}")
-        return found
-
-    earned, paid = per_channel(facts.earned, "receipts"), per_channel(facts.paid_out, "payouts")
-    balances = []
-    for ch in _channel_order({*earned, *paid, *facts.stated}):
-        at, opening_minor = facts.stated.get(ch, (None, 0))
-        opening = Money.from_minor(opening_minor, currency)
-        if at is None and not (earned.get(ch) or paid.get(ch)):
-            continue  # a channel never used holds nothing worth a line
-        balances.append(
-            BalanceLine(
-                ch, _label(ch), at, opening, earned[ch], paid[ch], opening + earned[ch] - paid[ch]
-            )
-        )
-    royalties_total = total((r.amount for r in royalties), currency)
-    checks_total = total((c.amount for c in checks), currency)
-    balances_total = total((b.balance for b in balances), currency)
-    return Outstanding(
-        royalties=royalties,
-        royalties_total=royalties_total,
-        checks=checks,
-        checks_total=checks_total,
-        balances=tuple(balances),
-        balances_total=balances_total,
-        total=royalties_total + checks_total + balances_total,
-    )
-
-
 def _payouts(facts: MonthFacts) -> tuple[PayoutLine, ...]:
-    currency, tz = facts.currency, facts.timezone
+    tz = facts.timezone
     lines = []
-    for channel, initiated, arrived, cur, amount, fee, status in facts.payouts:
-        gross = _money(amount, currency, cur, f"a {channel} payout")
-        charge = Money.from_minor(fee, currency)
+    for channel, initiated, arrived, cur, amount, fee, status, value in facts.payouts:
+        gross, charge = Money.from_minor(amount, cur), Money.from_minor(fee, cur)
         lines.append(
             PayoutLine(
                 channel, _label(channel), local_date(initiated, tz), arrived, gross, charge,
-                gross - charge, status,
+                gross - charge, status, Money.from_minor(value, facts.currency),
             )
         )  # fmt: skip
     return tuple(lines)
@@ -1024,19 +840,32 @@ def build_monthly_statement(
         channels=channels,
         totals=totals,
         recurring=_recurring(facts, month, schedule),
-        outstanding=_outstanding(facts, month),
+        outstanding=facts.owed,
         payouts=payouts,
-        payouts_total=total((p.to_bank for p in payouts), currency),
+        payouts_total=total((p.value for p in payouts), currency),
         comparison=comparison,
         series=series,
         missing_data=_missing_data(facts, month),
         names_shown=facts.show_names,
+        exchange_gain=Money.from_minor(facts.exchange_gain, currency),
     )
 
 
 def monthly_statement(ledger, month: Month) -> MonthlyStatement:
-    """The statement of ``month`` (in ``LEDGER_TIMEZONE``, in ``BASE_CURRENCY``)."""
+    """The statement of ``month`` (in ``LEDGER_TIMEZONE``, in ``BASE_CURRENCY``); a closed
+    month's is the one kept when it was closed, whatever was imported since."""
+    with ledger.engine.connect() as connection:
+        close = latest_close(connection, month)
+    if close is not None and close["reopened_at"] is None and close["snapshot"]:
+        return thaw(close["snapshot"])
     return build_monthly_statement(_read_month_facts(ledger, month), month, ledger.schedule)
+
+
+def statement_to_keep(ledger, month: Month, connection: Connection) -> str:
+    """The statement of ``month`` as a closed month keeps it (names left out: they are
+    personal data, and a snapshot is not where ``forget`` looks)."""
+    facts = _read_month_facts(ledger, month, connection, show_names=False)
+    return freeze(build_monthly_statement(facts, month, ledger.schedule))
 
 
 # --------------------------------------------------------------------------- annual
@@ -1048,6 +877,9 @@ class YearFacts:
     timezone: ZoneInfo
     months: tuple[Month, ...]
     aggregates: tuple[Aggregate, ...]
+    basis: str = "cash"
+    payout_fees: int = 0
+    exchange_gain: int = 0
     tax_forms: Mapping[str, tuple[str, int]] = field(default_factory=dict)  # channel -> cur, gross
 
 
@@ -1063,6 +895,7 @@ def build_annual_summary(facts: YearFacts, year: int) -> AnnualSummary:
         for i, m in enumerate(facts.months)
     )
     t = totals.figures
+    payout_fees = Money.from_minor(facts.payout_fees, currency)
     forms = []
     for line in channels:
         if line.channel not in facts.tax_forms and line.figures.empty:
@@ -1085,19 +918,37 @@ def build_annual_summary(facts: YearFacts, year: int) -> AnnualSummary:
         currency=currency,
         channels=channels,
         totals=totals,
-        schedule_c=ScheduleC(t.gross, t.refunds, t.gross - t.refunds, t.fees),
+        basis=facts.basis,
+        schedule_c=ScheduleC(
+            t.gross, t.refunds, t.gross - t.refunds, t.fees + payout_fees, payout_fees
+        ),
         tax_forms=tuple(forms),
         months=months,
+        exchange_gain=Money.from_minor(facts.exchange_gain, currency),
     )
 
 
-def annual_summary(ledger, year: int) -> AnnualSummary:
-    """The year ``year`` (local months of ``LEDGER_TIMEZONE``), for the tax return."""
+#: how the year counts royalties: when paid (cash, as most writers file Schedule C and as a
+#: 1099-MISC reports them), or when the store reports them earned (accrual)
+BASES = ("cash", "accrual")
+
+
+def annual_summary(ledger, year: int, basis: str = "cash") -> AnnualSummary:
+    """The year ``year`` (local months of ``LEDGER_TIMEZONE``), for the tax return. Reader
+    support counts when received either way; ``basis`` decides the royalties."""
     from supportledger.taxforms import read_tax_forms
 
+    if basis not in BASES:
+        raise LedgerError(f"--basis: {basis!r} is not one of {', '.join(BASES)}")
     months = [Month(year, m) for m in range(1, 13)]
+    align_ledger(ledger)
     with read_snapshot(ledger.engine) as connection:
-        aggregates = _read_aggregates(connection, months, ledger.tz)
+        aggregates = _read_aggregates(connection, months, ledger.tz, basis == "cash")
+        payout_fees = _read_payout_fees(connection, months)
+        gain = _read_exchange_gain(connection, months)
         forms = read_tax_forms(connection, year)
-    facts = YearFacts(ledger.currency, ledger.tz, tuple(months), tuple(aggregates), forms)
+    facts = YearFacts(
+        ledger.currency, ledger.tz, tuple(months), tuple(aggregates), basis, payout_fees, gain,
+        forms,
+    )  # fmt: skip
     return build_annual_summary(facts, year)

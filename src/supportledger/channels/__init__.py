@@ -27,6 +27,8 @@ class Channel:
     name: str
     label: str
     default_kind: Kind
+    #: its name in the journal's accounts: ``Assets:PayPal``, ``Income:Sales:KDP``
+    account: str = ""
     #: days from a payout (the day the channel sends it) until the bank posts it:
     #: the window ``reconcile`` matches a payout to a bank deposit in
     payout_lag_days: tuple[int, int] = (0, 5)
@@ -49,6 +51,28 @@ class Channel:
     #: already counted on the channel, never new income. Narrow on purpose: a pattern that
     #: also fits a salary or a refund turns it into a payout (see ``sources/bank.py``)
     bank_payouts: tuple[str, ...] = ()
+    #: the first balance its export states covers money from before the ledger (a PayPal
+    #: download starts mid-history): the difference then is an opening balance. A channel
+    #: whose import reads its whole history (Stripe's API) has none: a difference is shown
+    opening_from_stated: bool = False
+    #: paid on paper (checks): received in hand, counted once deposited, and until then
+    #: money owed ("checks not yet deposited")
+    in_hand: bool = False
+    #: its exports have no payouts (royalty stores): a bank credit classified as its payment
+    #: is the payout, and settles what the channel owes, oldest royalty months first
+    payouts_from_bank: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.account:
+            object.__setattr__(self, "account", "".join(self.label.split()))
+
+    @property
+    def asset_role(self) -> str:
+        """Where its receipts' net goes (see :mod:`supportledger.journal`): a balance the
+        channel holds, royalties it owes, checks in hand until deposited, else the bank."""
+        if self.holds_balance:
+            return "receivable" if self.royalty else "balance"
+        return "undeposited" if self.in_hand else "bank"
 
     def expected_fee(
         self,

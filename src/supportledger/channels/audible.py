@@ -20,6 +20,8 @@ from supportledger.sources.xlsxfile import SheetFormat
 CHANNEL = Channel(
     name="audible",
     label="Audible (ACX)",
+    account="Audible",
+    payouts_from_bank=True,
     default_kind=Kind.SALE,
     payout_lag_days=(0, 7),
     royalty=True,

@@ -6,7 +6,9 @@ from supportledger.models import Kind
 CHANNEL = Channel(
     name="check",
     label="Check",
+    account="Checks",
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(0, 10),
     holds_balance=False,
+    in_hand=True,
 )

@@ -7,6 +7,8 @@ from supportledger.models import Kind
 CHANNEL = Channel(
     name="ebookit",
     label="eBookIt",
+    account="EBookIt",
+    payouts_from_bank=True,
     default_kind=Kind.SALE,
     payout_lag_days=(0, 10),
     royalty=True,

@@ -52,6 +52,8 @@ class KdpChannel(Channel):
 CHANNEL = KdpChannel(
     name="kdp",
     label="Amazon KDP",
+    account="KDP",
+    payouts_from_bank=True,
     default_kind=Kind.SALE,
     payout_lag_days=(0, 7),
     royalty=True,

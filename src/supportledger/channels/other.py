@@ -9,6 +9,7 @@ from supportledger.models import Kind
 CHANNEL = Channel(
     name="other",
     label="Other income",
+    account="Other",
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(0, 1),
     holds_balance=False,

@@ -30,6 +30,7 @@ from supportledger.sources.royalties import month_in
 CHANNEL = Channel(
     name="patreon",
     label="Patreon",
+    account="Patreon",
     default_kind=Kind.RECURRING,
     payout_lag_days=(0, 10),
     reports_by_month=True,

@@ -33,6 +33,7 @@ from supportledger.models import Event, Kind, Status
 from supportledger.money import Money
 from supportledger.sources import (
     BalanceEntry,
+    ConversionEntry,
     Entry,
     ImportContext,
     PayoutEntry,
@@ -40,6 +41,7 @@ from supportledger.sources import (
     RowError,
     Skipped,
     SupporterRef,
+    TransferEntry,
 )
 from supportledger.sources.csvfile import (
     Amount,
@@ -55,6 +57,8 @@ from supportledger.sources.csvfile import (
 CHANNEL = Channel(
     name="paypal",
     label="PayPal",
+    account="PayPal",
+    opening_from_stated=True,
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(1, 5),
     # Chase "PAYPAL TRANSFER PPD ID: PAYPALSI77", Bank of America "PAYPAL DES:TRANSFER ID:…",
@@ -118,6 +122,8 @@ WITHDRAWAL_TYPES = {
     "user initiated withdrawal",
 }
 CONVERSION_TYPE = "general currency conversion"
+#: the writer's own money put into the PayPal balance
+FUNDING_TYPES = {"bank deposit to pp account", "general card deposit"}
 #: rows that move no supporter's money: skipped, with the reason counted
 NOT_INCOME = {
     "general authorization": "authorization",
@@ -125,8 +131,6 @@ NOT_INCOME = {
     "account hold for open authorization": "authorization hold",
     "hold on balance for dispute investigation": "dispute hold",
     "cancellation of hold for dispute resolution": "dispute hold released",
-    "bank deposit to pp account": "funding from the bank",
-    "general card deposit": "funding from a card",
     "account hold": "account hold",
     "reversal of general account hold": "account hold released",
 }
@@ -343,10 +347,41 @@ class ZoneLabel(Column):
 
 @dataclass
 class _Conversion:
-    """A foreign-currency payment waiting for its two "General Currency Conversion" rows."""
+    """A foreign-currency payment waiting for its two "General Currency Conversion" rows, or
+    those rows (keyed by currency) waiting for each other."""
 
     entry: ReceiptEntry | None = None
-    amounts: dict[str, Decimal] = field(default_factory=dict)
+    rows: dict[str, tuple[Row, dt.datetime]] = field(default_factory=dict)
+
+
+class _StatedBalances:
+    """PayPal's Balance column, kept once a day per currency: the balance after the day's
+    last row. Within one instant the file's own order decides which row came last, and that
+    order is the file's direction (oldest or newest first), known once it is read."""
+
+    def __init__(self, tz) -> None:
+        self.tz = tz
+        self._days: dict[tuple[str, dt.date], list] = {}
+        self._first: dt.datetime | None = None
+        self._last: dt.datetime | None = None
+
+    def note(self, row: Row, instant: dt.datetime) -> None:
+        self._first = self._first or instant
+        self._last = instant
+        key = (row.currency, instant.astimezone(self.tz).date())
+        found = self._days.get(key)
+        amount = Money(row.balance, row.currency)
+        if found is None or instant > found[0]:
+            self._days[key] = [instant, (row.line, amount), (row.line, amount)]
+        elif instant == found[0]:
+            found[1] = min(found[1], (row.line, amount), key=lambda x: x[0])
+            found[2] = max(found[2], (row.line, amount), key=lambda x: x[0])
+
+    def entries(self) -> Iterator[BalanceEntry]:
+        newest_first = self._first is not None and self._first > self._last
+        for (currency, _), (instant, first, last) in sorted(self._days.items()):
+            line, amount = first if newest_first else last
+            yield BalanceEntry(CHANNEL.name, currency, instant, amount, line)
 
 
 def collapse_conversion(entry: ReceiptEntry, foreign: Decimal, credited: Money) -> ReceiptEntry:
@@ -498,22 +533,23 @@ class PayPalActivity(CsvFormat):
         base = context.base_currency
         fmt, language = self.read_as(path, context)
         waiting: dict[str, _Conversion] = {}
-        balances: dict[str, tuple[dt.datetime, int, Money]] = {}
+        balances = _StatedBalances(context.timezone)
         for row in fmt.rows(path):
             self._check_net(path, row)
             instant = dt.datetime.combine(row.date, row.time, row.zone).astimezone(dt.UTC)
             if row.balance is not None:
-                last = balances.get(row.currency)
-                if last is None or (instant, row.line) >= last[:2]:
-                    balances[row.currency] = (instant, row.line, Money(row.balance, row.currency))
+                balances.note(row, instant)
             kind = " ".join(row.type.lower().split())
             kind = language.types.get(kind, kind)
             if kind == CONVERSION_TYPE:
-                yield Skipped("currency conversion, folded into its payment", row.line)
-                if row.reference:
-                    pending = waiting.setdefault(row.reference, _Conversion())
-                    pending.amounts[row.currency] = row.gross
-                    yield from self._converted(waiting, row.reference, base)
+                key = row.reference or f"{row.date} {row.time}"
+                pending = waiting.setdefault(key, _Conversion())
+                if row.currency in pending.rows:
+                    raise RowError(path, row.line, "a second conversion row in this currency "
+                                   "for the same transaction", column="Reference Txn ID",
+                                   value=row.reference)  # fmt: skip
+                pending.rows[row.currency] = (row, instant)
+                yield from self._converted(waiting, key, base)
                 continue
             entry = self._entry(path, row, kind, instant, language)
             if isinstance(entry, ReceiptEntry) and entry.gross.currency != base:
@@ -521,15 +557,9 @@ class PayPalActivity(CsvFormat):
                 yield from self._converted(waiting, entry.external_id, base)
                 continue
             yield entry
-        for pending in waiting.values():
-            if pending.entry is not None:
-                yield Skipped(
-                    f"{pending.entry.gross.currency} payment with no conversion to {base} "
-                    f"in this file",
-                    pending.entry.line,
-                )
-        for currency, (instant, line, amount) in sorted(balances.items()):
-            yield BalanceEntry(CHANNEL.name, currency, instant, amount, line)
+        for key, pending in waiting.items():
+            yield from self._unpaired(path, key, pending)
+        yield from balances.entries()
 
     @staticmethod
     def _check_net(path: Path, row: Row) -> None:
@@ -552,13 +582,44 @@ class PayPalActivity(CsvFormat):
         """The collapsed receipt, once the payment and both of its conversions are read."""
         pending = waiting[key]
         entry = pending.entry
-        if entry is None or base not in pending.amounts:
+        if entry is None or base not in pending.rows:
             return
-        foreign = pending.amounts.get(entry.gross.currency)
+        foreign = pending.rows.get(entry.gross.currency)
         if foreign is None:
             return
         del waiting[key]
-        yield collapse_conversion(entry, foreign, Money(pending.amounts[base], base))
+        credited = pending.rows[base][0]
+        yield collapse_conversion(entry, foreign[0].gross, Money(credited.gross, base))
+        for row, _ in pending.rows.values():
+            yield Skipped("currency conversion, folded into its payment", row.line)
+
+    def _unpaired(self, path: Path, key: str, pending: _Conversion) -> Iterator[Entry]:
+        """What is left once the file is read: a payment PayPal kept in its own currency (the
+        account holds that currency: income at its value on the day), or a conversion of a
+        held balance (from one currency balance to another)."""
+        rows = sorted(pending.rows.values(), key=lambda r: r[0].gross)
+        if pending.entry is not None and not rows:
+            yield pending.entry
+            return
+        if len(rows) != 2 or not (rows[0][0].gross < 0 < rows[1][0].gross):
+            row = rows[0][0]
+            raise RowError(
+                path, row.line, "a currency conversion whose other side is not in this file "
+                "(download a range that holds both rows)", column="Reference Txn ID",
+                value=row.reference,
+            )  # fmt: skip
+        if pending.entry is not None:
+            yield pending.entry
+        (source, instant), (target, _) = rows
+        yield Skipped("the other row of a currency conversion", target.line)
+        yield ConversionEntry(
+            channel=CHANNEL.name,
+            external_id=f"conversion:{self._id(path, source)}",
+            occurred_at=instant,
+            source=Money(-source.gross, source.currency),
+            target=Money(target.gross, target.currency),
+            line=source.line,
+        )
 
     def _entry(
         self, path: Path, row: Row, kind: str, instant: dt.datetime, language: Language
@@ -566,6 +627,8 @@ class PayPalActivity(CsvFormat):
         """What one row (other than a conversion) is."""
         if kind in NOT_INCOME:
             return Skipped(NOT_INCOME[kind], row.line)
+        if kind in FUNDING_TYPES:
+            return self._own_money(path, row, instant, language, "funding from the bank")
         if kind.startswith("update to "):
             return Skipped("update of an earlier row", row.line)
         gross = Money(row.gross, row.currency)
@@ -585,7 +648,7 @@ class PayPalActivity(CsvFormat):
             )
         if kind in ONE_TIME_TYPES or kind in RECURRING_TYPES:
             if gross.amount < 0:
-                return Skipped("outgoing payment", row.line)
+                return self._own_money(path, row, instant, language, "outgoing payment")
             if gross.amount == 0:
                 return Skipped("zero amount", row.line)
             recurring = kind in RECURRING_TYPES
@@ -603,7 +666,9 @@ class PayPalActivity(CsvFormat):
             )
         if kind in REVERSAL_TYPES:
             if gross.amount >= 0:
-                return Skipped("refund of an outgoing payment", row.line)
+                return self._own_money(
+                    path, row, instant, language, "refund of an outgoing payment"
+                )
             return self._receipt(
                 path,
                 row,
@@ -629,6 +694,24 @@ class PayPalActivity(CsvFormat):
                 description=row.type,
             )
         return Skipped(f"unknown type {row.type}", row.line)
+
+    def _own_money(
+        self, path: Path, row: Row, instant: dt.datetime, language: Language, what: str
+    ) -> Entry:
+        """The writer's own money into or out of the balance (paying for something, a
+        refund of it, funding from the bank): not support, but it moves the balance PayPal
+        states, so it is kept; until it completes it moves nothing."""
+        if self._status(path, row, language) is not Status.COMPLETED:
+            return Skipped(f"{what}, not completed", row.line)
+        net = row.gross + (row.fee if row.fee is not None else 0)
+        return TransferEntry(
+            channel=CHANNEL.name,
+            external_id=self._id(path, row),
+            occurred_at=instant,
+            amount=Money(net, row.currency),
+            description=what,
+            line=row.line,
+        )
 
     def _receipt(
         self, path: Path, row: Row, instant: dt.datetime, language: Language, **what

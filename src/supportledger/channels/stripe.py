@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the SDK loads only when a sync runs, not whenever the chann
 CHANNEL = Channel(
     name="stripe",
     label="Stripe",
+    account="Stripe",
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(1, 5),
     # Wells Fargo "STRIPE TRANSFER ST-A1B2C3 JANE WRITER", Bank of America "STRIPE DES:TRANSFER"

@@ -6,6 +6,7 @@ from supportledger.models import Kind
 CHANNEL = Channel(
     name="zelle",
     label="Zelle",
+    account="Zelle",
     default_kind=Kind.ONE_TIME,
     payout_lag_days=(0, 1),
     holds_balance=False,

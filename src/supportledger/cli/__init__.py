@@ -18,6 +18,7 @@ from supportledger.cli import (  # noqa: F401  (registers commands)
     importing,
     mail,
     people,
+    rates,
     reconcile,
     statements,
     sync,

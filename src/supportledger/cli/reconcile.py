@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
+from supportledger import closing
 from supportledger.cli.app import Format, app, check_format, emit, open_ledger, to_json
 from supportledger.cli.core import OutputOption
-from supportledger.closing import close_month, reopen_month
 from supportledger.models import utcnow
 from supportledger.money import Money
 from supportledger.months import Month, parse_instant
@@ -63,8 +63,7 @@ def match(
 def close(month: Annotated[str, typer.Argument(help="YYYY-MM, once it has ended.")]) -> None:
     """Freeze a month: later changes to it become adjustments in the first open month."""
     ledger = open_ledger()
-    with ledger.engine.begin() as connection:
-        row = close_month(connection, Month.parse(month), ledger.tz)
+    row = closing.close_month(ledger, Month.parse(month))
     typer.echo(
         f"closed {row['month']} with {row['receipts']} receipts "
         f"(digest {row['digest'][:12]}); reopen it only for a mistake"
@@ -78,8 +77,7 @@ def reopen(
 ) -> None:
     """Reopen a closed month to correct a mistake; when and why are recorded."""
     ledger = open_ledger()
-    with ledger.engine.begin() as connection:
-        row = reopen_month(connection, Month.parse(month), reason)
+    row = closing.reopen_month(ledger, Month.parse(month), reason)
     typer.echo(f"reopened {row['month']}: {row['reopen_reason']}")
 
 

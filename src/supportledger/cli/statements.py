@@ -20,6 +20,13 @@ def statement(
         str | None, typer.Option(help="YYYY-MM: the monthly statement (LEDGER_TIMEZONE).")
     ] = None,
     year: Annotated[int | None, typer.Option(help="YYYY: the annual summary instead.")] = None,
+    basis: Annotated[
+        str,
+        typer.Option(
+            help="With --year: cash (royalties when paid, as most writers file Schedule C) "
+            "or accrual (when the store reports them earned)."
+        ),
+    ] = "cash",
     fmt: Annotated[Format, typer.Option("--format", help="text, html, json or csv.")] = Format.text,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
@@ -39,7 +46,7 @@ def statement(
     if month is not None:
         result = monthly_statement(ledger, Month.parse(month))
     else:
-        result = annual_summary(ledger, year)
+        result = annual_summary(ledger, year, basis=basis)
     emit(render(result, fmt.value, ledger.settings), output)
 
 

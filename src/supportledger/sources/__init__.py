@@ -73,9 +73,12 @@ class SupporterRef:
 
 @dataclass(frozen=True)
 class ReceiptEntry:
-    """One money event as the source states it. ``gross`` is in the base currency and
-    signed from the writer's side (a refund is negative); ``fee`` is what the channel took
-    (``None``: the source does not say, so the schedule's fee is booked)."""
+    """One money event as the source states it. ``gross`` is signed from the writer's side (a
+    refund is negative); ``fee`` is what the channel took (``None``: the source does not say,
+    so the schedule's fee is booked). ``gross`` is in the base currency, with ``original`` and
+    ``fx_rate`` when the channel converted it; or in the currency the channel holds it in,
+    with ``fx_rate`` its value in the base currency when the source states one (else the
+    writer takes ``--rate`` or the ledger's rates table, and refuses without one)."""
 
     channel: str
     external_id: str
@@ -158,6 +161,32 @@ class BalanceEntry:
 
 
 @dataclass(frozen=True)
+class ConversionEntry:
+    """Money a channel moved from one of its currency balances to another (``source`` left
+    the first, ``target`` reached the second; both positive)."""
+
+    channel: str
+    external_id: str
+    occurred_at: dt.datetime
+    source: Money
+    target: Money
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class TransferEntry:
+    """Money into (positive) or out of a channel's balance that is neither support nor a
+    payout to the bank: the writer's own spending from it, or funding it."""
+
+    channel: str
+    external_id: str
+    occurred_at: dt.datetime
+    amount: Money
+    description: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class Skipped:
     """A row deliberately not taken, with the reason counted in the import summary."""
 
@@ -175,7 +204,15 @@ class Notice:
 
 
 Entry = (
-    ReceiptEntry | PayoutEntry | SubscriptionEntry | BankLineEntry | BalanceEntry | Skipped | Notice
+    ReceiptEntry
+    | PayoutEntry
+    | SubscriptionEntry
+    | BankLineEntry
+    | BalanceEntry
+    | ConversionEntry
+    | TransferEntry
+    | Skipped
+    | Notice
 )
 
 
