@@ -10,6 +10,7 @@ import logging
 import os
 import stat
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -346,6 +347,37 @@ def test_merging_twice_or_in_a_circle_is_refused(ledger, cli):
     assert [
         (p.supporter_id, p.receipts, p.lifetime_net.plain()) for p in list_supporters(ledger)
     ] == [(1, 3, "75.00")]
+
+
+def test_money_held_in_another_currency_counts_at_its_recorded_value(ledger):
+    """A PayPal balance held in EUR: its receipts count in the list at the rate recorded with
+    each, gross and fee each rounded as the journal values them, never as raw EUR cents."""
+    lena = SupporterRef(name="Lena Vogel", email="lena@example.de")
+    paid = [
+        ("EUR", "20.00", "0.97", "1.0843"),
+        ("EUR", "5.00", "0.44", "1.0861"),
+        ("USD", "10.00", "0.79", None),
+    ]
+    for n, (currency, gross, fee, rate) in enumerate(paid, start=1):
+        record_receipt(
+            ledger,
+            ReceiptEntry(
+                channel="paypal", external_id=f"PP-{n}",
+                occurred_at=parse_instant(f"2026-10-0{n}", ledger.tz),
+                gross=Money.of(gross, currency), fee=Money.of(fee, currency),
+                fx_rate=Decimal(rate) if rate else None, supporter=lena,
+            ),
+        )  # fmt: skip
+    pay(ledger, "zelle", "ZL-1", "2026-10-04", "25.00", who=SupporterRef(name="Lena Vogel"))
+    assert [
+        (p.display_name, p.receipts, p.lifetime_net.plain()) for p in list_supporters(ledger)
+    ] == [
+        # 20.00 × 1.0843 = 21.686 → 21.69, less 0.97 × 1.0843 = 1.0518 → 1.05: 20.64;
+        # 5.00 × 1.0861 = 5.4305 → 5.43, less 0.44 × 1.0861 = 0.4779 → 0.48: 4.95;
+        # and 10.00 - 0.79 = 9.21 USD: 20.64 + 4.95 + 9.21 = 34.80
+        ("Lena Vogel", 3, "34.80"),
+        ("Lena Vogel", 1, "25.00"),  # on Zelle, not yet merged
+    ]
 
 
 def test_suggestions_for_the_writer_to_confirm(ledger):

@@ -198,7 +198,7 @@ class Receipt(SQLModel, table=True):
         CheckConstraint("net_minor = gross_minor - fee_minor", name="net_is_gross_less_fee"),
         Index("ix_receipts_occurred_at_channel", "occurred_at", "channel"),
         # a supporter's receipts, and their totals read from the index alone
-        Index("ix_receipts_supporter_status_net", "supporter_id", "status", "net_minor"),
+        Index("ix_receipts_by_supporter", "supporter_id", "status", "currency", "net_minor"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -18,14 +18,16 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import combinations
 
-from sqlalchemy import bindparam, case, func, or_
+from sqlalchemy import and_, bindparam, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
 from supportledger.channels import get_channel
 from supportledger.errors import LedgerError
+from supportledger.journal import Deriver
 from supportledger.models import (
     COUNTED_STATUSES,
     BankLine,
@@ -487,21 +489,25 @@ class SupporterTotal:
 def list_supporters(ledger) -> list[SupporterTotal]:
     """Every supporter (merges followed) with their number of receipts and lifetime net.
 
-    Receipts are totalled by supporter and status first, read from the index on
-    (supporter, status, net) alone, and only those few totals follow merges: joining every
-    receipt to its root before grouping made PostgreSQL sort them all (1.7× to 2× slower
-    at 100k receipts, on SQLite too at 0.9M).
+    Receipts are totalled by supporter, status and currency first, read from the index on
+    (supporter, status, currency, net) alone, and only those few totals follow merges:
+    joining every receipt to its root before grouping made PostgreSQL sort them all (1.7×
+    to 2× slower at 100k receipts, on SQLite too at 0.9M). A receipt held in another
+    currency counts at its value in the base currency, as the journal values it: those few
+    are read one by one.
     """
+    base = ledger.currency
     roots = supporter_roots()
     given = (
         select(
             Receipt.supporter_id,
             Receipt.status,
+            Receipt.currency,
             func.count().label("receipts"),
             func.sum(Receipt.net_minor).label("net"),
         )
         .where(col(Receipt.supporter_id).is_not(None))
-        .group_by(Receipt.supporter_id, Receipt.status)
+        .group_by(Receipt.supporter_id, Receipt.status, Receipt.currency)
         .subquery("given")
     )
     counted = given.c.status.in_(COUNTED_STATUSES)
@@ -510,7 +516,11 @@ def list_supporters(ledger) -> list[SupporterTotal]:
             Supporter.id,
             Supporter.display_name,
             func.coalesce(func.sum(given.c.receipts), 0),
-            func.coalesce(func.sum(case((counted, given.c.net), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((and_(counted, given.c.currency == base), given.c.net), else_=0)),
+                0,
+            ),
+            func.sum(case((and_(counted, given.c.currency != base), 1), else_=0)),
         )
         .join(roots, roots.c.root_id == Supporter.id)
         .outerjoin(given, given.c.supporter_id == roots.c.supporter_id)
@@ -518,12 +528,41 @@ def list_supporters(ledger) -> list[SupporterTotal]:
     )
     with ledger.session() as session:
         rows = session.exec(query).all()
+        held = _held_in_other_currencies(session, ledger, [row[0] for row in rows if row[-1]])
     found = [  # int(): PostgreSQL sums integers as numeric
-        SupporterTotal(sid, name, int(count), Money.from_minor(int(net), ledger.currency))
-        for sid, name, count, net in rows
+        SupporterTotal(sid, name, int(count), Money.from_minor(int(net) + held.get(sid, 0), base))
+        for sid, name, count, net, _ in rows
     ]
     # sorted here, not in SQL: SQLite and PostgreSQL collate names differently
     return sorted(found, key=lambda p: (name_key(p.display_name), p.supporter_id))
+
+
+def _held_in_other_currencies(session: Session, ledger, root_ids: list[int]) -> dict[int, int]:
+    """What ``root_ids`` gave in currencies other than the base one, in minor units of the
+    base currency: each receipt's gross less its fee, each valued as the journal does."""
+    value = Deriver(ledger.currency, ledger.tz).value
+    roots = supporter_roots()
+    found: dict[int, int] = defaultdict(int)
+    for start in range(0, len(root_ids), 500):
+        receipts = session.exec(
+            select(
+                roots.c.root_id,
+                Receipt.currency,
+                Receipt.gross_minor,
+                Receipt.fee_minor,
+                Receipt.fx_rate,
+            )
+            .join(roots, roots.c.supporter_id == Receipt.supporter_id)
+            .where(
+                roots.c.root_id.in_(root_ids[start : start + 500]),
+                _counted(),
+                Receipt.currency != ledger.currency,
+            )
+        ).all()
+        for root, currency, gross, fee, rate in receipts:
+            rate = Decimal(rate) if rate is not None else None
+            found[root] += value(gross, currency, rate) - value(fee, currency, rate)
+    return found
 
 
 # --- recurring ---------------------------------------------------------------------------------
