@@ -1,10 +1,13 @@
 """A deterministic synthetic support history, written as the channels' own export files.
 
-About ten years of a writer's support from ~2,000 supporters: PayPal donations and
-subscriptions (with refunds, foreign-currency payments and withdrawals), Zelle and checks on
-the bank statement (with the channels' payouts), Patreon members, and KDP royalty rows.
-The same history is also written as an hledger journal, and as plain rows for measuring the
-raw ``sqlite3`` ceiling. Seeded: the same size and seed give byte-identical files.
+About ten years of a writer's support: PayPal donations and subscriptions (with refunds,
+foreign-currency payments and withdrawals), Zelle and checks on the bank statement (with the
+channels' payouts), Patreon members, and KDP royalty rows. 2,000 supporters (or as many as
+asked), each with a name of their own, pay by PayPal or by Zelle, never both: the ledger then
+holds one supporter per person who paid, and everyone has paid once the payments outnumber
+the payers.
+The same receipts are also written as a journal for hledger and ledger, and kept as rows
+(what the ledger should book). Seeded: the same size and seed give byte-identical files.
 
 Usage: python benchmarks/generate.py --receipts 10000 --out benchmarks/out/10k
 """
@@ -15,6 +18,7 @@ import argparse
 import csv
 import datetime as dt
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,6 +28,9 @@ START = dt.date(2016, 11, 1)
 MONTHS = 120
 #: percent of all receipts, by where they come from
 SHARES = {"paypal": 70, "bank": 20, "kdp": 10}
+WRITER = "writer@example.org"
+#: percent of the bank's credits that are Zelle payments (the rest: deposited checks)
+ZELLE_SHARE = 75
 
 PAYPAL_HEADER = [
     "Date",
@@ -129,8 +136,33 @@ KDP_HEADER = [
 ]
 #: what a supporter's PayPal subscription bills (cents), by supporter
 PLANS = (300, 500, 1000, 2000)
-FIRST = "Ana Lou Sam Kit Ira Noa Bea Cy Dov Eli Fay Gus Hal Ivy Jo Kai Lev Mae Ned Oz".split()
-LAST = "Green Ruiz Okafor Chen Berg Moss Quinn Hale Rowe Sato Vale Ward Yates Zorn".split()
+#: Given names and surnames, a few accented: every supporter gets a combination of its own.
+FIRST = """
+Aaron Abel Ada Adele Adrian Agnes Aisha Alan Alba Albert Alice Amara Amir Ana Andre Angela
+Anna Anne Arjun Arthur Astrid Beatriz Ben Bianca Boris Brenda Bruno Camila Carl Carla Carmen
+Cecile Chen Chloé Clara Colin Dana Daniel Dario Dmitri Dora Edith Elena Eli Elif Emil Emma
+Enzo Erik Esther Eva Farah Felix Fiona Frank Freya Gabriel Gemma George Gina Grace Hana Hans
+Hector Helen Hugo Ian Ida Igor Ines Ingrid Irene Isaac Ivan Jade Jakob James Jana Javier Joan
+John Jon Jonas Jorge José Julia Karim Kate Kenji Kim Lars Laura Leo Lina Lou Lucas Lucía Luis
+Maja Marc Maria Marta Max Maya Mei Mila Nadia Nina Noah Nora Olga Omar Oscar Paul Pedro Petra
+Priya Rafael Rosa Ruth Sam Sara Sean Sofia Sven Tara Theo Tomás Uma Vera Victor Wanda Yara
+Yusuf Zoe Zoë
+""".split()
+LAST = """
+Abbott Adams Ahmed Alvarez Andersen Baker Banerjee Barnes Becker Bell Berg Bianchi Blanc Boyd
+Brandt Brooks Brown Byrne Campbell Carter Castro Chen Clarke Cohen Cole Costa Cruz Dahl Davies
+Diaz Dubois Duval Edwards Ellis Evans Farouk Fischer Fleming Ford Foster Fox Garcia Gibson Gill
+Gomez Graham Grant Gray Green Gupta Hahn Hall Hansen Harris Hayes Hoffman Holm Horvat Howard
+Hughes Hunt Ito Jackson Jansen Jensen Johnson Jones Kaur Keller Kelly Khan Kim Klein Koch Kowalski
+Kumar Lambert Lange Larsen Lee Lewis Lima Lindqvist Lopez Lund Marsh Martin Mason Meyer Miller
+Mills Moreau Morris Moss Müller Murphy Nagy Nakamura Nash Nguyen Novak Núñez O'Brien Okafor
+Olsen Ortiz Owens Park Patel Perez Perrin Peters Petrov Pham Porter Price Quinn Reed Reyes Rossi
+Roux Rowe Ruiz Russo Ryan Sato Schmidt Schulz Scott Shah Silva Singh Smith Sousa Stone Suzuki
+Tan Taylor Thomas Torres Tran Turner Vale Varga Vega Wagner Walsh Ward Watts Weber Wells West
+White Wood Wright Yamada Yates Young Zhang Zimmermann Zorn Ababio Achterberg Aguilar Alcott Amato
+Arslan Asante Bauer Beaumont Bergstrom Bhatt Bishop Blake Bondarenko Bosch Brennan Caldwell Chavez
+Conti Dekker Delgado Dunn Engel Falk Ferreira Fontaine Frost Gallo Haas Ivanova Jovanovic
+""".split()
 
 
 @dataclass(frozen=True)
@@ -159,14 +191,28 @@ def paypal_fee(gross: int, day: dt.date) -> int:
 
 
 class History:
-    def __init__(self, receipts: int, seed: int = 2026) -> None:
+    def __init__(self, receipts: int, seed: int = 2026, supporters: int = 2000) -> None:
         self.random = random.Random(seed)
         self.receipts = receipts
+        names = len(FIRST) * len(LAST)
+        if supporters > names:
+            raise ValueError(f"at most {names:,} supporters have names of their own")
+        combinations = self.random.sample(range(names), supporters)
         self.supporters = [
-            (f"{self.random.choice(FIRST)} {self.random.choice(LAST)}", f"s{i:04d}@example.org")
-            for i in range(2000)
+            (f"{FIRST[c % len(FIRST)]} {LAST[c // len(FIRST)]}", f"s{i:05d}@example.org")
+            for i, c in enumerate(combinations)
         ]
+        # about a sixth pay by Zelle, the rest by PayPal, as the receipts are shared out
+        zelle = SHARES["bank"] * ZELLE_SHARE // 100
+        self.zelle_payers = supporters * zelle // (zelle + SHARES["paypal"])
         self.rows: list[Row] = []
+
+    def payers(self, first: int, end: int) -> Iterator[int]:
+        """Supporters ``first`` to ``end - 1`` (in the order drawn), each once, then at random:
+        everyone pays at least once when there are as many payments as payers."""
+        yield from range(first, end)
+        while True:
+            yield self.random.randrange(first, end)
 
     def instant(self, month: int) -> dt.datetime:
         first = dt.date(
@@ -181,6 +227,7 @@ class History:
         per_month = max(1, count // MONTHS)
         balance = 0
         serial = 0
+        payers = self.payers(self.zelle_payers, len(self.supporters))
         with path.open("w", newline="", encoding="utf-8-sig") as handle:
             out = csv.writer(handle, quoting=csv.QUOTE_ALL)
             out.writerow(PAYPAL_HEADER)
@@ -192,7 +239,7 @@ class History:
                     written += 1
                 for when in sorted(payments):
                     serial += 1
-                    who = self.random.randrange(len(self.supporters))
+                    who = next(payers)
                     name, email = self.supporters[who]
                     local = when.astimezone(PACIFIC)
                     gross = self.random.choice([300, 500, 500, 1000, 1000, 2000, 2500, 5000])
@@ -337,8 +384,9 @@ class History:
                 "Gross": f"{cents(gross)}",
                 "Fee": cents(fee),
                 "Net": cents(gross + fee),
-                "From Email Address": email,
-                "To Email Address": "writer@example.org",
+                # money in comes from the payer; a refund goes back to them
+                "From Email Address": email if gross > 0 else WRITER,
+                "To Email Address": WRITER if gross > 0 else email,
                 "Transaction ID": txn,
                 "Reference Txn ID": ref,
                 "Balance": cents(balance),
@@ -351,6 +399,7 @@ class History:
         per_month = max(1, count // MONTHS)
         balance = 500000
         written = 0
+        payers = self.payers(0, self.zelle_payers)
         with path.open("w", newline="", encoding="utf-8") as handle:
             out = csv.writer(handle)
             out.writerow(CHASE_HEADER)
@@ -359,9 +408,9 @@ class History:
                 for _ in range(min(per_month, count - written)):
                     written += 1
                     when = self.instant(month)
-                    name, _ = self.random.choice(self.supporters)
                     amount = self.random.choice([2000, 2500, 5000, 10000])
-                    if self.random.random() < 0.75:
+                    if self.random.random() < ZELLE_SHARE / 100:
+                        name, _ = self.supporters[next(payers)]
                         conf = f"{self.random.randrange(10**10):010d}"
                         lines.append(
                             (
@@ -461,7 +510,7 @@ class History:
         with path.open("w", newline="", encoding="utf-8") as handle:
             out = csv.writer(handle)
             out.writerow(PATREON_HEADER)
-            for i, (name, email) in enumerate(self.supporters[:600]):
+            for i, (name, email) in enumerate(self.supporters[self.zelle_payers :][:600]):
                 status = "Active patron" if i % 7 else "Former patron"
                 pledge = self.random.choice([300, 500, 1000])
                 row = dict.fromkeys(PATREON_HEADER, "")
@@ -501,9 +550,9 @@ class History:
                 )
 
 
-def generate(receipts: int, out: Path, seed: int = 2026) -> History:
+def generate(receipts: int, out: Path, seed: int = 2026, supporters: int = 2000) -> History:
     out.mkdir(parents=True, exist_ok=True)
-    history = History(receipts, seed)
+    history = History(receipts, seed, supporters)
     counts = {name: receipts * share // 100 for name, share in SHARES.items()}
     history.write_paypal(out / "paypal-activity.csv", counts["paypal"])
     history.write_bank(out / "chase-checking.csv", counts["bank"])
@@ -518,8 +567,9 @@ def main() -> None:
     parser.add_argument("--receipts", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/10k"))
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--supporters", type=int, default=2000)
     args = parser.parse_args()
-    history = generate(args.receipts, args.out, args.seed)
+    history = generate(args.receipts, args.out, args.seed, args.supporters)
     print(f"{len(history.rows)} receipts written to {args.out}")
 
 

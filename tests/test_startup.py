@@ -2,7 +2,8 @@
 
 A regression guard on ``sys.modules`` in a fresh interpreter, not a timing (speed lives in
 benchmarks/): openpyxl is for XLSX imports, the Stripe SDK for ``sync stripe``, Alembic for
-``init``, jinja2 for HTML and text renderings, rich for help and the progress bar.
+``init``, jinja2 for HTML and text renderings, rich for help and the progress bar, rapidfuzz
+for ``supporters suggest``.
 """
 
 import json
@@ -13,7 +14,7 @@ import sys
 import statement_month
 
 #: Libraries no command loads unless it uses them.
-ON_DEMAND = ("openpyxl", "stripe", "alembic", "jinja2", "rich")
+ON_DEMAND = ("openpyxl", "stripe", "alembic", "jinja2", "rich", "rapidfuzz")
 
 REPORT = (
     "import json, sys\n"

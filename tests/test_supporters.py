@@ -11,6 +11,7 @@ import logging
 import os
 import stat
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from supportledger.months import Month, parse_instant
 from supportledger.recurring import recurring_status
 from supportledger.sources import ReceiptEntry, SupporterRef
 from supportledger.statement import monthly_statement
-from supportledger.supporters import list_supporters, suggest_merges
+from supportledger.supporters import list_supporters, soundex, suggest_merges
 
 MARGUERITE = SupporterRef(
     name="Marguerite Duval",
@@ -357,6 +358,37 @@ def test_merging_twice_or_in_a_circle_is_refused(ledger, cli):
     ] == [(1, 3, "75.00")]
 
 
+def test_money_held_in_another_currency_counts_at_its_recorded_value(ledger):
+    """A PayPal balance held in EUR: its receipts count in the list at the rate recorded with
+    each, gross and fee each rounded as the journal values them, never as raw EUR cents."""
+    lena = SupporterRef(name="Lena Vogel", email="lena@example.de")
+    paid = [
+        ("EUR", "20.00", "0.97", "1.0843"),
+        ("EUR", "5.00", "0.44", "1.0861"),
+        ("USD", "10.00", "0.79", None),
+    ]
+    for n, (currency, gross, fee, rate) in enumerate(paid, start=1):
+        record_receipt(
+            ledger,
+            ReceiptEntry(
+                channel="paypal", external_id=f"PP-{n}",
+                occurred_at=parse_instant(f"2026-10-0{n}", ledger.tz),
+                gross=Money.of(gross, currency), fee=Money.of(fee, currency),
+                fx_rate=Decimal(rate) if rate else None, supporter=lena,
+            ),
+        )  # fmt: skip
+    pay(ledger, "zelle", "ZL-1", "2026-10-04", "25.00", who=SupporterRef(name="Lena Vogel"))
+    assert [
+        (p.display_name, p.receipts, p.lifetime_net.plain()) for p in list_supporters(ledger)
+    ] == [
+        # 20.00 × 1.0843 = 21.686 → 21.69, less 0.97 × 1.0843 = 1.0518 → 1.05: 20.64;
+        # 5.00 × 1.0861 = 5.4305 → 5.43, less 0.44 × 1.0861 = 0.4779 → 0.48: 4.95;
+        # and 10.00 - 0.79 = 9.21 USD: 20.64 + 4.95 + 9.21 = 34.80
+        ("Lena Vogel", 3, "34.80"),
+        ("Lena Vogel", 1, "25.00"),  # on Zelle, not yet merged
+    ]
+
+
 def test_suggestions_for_the_writer_to_confirm(ledger):
     people = [
         ("zelle", "Ana Ruiz", None),
@@ -414,6 +446,64 @@ def test_suggestions_for_the_writer_to_confirm(ledger):
         (4, 5, "same surname, matching first name or initial"),
         (8, 9, "same e-mail"),
     ]
+
+
+def test_each_rule_finds_its_pairs_through_its_own_block(ledger):
+    """Names are compared only within blocks: the same words, the same surname and
+    initial, a word sounding the same (or, in another script, the same word), an e-mail.
+    Each pair is found through its rule's block; a pair sharing none is never compared."""
+    # Patreon knows Sam Okoro by id, PayPal Robin Hart by e-mail, then Patreon gives Sam the
+    # same e-mail: two supporters with nothing in common but it
+    okoro = SupporterRef(name="Sam Okoro", user_id="5501")
+    pay(ledger, "patreon", "pt-1", "2026-09-01", "5.00", "0.50", okoro)
+    pay(
+        ledger,
+        "paypal",
+        "pp-1",
+        "2026-09-02",
+        "5.00",
+        "0.66",
+        SupporterRef("Robin Hart", "r@x.org"),
+    )
+    okoro = dataclasses.replace(okoro, email="r@x.org")
+    pay(ledger, "patreon", "pt-2", "2026-10-01", "5.00", "0.50", okoro)
+    people = [
+        ("paypal", "Zoë  Dubois-Martin", None),
+        ("zelle", "ZOE DUBOIS MARTIN", None),  # accents, punctuation, case, spacing
+        ("zelle", "Kenji Watanabe", None),
+        ("check", "WATANABE, KENJI", None),  # the same words in another order
+        ("paypal", "Ingrid Lindqvist", None),
+        ("check", "I. Lindqvist", None),  # ratio 0.81: found by surname and initial
+        ("zelle", "Katharine Hepburne", None),
+        ("check", "Katherine Hepburn", None),  # no word in common; both sound K365 H165
+        ("zelle", "Алексей Петров", None),
+        ("check", "Алексей Петрова", None),  # no Soundex key: blocked by the word itself
+        # ratio 0.91, but a typo in the first letter of every word: never compared
+        ("zelle", "Konstantin Aleksandrov", None),
+        ("check", "Gonstantin Eleksandrov", None),
+    ]
+    for n, (channel, name, email) in enumerate(people, start=1):
+        who = SupporterRef(name=name, email=email)
+        pay(ledger, channel, f"{channel}-{n}", "2026-10-01", "20.00", who=who)
+    with ledger.session() as session:
+        found = [(s.keeper_name, s.other_name, s.reason) for s in suggest_merges(session)]
+    assert found == [
+        ("Sam Okoro", "Robin Hart", "same e-mail"),
+        ("Zoë Dubois-Martin", "ZOE DUBOIS MARTIN", "same name apart from case, accents or spacing"),
+        ("Kenji Watanabe", "WATANABE, KENJI", "same name, words in another order"),
+        ("Ingrid Lindqvist", "I. Lindqvist", "same surname, matching first name or initial"),
+        ("Katharine Hepburne", "Katherine Hepburn", "similar names (0.91)"),
+        ("Алексей Петров", "Алексей Петрова", "similar names (0.97)"),
+    ]
+
+
+def test_soundex_keys_are_the_national_archives_ones():
+    # the coding rules and examples of https://www.archives.gov/research/census/soundex
+    assert [
+        soundex(name)
+        for name in ("robert", "rupert", "rubin", "ashcraft", "tymczak", "pfister", "honeyman")
+    ] == ["R163", "R163", "R150", "A261", "T522", "P236", "H555"]
+    assert (soundex("lee"), soundex("петров")) == ("L000", "")
 
 
 def test_a_zelle_supporter_goes_from_inferred_monthly_to_lapsed(ledger, cli):

@@ -282,6 +282,8 @@ class Receipt(SQLModel, table=True):
         UniqueConstraint("channel", "external_id"),
         CheckConstraint("net_minor = gross_minor - fee_minor", name="net_is_gross_less_fee"),
         Index("ix_receipts_occurred_at_channel", "occurred_at", "channel"),
+        # a supporter's receipts, and their totals read from the index alone
+        Index("ix_receipts_by_supporter", "supporter_id", "status", "currency", "net_minor"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -301,7 +303,7 @@ class Receipt(SQLModel, table=True):
     fx_rate: str | None = None  # the rate actually applied, as decimal text
     flags: str = ""  # comma-separated fee conditions: international, conversion, ...
     reverses_id: int | None = Field(default=None, foreign_key="receipts.id", index=True)
-    supporter_id: int | None = Field(default=None, foreign_key="supporters.id", index=True)
+    supporter_id: int | None = Field(default=None, foreign_key="supporters.id")
     subscription_id: int | None = Field(default=None, foreign_key="subscriptions.id")
     check_number: str | None = None
     description: str = ""

@@ -1,7 +1,7 @@
 """titles: income per title across every store and channel (ASIN, ISBN, a store's id)
 
 Revision ID: 0009_titles
-Revises: 0005_payout_matches
+Revises: 0008_receipts_by_supporter
 Create Date: 2026-12-08 12:00:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0009_titles"
-down_revision = "0007_subscription_history"
+down_revision = "0008_receipts_by_supporter"
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ adjustments' ``...#adjustment-N``) gets a random token instead; the same check r
 twice is now refused by its number and payer (supportledger.imports.write_receipt).
 
 Revision ID: 0010_hardening
-Revises: 0005_payout_matches
+Revises: 0009_titles
 Create Date: 2026-12-03 09:00:00.000000
 """
 
