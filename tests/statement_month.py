@@ -130,7 +130,7 @@ PAYOUTS = [
 # the bank's side: the deposit of check 2040 and each payout's arrival, as a bank statement
 # shows them (account, posted on, amount, classification, counterparty, receipt id)
 BANK_LINES = [
-    ("checking", dt.date(2026, 10, 2), 5000, "check", None, 4),
+    ("checking", dt.date(2026, 10, 2), 5000, "income", "check", 4),
     ("checking", dt.date(2026, 10, 24), 5000, "payout", "paypal", None),
     ("checking", dt.date(2026, 10, 1), 1500, "payout", "stripe", None),
     ("checking", dt.date(2026, 10, 29), 699, "payout", "kdp", None),

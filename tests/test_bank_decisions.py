@@ -52,8 +52,9 @@ def test_a_salary_from_capital_one_is_not_a_check(ledger, tmp_path):
     (report,) = import_paths(ledger, [write(tmp_path, "capone.csv", CAPITAL_ONE)])
     found = lines(ledger)
     assert found["Deposit from BIGTECH CO CORPORA DIRECT DEP"].classification == "unclassified"
-    assert found["Zelle money received from Jo Lee"].classification == "zelle"
-    assert found["Check Deposit (Mobile)"].classification == "check"
+    zelle, check = found["Zelle money received from Jo Lee"], found["Check Deposit (Mobile)"]
+    assert (zelle.classification, zelle.counterparty) == ("income", "zelle")
+    assert (check.classification, check.counterparty) == ("income", "check")
     # the salary is listed for the writer, and counted nowhere
     assert [u.description for u in report.unclassified] == [
         "Deposit from BIGTECH CO CORPORA DIRECT DEP"

@@ -192,3 +192,60 @@ def test_a_writers_channel_through_import_statement_reconcile_and_export(
 def test_the_readme_shows_this_very_declaration():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert "# my-channels.toml, named by CHANNELS_FILE\n" + LIBERAPAY in readme
+
+
+#: the README's channel paid straight into the bank ("Adding a channel"), word for word
+CONSIGNMENT = """\
+[channel.consignment]
+label = "Bookshop consignment"
+kind = "sale"
+fee_plan = "none"
+holds_balance = false
+bank_direct = true
+bank_payments = ['^PARNASSUS\\s+BOOKS\\b.*\\bPPD\\b']
+
+[[channel.consignment.fee]]
+plan = "none"
+from = 2020-01-01
+source = "the shop keeps its share before paying: what reaches the bank is mine"
+components = []
+"""
+#: Chase's activity download (the layout of src/supportledger/samples/chase-checking-*.csv)
+CONSIGNMENT_BANK = (
+    "Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #\n"
+    "CREDIT,10/05/2026,PARNASSUS BOOKS LLC PAYMENT PPD ID: 1620000000,84.00,ACH_CREDIT,"
+    "1084.00,\n"
+    "CREDIT,10/19/2026,PARNASSUS BOOKS ADJ,12.50,ACH_CREDIT,1096.50,\n"
+    "DEBIT,10/20/2026,ONLINE PAYMENT RENT OCTOBER,-900.00,ACH_DEBIT,196.50,\n"
+)
+
+
+def test_a_channel_paid_straight_into_the_bank_is_one_block_too(cli, tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "```toml\n" + CONSIGNMENT + "```" in readme
+    mine = tmp_path / "my-channels.toml"
+    mine.write_text(CONSIGNMENT, encoding="utf-8")
+    monkeypatch.setenv("CHANNELS_FILE", str(mine))
+    bank = tmp_path / "Chase1234_Activity.CSV"
+    bank.write_text(CONSIGNMENT_BANK)
+    assert cli("import", str(bank))[0] == 0
+
+    code, out, _ = cli("bank", "lines", "--month", "2026-10", "--format", "json")
+    lines = {x["description"]: x for x in json.loads(out)}
+    paid = lines["PARNASSUS BOOKS LLC PAYMENT PPD ID: 1620000000"]
+    assert (paid["classification"], paid["counterparty"]) == ("income", "consignment")
+    # the adjustment the pattern does not take is the writer's to decide, by the name alone
+    adjustment = lines["PARNASSUS BOOKS ADJ"]
+    assert adjustment["classification"] == "unclassified"
+    code, _, err = cli("bank", "classify", str(adjustment["id"]), "--as", "consignment")
+    assert (code, err) == (0, "")
+
+    code, out, _ = cli("statement", "--month", "2026-10", "--format", "json")
+    line = json.loads(out)["channels"]["consignment"]
+    assert (line["label"], line["count"], line["gross"], line["fees"], line["net"]) == (
+        "Bookshop consignment", 2, "96.50", "0.00", "96.50",
+    )  # fmt: skip
+    code, out, _ = cli("export", "--format", "hledger", "--from", "2026-10", "--to", "2026-10")
+    # its account is named from its label; the money is in the bank the day it was posted
+    assert "2026-10-05 * Bookshop consignment sale\n" in out
+    assert "    Income:Sales:BookshopConsignment                      -84.00 USD\n" in out

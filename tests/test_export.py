@@ -206,7 +206,7 @@ def build_quarter(ledger: Ledger) -> None:
         deposit = session.exec(select(Receipt).where(Receipt.external_id == "CHK-2041")).one()
         for n, (posted, amount, what, channel) in enumerate(
             (
-                (dt.date(2026, 7, 21), "100.00", "check", None),
+                (dt.date(2026, 7, 21), "100.00", "income", "check"),
                 (dt.date(2026, 7, 22), "50.00", "payout", "paypal"),
                 (dt.date(2026, 8, 8), "9.35", "payout", "patreon"),
                 (dt.date(2026, 8, 24), "28.83", "payout", "stripe"),
@@ -218,7 +218,7 @@ def build_quarter(ledger: Ledger) -> None:
                     account="checking", external_id=f"line-{n}", posted_on=posted,
                     currency="USD", amount_minor=usd(amount).minor, classification=what,
                     counterparty=channel,
-                    receipt_id=deposit.id if what == "check" else None,
+                    receipt_id=deposit.id if what == "income" else None,
                 )
             )  # fmt: skip
         session.commit()

@@ -53,7 +53,7 @@ def test_a_bank_file_adds_zelle_income_but_not_payouts(ledger, tmp_path):
     assert report.source == "chase"
     lines = {line.description: line for line in rows(ledger, BankLine)}
     assert {d: (line.classification, line.counterparty) for d, line in lines.items()} == {
-        "Zelle payment from ANA RUIZ 18473625190": ("zelle", "ANA RUIZ"),
+        "Zelle payment from ANA RUIZ 18473625190": ("income", "zelle"),
         "PAYPAL TRANSFER PPD ID: PAYPALSI77": ("payout", "paypal"),
         "COFFEE SHOP": ("unclassified", None),
         "PATREON DIRECT DEP": ("payout", "patreon"),

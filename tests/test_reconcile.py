@@ -200,9 +200,9 @@ def build_quarter(ledger) -> None:
         ledger,
         "bank",
         [
-            deposit(1, d(7, 7), "100.00", classification="check", check="2041"),
+            deposit(1, d(7, 7), "100.00", "check", classification="income", check="2041"),
             deposit(2, d(7, 8), "16.66", "patreon"),
-            deposit(3, d(7, 16), "60.00", classification="check", check="509"),
+            deposit(3, d(7, 16), "60.00", "check", classification="income", check="509"),
             deposit(4, d(7, 27), "75.98", "paypal"),
             deposit(5, d(7, 30), "38.54", "stripe"),
             deposit(6, d(8, 10), "16.66", "patreon"),
@@ -542,8 +542,8 @@ def test_a_closed_month_stays_as_sent_and_late_changes_land_in_the_open_month(le
 
     # check 311 (August's, closed, owed at August's end) reaches the bank on Sep 3: it is
     # counted in September. Another 75.00 check the next day is a check of its own.
-    load(ledger, "bank-sep", [deposit(16, d(9, 3), "75.00", classification="check", check="311")])
-    load(ledger, "bank-sep-2", [deposit(17, d(9, 4), "75.00", classification="check")])
+    load(ledger, "bank-sep", [deposit(16, d(9, 3), "75.00", "check", "income", check="311")])
+    load(ledger, "bank-sep-2", [deposit(17, d(9, 4), "75.00", "check", "income")])
     assert statement(cli, "2026-08") == august_sent
     assert [c.check_number for c in reconcile_month(ledger, AUG).owed.waiting] == ["311"]
     september = reconcile_month(ledger, SEP)

@@ -368,7 +368,7 @@ class _Exporter:
         ):  # fmt: skip
             what = {
                 "payout": f"{self._label(row.counterparty)} payout reaches the bank",
-                "check": "checks deposited",
+                "income": f"{self._label(row.counterparty)} deposited",
                 "transfer": "transfer",
             }.get(row.classification, row.classification)
             meta = (("id", f"{row.account}:{row.external_id}"),)

@@ -93,6 +93,7 @@ from supportledger.sources import (
     SupporterRef,
     TransferEntry,
 )
+from supportledger.sources.bank import INCOME
 from supportledger.sources.bankrules import load_rules
 from supportledger.sources.registry import importers, mapping_source, recognise
 from supportledger.supporters import resolve_supporters
@@ -109,10 +110,6 @@ FEE_MEMO = 4096
 #: the largest amount (in minor units) the ledger keeps: far beyond any writer's receipts,
 #: and small enough that sums of millions of them stay inside a 64-bit integer column
 MAX_MINOR = 10**15 - 1
-#: a check recorded by hand is matched to a deposit up to this long after it was recorded
-CHECK_WINDOW = dt.timedelta(days=60)
-#: a Zelle payment typed in by hand is matched to the bank's credit up to this long after
-ZELLE_WINDOW = dt.timedelta(days=7)
 #: how many times an import runs again after a clash with a concurrent transaction
 RETRIES = 3
 
@@ -344,22 +341,21 @@ def _same_check(recorded: str | None, deposited: str | None) -> bool:
     return recorded.strip().lstrip("0") == deposited.strip().lstrip("0")
 
 
-#: per bank-line classification, what marks a receipt typed in by hand as awaiting that
-#: line: (how long before the line it may be recorded, filters, does it agree with the line)
-AWAITING_BANK = {
-    "check": (
-        CHECK_WINDOW,
-        (RECEIPTS.c.status == str(Status.PENDING),),
-        lambda recorded, line: _same_check(recorded["check_number"], line.check_number),
-    ),
-    "zelle": (
-        ZELLE_WINDOW,
-        (RECEIPTS.c.batch_id.is_(None), RECEIPTS.c.event == str(Event.PAYMENT)),
-        lambda recorded, line: _same_payer(
-            recorded["display_name"], line.supporter.name if line.supporter else None
-        ),
-    ),
-}
+def _awaits_bank(channel: Channel) -> tuple:
+    """What marks a receipt on ``channel`` as waiting for a bank line: ``pending`` on a
+    channel whose receipts start so (a check before its deposit, however it was recorded),
+    else a payment typed in by hand, outside any import (a Zelle payment)."""
+    if channel.receipts_start_pending:
+        return (RECEIPTS.c.status == str(Status.PENDING),)
+    return (RECEIPTS.c.batch_id.is_(None), RECEIPTS.c.event == str(Event.PAYMENT))
+
+
+def _agrees(recorded: Mapping, line: BankLineEntry) -> bool:
+    """A receipt typed in by hand and a bank line agree where both say more: a check's
+    number, a payer's name."""
+    return _same_check(recorded["check_number"], line.check_number) and _same_payer(
+        recorded["display_name"], line.supporter.name if line.supporter else None
+    )
 
 
 def _supporter_key(channel: str, ref: SupporterRef) -> tuple:
@@ -1083,24 +1079,23 @@ class _Writer:
         for entry, values in new:
             if entry.classification == "unclassified":
                 self.report.unclassified.append(entry)
-            if entry.classification not in ("zelle", "check", "income"):
+            if entry.classification != INCOME:
                 continue
+            deposited = get_channel(entry.counterparty).receipts_start_pending
             recorded = matched.get(id(values))
             if recorded is not None:  # typed in by hand before the bank saw it: never twice
-                if entry.classification == "check":
+                if deposited:
                     change_receipt(
                         self.connection, recorded, {"status": str(Status.DEPOSITED)}, self.batch_id
                     )
                 values["receipt_id"] = recorded["id"]
                 continue
             receipt = ReceiptEntry(
-                channel=entry.counterparty
-                if entry.classification == "income"
-                else entry.classification,
+                channel=entry.counterparty,
                 external_id=f"bank:{entry.account}:{entry.external_id}",
                 occurred_at=local_midnight(entry.posted_on, self.tz),
                 gross=entry.amount,
-                status=Status.DEPOSITED if entry.classification == "check" else Status.COMPLETED,
+                status=Status.DEPOSITED if deposited else Status.COMPLETED,
                 supporter=entry.supporter,
                 check_number=entry.check_number,
                 description=entry.description,
@@ -1174,14 +1169,17 @@ class _Writer:
         return found[0] if len(found) == 1 else None
 
     def _match_recorded(self, lines: list[tuple[BankLineEntry, dict]]) -> dict[int, dict]:
-        """Receipts typed in by hand that these bank lines pay in (see :data:`AWAITING_BANK`):
-        same amount, recorded up to the channel's window before the line's day (or on it),
+        """Receipts typed in by hand that these bank lines pay in (:func:`_awaits_bank`):
+        same amount, recorded up to the channel's ``bank_match_days`` before the line's day,
         not yet tied to a bank line, and agreeing where both say more (a check's number, a
         payer's name). One query a channel; the oldest fitting receipt wins, each used once."""
         matched: dict[int, dict] = {}
-        for channel, (window, waiting, agree) in AWAITING_BANK.items():
-            mine = [(e, v) for e, v in lines if e.classification == channel]
-            if not mine:
+        income = [(e, v) for e, v in lines if e.classification == INCOME]
+        for name in sorted({e.counterparty for e, _ in income}):
+            channel = get_channel(name)
+            window = dt.timedelta(days=channel.bank_match_days)
+            mine = [(e, v) for e, v in income if e.counterparty == name]
+            if not channel.bank_match_days:
                 continue
             earliest = min(local_midnight(e.posted_on, self.tz) for e, _ in mine) - window
             columns = dict.fromkeys(("id", "currency", "check_number", *RECEIPT_TRACKED))
@@ -1189,8 +1187,8 @@ class _Writer:
                 select(*(RECEIPTS.c[name] for name in columns), SUPPORTERS.c.display_name)
                 .outerjoin(SUPPORTERS, SUPPORTERS.c.id == RECEIPTS.c.supporter_id)
                 .where(
-                    RECEIPTS.c.channel == channel,
-                    *waiting,
+                    RECEIPTS.c.channel == name,
+                    *_awaits_bank(channel),
                     RECEIPTS.c.gross_minor.in_({e.amount.minor for e, _ in mine}),
                     RECEIPTS.c.occurred_at >= earliest,
                     # a check of a closed month stays pending once deposited (the deposit is
@@ -1210,7 +1208,7 @@ class _Writer:
                         (recorded["gross_minor"], recorded["currency"])
                         == (entry.amount.minor, entry.amount.currency)
                         and start - window <= recorded["occurred_at"] < end
-                        and agree(recorded, entry)
+                        and _agrees(recorded, entry)
                     ):
                         matched[id(values)] = recorded
                         pool.remove(recorded)
@@ -1423,14 +1421,14 @@ def _recorded_check(connection: Connection, entry: ReceiptEntry) -> int | None:
     """The receipt of a check already typed in with ``entry``'s number and payer (spacing
     and case aside), or none."""
     query = select(RECEIPTS.c.id).where(
-        RECEIPTS.c.channel == "check",
+        RECEIPTS.c.channel == entry.channel,
         RECEIPTS.c.batch_id.is_(None),
         func.ltrim(RECEIPTS.c.check_number, "0") == entry.check_number.strip().lstrip("0"),
     )
     payer = " ".join((entry.supporter.name or "").split()) if entry.supporter else ""
     if payer:
         named = select(HANDLES.c.supporter_id).where(
-            HANDLES.c.channel == "check",
+            HANDLES.c.channel == entry.channel,
             HANDLES.c.kind == "name",
             func.lower(HANDLES.c.value) == payer.lower(),
         )
@@ -1449,13 +1447,14 @@ def write_receipt(ledger: Ledger, entry: ReceiptEntry) -> int:
     report = FileReport(file_name="add", source="manual")
     with writing(ledger.engine) as (connection, session):
         writer = _Writer(ledger, connection, session, report, batch_id=None)
-        key = (get_channel(entry.channel).name, entry.external_id)
-        if key[0] == "check" and entry.check_number and entry.check_number.strip():
-            earlier = _recorded_check(connection, entry)
+        channel = get_channel(entry.channel)
+        key = (channel.name, entry.external_id)
+        if channel.receipts_start_pending and entry.check_number and entry.check_number.strip():
+            earlier = _recorded_check(connection, replace(entry, channel=channel.name))
             if earlier is not None:
                 raise LedgerError(
-                    f"check #{entry.check_number.strip()} from this payer is already "
-                    f"recorded as receipt #{earlier}"
+                    f"{channel.label} number {entry.check_number.strip()} from this payer is "
+                    f"already recorded as receipt #{earlier}"
                 )
         writer.write([entry])
         if not report.added:
@@ -1566,7 +1565,7 @@ def undo_batch(ledger: Ledger, batch_id: int) -> dict[str, int]:
         deposited = select(RECEIPTS.c.id, *(RECEIPTS.c[name] for name in RECEIPT_TRACKED)).where(
             RECEIPTS.c.id.in_(
                 select(BANK_LINES.c.receipt_id).where(
-                    BANK_LINES.c.batch_id == batch_id, BANK_LINES.c.classification == "check"
+                    BANK_LINES.c.batch_id == batch_id, BANK_LINES.c.classification == INCOME
                 )
             ),
             RECEIPTS.c.status == str(Status.DEPOSITED),

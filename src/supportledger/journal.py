@@ -280,13 +280,14 @@ class Deriver:
         self, row: Mapping, rate: Callable[[str, dt.date], Decimal]
     ) -> JournalEntry | None:
         """A classified bank line: money reaching (or leaving) the bank from where it waited.
-        A Zelle credit or other income the bank shows is its receipt's own money, already in
+        Other income the bank shows (a Zelle credit) is its receipt's own money, already in
         the bank by the receipt's postings: the line adds nothing of its own."""
         classification, counterparty = row["classification"], row["counterparty"]
         if classification == "payout" and counterparty:
             role, channel = AccountRole.IN_TRANSIT, self.channel(counterparty).name
-        elif classification == "check":  # a deposit of checks held in hand
-            role, channel = AccountRole.UNDEPOSITED, classification
+        elif classification == "income" and self.channel(counterparty).receipts_start_pending:
+            # a deposit of money held in hand (checks): from undeposited to the bank
+            role, channel = AccountRole.UNDEPOSITED, self.channel(counterparty).name
         elif classification == "transfer":
             role, channel = AccountRole.TRANSFERS, None
         else:

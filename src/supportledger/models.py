@@ -358,8 +358,9 @@ class BankLine(SQLModel, table=True):
     currency: str = Field(max_length=3)
     amount_minor: int = Field(sa_type=BigInteger)
     description: str = ""
-    classification: str = "unclassified"  # zelle | check | payout | unclassified | ignored
-    counterparty: str | None = None  # the channel of a payout, the payer of a Zelle credit
+    #: income | payout | transfer | ignored | unclassified (supportledger.sources.bank)
+    classification: str = "unclassified"
+    counterparty: str | None = None  # the channel of a payout or of income
     receipt_id: int | None = Field(default=None, foreign_key="receipts.id")
     payout_id: int | None = Field(default=None, foreign_key="payouts.id")
     #: when ``payout_id`` was set (``reconcile`` or ``match``): a closed month's statement

@@ -495,6 +495,15 @@ def _returned_checks(connection: Connection, month: Month, tz) -> tuple[Returned
     )  # fmt: skip
 
 
+def _held_in_hand(channel: str) -> bool:
+    """Whether ``channel``'s payments are held in hand until the bank deposits them (a mailed
+    check), so one can come back unpaid."""
+    try:
+        return get_channel(channel).receipts_start_pending
+    except LedgerError:
+        return False
+
+
 def record_returned_check(
     ledger: Ledger, receipt_id: int, fee: Money, returned_at: dt.datetime
 ) -> int:
@@ -513,7 +522,7 @@ def record_returned_check(
             .mappings()
             .first()
         )
-        if check is None or check["channel"] != "check" or check["event"] != Event.PAYMENT:
+        if check is None or check["event"] != Event.PAYMENT or not _held_in_hand(check["channel"]):
             raise LedgerError(
                 f"receipt #{receipt_id} is not a check (see `supportledger receipts`)"
             )
@@ -538,7 +547,7 @@ def record_returned_check(
         writer.write(
             [
                 ReceiptEntry(
-                    channel="check",
+                    channel=check["channel"],
                     external_id=external_id,
                     occurred_at=returned_at,
                     gross=Money.zero(fee.currency),
@@ -551,7 +560,8 @@ def record_returned_check(
             ]
         )
         change_receipt(connection, check, {"status": str(Status.RETURNED)})
-        fee_id = writer.receipt_ids([("check", external_id)])[("check", external_id)]
+        key = (check["channel"], external_id)
+        fee_id = writer.receipt_ids([key])[key]
         writer.journal.sync()
         session.close()
         connection.commit()

@@ -57,8 +57,6 @@ from supportledger.supporters import name_key, supporter_roots
 #: A payment made, its money arrived or on its way (a check not yet deposited): enough to
 #: keep a commitment current.
 PAID_STATUSES = (*COUNTED_STATUSES, Status.PENDING)
-#: Channels with no subscription data, where a monthly habit is inferred from payments.
-INFERRED_CHANNELS = ("zelle", "check")
 #: Consecutive calendar months with a payment that make a habit...
 INFERRED_RUN = 3
 #: ...read from the payments of this many months before the day it is judged on.
@@ -449,6 +447,12 @@ class RecurringFacts:
         return [*self.subscriptions, *(h for h in habits if h is not None)]
 
 
+def _habit_channels() -> list[str]:
+    """Channels with no subscription data, where a monthly habit is inferred from payments
+    (their declarations' ``infer_monthly_habit``: Zelle, checks)."""
+    return [c.name for c in all_channels() if c.infer_monthly_habit]
+
+
 def _itemises(channel: str) -> bool:
     try:
         return get_channel(channel).itemises_subscription_payments
@@ -527,7 +531,7 @@ def read_facts(
     habit_start = local_midnight(Month.of(first).shift(-INFERRED_LOOKBACK).first_day, tz)
     query = (
         select(Receipt.supporter_id, Receipt.channel, Receipt.occurred_at, Receipt.gross_minor)
-        .where(Receipt.channel.in_(INFERRED_CHANNELS), Receipt.supporter_id.is_not(None))
+        .where(Receipt.channel.in_(_habit_channels()), Receipt.supporter_id.is_not(None))
         .where(*_payments_before(end), Receipt.occurred_at >= habit_start)
         .order_by(Receipt.occurred_at, Receipt.id)
     )

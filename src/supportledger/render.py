@@ -961,9 +961,9 @@ def _decisions(c) -> list[str]:
            if r.deposit else "")
         for r in c.royalties_overdue
     ]  # fmt: skip
-    checks = [
-        f"receipt #{x.receipt_id} check {x.check_number or '(no number)'} "
-        f"{amount(x.amount)}, received {x.received_on}, {plural(x.age_days, 'day')} old"
+    waiting = [
+        f"receipt #{x.receipt_id} {x.label} {x.check_number or ''}".rstrip()
+        + f" {amount(x.amount)}, received {x.received_on}, {plural(x.age_days, 'day')} old"
         for x in c.checks_not_deposited
     ]
     fees = [
@@ -990,7 +990,8 @@ def _decisions(c) -> list[str]:
             "channel's file that has it", "",
         )  # fmt: skip
     lines += _todo(royalties, "royalty month", "overdue", "royalties: none overdue")
-    lines += _todo(checks, "check", "not deposited", "checks: all deposited")
+    lines += _todo(waiting, "payment", "received, not yet in the bank",
+                   "payments received: all in the bank")  # fmt: skip
     lines += _todo(fees, "fee", "off the published rates", "fees: all as published")
     return lines
 

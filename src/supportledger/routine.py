@@ -95,16 +95,20 @@ class MonthChecklist:
         return tuple(s for s in self.sources if not s.complete)
 
 
+def _api_key_set(ledger, channel: Channel) -> bool:
+    """Whether ``channel`` is read through an API and the writer set its key."""
+    setting = channel.api_key_setting
+    return bool(setting and getattr(ledger.settings, setting.lower(), None))
+
+
 def _channels_in_use(ledger, reached, end: dt.datetime) -> list[Channel]:
     """Channels with an import reaching into the month or before it, a receipt before
-    ``end`` (one look-up each, through the channel's index), or Stripe with an API key:
-    a writer without Stripe never syncs it."""
+    ``end`` (one look-up each, through the channel's index), or read through an API whose
+    key is set: a writer without a Stripe key never syncs Stripe."""
     used = []
     with ledger.engine.connect() as connection:
         for channel in all_channels():
-            if reached.get(channel.name) is not None or (
-                channel.name == "stripe" and ledger.settings.stripe_api_key
-            ):
+            if reached.get(channel.name) is not None or _api_key_set(ledger, channel):
                 used.append(channel)
                 continue
             found = connection.execute(
@@ -146,7 +150,7 @@ def _sources(channels: list[Channel], reached, missing: set[str]) -> list[Source
             by_month=c.reports_by_month,
             hint=c.export_hint,
             via_bank=c.arrives_in_bank,
-            synced=c.name == "stripe",
+            synced=bool(c.api_key_setting),
         )
         for c in channels
     ]
@@ -177,7 +181,9 @@ def _next_steps(checklist: MonthChecklist) -> tuple[Step, ...]:
         if source.via_bank:
             continue  # the bank statement's own step brings them
         if source.synced:
-            steps.append(Step("supportledger sync stripe", f"bring {source.label} up to date"))
+            steps.append(
+                Step(f"supportledger sync {source.name}", f"bring {source.label} up to date")
+            )
         else:
             steps.append(
                 Step("supportledger import FILE", f"{source.label}: download from {source.hint}")

@@ -106,13 +106,23 @@ class Channel:
     #: case-insensitively in a credit's description): money already counted, not income
     bank_payouts: tuple[str, ...] = ()
     #: what a payment straight to the writer through it is called on a bank statement
-    #: (Zelle's "Zelle payment from NAME"): income, with the payer named
+    #: (Zelle's "Zelle payment from NAME", a check deposit): income on this channel. Named
+    #: groups ``name`` and ``conf`` pick out the payer and the channel's confirmation
     bank_payments: tuple[str, ...] = ()
+    #: the bank's own transaction types that are its payments whatever the description
+    #: says (Chase's ``CHECK_DEPOSIT``)
+    bank_payment_types: tuple[str, ...] = ()
+    #: its payments have no subscription behind them, so three consecutive months of them
+    #: from one supporter are taken as a monthly habit (Zelle, checks)
+    infer_monthly_habit: bool = False
     #: the zone of the times its exports write without one (Venmo's ``Datetime``)
     export_timezone: str = ""
     #: shown on every statement, with zeros in a month it had nothing (the writer's own and
     #: the ones most writers use); the others appear in the months they have money
     on_every_statement: bool = False
+    #: read through its API (``supportledger sync NAME``), not from a file, with the key
+    #: this setting holds; a writer who has not set it does not use the channel
+    api_key_setting: str = ""
     #: its importers, by dotted path, tried before the bank statements' formats
     importers: tuple[str, ...] = ()
     #: its importers whose headers are generic, tried after the bank statements' formats
@@ -261,6 +271,7 @@ _READERS = {
     "settles_in": _texts,
     "bank_payouts": _patterns,
     "bank_payments": _patterns,
+    "bank_payment_types": _texts,
     "export_timezone": _zone,
     "importers": _texts,
     "fallback_importers": _texts,

@@ -2,16 +2,15 @@
 
 A bank line is one of (the vocabulary the ledger posts from):
 
-- ``zelle``: a Zelle credit (``Zelle payment from NAME conf#``, ``ZELLE FROM NAME``,
-  ``Zelle money received from NAME``), with the sender as supporter and, where the bank
-  shows it, the Zelle confirmation in the id;
-- ``check``: a deposit of mailed checks (``REMOTE ONLINE DEPOSIT``, ``MOBILE DEPOSIT``,
-  ``Check Deposit (Mobile)``, a bare ``DEPOSIT``), with the check number the bank gives;
+- ``income``: a payment straight into the bank on a channel that holds no balance (the
+  counterparty): a Zelle credit (``Zelle payment from NAME conf#``), with the sender as
+  supporter and, where the bank shows it, the Zelle confirmation in the id; a deposit of
+  mailed checks (``REMOTE ONLINE DEPOSIT``, ``MOBILE DEPOSIT``), with the check number the
+  bank gives; an honorarium on ``other``, when the writer says so. Each channel declares
+  what its payments are called (``Channel.bank_payments``);
 - ``payout``: a credit from a channel that holds a balance (PayPal, Patreon, Stripe, KDP,
   ACX): money already counted on that channel (the counterparty), never new income. Each
   channel declares what its payouts are called (``Channel.bank_payouts``);
-- ``income``: money straight into the bank counted on a channel (the counterparty) that
-  holds no balance: an honorarium is ``income`` on ``other``. Only the writer says so;
 - ``transfer``: the writer's own money moving between accounts; ``ignored``: not the
   ledger's business (rent, groceries);
 - ``unclassified``: everything else, for the writer to decide (``supportledger bank
@@ -47,12 +46,10 @@ from supportledger.sources import BankLineEntry, ImportContext, Skipped, Support
 from supportledger.sources.csvfile import Amount, CsvFormat, Date, Row, Text
 from supportledger.sources.ids import Occurrences, stable_id
 
-ZELLE, CHECK, PAYOUT, INCOME = "zelle", "check", "payout", "income"
+PAYOUT, INCOME = "payout", "income"
 TRANSFER, IGNORED, UNCLASSIFIED = "transfer", "ignored", "unclassified"
 #: every classification a bank line can have
-CLASSIFICATIONS = (ZELLE, CHECK, PAYOUT, INCOME, TRANSFER, IGNORED, UNCLASSIFIED)
-#: lines that are income: each has (or is matched to) a receipt
-RECEIPT_LINES = (ZELLE, CHECK, INCOME)
+CLASSIFICATIONS = (PAYOUT, INCOME, TRANSFER, IGNORED, UNCLASSIFIED)
 
 
 @dataclass(frozen=True)
@@ -84,47 +81,30 @@ def _rule(classification: str, pattern: str, counterparty=None, types=()) -> Rul
     return Rule(classification, re.compile(pattern, re.I), counterparty, frozenset(types))
 
 
-_ZELLE_FROM = r"^zelle\s+(?:payment\s+|transfer\s+|money\s+received\s+)?from\s+(?P<name>.+?)"
-
-#: Zelle and check deposits, as the banks write them (payouts come from the channels)
-DEPOSIT_RULES: tuple[Rule, ...] = (
-    # Zelle: "… Conf# X" / "… REF # X" (Bank of America, Wells Fargo), then Chase's trailing
-    # confirmation token (it has a digit), then no confirmation at all (Capital One's
-    # "Zelle money received from NAME", U.S. Bank's "ZELLE FROM NAME").
-    _rule(ZELLE, _ZELLE_FROM + r"(?:\s+on\s+\d{1,2}/\d{1,2})?\s+(?:conf|ref)\s*#?\s*(?P<conf>\S+)"),
-    _rule(ZELLE, _ZELLE_FROM + r"\s+(?P<conf>(?=\S*\d)[A-Za-z0-9]{6,})$"),
-    _rule(ZELLE, _ZELLE_FROM + r"(?:\s+on\s+\d{1,2}/\d{1,2})?$"),
-    _rule(ZELLE, r"^zelle\s+(?:payment|transfer)\s+conf#\s*(?P<conf>[^;\s]+);\s*(?P<name>.+)$"),
-    # check deposits: Chase "REMOTE ONLINE DEPOSIT #  1", "ATM CHECK DEPOSIT …", a branch
-    # "DEPOSIT ID NUMBER 123456"; "MOBILE DEPOSIT", "MOBILE CHECK DEPOSIT"; Capital One
-    # "Check Deposit (Mobile)"; Schwab "Deposit Mobile Banking"; a bare "DEPOSIT". Not
-    # "Deposit from …": Capital One writes every incoming ACH (a salary) that way.
-    _rule(
-        CHECK,
-        r"^(?:remote\s+online\s+deposit|atm\s+check\s+deposit|mobile\s+(?:check\s+)?deposit"
-        r"|check\s+deposit\b|deposit\s+mobile\s+banking"
-        r"|deposit(?:\s+id\s+number\s+\d+|\s*#?\s*\d*)$)",
-    ),
-    # Chase's own transaction type for a deposit of checks, whatever the description says
-    _rule(CHECK, r"", types={"CHECK_DEPOSIT"}),
-)
-
-
 def builtin_rules() -> tuple[Rule, ...]:
-    """Each channel's payouts (from its declaration), then Zelle and check deposits."""
+    """Each channel's payouts, then each channel's payments, from their declarations."""
     return _rules_of(active_channels())
 
 
 @cache
 def _rules_of(channels: Channels) -> tuple[Rule, ...]:
     """The rules of one set of declarations (the writer's own channels among them), made
-    once per set."""
+    once per set: every payout pattern before any payment pattern, so a channel's payout
+    is never taken for a payment."""
     payouts = tuple(
         _rule(PAYOUT, pattern, channel.name)
         for channel in channels
         for pattern in channel.bank_payouts
     )
-    return payouts + DEPOSIT_RULES
+    payments = tuple(
+        rule
+        for channel in channels
+        for rule in (
+            *(_rule(INCOME, pattern, channel.name) for pattern in channel.bank_payments),
+            *(_rule(INCOME, "", channel.name, {kind}) for kind in channel.bank_payment_types),
+        )
+    )
+    return payouts + payments
 
 
 @dataclass(frozen=True)
@@ -177,8 +157,8 @@ def bank_line(
         amount=amount,
         description=description,
         classification=found.classification,
-        counterparty=found.counterparty or (payer.name if payer else None),
-        check_number=(check_number or None) if found.classification == CHECK else None,
+        counterparty=found.counterparty,
+        check_number=(check_number or None) if found.classification == INCOME else None,
         supporter=payer,
         line=row_line,
     )
@@ -221,8 +201,8 @@ class BankCsv(CsvFormat):
             balance = None if balance == "" else balance
             content = (account, row.date.isoformat(), amount, description, balance)
             found = classify(description, amount, self.bank_type(row), account, context.bank_rules)
-            if found.classification == ZELLE and found.confirmation:
-                external_id = f"zelle:{found.confirmation}"
+            if found.classification == INCOME and found.confirmation:
+                external_id = f"{found.counterparty}:{found.confirmation}"
             else:
                 external_id = stable_id(*content, seen.index(*content))
             yield bank_line(

@@ -6,8 +6,8 @@ built-in rules, on every later import::
 
     [[rule]]
     pattern = "^BOOKSHOP EVENT HONORARIUM$"   # a regular expression, case-insensitive
-    as = "income:other"     # income:<channel> | zelle | check | payout:<channel>
-                            # | transfer | ignore
+    as = "income:other"     # income:<channel> (zelle, check: the name alone)
+                            # | payout:<channel> | transfer | ignore
     sign = "credit"         # credit (default) | debit | any
     account = "chase"       # only this account's lines (default: every account)
 
@@ -24,19 +24,11 @@ from pathlib import Path
 
 from supportledger.channels import get_channel
 from supportledger.errors import LedgerError
-from supportledger.sources.bank import (
-    CHECK,
-    IGNORED,
-    INCOME,
-    PAYOUT,
-    TRANSFER,
-    ZELLE,
-    Rule,
-)
+from supportledger.sources.bank import IGNORED, INCOME, PAYOUT, TRANSFER, Rule
 
 SIGNS = ("credit", "debit", "any")
 #: how ``--as`` and a rule's ``as`` are written
-DECISIONS = "income:<channel>, zelle, check, payout:<channel>, transfer or ignore"
+DECISIONS = "income:<channel> (zelle: income:zelle), payout:<channel>, transfer or ignore"
 
 
 class RulesError(LedgerError):
@@ -58,17 +50,28 @@ class Decision:
 
     @property
     def for_credits_only(self) -> bool:
-        return self.classification in (ZELLE, CHECK, INCOME, PAYOUT)
+        return self.classification in (INCOME, PAYOUT)
+
+
+def _pays_into_bank(word: str) -> bool:
+    """Whether ``word`` names a channel whose payments go straight into the bank."""
+    try:
+        return not get_channel(word).holds_balance
+    except LedgerError:
+        return False
 
 
 def parse_decision(text: str) -> Decision:
-    """``income:other`` → Decision("income", "other"); refuses what the ledger cannot post:
+    """``income:other`` → Decision("income", "other"), and ``zelle`` → ``income:zelle`` (a
+    channel holding no balance, named alone); refuses what the ledger cannot post:
     income on a channel that holds a balance (its money reaches the bank as a payout), a
     payout from a channel that holds none."""
     word, _, channel = str(text).strip().lower().partition(":")
-    simple = {"zelle": ZELLE, "check": CHECK, "transfer": TRANSFER, "ignore": IGNORED}
+    simple = {"transfer": TRANSFER, "ignore": IGNORED}
     if word in simple and not channel:
         return Decision(simple[word])
+    if not channel and word not in (INCOME, PAYOUT) and _pays_into_bank(word):
+        word, channel = INCOME, word  # a channel's name alone: its money straight in
     if word not in (INCOME, PAYOUT) or not channel:
         raise RulesError(f"{text!r} is not a decision: give {DECISIONS}")
     found = get_channel(channel)
