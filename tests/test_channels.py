@@ -249,3 +249,25 @@ def test_a_channel_paid_straight_into_the_bank_is_one_block_too(cli, tmp_path, m
     # its account is named from its label; the money is in the bank the day it was posted
     assert "2026-10-05 * Bookshop consignment sale\n" in out
     assert "    Income:Sales:BookshopConsignment                      -84.00 USD\n" in out
+
+
+#: the modules that must know channels only through their declarations (issue 16)
+CHANNEL_BLIND = ("statement", "reconcile", "render", "export", "imports", "balances", "journal")
+
+
+@pytest.mark.parametrize("module", CHANNEL_BLIND)
+def test_no_channel_is_named_in_the_code_that_reads_declarations(module):
+    import ast
+    from importlib.util import find_spec
+
+    source = Path(find_spec(f"supportledger.{module}").origin)
+    names = {channel.name for channel in all_channels()}
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    #: a key of the JSON a module writes ("other" beside "base") is a field, not a channel
+    keys = {id(key) for node in ast.walk(tree) if isinstance(node, ast.Dict) for key in node.keys}
+    literals = {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in keys
+    }
+    assert not names & literals, f"{source.name} names {sorted(names & literals)}"
