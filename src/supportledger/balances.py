@@ -94,28 +94,45 @@ def balances_at(
     cleared_only: bool = False,
 ) -> dict[tuple[int, str], Sum]:
     """Every account of ``roles`` summed before ``at`` (through ``at`` when ``inclusive``),
-    per (account id, currency)."""
+    per (account id, currency).
+
+    The roll-up gives whole months; of ``at``'s own month only the postings between ``at``
+    and the nearer end of the month are read (added to the months before, or taken off the
+    months through it), through the index on the instant: none at a month's start, a few
+    for a balance a channel stated near a month's end. The month's bounds in ``tz`` are the
+    stored months' (:func:`~supportledger.journal.align_ledger` keeps them so)."""
     wanted = select(ACCOUNTS.c.id).where(ACCOUNTS.c.role.in_([str(r) for r in roles]))
-    month = month_key(at, tz)
-    found: dict[tuple[int, str], Sum] = defaultdict(Sum)
+    first, after = Month.of(at, tz).bounds(tz)
+    early = at - first <= after - at
     months = select(
         MONTHS.c.account_id, MONTHS.c.currency, func.sum(MONTHS.c.amount_minor),
         func.sum(MONTHS.c.value_minor),
-    ).where(MONTHS.c.month < month, MONTHS.c.account_id.in_(wanted))  # fmt: skip
-    if cleared_only:
-        months = months.where(MONTHS.c.cleared.is_(True))
-    edge = POSTINGS.c.occurred_at <= at if inclusive else POSTINGS.c.occurred_at < at
+    ).where(
+        MONTHS.c.month < month_key(at, tz) if early else MONTHS.c.month <= month_key(at, tz),
+        MONTHS.c.account_id.in_(wanted),
+    )  # fmt: skip
+    if early:  # the postings from the month's start up to ``at``, added
+        edge = POSTINGS.c.occurred_at <= at if inclusive else POSTINGS.c.occurred_at < at
+        part, sign = (POSTINGS.c.occurred_at >= first, edge), 1
+    else:  # the postings after ``at`` to the month's end, taken off
+        edge = POSTINGS.c.occurred_at > at if inclusive else POSTINGS.c.occurred_at >= at
+        part, sign = (edge, POSTINGS.c.occurred_at < after), -1
     postings = select(
         POSTINGS.c.account_id, POSTINGS.c.currency, func.sum(POSTINGS.c.amount_minor),
         func.sum(POSTINGS.c.value_minor),
-    ).where(POSTINGS.c.month == month, edge, POSTINGS.c.account_id.in_(wanted))  # fmt: skip
+    ).where(*part, POSTINGS.c.account_id.in_(wanted))  # fmt: skip
     if cleared_only:
+        months = months.where(MONTHS.c.cleared.is_(True))
         postings = postings.where(POSTINGS.c.cleared.is_(True))
-    for query, table in ((months, MONTHS), (postings, POSTINGS)):
+    found: dict[tuple[int, str], Sum] = defaultdict(Sum)
+    reads = [(months, MONTHS, 1)]
+    if at != first or inclusive:  # at a month's start the months before are the balance
+        reads.append((postings, POSTINGS, sign))
+    for query, table, factor in reads:
         for account, currency, amount, value in connection.execute(
             query.group_by(table.c.account_id, table.c.currency)
         ):
-            found[(account, currency)] += Sum(int(amount), int(value))
+            found[(account, currency)] += Sum(factor * int(amount), factor * int(value))
     return dict(found)
 
 
