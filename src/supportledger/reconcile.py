@@ -458,13 +458,17 @@ def _fee_differences(
         .order_by(Receipt.channel, Receipt.occurred_at, Receipt.id)
     )
     found = []
+    causes: dict[tuple, str] = {}  # a month's differences repeat: each cause worked out once
     for r in rows:
         on = local_date(r.occurred_at, tz)
         gross = Money.from_minor(r.gross_minor, r.currency)
         actual = Money.from_minor(r.fee_minor, r.currency)
         flags = frozenset(filter(None, r.flags.split(",")))
         converted = r.original_currency not in (None, r.currency)
-        cause = likely_cause(schedule, r.channel, on, gross, actual, flags, converted)
+        asked = (r.channel, on, gross, actual, flags, converted)
+        if asked not in causes:
+            causes[asked] = likely_cause(schedule, *asked)
+        cause = causes[asked]
         expected = Money.from_minor(r.expected_fee_minor, r.currency)
         found.append(
             FeeDifference(r.id, r.channel, on, r.external_id, gross, expected, actual, cause)
