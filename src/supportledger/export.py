@@ -328,7 +328,7 @@ class _Exporter:
                    reversed_.c.external_id.label("reverses"))
             .outerjoin(reversed_, reversed_.c.id == table.c.reverses_id)
             .where(table.c.id.in_(ids))
-        )  # fmt: skip
+        ).all()  # fmt: skip
         found = {}
         for receipt_id, channel, kind, event, external_id, supporter_id, reverses in rows:
             meta = (("id", external_id),)
