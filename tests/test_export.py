@@ -46,6 +46,8 @@ from supportledger.export import (
     Transaction,
     Window,
     _check_account,
+    _LocalDays,
+    _plain,
     export,
     hledger_transaction,
 )
@@ -53,7 +55,7 @@ from supportledger.journal import rebuild_ledger
 from supportledger.ledger import Ledger, record_receipt
 from supportledger.models import BankLine, Event, Kind, Payout, Receipt, Status, Supporter
 from supportledger.money import Money
-from supportledger.months import Month
+from supportledger.months import Month, local_date
 from supportledger.sources import ReceiptEntry, SupporterRef
 from supportledger.statement import monthly_statement
 from supportledger.supporters import merge
@@ -597,3 +599,19 @@ def test_export_command(cli, tmp_path, monkeypatch):
     code, out, err = cli("export", "--format", "beancount")
     assert code == 1 and out == "" and err.count("\n") == 1
     assert "'assets:my bank' is not a valid account name" in err
+
+
+@pytest.mark.parametrize("currency", ["USD", "JPY", "KWD"])
+def test_amounts_written_from_minor_units_are_moneys_own(currency):
+    for minor in (0, 1, -1, 5, -5, 99, 100, -100, 101, 123456789, -987654321, 10**15 + 7):
+        assert _plain(minor, currency) == Money.from_minor(minor, currency).plain()
+
+
+def test_the_local_day_of_ordered_instants_crosses_midnight_and_clock_changes():
+    tz = ZoneInfo("America/New_York")  # 2026: clocks forward 8 March, back 1 November
+    start = dt.datetime(2026, 3, 7, 3, 0)  # naive UTC, as stored
+    day = _LocalDays(tz)
+    for minutes in range(0, 60 * 24 * 270, 37):  # March to November, every 37 minutes
+        at = start + dt.timedelta(minutes=minutes)
+        stored = at.isoformat(sep=" ", timespec="microseconds") if minutes % 2 else at
+        assert day(stored) == local_date(at.replace(tzinfo=dt.UTC), tz), at

@@ -51,6 +51,7 @@ STATED = ChannelBalance.__table__
 SUPPORTERS = Supporter.__table__
 #: receipt statuses whose money is waiting to reach the bank when not yet deposited
 WAITING_STATUSES = ("pending", "completed", "deposited")
+DEPOSITED = "deposited"
 
 
 @dataclass(frozen=True)
@@ -93,28 +94,45 @@ def balances_at(
     cleared_only: bool = False,
 ) -> dict[tuple[int, str], Sum]:
     """Every account of ``roles`` summed before ``at`` (through ``at`` when ``inclusive``),
-    per (account id, currency)."""
+    per (account id, currency).
+
+    The roll-up gives whole months; of ``at``'s own month only the postings between ``at``
+    and the nearer end of the month are read (added to the months before, or taken off the
+    months through it), through the index on the instant: none at a month's start, a few
+    for a balance a channel stated near a month's end. The month's bounds in ``tz`` are the
+    stored months' (:func:`~supportledger.journal.align_ledger` keeps them so)."""
     wanted = select(ACCOUNTS.c.id).where(ACCOUNTS.c.role.in_([str(r) for r in roles]))
-    month = month_key(at, tz)
-    found: dict[tuple[int, str], Sum] = defaultdict(Sum)
+    first, after = Month.of(at, tz).bounds(tz)
+    early = at - first <= after - at
     months = select(
         MONTHS.c.account_id, MONTHS.c.currency, func.sum(MONTHS.c.amount_minor),
         func.sum(MONTHS.c.value_minor),
-    ).where(MONTHS.c.month < month, MONTHS.c.account_id.in_(wanted))  # fmt: skip
-    if cleared_only:
-        months = months.where(MONTHS.c.cleared.is_(True))
-    edge = POSTINGS.c.occurred_at <= at if inclusive else POSTINGS.c.occurred_at < at
+    ).where(
+        MONTHS.c.month < month_key(at, tz) if early else MONTHS.c.month <= month_key(at, tz),
+        MONTHS.c.account_id.in_(wanted),
+    )  # fmt: skip
+    if early:  # the postings from the month's start up to ``at``, added
+        edge = POSTINGS.c.occurred_at <= at if inclusive else POSTINGS.c.occurred_at < at
+        part, sign = (POSTINGS.c.occurred_at >= first, edge), 1
+    else:  # the postings after ``at`` to the month's end, taken off
+        edge = POSTINGS.c.occurred_at > at if inclusive else POSTINGS.c.occurred_at >= at
+        part, sign = (edge, POSTINGS.c.occurred_at < after), -1
     postings = select(
         POSTINGS.c.account_id, POSTINGS.c.currency, func.sum(POSTINGS.c.amount_minor),
         func.sum(POSTINGS.c.value_minor),
-    ).where(POSTINGS.c.month == month, edge, POSTINGS.c.account_id.in_(wanted))  # fmt: skip
+    ).where(*part, POSTINGS.c.account_id.in_(wanted))  # fmt: skip
     if cleared_only:
+        months = months.where(MONTHS.c.cleared.is_(True))
         postings = postings.where(POSTINGS.c.cleared.is_(True))
-    for query, table in ((months, MONTHS), (postings, POSTINGS)):
+    found: dict[tuple[int, str], Sum] = defaultdict(Sum)
+    reads = [(months, MONTHS, 1)]
+    if at != first or inclusive:  # at a month's start the months before are the balance
+        reads.append((postings, POSTINGS, sign))
+    for query, table, factor in reads:
         for account, currency, amount, value in connection.execute(
             query.group_by(table.c.account_id, table.c.currency)
         ):
-            found[(account, currency)] += Sum(int(amount), int(value))
+            found[(account, currency)] += Sum(factor * int(amount), factor * int(value))
     return dict(found)
 
 
@@ -259,37 +277,49 @@ def _waiting(
     connection: Connection, channels: list[str], month: Month, tz: ZoneInfo, show_names: bool
 ) -> list[Waiting]:
     """Receipts of money-to-the-bank channels received by the month's end and not yet seen
-    deposited by then (no bank line posted on or before its last day)."""
+    deposited by then (no bank line posted on or before its last day).
+
+    Read as open items, not from the start of history: a receipt not yet ``deposited`` (a
+    check in hand) whenever received, and a deposited one only when received within its
+    channel's ``bank_match_days`` of the month's end, since the writer links a bank line
+    only to a receipt recorded that many days before it at most (one made from the bank
+    line is dated on its day)."""
     if not channels:
         return []
     end, last = month.bounds(tz)[1], month.last_day
+    window = dt.timedelta(days=max(get_channel(c).bank_match_days for c in channels))
     deposited = select(BANK_LINES.c.id).where(
         BANK_LINES.c.receipt_id == RECEIPTS.c.id, BANK_LINES.c.posted_on <= last
     )
-    query = (
-        select(
-            RECEIPTS.c.id, RECEIPTS.c.channel, RECEIPTS.c.occurred_at, RECEIPTS.c.currency,
-            RECEIPTS.c.net_minor, RECEIPTS.c.check_number,
-            SUPPORTERS.c.display_name if show_names else null(),
-        )
-        .outerjoin(SUPPORTERS, SUPPORTERS.c.id == RECEIPTS.c.supporter_id)
-        .where(RECEIPTS.c.channel.in_(channels), RECEIPTS.c.occurred_at < end)
-        .where(RECEIPTS.c.status.in_(WAITING_STATUSES), ~deposited.exists())
-        .where(RECEIPTS.c.event == str(Event.PAYMENT))
-        .where(RECEIPTS.c.net_minor != 0)
-        .order_by(RECEIPTS.c.occurred_at, RECEIPTS.c.id)
-    )  # fmt: skip
+    open_items = [
+        RECEIPTS.c.status.in_([s for s in WAITING_STATUSES if s != DEPOSITED]),
+        (RECEIPTS.c.status == DEPOSITED) & (RECEIPTS.c.occurred_at >= end - window),
+    ]
     found = []
-    for rid, channel, when, currency, net, number, who in connection.execute(query):
+    for wanted in open_items:
+        query = (
+            select(
+                RECEIPTS.c.occurred_at, RECEIPTS.c.id, RECEIPTS.c.channel, RECEIPTS.c.currency,
+                RECEIPTS.c.net_minor, RECEIPTS.c.check_number,
+                SUPPORTERS.c.display_name if show_names else null(),
+            )
+            .outerjoin(SUPPORTERS, SUPPORTERS.c.id == RECEIPTS.c.supporter_id)
+            .where(RECEIPTS.c.channel.in_(channels), wanted, RECEIPTS.c.occurred_at < end)
+            .where(~deposited.exists(), RECEIPTS.c.event == str(Event.PAYMENT))
+            .where(RECEIPTS.c.net_minor != 0)
+        )  # fmt: skip
+        found += connection.execute(query).all()
+    waiting = []
+    for when, rid, channel, currency, net, number, who in sorted(found, key=lambda r: r[:2]):
         received = local_date(when, tz)
         amount = Money.from_minor(net, currency)
-        found.append(
+        waiting.append(
             Waiting(
                 rid, channel, _label(channel), received, (last - received).days, amount,
                 number, (who or "(unknown)") if show_names else None,
             )
         )  # fmt: skip
-    return found
+    return waiting
 
 
 def _holdings(

@@ -32,10 +32,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import TextIO
+from typing import NamedTuple, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, String, func, select, type_coerce
 
 from supportledger.channels import all_channels
 from supportledger.config import ConfigError
@@ -54,8 +54,8 @@ from supportledger.models import (
     Supporter,
     Transfer,
 )
-from supportledger.money import Money
-from supportledger.months import Month
+from supportledger.money import exponent
+from supportledger.months import Month, local_midnight
 from supportledger.render import safe_cell
 from supportledger.supporters import supporter_roots
 
@@ -132,26 +132,31 @@ class AccountNames:
         return self._names[default]
 
 
-@lru_cache(maxsize=1 << 16)
 def _plain(minor: int, currency: str) -> str:
-    """A stored amount as ``Money.plain`` writes it; cached, as a ledger repeats its amounts."""
-    return Money.from_minor(minor, currency).plain()
+    """A stored amount as ``Money.plain`` writes it, from its integer minor units alone
+    (integer division, never a float)."""
+    digits = exponent(currency)
+    if not digits:
+        return str(minor)
+    whole, part = divmod(abs(minor), 10**digits)
+    return f"{'-' if minor < 0 else ''}{whole}.{part:0{digits}d}"
 
 
+@lru_cache(maxsize=1 << 16)  # a ledger repeats its amounts
 def _amount(minor: int, currency: str) -> str:
     return f"{_plain(minor, currency)} {currency}"
 
 
-@dataclass(frozen=True, slots=True)
-class Posting:
+class Posting(NamedTuple):
     account: str
     amount: str  # ``-20.00 USD``
     #: the total price (``@@``) of a foreign amount: what it brought in the base currency
     price: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Transaction:
+class Transaction(NamedTuple):
+    """One transaction as written (tuples: an export makes one for every event)."""
+
     day: dt.date
     pending: bool
     payee: str | None
@@ -194,6 +199,8 @@ class _Exporter:
         self.accounts = AccountNames(ledger.settings.account_names)
         self.labels = {channel.name: channel.label for channel in all_channels()}
         self.supporters = self._supporter_labels()
+        #: a receipt's narration by (channel, kind, event): a few dozen in any ledger
+        self._narrations: dict[tuple[str, str, str], str] = {}
 
     def _supporter_labels(self) -> dict[int, str]:
         """Each supporter as the export shows them: as whoever absorbed them in a merge, by
@@ -215,7 +222,8 @@ class _Exporter:
     def _stream(self, query) -> Iterator:
         result = self.connection.execute(query, execution_options={"yield_per": CHUNK})
         try:
-            yield from result
+            for rows in result.partitions():
+                yield from rows
         finally:
             result.close()
 
@@ -270,51 +278,47 @@ class _Exporter:
         return self.supporters[row.supporter_id] if row.supporter_id is not None else None
 
     def transactions(self) -> Iterator[Transaction]:
-        """The journal's transactions in the window, by instant and event."""
+        """The journal's transactions in the window, by instant and event. Postings come as
+        plain values, the instant as stored (each local day worked out once), amounts
+        written from their minor units; their events are described a chunk at a time."""
         names = dict(self.connection.execute(select(ACCOUNTS.c.id, ACCOUNTS.c.name)).all())
+        base = self.ledger.currency
+
+        @lru_cache(maxsize=1 << 16)  # a ledger repeats its postings: bounded, memory flat
+        def posting(account_id: int, currency: str, amount: int, value: int) -> Posting:
+            price = None  # a foreign amount is valued in the base currency, as carried
+            if currency != base:
+                price = _amount(abs(value), base)
+            return Posting(self.accounts(names[account_id]), _amount(amount, currency), price)
+
         query = (
             select(
-                POSTINGS.c.source, POSTINGS.c.source_id, POSTINGS.c.occurred_at,
-                POSTINGS.c.cleared, POSTINGS.c.account_id, POSTINGS.c.currency,
-                POSTINGS.c.amount_minor, POSTINGS.c.value_minor,
+                POSTINGS.c.source, POSTINGS.c.source_id,
+                type_coerce(POSTINGS.c.occurred_at, String), POSTINGS.c.cleared,
+                POSTINGS.c.account_id, POSTINGS.c.currency, POSTINGS.c.amount_minor,
+                POSTINGS.c.value_minor,
             )
             .where(*self.window.conditions(POSTINGS.c.occurred_at, self.tz))
             .order_by(POSTINGS.c.occurred_at, POSTINGS.c.source, POSTINGS.c.source_id,
                       POSTINGS.c.leg)
         )  # fmt: skip
-        legs = self._stream(query)
-        for chunk in _grouped_chunks(legs):
+        day = _LocalDays(self.tz)
+        for chunk in _grouped_chunks(self._stream(query)):
             described = self._events(chunk)
-            for (source, source_id), rows in chunk:
+            for key, rows in chunk:
+                payee, narration, meta = described[key[0]].get(
+                    key[1], (None, f"{key[0]} #{key[1]}", ())
+                )
+                postings = tuple(posting(*row[4:]) for row in rows)
                 first = rows[0]
-                payee, narration, meta = described.get(
-                    (source, source_id), (None, f"{source} #{source_id}", ())
-                )
-                yield Transaction(
-                    day=first.occurred_at.astimezone(self.tz).date(),
-                    pending=not first.cleared,
-                    payee=payee,
-                    narration=narration,
-                    meta=meta,
-                    postings=tuple(self._posting(names[r.account_id], r) for r in rows),
-                )
-
-    def _posting(self, account: str, row) -> Posting:
-        price = None
-        if row.currency != self.ledger.currency:  # valued in the base currency, as carried
-            price = _amount(abs(row.value_minor), self.ledger.currency)
-        return Posting(self.accounts(account), _amount(row.amount_minor, row.currency), price)
+                yield Transaction(day(first[2]), not first[3], payee, narration, meta, postings)
 
     def _events(self, chunk: list[tuple[tuple[str, int], list]]) -> dict:
         """Payee, narration and metadata of the events of a chunk of transactions."""
         wanted: dict[str, set[int]] = defaultdict(set)
         for (source, source_id), _ in chunk:
             wanted[source].add(source_id)
-        found: dict[tuple[str, int], tuple] = {}
-        for source, ids in wanted.items():
-            describe = getattr(self, f"_describe_{source}")
-            found.update({(source, key): value for key, value in describe(ids).items()})
-        return found
+        return {source: getattr(self, f"_describe_{source}")(ids) for source, ids in wanted.items()}
 
     def _describe_receipt(self, ids: set[int]) -> dict[int, tuple]:
         table, reversed_ = Receipt.__table__, Receipt.__table__.alias("reversed")
@@ -324,16 +328,20 @@ class _Exporter:
                    reversed_.c.external_id.label("reverses"))
             .outerjoin(reversed_, reversed_.c.id == table.c.reverses_id)
             .where(table.c.id.in_(ids))
-        )  # fmt: skip
+        ).all()  # fmt: skip
         found = {}
-        for row in rows:
-            kind = _KIND_WORDS.get(row.kind, row.kind)
-            event = "" if row.event == "payment" else " " + row.event.replace("_", " ")
-            meta = [("id", row.external_id)]
-            if row.reverses is not None:
-                meta.append(("reverses", row.reverses))
-            narration = f"{self._label(row.channel)} {kind}{event}"
-            found[row.id] = (self.supporter(row), narration, tuple(meta))
+        for receipt_id, channel, kind, event, external_id, supporter_id, reverses in rows:
+            meta = (("id", external_id),)
+            if reverses is not None:
+                meta += (("reverses", reverses),)
+            payee = self.supporters[supporter_id] if supporter_id is not None else None
+            narration = self._narrations.get((channel, kind, event))
+            if narration is None:
+                words = _KIND_WORDS.get(kind, kind)
+                happened = "" if event == "payment" else " " + event.replace("_", " ")
+                narration = f"{self._label(channel)} {words}{happened}"
+                self._narrations[(channel, kind, event)] = narration
+            found[receipt_id] = (payee, narration, meta)
         return found
 
     def _describe_payout(self, ids: set[int]) -> dict[int, tuple]:
@@ -439,12 +447,32 @@ class _Exporter:
             ]
 
 
+class _LocalDays:
+    """The local day of each stored instant (naive UTC, as the database gives it back: text
+    on SQLite), for instants that come in order: worked out again only past the day's end."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.day = dt.date.min
+        self.start = self.end = dt.datetime.min
+
+    def __call__(self, stored: str | dt.datetime) -> dt.date:
+        at = stored if isinstance(stored, dt.datetime) else dt.datetime.fromisoformat(stored)
+        if not self.start <= at < self.end:
+            self.day = at.replace(tzinfo=dt.UTC).astimezone(self.tz).date()
+            self.start, self.end = (
+                local_midnight(day, self.tz).replace(tzinfo=None)
+                for day in (self.day, self.day + dt.timedelta(days=1))
+            )
+        return self.day
+
+
 def _grouped_chunks(legs: Iterator, size: int = CHUNK) -> Iterator[list]:
     """Postings grouped into transactions (consecutive legs of one event), a chunk of
     transactions at a time."""
     chunk: list[tuple[tuple[str, int], list]] = []
     for row in legs:
-        key = (row.source, row.source_id)
+        key = (row[0], row[1])
         if chunk and chunk[-1][0] == key:
             chunk[-1][1].append(row)
             continue
@@ -457,19 +485,22 @@ def _grouped_chunks(legs: Iterator, size: int = CHUNK) -> Iterator[list]:
 
 
 def _posting_lines(postings: Iterable[Posting], indent: str) -> list[str]:
-    lines = []
-    for posting in postings:
-        amount = f"{posting.amount:>16}"
-        if posting.price is not None:
-            amount += f" @@ {posting.price}"
-        lines.append(f"{indent}{posting.account:<46}  {amount}")
-    return lines
+    return [_posting_line(posting, indent) for posting in postings]
+
+
+@lru_cache(maxsize=1 << 16)  # a ledger repeats its postings: bounded, so memory stays flat
+def _posting_line(posting: Posting, indent: str) -> str:
+    amount = f"{posting.amount:>16}"
+    if posting.price is not None:
+        amount += f" @@ {posting.price}"
+    return f"{indent}{posting.account:<46}  {amount}"
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=1 << 12)  # narrations and payees: a few thousand in any ledger
 def _beancount_string(text: str) -> str:
     return '"' + _one_line(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -483,6 +514,7 @@ def beancount_transaction(transaction: Transaction) -> str:
     return "\n".join([head, *meta, *_posting_lines(transaction.postings, "  ")]) + "\n\n"
 
 
+@lru_cache(maxsize=1 << 12)
 def _hledger_text(text: str) -> str:
     """A description part hledger reads back as written: ``;`` would start a comment."""
     return _one_line(text).replace(";", ",")

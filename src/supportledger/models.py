@@ -284,6 +284,8 @@ class Receipt(SQLModel, table=True):
         Index("ix_receipts_occurred_at_channel", "occurred_at", "channel"),
         # a supporter's receipts, and their totals read from the index alone
         Index("ix_receipts_by_supporter", "supporter_id", "status", "currency", "net_minor"),
+        # checks in hand, read as open items (supportledger.balances)
+        Index("ix_receipts_waiting", "channel", "status", "occurred_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -349,7 +351,12 @@ class BankLine(SQLModel, table=True):
     """One line of a bank statement, and what it was found to be."""
 
     __tablename__ = "bank_lines"
-    __table_args__ = (UniqueConstraint("account", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("account", "external_id"),
+        # the line that deposited a receipt, brought a payout, or awaits one (open items)
+        Index("ix_bank_lines_receipt_id", "receipt_id", "posted_on"),
+        Index("ix_bank_lines_payout_id", "payout_id", "classification", "posted_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     account: str

@@ -32,7 +32,7 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from supportledger.channels import all_channels, get_channel, label_of
 from supportledger.errors import LedgerError
@@ -434,6 +434,9 @@ class RecurringFacts:
     names: Mapping[int, str]
     #: recurring payments received from ``first`` + 1 day to ``last``: (currency, minor)
     received: tuple[tuple[str, int], ...]
+    #: the supporters (merges followed) of the subscriptions left unread because they had
+    #: ended well before ``first``: former supporters, should one come back
+    former: frozenset[int] = frozenset()
 
     def commitments(self, day: dt.date) -> list[Commitment]:
         """The subscriptions, and the habits standing as of ``day``."""
@@ -492,11 +495,12 @@ def read_facts(
     if members is not None:
         query = query.where(subs.c.supporter_id.in_(members))
     rows = connection.execute(query.order_by(subs.c.id)).all()
-    histories = read_histories(connection, None if members is None else [r.id for r in rows])
-    longest = max((_days(e.terms.interval) for h in histories.values() for e in h), default=31)
-    since = None if members is not None else (
-        local_midnight(first - dt.timedelta(days=2 * longest + grace_days + 2), tz)
-    )  # fmt: skip
+    events = SubscriptionEvent.__table__
+    since = None
+    if members is None:  # payments from two of the longest intervals and the grace before
+        intervals = connection.execute(select(events.c.interval).distinct()).scalars()
+        longest = max((_days(interval) for interval in intervals), default=31)
+        since = local_midnight(first - dt.timedelta(days=2 * longest + grace_days + 2), tz)
     payments: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
     query = select(Receipt.subscription_id, Receipt.occurred_at, Receipt.gross_minor).where(
         Receipt.subscription_id.is_not(None), *_payments_before(end)
@@ -508,6 +512,11 @@ def read_facts(
     for sid, at, gross in connection.execute(query.order_by(Receipt.occurred_at, Receipt.id)):
         payments[sid].append((local_date(at, tz), int(gross)))
     itemised = {channel: _itemises(channel) for channel in {row.channel for row in rows}}
+    over = set()
+    if since is not None:
+        over = _ended_before(connection, since) - set(payments)
+        over = {row.id for row in rows if row.id in over and itemised[row.channel]}
+    histories = read_histories(connection, [row.id for row in rows if row.id not in over])
     subscriptions = []
     for row in rows:
         history = [e for e in histories.get(row.id, ()) if e.effective_at < end]
@@ -559,6 +568,27 @@ def read_facts(
         habit_payments={k: tuple(v) for k, v in habit_payments.items()},
         names=names,
         received=tuple((cur, int(minor)) for cur, minor in received),
+        former=frozenset(
+            root_of[row.supporter_id]
+            for row in rows
+            if row.id in over and row.supporter_id is not None
+        ),
+    )
+
+
+def _ended_before(connection, since: dt.datetime) -> set[int]:
+    """Subscriptions whose whole history is before ``since`` and never paused: with no
+    payment since then either, one that itemises its payments has ended by :func:`position`
+    before any day from two of its intervals and the grace after ``since``, so a month's
+    statement need not read it."""
+    events = SubscriptionEvent.__table__
+    paused = func.sum(case((events.c.state == str(SubscriptionState.PAUSED), 1), else_=0))
+    return set(
+        connection.execute(
+            select(events.c.subscription_id)
+            .group_by(events.c.subscription_id)
+            .having(func.max(events.c.effective_at) < since, paused == 0)
+        ).scalars()
     )
 
 
@@ -701,7 +731,7 @@ def monthly(facts: RecurringFacts, month: Month, schedule: FeeSchedule) -> Recur
         return totals
 
     was_by, now_by = mrr_by_customer(before.values()), mrr_by_customer(after.values())
-    seen_before = {c.customer for c, p in before.values() if p is not None}
+    seen_before = {c.customer for c, p in before.values() if p is not None} | facts.former
     moves = dict.fromkeys(("new", "expansion", "contraction", "churn", "reactivation"), Decimal(0))
     for who in was_by.keys() | now_by.keys():
         was, now = was_by.get(who, Decimal(0)), now_by.get(who, Decimal(0))
