@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from supportledger.channels import Channel, get_channel
 from supportledger.closing import ClosedMonths
-from supportledger.db import transient, writing
+from supportledger.db import insert_rows, transient, writing
 from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, ScheduleError
 from supportledger.files import PinnedFile
@@ -547,7 +547,7 @@ class _Writer:
         if new:
             if prepare is not None:
                 prepare(list(new.values()))
-            self.connection.execute(insert(table), [values for _, values in new.values()])
+            insert_rows(self.connection, table, [values for _, values in new.values()])
             if self.batch_id is None and table in JOURNAL_SOURCES:  # a batch is read back
                 found = self._existing(table, key, (), new)
                 self.journal.touch(JOURNAL_SOURCES[table], (row["id"] for row in found.values()))

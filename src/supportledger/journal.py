@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, case, delete, func, insert, select, update
 
 from supportledger.channels import Channel, get_channel
-from supportledger.db import writing
+from supportledger.db import insert_rows, writing
 from supportledger.errors import LedgerError
 from supportledger.models import (
     REVERSALS,
@@ -570,10 +570,9 @@ class Journal:
                     }
                 )
             if len(rows) >= CHUNK:
-                self.connection.execute(insert(POSTINGS), rows)
+                insert_rows(self.connection, POSTINGS, rows)
                 rows = []
-        if rows:
-            self.connection.execute(insert(POSTINGS), rows)
+        insert_rows(self.connection, POSTINGS, rows)
 
     # ------------------------------------------------------------------ foreign balances
     def _foreign_from(self, channel: str, currency: str, at: dt.datetime) -> None:
@@ -738,7 +737,7 @@ class Journal:
                 in self.connection.execute(query if part is None else query_part)
             ]  # fmt: skip
             for chunk in _chunks(rows):
-                self.connection.execute(insert(MONTHS), chunk)
+                insert_rows(self.connection, MONTHS, chunk)
 
 
 def missing_rate(currency: str, base: str, day: dt.date) -> str:
