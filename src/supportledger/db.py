@@ -130,7 +130,10 @@ def _bulk(table: Table, names: tuple[str, ...], dialect: Dialect) -> tuple[str, 
     else:
         marks = ", ".join("?" * len(names))
         statement = f"INSERT INTO {quote.format_table(table)} ({columns}) VALUES ({marks})"
-    binders = tuple(table.c[name].type._cached_bind_processor(dialect) for name in names)
+    binders = tuple(
+        None if bind is None else lru_cache(maxsize=4096)(bind)  # a leg repeats its instant
+        for bind in (table.c[name].type._cached_bind_processor(dialect) for name in names)
+    )
     return statement, binders
 
 

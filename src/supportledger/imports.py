@@ -635,10 +635,15 @@ class _Writer:
         return fee, expected
 
     def _expected_fee(self, channel: Channel, entry: ReceiptEntry) -> Money | None:
-        """:func:`expected_fee`, remembered: a big file repeats the same few amounts on the
-        same days, and the memo is emptied before it grows past :data:`FEE_MEMO` answers."""
+        """:func:`expected_fee`, remembered: a big file repeats the same few amounts under
+        the same rule (the answer depends on the day only through the rule in force, so
+        that is the key), and the memo is emptied before it grows past :data:`FEE_MEMO`."""
         on = local_date(entry.occurred_at, self.tz)
-        key = (channel.name, on, entry.gross, entry.flags, entry.event)
+        try:
+            in_force: object = id(self.schedule.rule(channel.name, on))
+        except ScheduleError:  # said by expected_fee itself, under this day's key
+            in_force = on
+        key = (channel.name, in_force, entry.gross, entry.flags, entry.event)
         if key not in self._fee_memo:
             if len(self._fee_memo) >= FEE_MEMO:
                 self._fee_memo.clear()

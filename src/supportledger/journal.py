@@ -386,6 +386,7 @@ class Journal:
         self.tz = tz
         self.derive = Deriver(base, tz)
         self._accounts: dict[str, int] = {}
+        self._leg_accounts: dict[tuple[AccountRole, str | None, str], int] = {}
         self._account_channels: dict[int, str | None] | None = None
         self._touched: dict[str, set[int]] = defaultdict(set)
         self._batches: set[int] = set()
@@ -419,6 +420,14 @@ class Journal:
         self._batches.add(batch_id)
 
     def account_id(self, role: AccountRole, channel: str | None, kind: str = "") -> int:
+        """The id of ``role``'s account for ``channel`` and ``kind``, made when first needed
+        (remembered: every leg of a big import asks)."""
+        key = (role, channel, kind)
+        if key not in self._leg_accounts:
+            self._leg_accounts[key] = self._account_id(role, channel, kind)
+        return self._leg_accounts[key]
+
+    def _account_id(self, role: AccountRole, channel: str | None, kind: str) -> int:
         name = account_name(role, self.derive.channel(channel) if channel else None, kind)
         if role in SHARED_ROLES:
             channel = None
@@ -493,12 +502,7 @@ class Journal:
         """Derive again everything touched since the last sync, and roll its months up."""
         for batch_id in sorted(self._batches):
             for source, table in _TABLES.items():
-                ids = self.connection.execute(
-                    select(table.c.id).where(table.c.batch_id == batch_id).order_by(table.c.id)
-                ).scalars()
-                for chunk in _chunks(list(ids)):
-                    self._touched[source].difference_update(chunk)
-                    self._replace(source, chunk)
+                self._replace_batch(source, table, batch_id)
         self._batches.clear()
         for source, ids in list(self._touched.items()):
             for chunk in _chunks(sorted(ids)):
@@ -511,7 +515,37 @@ class Journal:
 
     def _replace(self, source: str, ids: list[int]) -> None:
         """The postings of these events, derived again (none for an event now gone)."""
-        mine = (POSTINGS.c.source == source, POSTINGS.c.source_id.in_(ids))
+        self._forget(source, POSTINGS.c.source_id.in_(ids))
+        self._write(self._entries(source, ids))
+
+    def _replace_batch(self, source: str, table: Table, batch_id: int) -> None:
+        """The postings of every event of ``source`` batch ``batch_id`` holds, derived again:
+        its events read a chunk at a time in id order (one query each, no list of ids), so
+        memory stays flat and no statement grows with the batch."""
+        mine = select(table.c.id).where(table.c.batch_id == batch_id)
+        self._forget(source, POSTINGS.c.source_id.in_(mine.scalar_subquery()))
+        after = 0
+        while True:
+            rows = (
+                self.connection.execute(
+                    select(table)
+                    .where(table.c.batch_id == batch_id, table.c.id > after)
+                    .order_by(table.c.id)
+                    .limit(CHUNK)
+                )
+                .mappings()
+                .all()
+            )
+            if not rows:
+                return
+            after = rows[-1]["id"]
+            self._touched[source].difference_update(row["id"] for row in rows)
+            self._write(entry for row in rows if (entry := self._derive(source, row)) is not None)
+
+    def _forget(self, source: str, which) -> None:
+        """Delete the postings of ``source`` events ``which`` picks, noting the months and
+        foreign balances they leave."""
+        mine = (POSTINGS.c.source == source, which)
         gone = self.connection.execute(
             select(POSTINGS.c.month, POSTINGS.c.currency, POSTINGS.c.account_id,
                    POSTINGS.c.occurred_at).where(*mine)
@@ -523,7 +557,6 @@ class Journal:
                 if row.currency != self.base and channel is not None:
                     self._foreign_from(channel, row.currency, row.occurred_at)
             self.connection.execute(delete(POSTINGS).where(*mine))
-        self._write(self._entries(source, ids))
 
     def _entries(self, source: str, ids: list[int]) -> Iterator[JournalEntry]:
         table = _TABLES[source]
