@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import Connection, Dialect, Engine, Table, create_engine, event, text
@@ -121,8 +122,9 @@ def writing(engine: Engine) -> Iterator[tuple[Connection, Session]]:
 
 @lru_cache(maxsize=64)
 def _bulk(table: Table, names: tuple[str, ...], dialect: Dialect) -> tuple[str, tuple]:
-    """The statement that inserts ``names`` into ``table`` on ``dialect`` and the columns'
-    own bind processors (what ``insert(table)`` would apply), worked out once."""
+    """The statement that inserts ``names`` into ``table`` on ``dialect`` and, for each
+    column that has one, its position and bind processor (what ``insert(table)`` would
+    apply, remembered: the legs of a receipt repeat its instant), worked out once."""
     quote = dialect.identifier_preparer
     columns = ", ".join(quote.quote(name) for name in names)
     if dialect.name == "postgresql":
@@ -131,8 +133,9 @@ def _bulk(table: Table, names: tuple[str, ...], dialect: Dialect) -> tuple[str, 
         marks = ", ".join("?" * len(names))
         statement = f"INSERT INTO {quote.format_table(table)} ({columns}) VALUES ({marks})"
     binders = tuple(
-        None if bind is None else lru_cache(maxsize=4096)(bind)  # a leg repeats its instant
-        for bind in (table.c[name].type._cached_bind_processor(dialect) for name in names)
+        (position, lru_cache(maxsize=4096)(bind))
+        for position, name in enumerate(names)
+        if (bind := table.c[name].type._cached_bind_processor(dialect)) is not None
     )
     return statement, binders
 
@@ -148,19 +151,22 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping]) -
         return
     names = tuple(rows[0])
     statement, binders = _bulk(table, names, connection.dialect)
-    pairs = tuple(zip(names, binders, strict=True))
-    plain = [
-        tuple(row[name] if bind is None else bind(row[name]) for name, bind in pairs)
-        for row in rows
-    ]
+    values = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    plain = list(map(values, rows))
+    if binders:
+        for number, cells in enumerate(plain):
+            cells = list(cells)
+            for position, bind in binders:
+                cells[position] = bind(cells[position])
+            plain[number] = tuple(cells)
     if connection.dialect.name != "postgresql":
         connection.exec_driver_sql(statement, plain)
         return
     driver = connection.connection.driver_connection
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in plain:
-                copy.write_row(row)
+            for cells in plain:
+                copy.write_row(cells)
     except connection.dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(
             statement, None, exc, connection.dialect.loaded_dbapi.Error, hide_parameters=True
