@@ -25,7 +25,19 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from supportledger.channels import Channel, get_channel
@@ -491,8 +503,13 @@ class _Writer:
     def _existing(
         self, table: Table, key: tuple[str, ...], tracked: tuple[str, ...], keys: Iterable[tuple]
     ) -> dict[tuple, dict]:
-        """The rows of ``table`` with these ``keys``: one ``IN`` query per key prefix."""
+        """The rows of ``table`` with these ``keys``: one query per key prefix, its last
+        column given the chunk's values as one ``IN`` list (SQLite) or one array
+        (PostgreSQL: a statement with one parameter whatever the chunk's size, so the plan
+        psycopg prepares after five runs is the unique index's, never a scan of the
+        prefix's rows against 2000 parameters)."""
         *prefix, last = key
+        postgresql = self.connection.dialect.name == "postgresql"
         groups: dict[tuple, set] = defaultdict(set)
         for k in keys:
             groups[k[:-1]].add(k[-1])
@@ -501,7 +518,9 @@ class _Writer:
         for fixed, lasts in groups.items():
             query = select(*columns).where(
                 *(table.c[name] == value for name, value in zip(prefix, fixed, strict=True)),
-                table.c[last].in_(lasts),
+                table.c[last] == any_(bindparam(None, list(lasts), ARRAY(table.c[last].type)))
+                if postgresql
+                else table.c[last].in_(lasts),
             )
             for row in self.connection.execute(query).mappings():
                 found[tuple(row[name] for name in key)] = dict(row)
