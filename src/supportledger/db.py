@@ -140,19 +140,27 @@ def _bulk(table: Table, names: tuple[str, ...], dialect: Dialect) -> tuple[str, 
     return statement, binders
 
 
-def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping]) -> None:
-    """Insert ``rows`` (each with the keys of the first) as plain tuples: the driver's own
-    ``executemany`` on SQLite, one ``COPY`` on PostgreSQL (psycopg escapes every value).
+def insert_rows(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[Mapping] | Sequence[tuple],
+    names: tuple[str, ...] | None = None,
+) -> None:
+    """Insert ``rows`` (each with the keys of the first, or tuples of ``names``) as plain
+    tuples: the driver's own ``executemany`` on SQLite, one ``COPY`` on PostgreSQL (psycopg
+    escapes every value).
 
     What is stored is what ``connection.execute(insert(table), rows)`` stores (the same
     bind processing), without building SQLAlchemy's parameters row by row, which cost
     more than the insert itself on a big import."""
     if not rows:
         return
-    names = tuple(rows[0])
+    if names is None:
+        names = tuple(rows[0])
+        values = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+        rows = list(map(values, rows))
     statement, binders = _bulk(table, names, connection.dialect)
-    values = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
-    plain = list(map(values, rows))
+    plain = list(rows)
     if binders:
         for number, cells in enumerate(plain):
             cells = list(cells)

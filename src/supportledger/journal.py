@@ -363,6 +363,11 @@ def _chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
         yield chunk
 
 
+#: a posting's columns, in the order :meth:`Journal._write` gives them
+_POSTING_COLUMNS = (
+    "source", "source_id", "leg", "occurred_at", "month", "cleared", "account_id", "kind",
+    "currency", "amount_minor", "value_minor", "payment", "audit_minor",
+)  # fmt: skip
 _OPEN: WeakKeyDictionary[Connection, Journal] = WeakKeyDictionary()
 _TABLES = {
     RECEIPT: RECEIPTS, PAYOUT: PAYOUTS, BANK: BANK_LINES, CONVERSION: CONVERSIONS,
@@ -586,26 +591,16 @@ class Journal:
                 if leg.currency != self.base and leg.channel is not None:
                     self._foreign_from(leg.channel, leg.currency, entry.occurred_at)
                 rows.append(
-                    {
-                        "source": entry.source,
-                        "source_id": entry.source_id,
-                        "leg": number,
-                        "occurred_at": entry.occurred_at,
-                        "month": month,
-                        "cleared": entry.cleared,
-                        "account_id": self.account_id(leg.role, leg.channel, leg.kind),
-                        "kind": leg.kind,
-                        "currency": leg.currency,
-                        "amount_minor": leg.amount,
-                        "value_minor": leg.value,
-                        "payment": leg.payment,
-                        "audit_minor": leg.audit,
-                    }
-                )
+                    (
+                        entry.source, entry.source_id, number, entry.occurred_at, month,
+                        entry.cleared, self.account_id(leg.role, leg.channel, leg.kind),
+                        leg.kind, leg.currency, leg.amount, leg.value, leg.payment, leg.audit,
+                    )
+                )  # fmt: skip
             if len(rows) >= CHUNK:
-                insert_rows(self.connection, POSTINGS, rows)
+                insert_rows(self.connection, POSTINGS, rows, _POSTING_COLUMNS)
                 rows = []
-        insert_rows(self.connection, POSTINGS, rows)
+        insert_rows(self.connection, POSTINGS, rows, _POSTING_COLUMNS)
 
     # ------------------------------------------------------------------ foreign balances
     def _foreign_from(self, channel: str, currency: str, at: dt.datetime) -> None:
