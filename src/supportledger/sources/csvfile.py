@@ -74,6 +74,12 @@ class Text(Column):
     pass
 
 
+def _plain(column: Column) -> bool:
+    """A column whose cell is its text, stripped (read inline, without two calls a cell)."""
+    kind = type(column)
+    return kind.read is Column.read and kind.parse is Column.parse
+
+
 class Amount(Column):
     """An amount as exports write it (``1,560.00``, ``-$5.00``), as an exact Decimal; with
     ``decimal_comma``, as European exports write it (``1.560,00``)."""
@@ -508,7 +514,7 @@ class CsvFormat:
         Shared by every tabular reader (CSV here, XLSX sheets in ``xlsxfile``)."""
         mapping = None
         header: list[str] = []
-        plan: list[tuple[str, int | None, Column]] = []
+        plan: list[tuple[str, int | None, Column, bool]] = []
         for line, record in records:
             if mapping is None:
                 header = record
@@ -516,7 +522,7 @@ class CsvFormat:
                 if mapping is None and line > cls.max_preamble:
                     break
                 if mapping is not None:  # where each column is, found once for the file
-                    plan = [(c.attr, mapping.get(c.attr), c) for c in cls.columns()]
+                    plan = [(c.attr, mapping.get(c.attr), c, _plain(c)) for c in cls.columns()]
                 continue
             if not any(cell.strip() for cell in record):
                 continue  # blank line (some exports end with one)
@@ -527,14 +533,24 @@ class CsvFormat:
 
     @classmethod
     def _row(
-        cls, path: Path, line: int, header, plan: list[tuple[str, int | None, Column]], record
+        cls,
+        path: Path,
+        line: int,
+        header,
+        plan: list[tuple[str, int | None, Column, bool]],
+        record,
     ) -> Row:
         if len(record) < len(header):
             raise RowError(path, line, f"has {len(record)} cells, the header has {len(header)}")
         row = Row(line, header, record)
         values = row.__dict__
-        for attr, position, column in plan:
+        for attr, position, column, plain in plan:
             cell = record[position] if position is not None else None
+            if plain and cell:  # a text cell: its words as they stand, read here
+                text = cell.strip()
+                if text and "\x00" not in text:
+                    values[attr] = text
+                    continue
             try:
                 values[attr] = column.read(cell)
             except ValueError as exc:
