@@ -132,6 +132,8 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
+        if type(self.amount) is Decimal and self.currency in CURRENCIES:
+            return  # already exact and a code as written (most amounts, made by arithmetic)
         if isinstance(self.amount, float):
             raise MoneyError("floats are not money; pass a string or Decimal")
         if not isinstance(self.amount, Decimal):
