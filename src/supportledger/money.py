@@ -124,6 +124,15 @@ def parse_rate(text: str) -> Decimal:
     return rate
 
 
+#: the minor unit of each currency met so far, as a Decimal (``0.01``)
+_QUANTA: dict[str, Decimal] = {}
+
+
+def _quantum(currency: str) -> Decimal:
+    _QUANTA[currency] = Decimal(1).scaleb(-exponent(currency))
+    return _QUANTA[currency]
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An exact amount in one currency. Arithmetic never mixes currencies."""
@@ -164,7 +173,7 @@ class Money:
 
     def rounded(self) -> Money:
         """Round to the minor unit with the ledger's one rule, :data:`ROUNDING`."""
-        quantum = Decimal(1).scaleb(-exponent(self.currency))
+        quantum = _QUANTA.get(self.currency) or _quantum(self.currency)
         return Money(self.amount.quantize(quantum, rounding=ROUNDING), self.currency)
 
     def converted(self, rate: Decimal, currency: str) -> Money:
