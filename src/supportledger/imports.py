@@ -127,7 +127,7 @@ MAX_MINOR = 10**15 - 1
 #: how many times an import runs again after a clash with a concurrent transaction
 RETRIES = 3
 #: new objects between two passes of the cyclic garbage collector while a file is written
-GC_THRESHOLD = 50_000
+GC_THRESHOLD = 10_000
 
 BATCHES: Table = ImportBatch.__table__
 RECEIPTS: Table = Receipt.__table__
@@ -1289,7 +1289,7 @@ def _few_collections() -> Iterator[None]:
     """A big file makes millions of short-lived objects and almost no cycles, so the cyclic
     collector's passes are mostly waste (a quarter of a PayPal import's time): while it is
     written, what existed before (the library, SQLAlchemy's tables) is left out of its scans
-    (``gc.freeze``) and it runs after 50,000 new objects rather than 700; both are undone
+    (``gc.freeze``) and it runs after 10,000 new objects rather than 700; both are undone
     afterwards."""
     thresholds = gc.get_threshold()
     gc.freeze()
