@@ -108,7 +108,7 @@ GIVE_UP_AFTER = 120.0
 def watched(database_url: str) -> tuple[str, Callable[[], bool]]:
     """The URL a child should use, and a check that its import is under way (writing, not
     committed): on SQLite its WAL has grown; on PostgreSQL its session, found by its
-    application name, is inserting receipts inside a transaction."""
+    application name, is inserting (or copying) receipts inside a transaction."""
     if database_url.startswith("sqlite"):
         wal = Path(make_url(database_url).database + "-wal")
         return database_url, lambda: wal.exists() and wal.stat().st_size > WAL_UNDER_WAY
@@ -122,7 +122,8 @@ def watched(database_url: str) -> tuple[str, Callable[[], bool]]:
                 connection.execute(
                     text(
                         "select count(*) from pg_stat_activity where application_name = :name"
-                        " and xact_start is not null and query ilike 'insert into receipts%'"
+                        " and xact_start is not null"
+                        " and (query ilike 'insert into receipts%' or query ilike 'copy receipts%')"
                     ),
                     {"name": name},
                 ).scalar_one()

@@ -92,3 +92,40 @@ def test_plain_shows_the_currencys_digits():
     assert Money.of("5", "USD").plain() == "5.00"
     assert str(Money.of("1234.5", "USD")) == "1234.50 USD"
     assert Money.of("500", "JPY").plain() == "500"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["25.00", "-0.50", "0", "-0", "1560", "0.125", "-1234.5", "000000000000012.50",
+     "999999999999999.99", "-999999999999999"],
+)  # fmt: skip
+def test_plain_amounts_read_the_short_way_are_what_the_long_way_reads(text):
+    """A cell like ``25.00`` skips the symbol and separator handling; a space in front
+    sends the same digits the long way: the two agree to the digit, sign and exponent."""
+    short, long = parse_decimal(text), parse_decimal(f" {text}")
+    assert short.as_tuple() == long.as_tuple()
+
+
+@given(st.integers(-(10**17), 10**17), st.integers(0, 4))
+def test_plain_amounts_agree_with_the_long_way_everywhere(minor, places):
+    text = f"{Decimal(minor).scaleb(-places):f}"
+    try:
+        long = parse_decimal(f" {text}")
+    except MoneyError:
+        with pytest.raises(MoneyError):
+            parse_decimal(text)
+        return
+    assert parse_decimal(text).as_tuple() == long.as_tuple()
+
+
+@pytest.mark.parametrize("text", ["١٢.٠٠", "1234567890123456", "5.", "1e3", "--5"])
+def test_what_the_short_way_does_not_take_goes_the_long_way(text):
+    """Other digits, too many of them, a bare point, an exponent: the long way decides
+    (it reads Arabic-Indic digits, refuses the rest) exactly as before."""
+    try:
+        expected = parse_decimal(f" {text}")
+    except MoneyError:
+        with pytest.raises(MoneyError):
+            parse_decimal(text)
+    else:
+        assert parse_decimal(text).as_tuple() == expected.as_tuple()

@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 import stat
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Dialect, Engine, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
@@ -116,6 +118,67 @@ def writing(engine: Engine) -> Iterator[tuple[Connection, Session]]:
             yield connection, session
         finally:
             session.close()
+
+
+@lru_cache(maxsize=64)
+def _bulk(table: Table, names: tuple[str, ...], dialect: Dialect) -> tuple[str, tuple]:
+    """The statement that inserts ``names`` into ``table`` on ``dialect`` and, for each
+    column that has one, its position and bind processor (what ``insert(table)`` would
+    apply, remembered: the legs of a receipt repeat its instant), worked out once."""
+    quote = dialect.identifier_preparer
+    columns = ", ".join(quote.quote(name) for name in names)
+    if dialect.name == "postgresql":
+        statement = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
+    else:
+        marks = ", ".join("?" * len(names))
+        statement = f"INSERT INTO {quote.format_table(table)} ({columns}) VALUES ({marks})"
+    binders = tuple(
+        (position, lru_cache(maxsize=4096)(bind))
+        for position, name in enumerate(names)
+        if (bind := table.c[name].type._cached_bind_processor(dialect)) is not None
+    )
+    return statement, binders
+
+
+def insert_rows(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[Mapping] | Sequence[tuple],
+    names: tuple[str, ...] | None = None,
+) -> None:
+    """Insert ``rows`` (each with the keys of the first, or tuples of ``names``) as plain
+    tuples: the driver's own ``executemany`` on SQLite, one ``COPY`` on PostgreSQL (psycopg
+    escapes every value).
+
+    What is stored is what ``connection.execute(insert(table), rows)`` stores (the same
+    bind processing), without building SQLAlchemy's parameters row by row, which cost
+    more than the insert itself on a big import."""
+    if not rows:
+        return
+    if names is None:
+        names = tuple(rows[0])
+        values = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+        rows = list(map(values, rows))
+    statement, binders = _bulk(table, names, connection.dialect)
+    plain = list(rows)
+    if binders:
+        for number, cells in enumerate(plain):
+            cells = list(cells)
+            for position, bind in binders:
+                cells[position] = bind(cells[position])
+            plain[number] = tuple(cells)
+    if connection.dialect.name != "postgresql":
+        connection.exec_driver_sql(statement, plain)
+        return
+    driver = connection.connection.driver_connection
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for cells in plain:
+                copy.write_row(cells)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            statement, None, exc, connection.dialect.loaded_dbapi.Error, hide_parameters=True
+        ) from exc
 
 
 def transient(exc: BaseException) -> bool:

@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, case, delete, func, insert, select, update
 
 from supportledger.channels import Channel, get_channel
-from supportledger.db import writing
+from supportledger.db import insert_rows, writing
 from supportledger.errors import LedgerError
 from supportledger.models import (
     REVERSALS,
@@ -363,6 +363,11 @@ def _chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
         yield chunk
 
 
+#: a posting's columns, in the order :meth:`Journal._write` gives them
+_POSTING_COLUMNS = (
+    "source", "source_id", "leg", "occurred_at", "month", "cleared", "account_id", "kind",
+    "currency", "amount_minor", "value_minor", "payment", "audit_minor",
+)  # fmt: skip
 _OPEN: WeakKeyDictionary[Connection, Journal] = WeakKeyDictionary()
 _TABLES = {
     RECEIPT: RECEIPTS, PAYOUT: PAYOUTS, BANK: BANK_LINES, CONVERSION: CONVERSIONS,
@@ -386,6 +391,7 @@ class Journal:
         self.tz = tz
         self.derive = Deriver(base, tz)
         self._accounts: dict[str, int] = {}
+        self._leg_accounts: dict[tuple[AccountRole, str | None, str], int] = {}
         self._account_channels: dict[int, str | None] | None = None
         self._touched: dict[str, set[int]] = defaultdict(set)
         self._batches: set[int] = set()
@@ -419,6 +425,14 @@ class Journal:
         self._batches.add(batch_id)
 
     def account_id(self, role: AccountRole, channel: str | None, kind: str = "") -> int:
+        """The id of ``role``'s account for ``channel`` and ``kind``, made when first needed
+        (remembered: every leg of a big import asks)."""
+        key = (role, channel, kind)
+        if key not in self._leg_accounts:
+            self._leg_accounts[key] = self._account_id(role, channel, kind)
+        return self._leg_accounts[key]
+
+    def _account_id(self, role: AccountRole, channel: str | None, kind: str) -> int:
         name = account_name(role, self.derive.channel(channel) if channel else None, kind)
         if role in SHARED_ROLES:
             channel = None
@@ -493,12 +507,7 @@ class Journal:
         """Derive again everything touched since the last sync, and roll its months up."""
         for batch_id in sorted(self._batches):
             for source, table in _TABLES.items():
-                ids = self.connection.execute(
-                    select(table.c.id).where(table.c.batch_id == batch_id).order_by(table.c.id)
-                ).scalars()
-                for chunk in _chunks(list(ids)):
-                    self._touched[source].difference_update(chunk)
-                    self._replace(source, chunk)
+                self._replace_batch(source, table, batch_id)
         self._batches.clear()
         for source, ids in list(self._touched.items()):
             for chunk in _chunks(sorted(ids)):
@@ -511,7 +520,37 @@ class Journal:
 
     def _replace(self, source: str, ids: list[int]) -> None:
         """The postings of these events, derived again (none for an event now gone)."""
-        mine = (POSTINGS.c.source == source, POSTINGS.c.source_id.in_(ids))
+        self._forget(source, POSTINGS.c.source_id.in_(ids))
+        self._write(self._entries(source, ids))
+
+    def _replace_batch(self, source: str, table: Table, batch_id: int) -> None:
+        """The postings of every event of ``source`` batch ``batch_id`` holds, derived again:
+        its events read a chunk at a time in id order (one query each, no list of ids), so
+        memory stays flat and no statement grows with the batch."""
+        mine = select(table.c.id).where(table.c.batch_id == batch_id)
+        self._forget(source, POSTINGS.c.source_id.in_(mine.scalar_subquery()))
+        after = 0
+        while True:
+            rows = (
+                self.connection.execute(
+                    select(table)
+                    .where(table.c.batch_id == batch_id, table.c.id > after)
+                    .order_by(table.c.id)
+                    .limit(CHUNK)
+                )
+                .mappings()
+                .all()
+            )
+            if not rows:
+                return
+            after = rows[-1]["id"]
+            self._touched[source].difference_update(row["id"] for row in rows)
+            self._write(entry for row in rows if (entry := self._derive(source, row)) is not None)
+
+    def _forget(self, source: str, which) -> None:
+        """Delete the postings of ``source`` events ``which`` picks, noting the months and
+        foreign balances they leave."""
+        mine = (POSTINGS.c.source == source, which)
         gone = self.connection.execute(
             select(POSTINGS.c.month, POSTINGS.c.currency, POSTINGS.c.account_id,
                    POSTINGS.c.occurred_at).where(*mine)
@@ -523,7 +562,6 @@ class Journal:
                 if row.currency != self.base and channel is not None:
                     self._foreign_from(channel, row.currency, row.occurred_at)
             self.connection.execute(delete(POSTINGS).where(*mine))
-        self._write(self._entries(source, ids))
 
     def _entries(self, source: str, ids: list[int]) -> Iterator[JournalEntry]:
         table = _TABLES[source]
@@ -553,27 +591,16 @@ class Journal:
                 if leg.currency != self.base and leg.channel is not None:
                     self._foreign_from(leg.channel, leg.currency, entry.occurred_at)
                 rows.append(
-                    {
-                        "source": entry.source,
-                        "source_id": entry.source_id,
-                        "leg": number,
-                        "occurred_at": entry.occurred_at,
-                        "month": month,
-                        "cleared": entry.cleared,
-                        "account_id": self.account_id(leg.role, leg.channel, leg.kind),
-                        "kind": leg.kind,
-                        "currency": leg.currency,
-                        "amount_minor": leg.amount,
-                        "value_minor": leg.value,
-                        "payment": leg.payment,
-                        "audit_minor": leg.audit,
-                    }
-                )
+                    (
+                        entry.source, entry.source_id, number, entry.occurred_at, month,
+                        entry.cleared, self.account_id(leg.role, leg.channel, leg.kind),
+                        leg.kind, leg.currency, leg.amount, leg.value, leg.payment, leg.audit,
+                    )
+                )  # fmt: skip
             if len(rows) >= CHUNK:
-                self.connection.execute(insert(POSTINGS), rows)
+                insert_rows(self.connection, POSTINGS, rows, _POSTING_COLUMNS)
                 rows = []
-        if rows:
-            self.connection.execute(insert(POSTINGS), rows)
+        insert_rows(self.connection, POSTINGS, rows, _POSTING_COLUMNS)
 
     # ------------------------------------------------------------------ foreign balances
     def _foreign_from(self, channel: str, currency: str, at: dt.datetime) -> None:
@@ -738,7 +765,7 @@ class Journal:
                 in self.connection.execute(query if part is None else query_part)
             ]  # fmt: skip
             for chunk in _chunks(rows):
-                self.connection.execute(insert(MONTHS), chunk)
+                insert_rows(self.connection, MONTHS, chunk)
 
 
 def missing_rate(currency: str, base: str, day: dt.date) -> str:

@@ -72,6 +72,11 @@ _US_DIGITS = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+")
 _COMMA_DIGITS = re.compile(r"(\d{1,3}(\.\d{3})+|\d{1,3}([ \u00a0\u202f]\d{3})+|\d+)(,\d+)?")
 
 
+#: an amount as most cells write it, ``1560.00`` or ``-0.50``: its digits are taken as they
+#: stand (``Decimal`` of the text itself, exact); anything else goes the long way
+_PLAIN = re.compile(rf"(-?)([0-9]{{1,{MAX_WHOLE_DIGITS}}}(?:\.[0-9]+)?)")
+
+
 def parse_decimal(text: str, decimal_comma: bool = False) -> Decimal:
     """Read an amount as exports write it: ``1,560.00``, ``-$5.00``, ``(5.00)``, ``$ 3``.
 
@@ -79,6 +84,10 @@ def parse_decimal(text: str, decimal_comma: bool = False) -> Decimal:
     European one (``1.560,00``); a value that does not fit the convention exactly is
     refused rather than guessed.
     """
+    plain = _PLAIN.fullmatch(text) if type(text) is str and not decimal_comma else None
+    if plain is not None:  # the common cell, read exactly as the long way reads it
+        value = Decimal(plain[2])
+        return -value if plain[1] else value
     if isinstance(text, float):
         raise MoneyError("floats are not money; pass a string or Decimal")
     if isinstance(text, (int, Decimal)):
@@ -115,6 +124,15 @@ def parse_rate(text: str) -> Decimal:
     return rate
 
 
+#: the minor unit of each currency met so far, as a Decimal (``0.01``)
+_QUANTA: dict[str, Decimal] = {}
+
+
+def _quantum(currency: str) -> Decimal:
+    _QUANTA[currency] = Decimal(1).scaleb(-exponent(currency))
+    return _QUANTA[currency]
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An exact amount in one currency. Arithmetic never mixes currencies."""
@@ -123,6 +141,8 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
+        if type(self.amount) is Decimal and self.currency in CURRENCIES:
+            return  # already exact and a code as written (most amounts, made by arithmetic)
         if isinstance(self.amount, float):
             raise MoneyError("floats are not money; pass a string or Decimal")
         if not isinstance(self.amount, Decimal):
@@ -153,7 +173,7 @@ class Money:
 
     def rounded(self) -> Money:
         """Round to the minor unit with the ledger's one rule, :data:`ROUNDING`."""
-        quantum = Decimal(1).scaleb(-exponent(self.currency))
+        quantum = _QUANTA.get(self.currency) or _quantum(self.currency)
         return Money(self.amount.quantize(quantum, rounding=ROUNDING), self.currency)
 
     def converted(self, rate: Decimal, currency: str) -> Money:

@@ -61,17 +61,23 @@ class Column:
         return text.strip()
 
     def read(self, text: str | None) -> Any:
+        if text and "\x00" not in text and not text.isspace():
+            return self.parse(text)
         if text is not None and "\x00" in text:
             raise ValueError("contains a NUL byte")
-        if text is None or not text.strip():
-            if self.required and self.default is None:
-                raise ValueError("is empty")
-            return self.default
-        return self.parse(text)
+        if self.required and self.default is None:
+            raise ValueError("is empty")
+        return self.default
 
 
 class Text(Column):
     pass
+
+
+def _plain(column: Column) -> bool:
+    """A column whose cell is its text, stripped (read inline, without two calls a cell)."""
+    kind = type(column)
+    return kind.read is Column.read and kind.parse is Column.parse
 
 
 class Amount(Column):
@@ -292,11 +298,16 @@ class Claim:
 class Row:
     """One parsed row: the declared columns as attributes, plus ``line`` and ``raw``."""
 
-    __slots__ = ("__dict__", "line", "raw")
+    __slots__ = ("__dict__", "_header", "_record", "line")
 
-    def __init__(self, line: int, raw: dict[str, str]) -> None:
+    def __init__(self, line: int, header: list[str], record: list[str]) -> None:
         self.line = line
-        self.raw = raw
+        self._header, self._record = header, record
+
+    @property
+    def raw(self) -> dict[str, str]:
+        """The cells under their headers (made when asked: few rows ever need it)."""
+        return dict(zip(self._header, self._record, strict=False))
 
 
 @cache
@@ -503,32 +514,46 @@ class CsvFormat:
         Shared by every tabular reader (CSV here, XLSX sheets in ``xlsxfile``)."""
         mapping = None
         header: list[str] = []
+        plan: list[tuple[str, int | None, Column, bool]] = []
         for line, record in records:
             if mapping is None:
                 header = record
                 mapping = cls._match_header(record)
                 if mapping is None and line > cls.max_preamble:
                     break
+                if mapping is not None:  # where each column is, found once for the file
+                    plan = [(c.attr, mapping.get(c.attr), c, _plain(c)) for c in cls.columns()]
                 continue
             if not any(cell.strip() for cell in record):
                 continue  # blank line (some exports end with one)
-            yield cls._row(path, line, header, mapping, record)
+            yield cls._row(path, line, header, plan, record)
         if mapping is None:
             missing = cls.missing_columns(header) if header else ["a header line"]
             raise RowError(path, None, f"missing column(s): {', '.join(missing)}")
 
     @classmethod
-    def _row(cls, path: Path, line: int, header, mapping: dict[str, int], record) -> Row:
+    def _row(
+        cls,
+        path: Path,
+        line: int,
+        header,
+        plan: list[tuple[str, int | None, Column, bool]],
+        record,
+    ) -> Row:
         if len(record) < len(header):
             raise RowError(path, line, f"has {len(record)} cells, the header has {len(header)}")
-        row = Row(line, dict(zip(header, record, strict=False)))
-        for column in cls.columns():
-            position = mapping.get(column.attr)
+        row = Row(line, header, record)
+        values = row.__dict__
+        for attr, position, column, plain in plan:
             cell = record[position] if position is not None else None
+            if plain and cell:  # a text cell: its words as they stand, read here
+                text = cell.strip()
+                if text and "\x00" not in text:
+                    values[attr] = text
+                    continue
             try:
-                value = column.read(cell)
+                values[attr] = column.read(cell)
             except ValueError as exc:
                 name = header[position] if position is not None else column.names[0]
                 raise RowError(path, line, str(exc), column=name, value=cell) from None
-            setattr(row, column.attr, value)
         return row

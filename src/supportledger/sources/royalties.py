@@ -140,6 +140,16 @@ class RoyaltySales:
         self.months_later, self.days = months_later, days
         self.to_base = ToBase(context.base_currency, context.rates)
         self._same_key = Occurrences()
+        #: royalty month -> (when it is booked, when it is due): a report repeats a few
+        self._dates: dict[Month, tuple[dt.datetime, dt.date]] = {}
+
+    def _dated(self, month: Month) -> tuple[dt.datetime, dt.date]:
+        if month not in self._dates:
+            self._dates[month] = (
+                month.bounds(self.context.timezone)[0],
+                due_on(month, self.months_later, self.days),
+            )
+        return self._dates[month]
 
     def sale(
         self,
@@ -169,10 +179,11 @@ class RoyaltySales:
             occurrence = self._same_key.index(month, *key)
             found = stable_id(month, *key, *([occurrence] if occurrence else []))
             external_id = f"royalty:{month}:{found}"
+        booked, due = self._dated(month)
         return ReceiptEntry(
             channel=self.channel,
             external_id=external_id,
-            occurred_at=month.bounds(self.context.timezone)[0],
+            occurred_at=booked,
             gross=gross,
             fee=gross - net,
             kind=Kind.SALE,
@@ -181,7 +192,7 @@ class RoyaltySales:
             original=(paid if paid_rate is _SAME else royalty) if rate is not None else None,
             fx_rate=rate,
             description=" · ".join(filter(None, described_by)),
-            due_on=due_on(month, self.months_later, self.days),
+            due_on=due,
             title=title,
             line=line,
         )
