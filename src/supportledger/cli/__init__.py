@@ -12,9 +12,9 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.exc import DBAPIError
 
 from supportledger.cli import (  # noqa: F401  (registers commands)
     bank,
@@ -33,6 +33,9 @@ from supportledger.cli import (  # noqa: F401  (registers commands)
 from supportledger.cli.app import app, plain_help, terminal_safe
 from supportledger.errors import LedgerError
 
+if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
+
 #: a command line that cannot be parsed is a user mistake like any other (the e-mail job's
 #: exit 2 means a temporary SMTP failure, and must not be mistaken for one)
 USAGE_EXIT = 1
@@ -50,11 +53,11 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(str(exc), exc.exit_code)
         except (typer.Exit, typer.Abort) as exc:
             return getattr(exc, "exit_code", 1)
-        except DBAPIError as exc:
-            return _fail(_database_problem(exc), 1)
         except OSError as exc:  # a full disk, a folder where a file should be, a permission
             return _fail(_os_problem(exc), 1)
         except Exception as exc:
+            if _from_database(exc):
+                return _fail(_database_problem(exc), 1)
             if hasattr(exc, "format_message"):  # click's (typer's own copy): a usage mistake
                 return _fail(exc.format_message(), USAGE_EXIT)
             if os.environ.get("SUPPORTLEDGER_DEBUG") == "1":
@@ -88,6 +91,13 @@ def _warnings_in_one_line() -> Iterator[None]:
         yield
     finally:
         warnings.showwarning = shown
+
+
+def _from_database(exc: Exception) -> bool:
+    """Whether ``exc`` is SQLAlchemy's error from the driver. A command that never loaded
+    SQLAlchemy cannot have raised one, and is not made to load it to find out."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.DBAPIError)
 
 
 def _database_problem(exc: DBAPIError) -> str:
