@@ -5,8 +5,6 @@ Each area's commands live in their own module and register on the shared ``app``
 whatever goes wrong, no traceback reaches the writer (it could show a secret or a name).
 """
 
-from __future__ import annotations
-
 import os
 import sys
 import warnings
@@ -14,23 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import typer
-
-from supportledger.cli import (  # noqa: F401  (registers commands)
-    bank,
-    core,
-    demo,
-    export,
-    importing,
-    mail,
-    month,
-    people,
-    rates,
-    reconcile,
-    statements,
-    sync,
-)
-from supportledger.cli.app import app, plain_help, terminal_safe
 from supportledger.errors import LedgerError
 
 if TYPE_CHECKING:
@@ -43,8 +24,26 @@ USAGE_EXIT = 1
 BUG_EXIT = 70
 
 
+def version_line() -> str:
+    """``supportledger X.Y.Z``, as ``--version`` prints it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        number = version("supportledger")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        number = "unknown"
+    return f"supportledger {number}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a failure prints one line on stderr and exits 1 (or its exit_code)."""
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:
+        print(version_line())  # needs neither typer nor a command: answered before they load
+        return 0
+    import typer
+
+    from supportledger.cli.app import app, plain_help
+
     command = plain_help(typer.main.get_command(app))
     with _warnings_in_one_line():
         try:
@@ -72,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(message: str, code: int) -> int:
+    from supportledger.cli.app import terminal_safe
+
     if message.strip():  # a bare command prints its help, and has nothing more to say
         print(f"supportledger: {terminal_safe(' '.join(message.split()))}", file=sys.stderr)
     return code
@@ -81,6 +82,8 @@ def _fail(message: str, code: int) -> int:
 def _warnings_in_one_line() -> Iterator[None]:
     """Warnings (a ledger or ``.env`` others can read) as one line each, like errors."""
     shown = warnings.showwarning
+
+    from supportledger.cli.app import terminal_safe
 
     def one_line(message, *_args, **_kwargs) -> None:
         text = " ".join(str(message).split())
@@ -100,7 +103,7 @@ def _from_database(exc: Exception) -> bool:
     return errors is not None and isinstance(exc, errors.DBAPIError)
 
 
-def _database_problem(exc: DBAPIError) -> str:
+def _database_problem(exc: "DBAPIError") -> str:
     """One line for a database error: the driver's first line, never the statement or values."""
     first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
     if "no such table" in first or ("relation" in first and "does not exist" in first):

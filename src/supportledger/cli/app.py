@@ -8,22 +8,25 @@ into one line on stderr and exit status 1 by :func:`supportledger.cli.main`.
 Every module of the command line imports only typer and the standard library at load time:
 the library (SQLAlchemy, the models, rich, jinja2...) is imported inside the command that
 uses it, so ``--help``, ``--version`` and each command pay only for what they run
-(``tests/test_startup.py`` lists what each loads).
+(``tests/test_startup.py`` lists what each loads). No module here has ``from __future__
+import annotations``: typer reads every command's signature on every run, and a string
+annotation is compiled and evaluated twice there, where a real one is evaluated once, at
+definition (a name only a type checker needs is quoted instead).
 """
-
-from __future__ import annotations
 
 import datetime as dt
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from typer.core import TyperArgument
 
+from supportledger.cli import version_line
 from supportledger.errors import LedgerError
 
 if TYPE_CHECKING:
@@ -36,17 +39,6 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: the same text in a terminal, a pipe and 80 columns
     pretty_exceptions_enable=False,
 )
-
-
-def version_line() -> str:
-    """``supportledger X.Y.Z``, as ``--version`` prints it."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        number = version("supportledger")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        number = "unknown"
-    return f"supportledger {number}"
 
 
 def _version(value: bool) -> None:
@@ -124,7 +116,7 @@ def row_id(value: int) -> int:
     return value
 
 
-def open_ledger() -> Ledger:
+def open_ledger() -> "Ledger":
     """The ledger named by the environment / ``.env``."""
     from supportledger.config import load_settings
     from supportledger.ledger import Ledger
@@ -148,7 +140,7 @@ def receipt_row(receipt, tz) -> dict:
     }
 
 
-def past_month(value: str, tz, option: str = "--month") -> Month:
+def past_month(value: str, tz, option: str = "--month") -> "Month":
     """``YYYY-MM`` given on the command line: up to the current month in ``tz`` (a month in
     progress can be looked at; one that has not begun has nothing in it)."""
     from supportledger.months import Month
@@ -213,3 +205,12 @@ def emit(text: str, output: Path | None = None) -> None:
         return
     with open_output(output) as stream:
         stream.write(text)
+
+
+#: the modules of each area's commands, which register on ``app`` as they load (each
+#: imports ``app`` and the helpers above from here): importing this module gives the whole
+#: command line, and nothing of the library
+AREAS = ("bank", "core", "demo", "export", "importing", "mail", "month", "people", "rates",
+         "reconcile", "statements", "sync")  # fmt: skip
+for _area in AREAS:
+    import_module(f"supportledger.cli.{_area}")

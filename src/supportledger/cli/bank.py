@@ -1,8 +1,6 @@
 """``bank lines``, ``bank classify``, ``bank rules``: the writer decides what the importer
 could not know about a bank line, and may keep the decision as a rule of their own."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

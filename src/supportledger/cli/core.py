@@ -1,7 +1,5 @@
 """Core commands: ``init``, ``add``, ``receipts``, ``fees show``."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated
 

@@ -8,8 +8,6 @@ itself, marked with its own SQLite ``application_id``, and writes a statement on
 file, or over its own earlier one); then says how to explore it.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import shutil
 from contextlib import closing

@@ -1,7 +1,5 @@
 """``export``: the ledger as a beancount or hledger journal, or a CSV for an accountant."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """``import`` and ``imports``: taking export files into the ledger, and the batches they made."""
 
-from __future__ import annotations
-
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -56,7 +54,7 @@ class ProgressBar:
         self._task = None
         self._expected: int | None = None
 
-    def __call__(self, report: FileReport) -> None:
+    def __call__(self, report: "FileReport") -> None:
         if report.rows <= PROGRESS_FROM:
             return
         if self._progress is None:
@@ -97,7 +95,7 @@ class ProgressBar:
             self._progress = None
 
 
-def describe(report: FileReport) -> str:
+def describe(report: "FileReport") -> str:
     """A file's import in a few lines of 80 columns: what it added, updated, left and
     skipped, and why."""
     from supportledger.render import amount, plural, wrap
@@ -131,7 +129,7 @@ def describe(report: FileReport) -> str:
     return "\n".join(lines)
 
 
-def parse_rates(pairs: list[str]) -> dict[str, Decimal]:
+def parse_rates(pairs: list[str]) -> "dict[str, Decimal]":
     """``["GBP=1.2650", ...]`` → ``{"GBP": Decimal("1.2650")}``; a bad pair is a user error."""
     from supportledger.money import MoneyError, currency_code, parse_rate
 

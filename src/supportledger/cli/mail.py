@@ -1,7 +1,5 @@
 """``email-statement``: the unattended job that e-mails a month's statement, exactly once."""
 
-from __future__ import annotations
-
 import re
 import sys
 from collections.abc import Iterator
@@ -47,7 +45,7 @@ def _retries_said() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _eml_name(month: Month, recipient: str, several: bool) -> str:
+def _eml_name(month: "Month", recipient: str, several: bool) -> str:
     """``statement-YYYY-MM.eml``; with several recipients, one file each, named for them."""
     if not several:
         return f"statement-{month}.eml"

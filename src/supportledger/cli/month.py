@@ -1,7 +1,5 @@
 """``month``: the monthly routine as one guided checklist."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated
 

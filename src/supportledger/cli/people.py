@@ -1,7 +1,5 @@
 """``supporters``: the people behind the receipts, across channels."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
@@ -143,7 +141,7 @@ def unmerge(
     emit(f"#{separated.id} {separated.display_name} is no longer merged into #{keeper}")
 
 
-def _recurring_json(r: commitments.RecurringSupporter) -> dict:
+def _recurring_json(r: "commitments.RecurringSupporter") -> dict:
     return {
         "supporter_id": r.supporter_id,
         "name": r.display_name,
@@ -171,7 +169,7 @@ _STANDINGS = {
 }
 
 
-def _recurring_line(r: commitments.RecurringSupporter) -> str:
+def _recurring_line(r: "commitments.RecurringSupporter") -> str:
     basis = "subscription" if r.basis == "subscription" else "inferred"
     if r.ended_on is not None:
         how = " (inferred from silence)" if r.inferred_end else ""
@@ -184,7 +182,7 @@ def _recurring_line(r: commitments.RecurringSupporter) -> str:
     )
 
 
-def _stated_json(f: commitments.StatedFigures) -> dict:
+def _stated_json(f: "commitments.StatedFigures") -> dict:
     return {
         "channel": f.channel,
         "stated_on": _day(f.stated_on),
@@ -195,7 +193,7 @@ def _stated_json(f: commitments.StatedFigures) -> dict:
     }
 
 
-def _stated_line(f: commitments.StatedFigures) -> str:
+def _stated_line(f: "commitments.StatedFigures") -> str:
     lifetime = str(f.lifetime) if f.lifetime is not None else "unknown"
     charge = _day(f.last_charge_on) or "never"
     status = f" ({f.last_charge_status})" if f.last_charge_status else ""

@@ -1,8 +1,6 @@
 """``rates``: exchange rates for money received and held in another currency, and
 ``journal``: checking (and, after a change of settings, deriving again) the ledger's journal."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """Reconciliation commands: ``reconcile``, ``match``, ``close``, ``reopen``, ``check returned``."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
