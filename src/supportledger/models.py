@@ -27,9 +27,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import AutoString, Field, SQLModel
+from sqlmodel.main import SQLModelConfig
 
 from supportledger.intervals import MONTH, Interval
 from supportledger.money import Money
+
+
+class LedgerTable(SQLModel):
+    """The base of every table. Each row class is also a pydantic model, whose validator
+    pydantic would build as the class is defined: a third of what loading this module costs,
+    paid by every command. Deferred, it is built the first time a class validates, which
+    the ledger's own code never asks of a table (rows are built without validation)."""
+
+    model_config = SQLModelConfig(defer_build=True)
 
 
 class UTCDateTime(TypeDecorator):
@@ -132,7 +142,7 @@ class SubscriptionState(StrEnum):
     ENDED = "ended"
 
 
-class Supporter(SQLModel, table=True):
+class Supporter(LedgerTable, table=True):
     __tablename__ = "supporters"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -142,7 +152,7 @@ class Supporter(SQLModel, table=True):
     forgotten_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
-class SupporterHandle(SQLModel, table=True):
+class SupporterHandle(LedgerTable, table=True):
     """How a channel names a supporter (PayPal e-mail, Patreon user id, name on a check)."""
 
     __tablename__ = "supporter_handles"
@@ -155,7 +165,7 @@ class SupporterHandle(SQLModel, table=True):
     value: str
 
 
-class SupporterDetail(SQLModel, table=True):
+class SupporterDetail(LedgerTable, table=True):
     """Personal details (e-mail, street address, phone), erased by ``supporters forget``."""
 
     __tablename__ = "supporter_details"
@@ -167,7 +177,7 @@ class SupporterDetail(SQLModel, table=True):
     value: str
 
 
-class ImportBatch(SQLModel, table=True):
+class ImportBatch(LedgerTable, table=True):
     """One file (or one API sync) taken into the ledger, and what it did."""
 
     __tablename__ = "import_batches"
@@ -189,7 +199,7 @@ class ImportBatch(SQLModel, table=True):
     undone_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
-class Subscription(SQLModel, table=True):
+class Subscription(LedgerTable, table=True):
     """A recurring commitment on one channel (a Patreon tier, a PayPal subscription).
 
     Its history is in ``subscription_events``; the columns from ``tier`` to ``ended_at``
@@ -225,7 +235,7 @@ class Subscription(SQLModel, table=True):
         return Money.from_minor(self.amount_minor, self.currency)
 
 
-class SubscriptionEvent(SQLModel, table=True):
+class SubscriptionEvent(LedgerTable, table=True):
     """One state a subscription was seen in, from the instant it took effect, with the terms
     from then on. Rows are only added (``imports undo`` removes a batch's own): a later
     export adds history and never rewrites what an earlier month showed."""
@@ -245,7 +255,7 @@ class SubscriptionEvent(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 
-class Title(SQLModel, table=True):
+class Title(LedgerTable, table=True):
     """A book, however many stores, formats and identifiers sell it: income is summed per
     title across every channel."""
 
@@ -258,7 +268,7 @@ class Title(SQLModel, table=True):
     key: str = Field(unique=True)
 
 
-class TitleIdentifier(SQLModel, table=True):
+class TitleIdentifier(LedgerTable, table=True):
     """An identifier a store gives a title (an ASIN, an ISBN, a store's own product id)."""
 
     __tablename__ = "title_identifiers"
@@ -270,7 +280,7 @@ class TitleIdentifier(SQLModel, table=True):
     value: str
 
 
-class Receipt(SQLModel, table=True):
+class Receipt(LedgerTable, table=True):
     """One money event on a channel, in the base currency, with its fee.
 
     ``gross`` is signed from the writer's side: a refund or chargeback is negative.
@@ -327,7 +337,7 @@ class Receipt(SQLModel, table=True):
         return Money.from_minor(self.net_minor, self.currency)
 
 
-class Payout(SQLModel, table=True):
+class Payout(LedgerTable, table=True):
     """Money leaving a channel's balance for the bank (a PayPal withdrawal, a KDP payment)."""
 
     __tablename__ = "payouts"
@@ -345,7 +355,7 @@ class Payout(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 
-class BankLine(SQLModel, table=True):
+class BankLine(LedgerTable, table=True):
     """One line of a bank statement, and what it was found to be."""
 
     __tablename__ = "bank_lines"
@@ -369,7 +379,7 @@ class BankLine(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 
-class ChannelBalance(SQLModel, table=True):
+class ChannelBalance(LedgerTable, table=True):
     """A balance a channel's own export states (PayPal's Balance column, Stripe's balance),
     kept to set beside the ledger's roll-forward."""
 
@@ -390,7 +400,7 @@ class DeliveryState(StrEnum):
     FAILED = "failed"  # the server refused it or could not be reached: not delivered
 
 
-class Delivery(SQLModel, table=True):
+class Delivery(LedgerTable, table=True):
     """One attempt to e-mail a month's statement to one recipient.
 
     The row is written as ``sending`` before the message leaves, so a job killed after the
@@ -413,7 +423,7 @@ class Delivery(SQLModel, table=True):
     failure: str | None = None  # the one-line reason of a failed attempt
 
 
-class MonthClose(SQLModel, table=True):
+class MonthClose(LedgerTable, table=True):
     """A month frozen by ``supportledger close``. Reopening keeps the row and says when and
     why, so the history of closes is never lost; ``digest`` fingerprints the month's receipts
     as they were when it was closed."""
@@ -435,7 +445,7 @@ class MonthClose(SQLModel, table=True):
     snapshot: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
-class TaxForm(SQLModel, table=True):
+class TaxForm(LedgerTable, table=True):
     """The gross a channel reported on its 1099-K for a year, as the writer recorded it,
     set beside the ledger's own gross on the annual summary."""
 
@@ -470,7 +480,7 @@ class AccountRole(StrEnum):
     OPENING = "opening"  # Equity:OpeningBalances: what a channel held before the ledger began
 
 
-class Account(SQLModel, table=True):
+class Account(LedgerTable, table=True):
     """An account of the journal, named once; postings refer to it by id."""
 
     __tablename__ = "accounts"
@@ -481,7 +491,7 @@ class Account(SQLModel, table=True):
     channel: str | None = None
 
 
-class Posting(SQLModel, table=True):
+class Posting(LedgerTable, table=True):
     """One leg of a balanced transaction. A transaction is every posting of one event
     (``source``, ``source_id``): a receipt, a payout, a bank line, a conversion, an opening
     balance. Its values (``value_minor``, in the base currency at the event's recorded rate)
@@ -514,7 +524,7 @@ class Posting(SQLModel, table=True):
     audit_minor: int | None = Field(default=None, sa_type=BigInteger)
 
 
-class JournalMonth(SQLModel, table=True):
+class JournalMonth(LedgerTable, table=True):
     """The postings of a local month, summed per account, source, kind, currency and
     clearing: what a month's figures and a balance at a month's end are read from."""
 
@@ -537,7 +547,7 @@ class JournalMonth(SQLModel, table=True):
     audit_minor: int = Field(default=0, sa_type=BigInteger)
 
 
-class Conversion(SQLModel, table=True):
+class Conversion(LedgerTable, table=True):
     """Money a channel converted from one of its currency balances to another (PayPal's
     "General Currency Conversion" of a held balance)."""
 
@@ -555,7 +565,7 @@ class Conversion(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 
-class Transfer(SQLModel, table=True):
+class Transfer(LedgerTable, table=True):
     """Money that entered or left a channel's balance other than as support or a payout to
     the bank: the writer paying for something from their PayPal balance, or funding it from
     the bank. It is the writer's own money moving (``Equity:Transfers``), never income, and
@@ -574,7 +584,7 @@ class Transfer(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 
-class Rate(SQLModel, table=True):
+class Rate(LedgerTable, table=True):
     """An exchange rate for a day: one ``currency`` is worth ``rate`` units of ``quote``
     (decimal text). The ECB's daily reference rates are quoted this way against EUR."""
 
@@ -589,7 +599,7 @@ class Rate(SQLModel, table=True):
     source: str = ""
 
 
-class LedgerMeta(SQLModel, table=True):
+class LedgerMeta(LedgerTable, table=True):
     """Facts about the ledger itself (the time zone its journal's months are in)."""
 
     __tablename__ = "ledger_meta"
