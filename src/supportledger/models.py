@@ -35,9 +35,10 @@ from supportledger.money import Money
 
 class LedgerTable(SQLModel):
     """The base of every table. Each row class is also a pydantic model, whose validator
-    pydantic would build as the class is defined: a third of what loading this module costs,
-    paid by every command. Deferred, it is built the first time a class validates, which
-    the ledger's own code never asks of a table (rows are built without validation)."""
+    pydantic would build as the class is defined: a quarter or more of what loading this
+    module costs, paid by every command. Deferred, it is built the first time a class
+    validates, which the ledger's own code never asks of a table (rows are built without
+    validation)."""
 
     model_config = SQLModelConfig(defer_build=True)
 
