@@ -7,9 +7,10 @@ Conventions kept by every table:
   later, in ``LEDGER_TIMEZONE``;
 - personal data (e-mail, address, phone, handles) lives in ``supporter_handles`` and
   ``supporter_details``, apart from amounts, so it can be erased without touching a figure.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: pydantic would then rebuild every field's
+type from its string, for every table, each time a command loads the models.
+"""
 
 import datetime as dt
 from enum import StrEnum
