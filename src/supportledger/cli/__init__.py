@@ -1,7 +1,9 @@
 """``supportledger``: the command line, a thin layer over the library.
 
-Each area's commands live in their own module and register on the shared ``app``.
-:func:`main` is the one place a failure becomes one line on stderr and an exit status:
+Each area's commands live in their own module and register on the shared ``app``
+(:mod:`supportledger.cli.app`), which :func:`main` loads when it runs, not when this package
+is imported: ``--version`` is answered without typer or any command. :func:`main` is the
+one place a failure becomes one line on stderr and an exit status:
 whatever goes wrong, no traceback reaches the writer (it could show a secret or a name).
 """
 
@@ -81,9 +83,9 @@ def _fail(message: str, code: int) -> int:
 @contextmanager
 def _warnings_in_one_line() -> Iterator[None]:
     """Warnings (a ledger or ``.env`` others can read) as one line each, like errors."""
-    shown = warnings.showwarning
-
     from supportledger.cli.app import terminal_safe
+
+    shown = warnings.showwarning
 
     def one_line(message, *_args, **_kwargs) -> None:
         text = " ".join(str(message).split())
