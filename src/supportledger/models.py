@@ -7,9 +7,10 @@ Conventions kept by every table:
   later, in ``LEDGER_TIMEZONE``;
 - personal data (e-mail, address, phone, handles) lives in ``supporter_handles`` and
   ``supporter_details``, apart from amounts, so it can be erased without touching a figure.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: pydantic would then rebuild every field's
+type from its string, for every table, each time a command loads the models.
+"""
 
 import datetime as dt
 from enum import StrEnum
@@ -27,9 +28,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import AutoString, Field, SQLModel
+from sqlmodel.main import SQLModelConfig
 
 from supportledger.intervals import MONTH, Interval
 from supportledger.money import Money
+
+
+class LedgerTable(SQLModel):
+    """The base of every table. Each row class is also a pydantic model, whose validator
+    pydantic would build as the class is defined: a quarter or more of what loading this
+    module costs, paid by every command. Deferred, it is built the first time a class
+    validates, which the ledger's own code never asks of a table (rows are built without
+    validation)."""
+
+    model_config = SQLModelConfig(defer_build=True)
 
 
 class UTCDateTime(TypeDecorator):
@@ -132,7 +144,7 @@ class SubscriptionState(StrEnum):
     ENDED = "ended"
 
 
-class Supporter(SQLModel, table=True):
+class Supporter(LedgerTable, table=True):
     __tablename__ = "supporters"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -142,7 +154,7 @@ class Supporter(SQLModel, table=True):
     forgotten_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
-class SupporterHandle(SQLModel, table=True):
+class SupporterHandle(LedgerTable, table=True):
     """How a channel names a supporter (PayPal e-mail, Patreon user id, name on a check)."""
 
     __tablename__ = "supporter_handles"
@@ -155,7 +167,7 @@ class SupporterHandle(SQLModel, table=True):
     value: str
 
 
-class SupporterDetail(SQLModel, table=True):
+class SupporterDetail(LedgerTable, table=True):
     """Personal details (e-mail, street address, phone), erased by ``supporters forget``."""
 
     __tablename__ = "supporter_details"
@@ -167,7 +179,7 @@ class SupporterDetail(SQLModel, table=True):
     value: str
 
 
-class ImportBatch(SQLModel, table=True):
+class ImportBatch(LedgerTable, table=True):
     """One file (or one API sync) taken into the ledger, and what it did."""
 
     __tablename__ = "import_batches"
@@ -189,7 +201,7 @@ class ImportBatch(SQLModel, table=True):
     undone_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
-class Subscription(SQLModel, table=True):
+class Subscription(LedgerTable, table=True):
     """A recurring commitment on one channel (a Patreon tier, a PayPal subscription).
 
     Its history is in ``subscription_events``; the columns from ``tier`` to ``ended_at``
@@ -225,7 +237,7 @@ class Subscription(SQLModel, table=True):
         return Money.from_minor(self.amount_minor, self.currency)
 
 
-class SubscriptionEvent(SQLModel, table=True):
+class SubscriptionEvent(LedgerTable, table=True):
     """One state a subscription was seen in, from the instant it took effect, with the terms
     from then on. Rows are only added (``imports undo`` removes a batch's own): a later
     export adds history and never rewrites what an earlier month showed."""
@@ -245,7 +257,7 @@ class SubscriptionEvent(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 
-class Title(SQLModel, table=True):
+class Title(LedgerTable, table=True):
     """A book, however many stores, formats and identifiers sell it: income is summed per
     title across every channel."""
 
@@ -258,7 +270,7 @@ class Title(SQLModel, table=True):
     key: str = Field(unique=True)
 
 
-class TitleIdentifier(SQLModel, table=True):
+class TitleIdentifier(LedgerTable, table=True):
     """An identifier a store gives a title (an ASIN, an ISBN, a store's own product id)."""
 
     __tablename__ = "title_identifiers"
@@ -270,7 +282,7 @@ class TitleIdentifier(SQLModel, table=True):
     value: str
 
 
-class Receipt(SQLModel, table=True):
+class Receipt(LedgerTable, table=True):
     """One money event on a channel, in the base currency, with its fee.
 
     ``gross`` is signed from the writer's side: a refund or chargeback is negative.
@@ -329,7 +341,7 @@ class Receipt(SQLModel, table=True):
         return Money.from_minor(self.net_minor, self.currency)
 
 
-class Payout(SQLModel, table=True):
+class Payout(LedgerTable, table=True):
     """Money leaving a channel's balance for the bank (a PayPal withdrawal, a KDP payment)."""
 
     __tablename__ = "payouts"
@@ -347,7 +359,7 @@ class Payout(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 
-class BankLine(SQLModel, table=True):
+class BankLine(LedgerTable, table=True):
     """One line of a bank statement, and what it was found to be."""
 
     __tablename__ = "bank_lines"
@@ -376,7 +388,7 @@ class BankLine(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 
-class ChannelBalance(SQLModel, table=True):
+class ChannelBalance(LedgerTable, table=True):
     """A balance a channel's own export states (PayPal's Balance column, Stripe's balance),
     kept to set beside the ledger's roll-forward."""
 
@@ -397,7 +409,7 @@ class DeliveryState(StrEnum):
     FAILED = "failed"  # the server refused it or could not be reached: not delivered
 
 
-class Delivery(SQLModel, table=True):
+class Delivery(LedgerTable, table=True):
     """One attempt to e-mail a month's statement to one recipient.
 
     The row is written as ``sending`` before the message leaves, so a job killed after the
@@ -420,7 +432,7 @@ class Delivery(SQLModel, table=True):
     failure: str | None = None  # the one-line reason of a failed attempt
 
 
-class MonthClose(SQLModel, table=True):
+class MonthClose(LedgerTable, table=True):
     """A month frozen by ``supportledger close``. Reopening keeps the row and says when and
     why, so the history of closes is never lost; ``digest`` fingerprints the month's receipts
     as they were when it was closed."""
@@ -442,7 +454,7 @@ class MonthClose(SQLModel, table=True):
     snapshot: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
-class TaxForm(SQLModel, table=True):
+class TaxForm(LedgerTable, table=True):
     """The gross a channel reported on its 1099-K for a year, as the writer recorded it,
     set beside the ledger's own gross on the annual summary."""
 
@@ -477,7 +489,7 @@ class AccountRole(StrEnum):
     OPENING = "opening"  # Equity:OpeningBalances: what a channel held before the ledger began
 
 
-class Account(SQLModel, table=True):
+class Account(LedgerTable, table=True):
     """An account of the journal, named once; postings refer to it by id."""
 
     __tablename__ = "accounts"
@@ -488,7 +500,7 @@ class Account(SQLModel, table=True):
     channel: str | None = None
 
 
-class Posting(SQLModel, table=True):
+class Posting(LedgerTable, table=True):
     """One leg of a balanced transaction. A transaction is every posting of one event
     (``source``, ``source_id``): a receipt, a payout, a bank line, a conversion, an opening
     balance. Its values (``value_minor``, in the base currency at the event's recorded rate)
@@ -521,7 +533,7 @@ class Posting(SQLModel, table=True):
     audit_minor: int | None = Field(default=None, sa_type=BigInteger)
 
 
-class JournalMonth(SQLModel, table=True):
+class JournalMonth(LedgerTable, table=True):
     """The postings of a local month, summed per account, source, kind, currency and
     clearing: what a month's figures and a balance at a month's end are read from."""
 
@@ -544,7 +556,7 @@ class JournalMonth(SQLModel, table=True):
     audit_minor: int = Field(default=0, sa_type=BigInteger)
 
 
-class Conversion(SQLModel, table=True):
+class Conversion(LedgerTable, table=True):
     """Money a channel converted from one of its currency balances to another (PayPal's
     "General Currency Conversion" of a held balance)."""
 
@@ -562,7 +574,7 @@ class Conversion(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 
-class Transfer(SQLModel, table=True):
+class Transfer(LedgerTable, table=True):
     """Money that entered or left a channel's balance other than as support or a payout to
     the bank: the writer paying for something from their PayPal balance, or funding it from
     the bank. It is the writer's own money moving (``Equity:Transfers``), never income, and
@@ -581,7 +593,7 @@ class Transfer(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="import_batches.id", index=True)
 
 
-class Rate(SQLModel, table=True):
+class Rate(LedgerTable, table=True):
     """An exchange rate for a day: one ``currency`` is worth ``rate`` units of ``quote``
     (decimal text). The ECB's daily reference rates are quoted this way against EUR."""
 
@@ -596,7 +608,7 @@ class Rate(SQLModel, table=True):
     source: str = ""
 
 
-class LedgerMeta(SQLModel, table=True):
+class LedgerMeta(LedgerTable, table=True):
     """Facts about the ledger itself (the time zone its journal's months are in)."""
 
     __tablename__ = "ledger_meta"

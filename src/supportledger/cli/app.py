@@ -4,29 +4,34 @@ Commands live in the sibling modules (one per area) and only wire the library to
 parse options, call ``supportledger.*``, print (through :func:`emit`, which keeps a name's
 escape codes from reaching the terminal). User mistakes are :class:`LedgerError`s, turned
 into one line on stderr and exit status 1 by :func:`supportledger.cli.main`.
-"""
 
-from __future__ import annotations
+Every module of the command line imports only typer and the standard library at load time:
+the library (SQLAlchemy, the models, rich, jinja2...) is imported inside the command that
+uses it, so ``--help``, ``--version`` and each command pay only for what they run
+(``tests/test_startup.py`` lists what each loads). No module here has ``from __future__
+import annotations``: typer reads every command's signature on every run, and a string
+annotation is compiled and evaluated twice there, where a real one is evaluated once, at
+definition (a name only a type checker needs is quoted instead).
+"""
 
 import datetime as dt
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from importlib.metadata import PackageNotFoundError, version
+from importlib import import_module
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from typer.core import TyperArgument
 
-from supportledger.config import load_settings
-from supportledger.db import MAX_ROW_ID
+from supportledger.cli import version_line
 from supportledger.errors import LedgerError
-from supportledger.files import written_privately
-from supportledger.ledger import Ledger
-from supportledger.months import Month
-from supportledger.render import safe_cell, to_csv, to_json  # noqa: F401  (shared by commands)
+
+if TYPE_CHECKING:
+    from supportledger.ledger import Ledger
+    from supportledger.months import Month
 
 app = typer.Typer(
     name="supportledger",
@@ -38,11 +43,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        try:
-            number = version("supportledger")
-        except PackageNotFoundError:  # run from a source tree that was never installed
-            number = "unknown"
-        typer.echo(f"supportledger {number}")
+        typer.echo(version_line())
         raise typer.Exit()
 
 
@@ -65,12 +66,18 @@ def _either(names: tuple[str, ...]) -> str:
     return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
 
 
+def choice(*names: str) -> type[StrEnum]:
+    """An option's type offering exactly ``names`` (its help and its errors list them),
+    declared here rather than imported from the library so that declaring it loads nothing:
+    a test holds each such list to the library's own."""
+    return StrEnum("Choice", {name: name for name in names})
+
+
 def formats(*names: str):
     """A ``--format`` option offering exactly ``names``: its help and its errors list them,
     never a format the command cannot write. The first is the default."""
-    choices = StrEnum("Format", {name: name for name in names})
     return Annotated[
-        choices,
+        choice(*names),
         typer.Option("--format", metavar="|".join(names), help=f"Output as {_either(names)}."),
     ]
 
@@ -102,13 +109,18 @@ def terminal_safe(text: str) -> str:
 def row_id(value: int) -> int:
     """A row number given on the command line (a batch, payout, receipt): beyond any 64-bit
     id is no row, and must not reach the database as a number it cannot hold."""
+    from supportledger.db import MAX_ROW_ID
+
     if not 1 <= value <= MAX_ROW_ID:
         raise typer.BadParameter(f"no such number: {value}")
     return value
 
 
-def open_ledger() -> Ledger:
+def open_ledger() -> "Ledger":
     """The ledger named by the environment / ``.env``."""
+    from supportledger.config import load_settings
+    from supportledger.ledger import Ledger
+
     return Ledger(load_settings())
 
 
@@ -128,9 +140,11 @@ def receipt_row(receipt, tz) -> dict:
     }
 
 
-def past_month(value: str, tz, option: str = "--month") -> Month:
+def past_month(value: str, tz, option: str = "--month") -> "Month":
     """``YYYY-MM`` given on the command line: up to the current month in ``tz`` (a month in
     progress can be looked at; one that has not begun has nothing in it)."""
+    from supportledger.months import Month
+
     month = Month.parse(value)
     current = Month.of(dt.datetime.now(tz))
     if month > current:
@@ -176,6 +190,8 @@ def open_output(output: Path | None) -> Iterator[TextIO]:
     if output is None:
         yield sys.stdout
         return
+    from supportledger.files import written_privately
+
     with written_privately(_output_file(output)) as stream:
         yield stream
 
@@ -189,3 +205,12 @@ def emit(text: str, output: Path | None = None) -> None:
         return
     with open_output(output) as stream:
         stream.write(text)
+
+
+#: the modules of each area's commands, which register on ``app`` as they load (each
+#: imports ``app`` and the helpers above from here): importing this module gives the whole
+#: command line, and nothing of the library
+AREAS = ("bank", "core", "demo", "export", "importing", "mail", "month", "people", "rates",
+         "reconcile", "statements", "sync")  # fmt: skip
+for _area in AREAS:
+    import_module(f"supportledger.cli.{_area}")

@@ -1,14 +1,11 @@
 """``bank lines``, ``bank classify``, ``bank rules``: the writer decides what the importer
 could not know about a bank line, and may keep the decision as a rule of their own."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 
 import typer
 
-from supportledger.banklines import bank_lines, decide, decision_of, remember_rule, rules
 from supportledger.cli.app import (
     TEXT_JSON,
     MonthOption,
@@ -17,11 +14,11 @@ from supportledger.cli.app import (
     emit,
     open_ledger,
     past_month,
-    to_json,
 )
-from supportledger.money import Money
-from supportledger.render import amount, wrap
-from supportledger.sources.bankrules import DECISIONS
+
+#: what ``--as`` takes, as :data:`supportledger.sources.bankrules.DECISIONS` says it (that
+#: module loads the channels; the help must not)
+DECISIONS = "income:<channel> (zelle: income:zelle), payout:<channel>, transfer or ignore"
 
 bank_app = typer.Typer(help="Bank lines, and what each is.", no_args_is_help=True)
 app.add_typer(bank_app, name="bank")
@@ -30,6 +27,10 @@ app.add_typer(bank_app, name="bank")
 def _line_text(line: dict) -> str:
     """A bank line in 80 columns: number, day, amount, account and what it is, then its
     description (on the next line when it does not fit)."""
+    from supportledger.banklines import decision_of
+    from supportledger.money import Money
+    from supportledger.render import amount, wrap
+
     money = Money.from_minor(line["amount_minor"], line["currency"])
     decided = decision_of(line).text
     text = (
@@ -52,6 +53,10 @@ def lines(
 
     Example: supportledger bank lines --unclassified --month 2026-10
     """
+    from supportledger.banklines import bank_lines
+    from supportledger.money import Money
+    from supportledger.render import to_json
+
     ledger = open_ledger()
     chosen = past_month(month, ledger.tz) if month is not None else None
     found = bank_lines(ledger, chosen, unclassified)
@@ -113,6 +118,9 @@ def classify(
 
     Example: supportledger bank classify 12 --as income:other --remember
     """
+    from supportledger.banklines import decide, decision_of, remember_rule
+    from supportledger.render import wrap
+
     ledger = open_ledger()
     found, changed = decide(ledger, line, decision)
     said = [_line_text(found) + ("" if changed else " (already so)")]
@@ -141,6 +149,9 @@ def classify(
 @bank_app.command("rules")
 def show_rules(fmt: TEXT_JSON = "text", output: OutputOption = None) -> None:
     """The rules bank lines are classified by: yours (BANK_RULES_FILE), then the built-in."""
+    from supportledger.banklines import rules
+    from supportledger.render import to_json, wrap
+
     table = rules(open_ledger())
     if fmt == "json":
         emit(to_json(table), output)

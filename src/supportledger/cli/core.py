@@ -1,35 +1,26 @@
 """Core commands: ``init``, ``add``, ``receipts``, ``fees show``."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated
 
 import typer
 
-from supportledger.channels import get_channel
 from supportledger.cli.app import (
     TEXT_JSON,
     MonthOption,
     OutputOption,
     app,
+    choice,
     emit,
     formats,
     open_ledger,
     past_month,
     receipt_row,
-    to_csv,
-    to_json,
 )
-from supportledger.config import dotenv_file, write_dotenv
 from supportledger.errors import LedgerError
-from supportledger.ledger import list_receipts, manual_receipt_id, record_receipt
-from supportledger.models import Kind, Status
-from supportledger.money import Money, MoneyError, parse_rate
-from supportledger.months import parse_instant
-from supportledger.render import amount as shown
-from supportledger.render import plural, wrap
-from supportledger.sources import ReceiptEntry, SupporterRef
+
+#: :class:`supportledger.models.Kind`, offered without loading the models
+KindChoice = choice("one_time", "recurring", "sale")
 
 
 @app.command()
@@ -39,6 +30,8 @@ def init() -> None:
     The first time, it also writes .env from the example (readable by you only): the
     settings of the folder you run supportledger in.
     """
+    from supportledger.config import dotenv_file, write_dotenv
+
     settings_file = dotenv_file()
     wrote = write_dotenv(settings_file)
     try:
@@ -90,7 +83,9 @@ def add(
     check_number: Annotated[
         str | None, typer.Option(metavar="NUMBER", help="The number on a check.")
     ] = None,
-    kind: Annotated[Kind | None, typer.Option(help="Default: the channel's usual kind.")] = None,
+    kind: Annotated[
+        KindChoice | None, typer.Option(help="Default: the channel's usual kind.")
+    ] = None,
     external_id: Annotated[
         str | None,
         typer.Option("--id", metavar="ID", help="The channel's own id (Zelle confirmation...)."),
@@ -102,6 +97,13 @@ def add(
     Example: supportledger add --channel check --amount 100.00 --currency USD
     --date 2026-10-06 --from "Lou Green" --check-number 2041
     """
+    from supportledger.channels import get_channel
+    from supportledger.ledger import manual_receipt_id, record_receipt
+    from supportledger.models import Kind, Status
+    from supportledger.money import Money, MoneyError, parse_rate
+    from supportledger.months import parse_instant
+    from supportledger.sources import ReceiptEntry, SupporterRef
+
     ledger = open_ledger()
     base = ledger.currency
     paid = _amount("--amount", amount, currency or base)
@@ -127,7 +129,7 @@ def add(
         occurred_at=parse_instant(date, ledger.tz),
         gross=gross,
         fee=taken,
-        kind=kind,
+        kind=Kind(kind.value) if kind is not None else None,
         original=original,
         fx_rate=fx_rate,
         supporter=SupporterRef(name=payer) if payer else None,
@@ -146,7 +148,9 @@ def add(
         emit(f"{receipt.adjusts_month} is closed: booked as a late entry in the open month")
 
 
-def _amount(option: str, text: str, currency: str) -> Money:
+def _amount(option: str, text: str, currency: str):
+    from supportledger.money import Money, MoneyError
+
     try:
         return Money.of(text, currency)
     except MoneyError as exc:
@@ -161,6 +165,8 @@ RECEIPT_COLUMNS = (
 def _receipt_line(receipt, day: str, name: str) -> str:
     """One receipt in 80 columns: its number (``check returned`` takes it), and its status
     when it is not plain received money."""
+    from supportledger.render import amount as shown
+
     status = "" if receipt.status in ("completed", "deposited") else receipt.status
     return (
         f"#{receipt.id:<6} {day} {receipt.channel:<7} {name[:13]:<13} {shown(receipt.gross):>10} "
@@ -179,6 +185,9 @@ def receipts(
     output: OutputOption = None,
 ) -> None:
     """List receipts, oldest first, with dates in LEDGER_TIMEZONE and their numbers (#)."""
+    from supportledger.ledger import list_receipts
+    from supportledger.render import plural, to_csv, to_json
+
     ledger = open_ledger()
     chosen = past_month(month, ledger.tz) if month is not None else None
     found = list_receipts(ledger, chosen, channel, supporter)
@@ -226,6 +235,9 @@ def fees_show(
     output: OutputOption = None,
 ) -> None:
     """Print every channel's fee rule in force on a date (and the default plan)."""
+    from supportledger.channels import get_channel
+    from supportledger.render import to_json, wrap
+
     ledger = open_ledger()
     try:
         day = dt.date.fromisoformat(on) if on else dt.datetime.now(ledger.tz).date()

@@ -8,20 +8,15 @@ itself, marked with its own SQLite ``application_id``, and writes a statement on
 file, or over its own earlier one); then says how to explore it.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import shutil
-import sqlite3
 from contextlib import closing
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from supportledger.cli.app import app, emit
-from supportledger.config import load_settings
 from supportledger.errors import LedgerError
 
 SAMPLE_MONTH = "2026-10"
@@ -44,6 +39,8 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 def _made_by_demo(path: Path) -> bool:
     """Whether ``path`` is a SQLite file the demo made (its ``application_id``, read through
     SQLite, read-only: the mark may still be in the write-ahead log)."""
+    import sqlite3
+
     if not path.is_file():
         return False
     with path.open("rb") as handle:
@@ -93,6 +90,9 @@ def demo(
     Everything goes into DIR (supportledger-demo/): the ledger, a copy of the sample exports
     and the statement; it ends by saying how to point other commands at the sample ledger.
     """
+    from importlib import resources
+
+    from supportledger.config import load_settings
     from supportledger.imports import import_paths
     from supportledger.ledger import Ledger, manual_receipt_id, record_receipt
     from supportledger.money import Money

@@ -1,19 +1,20 @@
 """``export``: the ledger as a beancount or hledger journal, or a CSV for an accountant."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 
 import typer
 
-from supportledger.cli.app import OutputOption, app, open_ledger, open_output, terminal_safe
+from supportledger.cli.app import OutputOption, app, choice, open_ledger, open_output, terminal_safe
 from supportledger.errors import LedgerError
-from supportledger.export import ExportFormat, Window, export
-from supportledger.months import Month
+
+#: :class:`supportledger.export.ExportFormat`, offered without loading the exporter
+FormatChoice = choice("beancount", "hledger", "csv")
 
 
-def _month(option: str, value: str | None) -> Month | None:
+def _month(option: str, value: str | None):
+    from supportledger.months import Month
+
     if value is None:
         return None
     try:
@@ -25,10 +26,10 @@ def _month(option: str, value: str | None) -> Month | None:
 @app.command("export")
 def export_command(
     fmt: Annotated[
-        ExportFormat,
+        FormatChoice,
         typer.Option(
             "--format",
-            metavar="beancount|hledger|csv",
+            metavar="|".join(FormatChoice),
             help="The journal or the CSV.",
             show_default=False,
         ),
@@ -46,7 +47,10 @@ def export_command(
 
     Example: supportledger export --format beancount --from 2026-07 --to 2026-09 -o q3.beancount
     """
+    from supportledger.export import ExportFormat, Window, export
+
     window = Window(_month("--from", first), _month("--to", last))
+    fmt = ExportFormat(fmt.value)
     ledger = open_ledger()
     with open_output(output) as stream:
         count = export(ledger, fmt, stream, window)

@@ -1,20 +1,19 @@
 """``import`` and ``imports``: taking export files into the ledger, and the batches they made."""
 
-from __future__ import annotations
-
 import sys
-from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supportledger.cli.app import TEXT_JSON, app, emit, open_ledger, row_id, terminal_safe, to_json
+from supportledger.cli.app import TEXT_JSON, app, emit, open_ledger, row_id, terminal_safe
 from supportledger.errors import LedgerError
-from supportledger.imports import FileReport, import_paths, list_batches, undo_batch
-from supportledger.money import MoneyError, currency_code, parse_rate
-from supportledger.render import amount, plural, wrap
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from supportledger.imports import FileReport
 
 
 class DateOrder(StrEnum):
@@ -55,7 +54,7 @@ class ProgressBar:
         self._task = None
         self._expected: int | None = None
 
-    def __call__(self, report: FileReport) -> None:
+    def __call__(self, report: "FileReport") -> None:
         if report.rows <= PROGRESS_FROM:
             return
         if self._progress is None:
@@ -96,9 +95,11 @@ class ProgressBar:
             self._progress = None
 
 
-def describe(report: FileReport) -> str:
+def describe(report: "FileReport") -> str:
     """A file's import in a few lines of 80 columns: what it added, updated, left and
     skipped, and why."""
+    from supportledger.render import amount, plural, wrap
+
     head = f"{report.file_name} ({report.source})"
     if report.already_imported is not None:
         said = f"{head}: already imported as batch #{report.already_imported}; nothing written"
@@ -128,8 +129,10 @@ def describe(report: FileReport) -> str:
     return "\n".join(lines)
 
 
-def parse_rates(pairs: list[str]) -> dict[str, Decimal]:
+def parse_rates(pairs: list[str]) -> "dict[str, Decimal]":
     """``["GBP=1.2650", ...]`` → ``{"GBP": Decimal("1.2650")}``; a bad pair is a user error."""
+    from supportledger.money import MoneyError, currency_code, parse_rate
+
     rates = {}
     for pair in pairs:
         code, sep, value = pair.partition("=")
@@ -176,6 +179,8 @@ def import_files(
 
     Example: supportledger import ~/Downloads/Download.CSV --dry-run
     """
+    from supportledger.imports import import_paths
+
     rates = parse_rates(rate or [])
     ledger = open_ledger()
     for path in paths:  # one at a time, so each finished file is reported before an error
@@ -205,6 +210,9 @@ def imports(ctx: typer.Context, fmt: TEXT_JSON = "text") -> None:
     """List import batches, newest first."""
     if ctx.invoked_subcommand is not None:
         return
+    from supportledger.imports import list_batches
+    from supportledger.render import plural, to_json, wrap
+
     ledger = open_ledger()
     batches = list_batches(ledger)
     if fmt == "json":
@@ -253,6 +261,8 @@ def undo(
     ],
 ) -> None:
     """Remove what one import added (a check it marked deposited is pending again)."""
+    from supportledger.imports import undo_batch
+
     removed = undo_batch(open_ledger(), batch)
     what = ", ".join(f"{n} {name}" for name, n in removed.items() if n) or "nothing"
     emit(f"undid batch #{batch}: removed {what}", None)

@@ -1,36 +1,24 @@
 """``email-statement``: the unattended job that e-mails a month's statement, exactly once."""
 
-from __future__ import annotations
-
-import logging
 import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from supportledger.cli.app import app, emit, open_ledger, past_month
-from supportledger.config import ConfigError, require
-from supportledger.mail import (
-    Outcome,
-    address,
-    build_message,
-    deliver,
-    previous_month,
-    require_complete,
-    statement_mail,
-    write_eml,
-)
-from supportledger.models import utcnow
-from supportledger.months import Month
-from supportledger.render import wrap
+
+if TYPE_CHECKING:
+    from supportledger.months import Month
 
 
 def _say(text: str) -> None:
     """A line for the terminal in 80 columns; a Message-ID or a path is never cut."""
+    from supportledger.render import wrap
+
     emit("\n".join(wrap(text, "", "  ", cut_long_words=False)), None)
 
 
@@ -41,6 +29,8 @@ def _retries_said() -> Iterator[None]:
     if not sys.stderr.isatty():
         yield
         return
+    import logging
+
     logger = logging.getLogger("supportledger.mail")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("supportledger: %(message)s"))
@@ -55,7 +45,7 @@ def _retries_said() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _eml_name(month: Month, recipient: str, several: bool) -> str:
+def _eml_name(month: "Month", recipient: str, several: bool) -> str:
     """``statement-YYYY-MM.eml``; with several recipients, one file each, named for them."""
     if not several:
         return f"statement-{month}.eml"
@@ -103,6 +93,19 @@ def email_statement(
     4 an earlier attempt may have been delivered (check the inbox, then --resend);
     5 the month is incomplete and --require-complete was given.
     """
+    from supportledger.config import ConfigError, require
+    from supportledger.mail import (
+        Outcome,
+        address,
+        build_message,
+        deliver,
+        previous_month,
+        require_complete,
+        statement_mail,
+        write_eml,
+    )
+    from supportledger.models import utcnow
+
     ledger = open_ledger()
     settings = ledger.settings
     if month.strip().lower() == "previous":

@@ -1,14 +1,11 @@
 """``month``: the monthly routine as one guided checklist."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated
 
 import typer
 
 from supportledger.cli.app import TEXT_JSON, OutputOption, app, emit, open_ledger, past_month
-from supportledger.months import Month
 
 
 @app.command()
@@ -25,6 +22,7 @@ def month(
 
     Example: supportledger month 2026-10
     """
+    from supportledger.months import Month
     from supportledger.render import checklist_data, checklist_text, to_json
     from supportledger.routine import month_checklist
 

@@ -1,19 +1,15 @@
 """``supporters``: the people behind the receipts, across channels."""
 
-from __future__ import annotations
-
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supportledger import recurring as commitments
-from supportledger import supporters as people
-from supportledger.cli.app import TEXT_JSON, app, emit, open_ledger, receipt_row, to_json
-from supportledger.db import writing
+from supportledger.cli.app import TEXT_JSON, app, emit, open_ledger, receipt_row
 from supportledger.errors import LedgerError
-from supportledger.models import COUNTED_STATUSES
-from supportledger.render import amount, plural, wrap
+
+if TYPE_CHECKING:
+    from supportledger import recurring as commitments
 
 supporters_app = typer.Typer(help="Supporters across channels.", invoke_without_command=True)
 app.add_typer(supporters_app, name="supporters")
@@ -46,6 +42,9 @@ def supporters(ctx: typer.Context, fmt: TEXT_JSON = "text") -> None:
     """List supporters (merges followed) with their number of receipts and lifetime net."""
     if ctx.invoked_subcommand is not None:
         return
+    from supportledger import supporters as people
+    from supportledger.render import amount, plural, to_json
+
     found = people.list_supporters(open_ledger())
     if fmt == "json":
         emit(
@@ -81,6 +80,9 @@ def suggest(fmt: TEXT_JSON = "text") -> None:
 
     Nothing is merged: confirm each with `supportledger supporters merge A B`.
     """
+    from supportledger import supporters as people
+    from supportledger.render import to_json, wrap
+
     with open_ledger().session() as session:
         found = people.suggest_merges(session)
     if fmt == "json":
@@ -116,6 +118,9 @@ def merge(
 ) -> None:
     """Make two supporters one: KEEPER absorbs ABSORBED. Amounts never change; `unmerge`
     undoes it."""
+    from supportledger import supporters as people
+    from supportledger.db import writing
+
     with writing(open_ledger().engine) as (connection, session):
         a, b = people.merge(session, keeper, absorbed)
         connection.commit()
@@ -127,13 +132,16 @@ def unmerge(
     supporter: Annotated[str, typer.Argument(help="The merged supporter (name or id).")],
 ) -> None:
     """Undo a merge: SUPPORTER stands on its own again, with its own receipts."""
+    from supportledger import supporters as people
+    from supportledger.db import writing
+
     with writing(open_ledger().engine) as (connection, session):
         separated, keeper = people.unmerge(session, supporter)
         connection.commit()
     emit(f"#{separated.id} {separated.display_name} is no longer merged into #{keeper}")
 
 
-def _recurring_json(r: commitments.RecurringSupporter) -> dict:
+def _recurring_json(r: "commitments.RecurringSupporter") -> dict:
     return {
         "supporter_id": r.supporter_id,
         "name": r.display_name,
@@ -161,7 +169,7 @@ _STANDINGS = {
 }
 
 
-def _recurring_line(r: commitments.RecurringSupporter) -> str:
+def _recurring_line(r: "commitments.RecurringSupporter") -> str:
     basis = "subscription" if r.basis == "subscription" else "inferred"
     if r.ended_on is not None:
         how = " (inferred from silence)" if r.inferred_end else ""
@@ -174,7 +182,7 @@ def _recurring_line(r: commitments.RecurringSupporter) -> str:
     )
 
 
-def _stated_json(f: commitments.StatedFigures) -> dict:
+def _stated_json(f: "commitments.StatedFigures") -> dict:
     return {
         "channel": f.channel,
         "stated_on": _day(f.stated_on),
@@ -185,7 +193,7 @@ def _stated_json(f: commitments.StatedFigures) -> dict:
     }
 
 
-def _stated_line(f: commitments.StatedFigures) -> str:
+def _stated_line(f: "commitments.StatedFigures") -> str:
     lifetime = str(f.lifetime) if f.lifetime is not None else "unknown"
     charge = _day(f.last_charge_on) or "never"
     status = f" ({f.last_charge_status})" if f.last_charge_status else ""
@@ -198,6 +206,8 @@ def _stated_line(f: commitments.StatedFigures) -> str:
 def _status_note(status: str) -> str:
     """Flag what is not plain received money: pending or never arrived (``*``: not totalled,
     as on the statement), or reversed (answered by its own negative row)."""
+    from supportledger.models import COUNTED_STATUSES
+
     if status not in COUNTED_STATUSES:
         return f"  {status}*"
     return "" if status in ("completed", "deposited") else f"  {status}"
@@ -210,6 +220,10 @@ def show(
     as_of: AsOfOption = None,
 ) -> None:
     """Every receipt of one supporter across channels, totals and recurring commitments."""
+    from supportledger import supporters as people
+    from supportledger.models import COUNTED_STATUSES
+    from supportledger.render import amount, to_json, wrap
+
     ledger = open_ledger()
     report = people.supporter_report(ledger, supporter, _as_of(ledger, as_of))
     receipts = [receipt_row(r, ledger.tz) for r in report.receipts]
@@ -277,6 +291,9 @@ def recurring(
     """Recurring supporters on every channel: subscriptions, and Zelle or check payers
     inferred monthly; lapsed when a payment is overdue by more than LAPSE_GRACE_DAYS. The
     statement counts the same commitments, by the same rule."""
+    from supportledger import recurring as commitments
+    from supportledger.render import to_json, wrap
+
     ledger = open_ledger()
     found = commitments.recurring_status(ledger, _as_of(ledger, as_of))
     found = [r for r in found if r.lapsed or not lapsed]
@@ -307,6 +324,8 @@ def forget(
     "former supporter #N", so every total stays the same."""
     if not yes and not _confirmed(f"Erase {supporter!r}'s personal details for good?"):
         raise LedgerError("nothing forgotten (answer y, or give --yes)")
+    from supportledger import supporters as people
+
     ledger = open_ledger()
     done = people.forget(ledger, supporter)
     emit(

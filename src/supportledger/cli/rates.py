@@ -1,14 +1,12 @@
 """``rates``: exchange rates for money received and held in another currency, and
 ``journal``: checking (and, after a change of settings, deriving again) the ledger's journal."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from supportledger.cli.app import TEXT_JSON, OutputOption, app, emit, open_ledger, to_json
+from supportledger.cli.app import TEXT_JSON, OutputOption, app, emit, open_ledger
 
 rates_app = typer.Typer(
     help="Exchange rates for money held in another currency.", no_args_is_help=True
@@ -76,6 +74,7 @@ def rates_show(
 
     from supportledger.money import currency_code
     from supportledger.rates import rate_on
+    from supportledger.render import to_json
 
     ledger = open_ledger()
     code, day = currency_code(currency), dt.date.fromisoformat(date.strip())

@@ -1,12 +1,9 @@
 """Reconciliation commands: ``reconcile``, ``match``, ``close``, ``reopen``, ``check returned``."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
-from supportledger import closing
 from supportledger.cli.app import (
     TEXT_JSON,
     OutputOption,
@@ -15,20 +12,7 @@ from supportledger.cli.app import (
     open_ledger,
     past_month,
     row_id,
-    to_json,
 )
-from supportledger.models import utcnow
-from supportledger.money import Money
-from supportledger.months import Month, parse_instant
-from supportledger.reconcile import (
-    match_payout,
-    reconcile_month,
-    reconciliation_data,
-    record_returned_check,
-    render_text,
-    unmatch_payout,
-)
-from supportledger.render import plural
 
 
 @app.command()
@@ -42,6 +26,9 @@ def reconcile(
     Payouts that can only be one deposit are matched and remembered; the rest are listed
     for `supportledger match`.
     """
+    from supportledger.reconcile import reconcile_month, reconciliation_data, render_text
+    from supportledger.render import to_json
+
     ledger = open_ledger()
     result = reconcile_month(ledger, past_month(month, ledger.tz))
     emit(to_json(reconciliation_data(result)) if fmt == "json" else render_text(result), output)
@@ -62,6 +49,9 @@ def match(
     undo: Annotated[bool, typer.Option("--undo", help="Remove this match instead.")] = False,
 ) -> None:
     """Settle which bank deposit a payout is: amounts and currencies must agree."""
+    from supportledger.money import Money
+    from supportledger.reconcile import match_payout, unmatch_payout
+
     ledger = open_ledger()
     if undo:
         unmatch_payout(ledger, payout, bank_line)
@@ -79,6 +69,10 @@ def close(
     month: Annotated[str, typer.Argument(metavar="YYYY-MM", help="The month, once it has ended.")],
 ) -> None:
     """Freeze a month: later changes to it become adjustments in the first open month."""
+    from supportledger import closing
+    from supportledger.months import Month
+    from supportledger.render import plural
+
     ledger = open_ledger()
     row = closing.close_month(ledger, Month.parse(month))
     typer.echo(
@@ -93,6 +87,9 @@ def reopen(
     reason: Annotated[str, typer.Option(metavar="TEXT", help="Why: kept with the month.")],
 ) -> None:
     """Reopen a closed month to correct a mistake; when and why are recorded."""
+    from supportledger import closing
+    from supportledger.months import Month
+
     ledger = open_ledger()
     row = closing.reopen_month(ledger, Month.parse(month), reason)
     typer.echo(f"reopened {row['month']}: {row['reopen_reason']}")
@@ -119,6 +116,11 @@ def check_returned(
     ] = None,
 ) -> None:
     """Record a check that bounced: it stops counting, and the bank's fee is booked."""
+    from supportledger.models import utcnow
+    from supportledger.money import Money
+    from supportledger.months import parse_instant
+    from supportledger.reconcile import record_returned_check
+
     ledger = open_ledger()
     returned_at = parse_instant(date, ledger.tz) if date else utcnow()
     fee_id = record_returned_check(ledger, receipt, Money.of(fee, ledger.currency), returned_at)

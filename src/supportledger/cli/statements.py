@@ -4,8 +4,6 @@
 The library is imported inside the commands: other commands do not pay for it at startup.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 

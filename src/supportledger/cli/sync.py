@@ -1,16 +1,11 @@
 """``sync``: taking a channel's transactions from its API rather than from a downloaded file."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
-from supportledger.channels import stripe as stripe_channel
 from supportledger.cli.app import app, emit, open_ledger
-from supportledger.cli.importing import describe
 from supportledger.errors import LedgerError
-from supportledger.months import parse_instant
 
 sync_app = typer.Typer(help="Pull transactions from a channel's API.", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
@@ -35,6 +30,10 @@ def sync_stripe(
 
     Example: supportledger sync stripe --since 2026-11-01
     """
+    from supportledger.channels import stripe as stripe_channel
+    from supportledger.cli.importing import describe
+    from supportledger.months import parse_instant
+
     ledger = open_ledger()
     start = None
     if since is not None:
