@@ -233,3 +233,23 @@ def test_a_settings_file_others_can_read_is_one_plain_line(tmp_path, monkeypatch
         "supportledger: warning: .env is readable by other users; it holds secrets: "
         "chmod 600 .env\n"
     )
+
+
+def test_a_command_run_in_process_closes_the_connections_it_opened(cli, monkeypatch):
+    """A program (or this suite) calling ``main`` again and again must not pile up pooled
+    connections until PostgreSQL refuses more clients."""
+    from supportledger import db
+
+    made = []
+    make_engine = db.make_engine
+
+    def recorded(url, **kwargs):
+        made.append(make_engine(url, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(db, "make_engine", recorded)
+    for command in (["receipts"], ["statement", "--month", "2026-10", "--format", "json"]):
+        code, _, err = cli(*command)
+        assert code == 0, err
+    assert len(made) == 2
+    assert [engine.pool.checkedin() for engine in made] == [0, 0]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import stat
 import warnings
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -76,8 +77,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+#: every engine this process made and still holds, so that a run of the command line can
+#: close its pooled connections as it ends (see :func:`release_engines`)
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def release_engines() -> None:
+    """Close the pooled connections of every engine made so far. A process that ends closes
+    them anyway; a command run in-process (tests, a program calling ``cli.main``) must not
+    leave them for the garbage collector, or a PostgreSQL server runs out of connections."""
+    for engine in list(_ENGINES):
+        engine.dispose()
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine for ``url`` with the ledger's connection settings applied."""
+    engine = _engine(url, **kwargs)
+    _ENGINES.add(engine)
+    return engine
+
+
+def _engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         path = _sqlite_file(url)
         if path is not None:

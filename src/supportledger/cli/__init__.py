@@ -69,7 +69,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"(SUPPORTLEDGER_DEBUG=1 shows where it happened)",
                 BUG_EXIT,
             )
+        finally:
+            _release_connections()
     return code if isinstance(code, int) else 0  # click returns an Exit's code (--version)
+
+
+def _release_connections() -> None:
+    """Close the connections this run opened (the database module is loaded only by the
+    commands that use it, so a run that did not load it opened none)."""
+    db = sys.modules.get("supportledger.db")
+    if db is not None:
+        db.release_engines()
 
 
 def _fail(message: str, code: int) -> int:
