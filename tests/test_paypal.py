@@ -17,6 +17,8 @@ from supportledger.models import (
     Supporter,
     Transfer,
 )
+from supportledger.months import Month
+from supportledger.reconcile import reconcile_month
 from supportledger.sources import ImportContext, Skipped
 
 SHORT_2017 = ["Date", "Time", "Time Zone", "Name", "Type", "Status", "Currency", "Amount",
@@ -275,3 +277,5 @@ def test_a_chargeback_reverses_the_payment_and_its_dispute_fee_is_a_fee(ledger, 
     assert (fee.event, fee.gross_minor, fee.fee_minor, fee.net_minor) == ("fee", 0, 1500, -1500)
     # 38.11 was credited, then 40.00 and 15.00 taken back: the writer is 16.89 out
     assert sum(r.net_minor for r in found.values()) == 3811 - 4000 - 1500
+    # the dispute fee reverses the payment, as a returned check's fee does; it is no check
+    assert reconcile_month(ledger, Month(2026, 10)).returned_checks == ()

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from supportledger.balances import Owed, money_owed
-from supportledger.channels import get_channel
+from supportledger.channels import all_channels, get_channel
 from supportledger.closing import latest_close, month_digest
 from supportledger.db import writing
 from supportledger.errors import LedgerError
@@ -489,7 +489,7 @@ def _returned_checks(connection: Connection, month: Month, tz) -> tuple[Returned
                checks.c.gross_minor, fee.c.occurred_at, fee.c.fee_minor, fee.c.currency)
         .join(fee, fee.c.reverses_id == checks.c.id)
         .where(fee.c.reverses_id > 0, fee.c.event == Event.FEE, fee.c.occurred_at < end)
-        .where(checks.c.event == Event.PAYMENT)
+        .where(checks.c.event == Event.PAYMENT, checks.c.channel.in_(_channels_held_in_hand()))
         .order_by(checks.c.occurred_at, checks.c.id)
     )  # fmt: skip
     return tuple(
@@ -499,6 +499,12 @@ def _returned_checks(connection: Connection, month: Month, tz) -> tuple[Returned
         )
         for rid, number, received, currency, gross, back, charged, fee_currency in rows
     )  # fmt: skip
+
+
+def _channels_held_in_hand() -> list[str]:
+    """The channels a payment can come back unpaid from: a PayPal dispute fee also reverses
+    a payment, and is no returned check."""
+    return [channel.name for channel in all_channels() if channel.receipts_start_pending]
 
 
 def _held_in_hand(channel: str) -> bool:
