@@ -312,7 +312,7 @@ def measure_ledger(
     run = median_child(
         [*CLI, "export", "--format", "hledger", "--output", str(journal)], db.env(), runs
     )
-    transactions = int(re.search(r"exported (\d+) transactions", run.stderr)[1])
+    transactions = int(re.search(r"exported ([\d,]+) transactions", run.stderr)[1].replace(",", ""))
     label = f"export --format hledger, whole history ({transactions:,} transactions) (process)"
     found.append(measured(label, run, transactions, "whole"))
     computed = {
