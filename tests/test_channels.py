@@ -251,6 +251,45 @@ def test_a_channel_paid_straight_into_the_bank_is_one_block_too(cli, tmp_path, m
     assert "    Income:Sales:BookshopConsignment                      -84.00 USD\n" in out
 
 
+#: a writer's own channel whose payments are held in hand until deposited, as checks are
+MARKET_STALL = """\
+[channel.stall]
+label = "Market stall"
+kind = "one_time"
+fee_plan = "none"
+holds_balance = false
+bank_direct = true
+receipts_start_pending = true
+bank_match_days = 30
+
+[[channel.stall.fee]]
+plan = "none"
+from = 2020-01-01
+source = "cash and checks taken at the stall: no fee"
+components = []
+"""
+
+
+def test_a_channel_no_longer_declared_leaves_its_months_readable(cli, tmp_path, monkeypatch):
+    mine = tmp_path / "my-channels.toml"
+    mine.write_text(MARKET_STALL, encoding="utf-8")
+    monkeypatch.setenv("CHANNELS_FILE", str(mine))
+    code, _, err = cli("add", "--channel", "stall", "--amount", "40.00", "--currency", "USD",
+                       "--date", "2026-10-10", "--from", "Lou Green")  # fmt: skip
+    assert (code, err) == (0, "")
+
+    monkeypatch.delenv("CHANNELS_FILE")  # the writer stops selling at the market
+    code, out, err = cli("reconcile", "--month", "2026-10", "--format", "json")
+    assert (code, err) == (0, "")
+    (waiting,) = json.loads(out)["owed"]["waiting"]
+    assert (waiting["channel"], waiting["amount"]) == ("stall", "40.00")
+    code, _, err = cli("statement", "--month", "2026-10")
+    assert (code, err) == (0, "")
+    # declared again for the checks after the test, which derive the journal afresh
+    monkeypatch.setenv("CHANNELS_FILE", str(mine))
+    assert cli("receipts")[0] == 0
+
+
 #: the modules that must know channels only through their declarations (issue 16)
 CHANNEL_BLIND = ("statement", "reconcile", "render", "export", "imports", "balances", "journal")
 

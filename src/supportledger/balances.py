@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, null, select
+from sqlalchemy import Connection, func, null, select, true
 
 from supportledger.channels import get_channel
 from supportledger.errors import LedgerError
@@ -40,6 +40,7 @@ from supportledger.models import (
     ChannelBalance,
     Event,
     Receipt,
+    Status,
     Supporter,
 )
 from supportledger.money import Money, total
@@ -51,7 +52,7 @@ STATED = ChannelBalance.__table__
 SUPPORTERS = Supporter.__table__
 #: receipt statuses whose money is waiting to reach the bank when not yet deposited
 WAITING_STATUSES = ("pending", "completed", "deposited")
-DEPOSITED = "deposited"
+DEPOSITED = str(Status.DEPOSITED)
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,15 @@ def _royalties(
     return owed
 
 
+def _match_window(channels: list[str]) -> dt.timedelta | None:
+    """How far before a bank line a receipt it deposits can be: the longest of the channels'
+    ``bank_match_days``, or no bound when a channel in the ledger is no longer declared."""
+    try:
+        return dt.timedelta(days=max(get_channel(c).bank_match_days for c in channels))
+    except LedgerError:
+        return None
+
+
 def _waiting(
     connection: Connection, channels: list[str], month: Month, tz: ZoneInfo, show_names: bool
 ) -> list[Waiting]:
@@ -287,13 +297,14 @@ def _waiting(
     if not channels:
         return []
     end, last = month.bounds(tz)[1], month.last_day
-    window = dt.timedelta(days=max(get_channel(c).bank_match_days for c in channels))
     deposited = select(BANK_LINES.c.id).where(
         BANK_LINES.c.receipt_id == RECEIPTS.c.id, BANK_LINES.c.posted_on <= last
     )
+    window = _match_window(channels)
     open_items = [
         RECEIPTS.c.status.in_([s for s in WAITING_STATUSES if s != DEPOSITED]),
-        (RECEIPTS.c.status == DEPOSITED) & (RECEIPTS.c.occurred_at >= end - window),
+        (RECEIPTS.c.status == DEPOSITED)
+        & (true() if window is None else RECEIPTS.c.occurred_at >= end - window),
     ]
     found = []
     for wanted in open_items:
