@@ -279,3 +279,27 @@ def test_a_chargeback_reverses_the_payment_and_its_dispute_fee_is_a_fee(ledger, 
     assert sum(r.net_minor for r in found.values()) == 3811 - 4000 - 1500
     # the dispute fee reverses the payment, as a returned check's fee does; it is no check
     assert reconcile_month(ledger, Month(2026, 10)).returned_checks == ()
+
+
+def test_an_import_leaves_the_collector_as_it_found_it_failed_or_not(ledger, tmp_path):
+    """An import tunes Python's cyclic collector while it writes; whatever happens, the
+    collector is then as it was, and what a host froze stays frozen."""
+    import gc
+
+    good = pp.row("10/20/2026", "10:00:00", "Jo", "Donation Received", "Completed", "USD",
+                  "1.00", "-0.52", "0.48", "jo@example.org", "JO000000000000001")  # fmt: skip
+    bad = pp.row("10/21/2026", "10:00:00", "Jo", "Donation Received", "Mystery", "USD",
+                 "1.00", "-0.52", "0.48", "jo@example.org", "JO000000000000002")  # fmt: skip
+    found = (gc.get_threshold(), gc.get_freeze_count())
+    with pytest.raises(Exception, match="Mystery"):
+        import_paths(ledger, [pp.write(tmp_path / "bad.csv", [good, bad])])
+    assert (gc.get_threshold(), gc.get_freeze_count()) == found
+
+    gc.freeze()  # a host that froze its own objects (as before forking workers)
+    try:
+        (report,) = import_paths(ledger, [pp.write(tmp_path / "Download.CSV", [good])])
+        assert report.added == 1
+        assert gc.get_freeze_count() > 0  # still frozen (less what was freed meanwhile)
+    finally:
+        gc.unfreeze()
+    assert (gc.get_threshold(), gc.get_freeze_count()) == found

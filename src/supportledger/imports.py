@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import threading
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -1284,21 +1285,43 @@ def _apply(
             retries -= 1
 
 
-@contextmanager
-def _few_collections() -> Iterator[None]:
+class _FewCollections:
     """A big file makes millions of short-lived objects and almost no cycles, so the cyclic
-    collector's passes are mostly waste (a quarter of a PayPal import's time): while it is
-    written, what existed before (the library, SQLAlchemy's tables) is left out of its scans
-    (``gc.freeze``) and it runs after 10,000 new objects rather than 700; both are undone
-    afterwards."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(thresholds[0], GC_THRESHOLD), *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+    collector's passes are mostly waste (a quarter of a PayPal import's time): while imports
+    are written, what existed before (the library, SQLAlchemy's tables) is left out of its
+    scans (``gc.freeze``) and it runs after 10,000 new objects rather than 700. The first
+    import under way in the process sets this up and the last puts back what it found; a
+    host that froze objects or turned the collector off itself is left as it is."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._under_way = 0
+        self._found: tuple[tuple[int, ...], bool] | None = None
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if not self._under_way:
+                thresholds, froze = gc.get_threshold(), not gc.get_freeze_count()
+                self._found = (thresholds, froze)
+                if froze:
+                    gc.freeze()
+                if thresholds[0]:  # 0: the host turned collection off
+                    gc.set_threshold(max(thresholds[0], GC_THRESHOLD), *thresholds[1:])
+            self._under_way += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._under_way -= 1
+                if not self._under_way:
+                    thresholds, froze = self._found
+                    gc.set_threshold(*thresholds)
+                    if froze:
+                        gc.unfreeze()
+
+
+_few_collections = _FewCollections()
 
 
 def _apply_once(
