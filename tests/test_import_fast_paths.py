@@ -171,3 +171,17 @@ def test_a_clash_in_insert_rows_is_sqlalchemys_error(ledger):
             insert_rows(connection, RECEIPTS, [row, dict(row)])
         connection.rollback()
     assert rows_of(ledger, RECEIPTS.c.id) == []
+
+
+def test_a_remembered_bind_keeps_apart_the_hour_a_clock_change_repeats():
+    """insert_rows remembers each column's bind processing per value; 01:30 before and after
+    New York's clocks go back compare equal in Python, yet are an hour apart."""
+    from zoneinfo import ZoneInfo
+
+    from supportledger.db import _remembered
+
+    offset = _remembered(lambda value: value.utcoffset())
+    before = dt.datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    after = before.replace(fold=1)
+    assert before == after
+    assert (offset(before), offset(after)) == (dt.timedelta(hours=-4), dt.timedelta(hours=-5))

@@ -153,11 +153,18 @@ def _bulk(table: Table, names: tuple[str, ...], dialect: Dialect) -> tuple[str, 
         marks = ", ".join("?" * len(names))
         statement = f"INSERT INTO {quote.format_table(table)} ({columns}) VALUES ({marks})"
     binders = tuple(
-        (position, lru_cache(maxsize=4096)(bind))
+        (position, _remembered(bind))
         for position, name in enumerate(names)
         if (bind := table.c[name].type._cached_bind_processor(dialect)) is not None
     )
     return statement, binders
+
+
+def _remembered(bind):
+    """``bind`` remembered per value, keyed with the value's type and ``fold`` too: two local
+    times an hour apart at a clock change compare equal, and must not share a result."""
+    remembered = lru_cache(maxsize=4096)(lambda value, kind, fold: bind(value))
+    return lambda value: remembered(value, type(value), getattr(value, "fold", 0))
 
 
 def insert_rows(

@@ -510,10 +510,7 @@ def _channels_held_in_hand() -> list[str]:
 def _held_in_hand(channel: str) -> bool:
     """Whether ``channel``'s payments are held in hand until the bank deposits them (a mailed
     check), so one can come back unpaid."""
-    try:
-        return get_channel(channel).receipts_start_pending
-    except LedgerError:
-        return False
+    return channel in _channels_held_in_hand()
 
 
 def record_returned_check(
