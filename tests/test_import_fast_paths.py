@@ -185,3 +185,17 @@ def test_a_remembered_bind_keeps_apart_the_hour_a_clock_change_repeats():
     after = before.replace(fold=1)
     assert before == after
     assert (offset(before), offset(after)) == (dt.timedelta(hours=-4), dt.timedelta(hours=-5))
+
+
+def test_insert_rows_refuses_rows_that_leave_out_a_defaulted_column(ledger):
+    """insert() fills a column's Python-side default; plain tuples cannot, so leaving one
+    out is refused rather than stored as NULL."""
+    from supportledger.journal import Journal
+
+    with ledger.engine.connect() as connection:
+        account = Journal(connection, ledger.currency, ledger.tz).account_id("bank", None)
+        row = _posting(1, 0, account_id=account)
+        del row["cleared"]
+        with pytest.raises(ValueError, match=r"leave out \['cleared'\]"):
+            insert_rows(connection, POSTINGS, [row])
+        connection.rollback()

@@ -145,6 +145,9 @@ def _bulk(table: Table, names: tuple[str, ...], dialect: Dialect) -> tuple[str, 
     """The statement that inserts ``names`` into ``table`` on ``dialect`` and, for each
     column that has one, its position and bind processor (what ``insert(table)`` would
     apply, remembered: the legs of a receipt repeat its instant), worked out once."""
+    defaulted = [c.name for c in table.c if c.default is not None and c.name not in names]
+    if defaulted:  # insert() would fill these in Python; plain tuples cannot
+        raise ValueError(f"rows for {table.name} leave out {defaulted}, which have defaults")
     quote = dialect.identifier_preparer
     columns = ", ".join(quote.quote(name) for name in names)
     if dialect.name == "postgresql":
