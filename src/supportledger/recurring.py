@@ -32,7 +32,7 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from supportledger.channels import all_channels, get_channel, label_of
 from supportledger.errors import LedgerError
@@ -492,31 +492,37 @@ def read_facts(
         subs.c.id, subs.c.channel, subs.c.supporter_id, subs.c.last_charge_at,
         subs.c.last_charge_status,
     )  # fmt: skip
-    if members is not None:
-        query = query.where(subs.c.supporter_id.in_(members))
-    rows = connection.execute(query.order_by(subs.c.id)).all()
     events = SubscriptionEvent.__table__
-    since = None
+    paying = select(Receipt.subscription_id).where(
+        Receipt.subscription_id.is_not(None), *_payments_before(end)
+    )
+    former: frozenset[int] = frozenset()
     if members is None:  # payments from two of the longest intervals and the grace before
         intervals = connection.execute(select(events.c.interval).distinct()).scalars()
         longest = max((_days(interval) for interval in intervals), default=31)
         since = local_midnight(first - dt.timedelta(days=2 * longest + grace_days + 2), tz)
+        paying = paying.where(Receipt.occurred_at >= since)
+        live = _live(since, paying)
+        query = query.where(live)
+        former = frozenset(
+            root_of[sid]
+            for sid in connection.execute(
+                select(subs.c.supporter_id)
+                .where(~live, subs.c.supporter_id.is_not(None))
+                .where(subs.c.id.in_(select(events.c.subscription_id)))
+                .distinct()
+            ).scalars()
+        )
+    else:
+        query = query.where(subs.c.supporter_id.in_(members))
+        paying = paying.where(Receipt.subscription_id.in_(query.with_only_columns(subs.c.id)))
+    rows = connection.execute(query.order_by(subs.c.id)).all()
     payments: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    query = select(Receipt.subscription_id, Receipt.occurred_at, Receipt.gross_minor).where(
-        Receipt.subscription_id.is_not(None), *_payments_before(end)
-    )
-    if since is not None:
-        query = query.where(Receipt.occurred_at >= since)
-    if members is not None:
-        query = query.where(Receipt.subscription_id.in_([r.id for r in rows]))
-    for sid, at, gross in connection.execute(query.order_by(Receipt.occurred_at, Receipt.id)):
+    paid_query = paying.add_columns(Receipt.occurred_at, Receipt.gross_minor)
+    for sid, at, gross in connection.execute(paid_query.order_by(Receipt.occurred_at, Receipt.id)):
         payments[sid].append((local_date(at, tz), int(gross)))
     itemised = {channel: _itemises(channel) for channel in {row.channel for row in rows}}
-    over = set()
-    if since is not None:
-        over = _ended_before(connection, since) - set(payments)
-        over = {row.id for row in rows if row.id in over and itemised[row.channel]}
-    histories = read_histories(connection, [row.id for row in rows if row.id not in over])
+    histories = read_histories(connection, [row.id for row in rows])
     subscriptions = []
     for row in rows:
         history = [e for e in histories.get(row.id, ()) if e.effective_at < end]
@@ -568,28 +574,22 @@ def read_facts(
         habit_payments={k: tuple(v) for k, v in habit_payments.items()},
         names=names,
         received=tuple((cur, int(minor)) for cur, minor in received),
-        former=frozenset(
-            root_of[row.supporter_id]
-            for row in rows
-            if row.id in over and row.supporter_id is not None
-        ),
+        former=former,
     )
 
 
-def _ended_before(connection, since: dt.datetime) -> set[int]:
-    """Subscriptions whose whole history is before ``since`` and never paused: with no
-    payment since then either, one that itemises its payments has ended by :func:`position`
-    before any day from two of its intervals and the grace after ``since``, so a month's
-    statement need not read it."""
-    events = SubscriptionEvent.__table__
-    paused = func.sum(case((events.c.state == str(SubscriptionState.PAUSED), 1), else_=0))
-    return set(
-        connection.execute(
-            select(events.c.subscription_id)
-            .group_by(events.c.subscription_id)
-            .having(func.max(events.c.effective_at) < since, paused == 0)
-        ).scalars()
+def _live(since: dt.datetime, paying):
+    """The subscriptions a day from two of their longest interval and the grace after
+    ``since`` may find standing: those of a channel that does not itemise payments, those
+    with history since ``since`` or ever paused, and those ``paying`` (the subscriptions
+    paid since ``since``). Any other has ended by :func:`position` before such a day, so a
+    month's statement need not read it: the work follows what is live, not all history."""
+    subs, events = Subscription.__table__, SubscriptionEvent.__table__
+    lumped = [c.name for c in all_channels() if not c.itemises_subscription_payments]
+    recent = select(events.c.subscription_id).where(
+        (events.c.effective_at >= since) | (events.c.state == str(SubscriptionState.PAUSED))
     )
+    return subs.c.channel.in_(lumped) | subs.c.id.in_(recent) | subs.c.id.in_(paying)
 
 
 def _days(interval: Interval) -> int:

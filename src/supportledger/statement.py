@@ -390,14 +390,18 @@ def _read_payouts_arrived(connection, month: Month):
     """Payouts that reached the bank in the month: on the day the bank posted the deposit
     matched to it (``bank_lines.payout_id``, set by ``reconcile`` or ``match``), else on the
     day the channel says it arrived (a payout it still reports in transit has not). One the
-    bank has not shown yet is money in transit (``outstanding.in_transit``), not listed."""
+    bank has not shown yet is money in transit (``outstanding.in_transit``), not listed.
+
+    The bank's day is joined from the matched lines grouped by payout, not looked up per
+    payout: PostgreSQL without statistics (just after an import) turns a correlated
+    ``min(posted_on)`` into a walk of every bank line by date for each payout."""
     posted = (
-        select(func.min(BankLine.posted_on))
-        .where(BankLine.payout_id == Payout.id)
-        .correlate(Payout)
-        .scalar_subquery()
+        select(BankLine.payout_id, func.min(BankLine.posted_on).label("posted_on"))
+        .where(BankLine.payout_id.is_not(None))
+        .group_by(BankLine.payout_id)
+        .subquery()
     )
-    arrived = func.coalesce(posted, case((Payout.status == "paid", Payout.arrived_on)))
+    arrived = func.coalesce(posted.c.posted_on, case((Payout.status == "paid", Payout.arrived_on)))
     to_bank = (  # its value in the base currency, as the journal carries it to the bank
         select(func.coalesce(func.sum(POSTINGS.c.value_minor), 0))
         .join(ACCOUNTS, ACCOUNTS.c.id == POSTINGS.c.account_id)
@@ -411,6 +415,8 @@ def _read_payouts_arrived(connection, month: Month):
             Payout.channel, Payout.initiated_at, arrived, Payout.currency, Payout.amount_minor,
             Payout.fee_minor, Payout.status, to_bank,
         )
+        .select_from(Payout)
+        .outerjoin(posted, posted.c.payout_id == Payout.id)
         .where(arrived.between(month.first_day, month.last_day))
         .where(Payout.status.not_in(FAILED_PAYOUTS))
         .order_by(arrived, Payout.initiated_at, Payout.id)
