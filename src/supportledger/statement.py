@@ -502,35 +502,48 @@ def _aggregate_figures(row: Aggregate, currency: str) -> Figures:
 def _channel_lines(
     aggregates: Iterable[Aggregate], currency: str
 ) -> tuple[tuple[ChannelFigures, ...], ChannelFigures]:
-    """Per channel and kind, and the total, from the aggregates of one period."""
-    rows = list(aggregates)
-    zero = Figures.zero(currency)
-    by_kind: dict[str, dict[str, Figures]] = defaultdict(lambda: dict.fromkeys(KINDS, zero))
-    surprises: dict[str, tuple[int, Money]] = {}
-    for row in rows:
-        kinds = by_kind[row.channel]
-        kinds[row.kind] = kinds.get(row.kind, zero) + _aggregate_figures(row, currency)
-        count, amount = surprises.get(row.channel, (0, Money.zero(currency)))
-        surprises[row.channel] = (
-            count + row.unexpected_fees,
-            amount + Money.from_minor(row.unexpected_fee_amount, currency),
-        )
+    """Per channel and kind, and the total, from the aggregates of one period: summed in
+    minor units (count, gross, refunds, fees, as :func:`_aggregate_figures` reads a row),
+    made money once each."""
+    by_kind: dict[str, dict[str, list[int]]] = defaultdict(lambda: {k: [0] * 4 for k in KINDS})
+    surprises: dict[str, list[int]] = {}
+    for row in aggregates:
+        sums = by_kind[row.channel].setdefault(row.kind, [0] * 4)
+        if row.role == AccountRole.INCOME:
+            sums[0] += row.count
+            sums[1] -= row.value
+        elif row.role == AccountRole.REFUNDS:
+            sums[2] += row.value
+        elif row.role == AccountRole.FEES:
+            sums[3] += row.value
+        surprise = surprises.setdefault(row.channel, [0, 0])
+        surprise[0] += row.unexpected_fees
+        surprise[1] += row.unexpected_fee_amount
+
+    def figures(sums: Iterable[list[int]]) -> Figures:
+        count, gross, refunds, fees = (sum(column) for column in zip([0] * 4, *sums, strict=True))
+        money = [Money.from_minor(m, currency) for m in (gross, refunds, fees)]
+        return Figures(count, *money, Money.from_minor(gross - refunds - fees, currency))
+
     channels = []
     for name in _channel_order(by_kind):
         kinds = by_kind[name]
-        count, amount = surprises.get(name, (0, Money.zero(currency)))
+        count, amount = surprises.get(name, (0, 0))
         channels.append(
             ChannelFigures(
-                name, _label(name), add_up(kinds.values(), currency), dict(kinds), count, amount
+                name, _label(name), figures(kinds.values()),
+                {k: figures([sums]) for k, sums in kinds.items()}, count,
+                Money.from_minor(amount, currency),
             )
-        )
+        )  # fmt: skip
+    names = [c.channel for c in channels]
     totals = ChannelFigures(
         "total",
         "Total",
-        add_up((c.figures for c in channels), currency),
-        {k: add_up((c.kinds.get(k, zero) for c in channels), currency) for k in KINDS},
+        figures(sums for name in names for sums in by_kind[name].values()),
+        {k: figures(by_kind[name][k] for name in names) for k in KINDS},
         sum(c.unexpected_fees for c in channels),
-        total((c.unexpected_fee_amount for c in channels), currency),
+        Money.from_minor(sum(surprises.get(name, (0, 0))[1] for name in names), currency),
     )
     return tuple(channels), totals
 
