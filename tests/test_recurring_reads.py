@@ -1,15 +1,19 @@
 """A month's recurring figures read only the subscriptions that can stand in it: one that
-ended long before is left unread, yet its supporter is still known as a former one."""
+ended long before is left unread, yet its supporter is still known as a former one. Merges
+and names are read for the supporters those need only, their roots included."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select, update
+
 from supportledger.intervals import MONTH
 from supportledger.ledger import record_receipt
-from supportledger.models import Kind
+from supportledger.models import Kind, Supporter
 from supportledger.money import Money
 from supportledger.months import Month
+from supportledger.recurring import recurring_status
 from supportledger.sources import ReceiptEntry, SupporterRef
 from supportledger.statement import monthly_statement
 
@@ -39,3 +43,39 @@ def test_a_supporter_back_long_after_an_ended_subscription_is_a_reactivation(led
         Money.of("20.00", "USD"),
     )  # fmt: skip
     assert (recurring.new, recurring.active, recurring.cancelled) == (2, 2, 0)
+
+
+def merged(ledger, absorbed: str, keeper: str) -> int:
+    """``absorbed`` turns out to be ``keeper`` (names); the keeper's id."""
+    supporters = Supporter.__table__
+    with ledger.engine.begin() as connection:
+        ids = dict(connection.execute(select(supporters.c.display_name, supporters.c.id)).all())
+        connection.execute(
+            update(supporters)
+            .where(supporters.c.id == ids[absorbed])
+            .values(merged_into_id=ids[keeper])
+        )
+    return ids[keeper]
+
+
+def test_a_commitment_stands_under_the_supporter_it_was_merged_into(ledger):
+    subscribed(ledger, "I-ROW", dt.date(2026, 10, 4))
+    record_receipt(  # the keeper never subscribed: only the merge brings them in
+        ledger,
+        ReceiptEntry(
+            "paypal", "gift-1", dt.datetime(2026, 9, 2, 9, tzinfo=PHOENIX),
+            Money.of("25.00", "USD"), kind=Kind.ONE_TIME, supporter=SupporterRef(name="R. Vale"),
+        ),
+    )  # fmt: skip
+    keeper = merged(ledger, "Rowan Vale", "R. Vale")
+    standing = recurring_status(ledger, dt.date(2026, 10, 31))
+    assert [(r.display_name, r.supporter_id) for r in standing] == [("R. Vale", keeper)]
+
+
+def test_a_former_supporter_is_known_through_a_merge(ledger):
+    for month in (1, 2, 3):  # Rowan Vale paid from January to March 2025, then nothing
+        subscribed(ledger, "I-OLD", dt.date(2025, month, 4))
+    subscribed(ledger, "I-NEW", dt.date(2026, 10, 6), "R. Vale")  # the same person, back
+    merged(ledger, "Rowan Vale", "R. Vale")
+    moves = monthly_statement(ledger, Month(2026, 10)).recurring.movements
+    assert (moves.new, moves.reactivation) == (Money.of("0.00", "USD"), Money.of("10.00", "USD"))
