@@ -32,7 +32,7 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, union
+from sqlalchemy import func, select
 
 from supportledger.channels import all_channels, get_channel, label_of
 from supportledger.errors import LedgerError
@@ -480,6 +480,13 @@ def read_facts(
     Zelle and check payments habits are read from. ``members`` (supporter ids) limits it to
     one person."""
     end = local_midnight(last + dt.timedelta(days=1), tz)
+    roots = supporter_roots()
+    root_of = dict(connection.execute(select(roots.c.supporter_id, roots.c.root_id)).all())
+    names = (
+        dict(connection.execute(select(Supporter.id, Supporter.display_name)).all())
+        if show_names
+        else {}
+    )
     subs = Subscription.__table__
     query = select(
         subs.c.id, subs.c.channel, subs.c.supporter_id, subs.c.last_charge_at,
@@ -489,14 +496,7 @@ def read_facts(
     paying = select(Receipt.subscription_id).where(
         Receipt.subscription_id.is_not(None), *_payments_before(end)
     )
-    habit_start = local_midnight(Month.of(first).shift(-INFERRED_LOOKBACK).first_day, tz)
-    habit_query = (
-        select(Receipt.supporter_id, Receipt.channel, Receipt.occurred_at, Receipt.gross_minor)
-        .where(Receipt.channel.in_(_habit_channels()), Receipt.supporter_id.is_not(None))
-        .where(*_payments_before(end), Receipt.occurred_at >= habit_start)
-    )
-    #: the supporters of the subscriptions left unread (see ``RecurringFacts.former``)
-    former_query = select(subs.c.supporter_id).where(False)
+    former: frozenset[int] = frozenset()
     if members is None:  # payments from two of the longest intervals and the grace before
         intervals = connection.execute(select(events.c.interval).distinct()).scalars()
         longest = max((_days(interval) for interval in intervals), default=31)
@@ -504,41 +504,18 @@ def read_facts(
         paying = paying.where(Receipt.occurred_at >= since)
         live = _live(since, paying)
         query = query.where(live)
-        former_query = (
-            select(subs.c.supporter_id)
-            .where(~live, subs.c.supporter_id.is_not(None))
-            .where(subs.c.id.in_(select(events.c.subscription_id)))
+        former = frozenset(
+            root_of[sid]
+            for sid in connection.execute(
+                select(subs.c.supporter_id)
+                .where(~live, subs.c.supporter_id.is_not(None))
+                .where(subs.c.id.in_(select(events.c.subscription_id)))
+                .distinct()
+            ).scalars()
         )
     else:
         query = query.where(subs.c.supporter_id.in_(members))
         paying = paying.where(Receipt.subscription_id.in_(query.with_only_columns(subs.c.id)))
-        habit_query = habit_query.where(Receipt.supporter_id.in_(members))
-    # merges followed, and names, for the supporters read here only, not every one
-    wanted = union(
-        query.with_only_columns(subs.c.supporter_id),
-        habit_query.with_only_columns(Receipt.supporter_id),
-        former_query,
-    )
-    roots = supporter_roots()
-    root_of = dict(
-        connection.execute(
-            select(roots.c.supporter_id, roots.c.root_id).where(roots.c.supporter_id.in_(wanted))
-        ).all()
-    )
-    names = (
-        dict(
-            connection.execute(
-                select(Supporter.id, Supporter.display_name).where(
-                    Supporter.id.in_(
-                        select(roots.c.root_id).where(roots.c.supporter_id.in_(wanted))
-                    )
-                )
-            ).all()
-        )
-        if show_names
-        else {}
-    )
-    former = frozenset(root_of[sid] for sid in connection.execute(former_query).scalars())
     rows = connection.execute(query.order_by(subs.c.id)).all()
     payments: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
     paid_query = paying.add_columns(Receipt.occurred_at, Receipt.gross_minor)
@@ -566,10 +543,17 @@ def read_facts(
                 stated_last_charge=local_date(charged, tz) if charged else None,
             )
         )
+    habit_start = local_midnight(Month.of(first).shift(-INFERRED_LOOKBACK).first_day, tz)
+    query = (
+        select(Receipt.supporter_id, Receipt.channel, Receipt.occurred_at, Receipt.gross_minor)
+        .where(Receipt.channel.in_(_habit_channels()), Receipt.supporter_id.is_not(None))
+        .where(*_payments_before(end), Receipt.occurred_at >= habit_start)
+        .order_by(Receipt.occurred_at, Receipt.id)
+    )
+    if members is not None:
+        query = query.where(Receipt.supporter_id.in_(members))
     habit_payments: dict[tuple[int, str], list] = defaultdict(list)
-    for sid, channel, at, gross in connection.execute(
-        habit_query.order_by(Receipt.occurred_at, Receipt.id)
-    ):
+    for sid, channel, at, gross in connection.execute(query):
         habit_payments[(root_of[sid], channel)].append((local_date(at, tz), at, int(gross)))
     start = local_midnight(first + dt.timedelta(days=1), tz)
     received = connection.execute(
