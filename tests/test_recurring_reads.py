@@ -8,6 +8,7 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
+from supportledger.imports import import_paths
 from supportledger.intervals import MONTH
 from supportledger.ledger import record_receipt
 from supportledger.models import Kind, Supporter
@@ -79,3 +80,25 @@ def test_a_former_supporter_is_known_through_a_merge(ledger):
     merged(ledger, "Rowan Vale", "R. Vale")
     moves = monthly_statement(ledger, Month(2026, 10)).recurring.movements
     assert (moves.new, moves.reactivation) == (Money.of("0.00", "USD"), Money.of("10.00", "USD"))
+
+
+PATREON_HEADER = (
+    "Name,Email,Patron Status,Lifetime Amount,Pledge Amount,Charge Frequency,Tier,"
+    "Patronage Since Date,Last Charge Date,Last Charge Status,User ID,Last Updated,Currency\n"
+)
+
+
+def test_a_patron_read_long_ago_still_stands_where_the_export_said(ledger, tmp_path):
+    """Patreon does not itemise a patron's payments: one described only in an export of
+    two years before is still read, and counted, as the export left them."""
+    path = tmp_path / "Members_20240305.csv"
+    path.write_text(
+        PATREON_HEADER + "Avery Quinn,avery@example.org,Active patron,$15.00,$5.00,monthly,"
+        "Reader,2024-01-01 07:00:00,2024-03-01 07:00:00,Paid,70001,2024-03-01 07:05:00,USD\n",
+        encoding="utf-8",
+    )
+    import_paths(ledger, [path])
+    subscribed(ledger, "I-NEW", dt.date(2026, 10, 6))
+    recurring = monthly_statement(ledger, Month(2026, 10)).recurring
+    assert (recurring.active, recurring.new) == (2, 1)
+    assert recurring.mrr_gross == Money.of("15.00", "USD")
