@@ -89,6 +89,14 @@ def test_version_loads_not_even_typer():
     assert "supportledger.cli.app" not in loaded
 
 
+def test_the_channels_and_renderings_load_no_database_layer():
+    """A kind, a channel's declaration and a figure's rendering need no schema: the first
+    step of a read path without SQLModel, pydantic and the ORM."""
+    _, loaded = run_python("import supportledger.channels, supportledger.render")
+    assert not libraries(loaded) & {"sqlalchemy", "sqlmodel", "pydantic", "psycopg"}
+    assert "supportledger.models" not in loaded
+
+
 def test_a_json_statement_loads_no_on_demand_library(ledger, environ):
     """The KDP and ACX channels are read for the statement; their XLSX reader's openpyxl is
     not. JSON needs no template, so no jinja2 either."""
