@@ -67,6 +67,15 @@ def database_url(request, tmp_path: Path):
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory):
+    """Compiled templates kept in the session's folder, not the user's ``~/.cache`` (each
+    test's own template would leave an entry there); subprocesses inherit it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture
 def environ(database_url: str, tmp_path: Path) -> dict[str, str]:
     """The settings a test runs under (no .env is read: tests start from nothing)."""

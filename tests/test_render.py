@@ -17,7 +17,14 @@ from supportledger.config import load_settings
 from supportledger.ledger import Ledger
 from supportledger.models import Supporter, utcnow
 from supportledger.months import Month
-from supportledger.render import format_money, render, safe_cell, shipped_templates, to_csv
+from supportledger.render import (
+    format_money,
+    render,
+    safe_cell,
+    shipped_templates,
+    template_cache_dir,
+    to_csv,
+)
 from supportledger.statement import annual_summary, monthly_statement
 
 OCTOBER = Month(2026, 10)
@@ -116,6 +123,79 @@ def test_a_writers_template_replaces_one_and_keeps_the_rest(october, cli, tmp_pa
     code, html, _ = cli("statement", "--month", "2026-10", "--format", "html")
     assert code == 0
     assert "Receipts by channel" in html  # the shipped one
+
+
+@pytest.fixture
+def template_cache(tmp_path, monkeypatch):
+    """A cache folder of the test's own (``XDG_CACHE_HOME``), and a way to tell whether a
+    rendering compiled any template or loaded them all from it."""
+    import jinja2
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    compiled: list[str] = []
+    real = jinja2.Environment.compile
+
+    def counting(self, source, name=None, *args, **kwargs):
+        compiled.append(name)
+        return real(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return compiled
+
+
+@pytest.mark.parametrize("fmt", ["text", "html"])
+def test_a_second_rendering_loads_its_compiled_templates(october, template_cache, fmt):
+    statement = monthly_statement(october, OCTOBER)
+    first = render(statement, fmt, october.settings)
+    assert template_cache  # compiled, and kept
+    folder = template_cache_dir()
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert len(list(folder.iterdir())) == len(template_cache)
+    template_cache.clear()
+    assert render(statement, fmt, october.settings) == first
+    assert template_cache == []
+
+
+def test_a_changed_template_is_compiled_again(october, template_cache, tmp_path, monkeypatch):
+    own = tmp_path / "mine"
+    own.mkdir()
+    monkeypatch.setenv("SUPPORTLEDGER_TEMPLATES", str(own))
+    statement = monthly_statement(october, OCTOBER)
+    for text in ("{{ title }}\n", "{{ headline.net }}\n"):
+        (own / "statement.txt.j2").write_text(text)
+        ledger = with_settings(october, SUPPORTLEDGER_TEMPLATES=str(own))
+        assert render(statement, "text", ledger.settings) == (
+            "Statement for October 2026\n" if "title" in text else "178.86\n"
+        )
+
+
+def test_a_broken_or_shared_cache_is_not_trusted(october, template_cache):
+    """A truncated entry is compiled afresh; a folder others can write is not read at all."""
+    statement = monthly_statement(october, OCTOBER)
+    first = render(statement, "text", october.settings)
+    folder = template_cache_dir()
+    for entry in folder.iterdir():
+        entry.write_bytes(entry.read_bytes()[:20])
+    template_cache.clear()
+    assert render(statement, "text", october.settings) == first
+    assert template_cache  # compiled again (and the entries replaced)
+    folder.chmod(0o777)
+    template_cache.clear()
+    assert render(statement, "text", october.settings) == first
+    assert template_cache  # not loaded from a folder another user could have written
+
+
+def test_without_a_cache_folder_templates_are_compiled_each_time(
+    october, template_cache, tmp_path, monkeypatch
+):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # the folder cannot be made
+    statement = monthly_statement(october, OCTOBER)
+    first = render(statement, "text", october.settings)
+    template_cache.clear()
+    assert render(statement, "text", october.settings) == first
+    assert template_cache
 
 
 def test_shipped_templates_are_found_from_an_editable_install():

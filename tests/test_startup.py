@@ -89,6 +89,14 @@ def test_version_loads_not_even_typer():
     assert "supportledger.cli.app" not in loaded
 
 
+def test_the_channels_and_renderings_load_no_database_layer():
+    """A kind, a channel's declaration and a figure's rendering need no schema: the first
+    step of a read path without SQLModel, pydantic and the ORM."""
+    _, loaded = run_python("import supportledger.channels, supportledger.render")
+    assert not libraries(loaded) & {"sqlalchemy", "sqlmodel", "pydantic", "psycopg"}
+    assert "supportledger.models" not in loaded
+
+
 def test_a_json_statement_loads_no_on_demand_library(ledger, environ):
     """The KDP and ACX channels are read for the statement; their XLSX reader's openpyxl is
     not. JSON needs no template, so no jinja2 either."""
@@ -108,9 +116,19 @@ def test_a_text_statement_loads_its_template_and_nothing_else_on_demand(ledger, 
 
 
 def test_the_supporters_list_loads_no_matching_or_writing(ledger, environ):
-    """rapidfuzz is for `supporters suggest`; the list only reads."""
+    """rapidfuzz is for `supporters suggest`; the list only reads, through the tables: a
+    query through the ORM would first configure every mapper of the schema, costing the
+    list more than its one query."""
     statement_month.build(ledger)
-    _, loaded = run_cli("supporters", environ=environ)
+    out, loaded = run_python(
+        "from supportledger.cli import main\n"
+        "assert main(['supporters']) == 0\n"
+        "from supportledger.models import Supporter\n"
+        "print('ORM configured:', Supporter.__mapper__.configured)",
+        environ,
+    )
+    assert "receipt" in out
+    assert out.endswith("ORM configured: False\n")
     assert not libraries(loaded) & set(ON_DEMAND)
     assert not {"supportledger.imports", "supportledger.mail"} & loaded
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
@@ -16,8 +17,10 @@ from supportledger.errors import LedgerError
 from supportledger.fees import FeeSchedule, load_schedule
 from supportledger.models import Receipt, Supporter
 from supportledger.months import Month, local_date
-from supportledger.sources import ReceiptEntry
 from supportledger.supporters import supporter_roots
+
+if TYPE_CHECKING:
+    from supportledger.sources import ReceiptEntry
 
 
 class Ledger:

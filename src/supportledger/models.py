@@ -31,6 +31,7 @@ from sqlmodel import AutoString, Field, SQLModel
 from sqlmodel.main import SQLModelConfig
 
 from supportledger.intervals import MONTH, Interval
+from supportledger.kinds import Kind
 from supportledger.money import Money
 
 
@@ -82,14 +83,6 @@ class IntervalText(TypeDecorator):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-class Kind(StrEnum):
-    """What the support was: the statement splits every figure by these."""
-
-    ONE_TIME = "one_time"
-    RECURRING = "recurring"
-    SALE = "sale"
 
 
 class Event(StrEnum):

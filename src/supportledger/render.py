@@ -12,11 +12,14 @@ jinja2 is imported only when a template is rendered: JSON and CSV do not pay for
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
+import os
 import re
+import stat
 import textwrap
 from decimal import Decimal
 from pathlib import Path
@@ -758,6 +761,53 @@ def shipped_templates() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+#: how the templates are compiled (beside autoescape, which each template's name decides): a
+#: compiled template is kept only for these, so a change here compiles every template afresh
+TEMPLATE_SYNTAX = {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True}
+
+
+def template_cache_dir() -> Path:
+    """Where compiled templates are kept: ``$XDG_CACHE_HOME/supportledger/templates``."""
+    cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache_home) / "supportledger" / "templates"
+
+
+def _bytecode_cache():
+    """Templates compiled by an earlier run, loaded rather than compiled again (compiling a
+    statement's templates costs a run more than rendering them). A compiled template is code
+    this process runs: kept only in a folder of the user's own that no one else can write;
+    when there is none, or it cannot be made so, templates are compiled each run as before."""
+    import jinja2
+
+    class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+        """A cache that cannot fail a run: an unreadable or broken entry is compiled again,
+        one that cannot be written (a full disk, a read-only home) is simply not kept."""
+
+        def get_source_checksum(self, source: str) -> str:
+            return super().get_source_checksum(f"{sorted(TEMPLATE_SYNTAX.items())}\n{source}")
+
+        def load_bytecode(self, bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception:  # a truncated or foreign file: compiled afresh, then replaced
+                bucket.reset()
+
+        def dump_bytecode(self, bucket) -> None:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+
+    try:
+        folder = template_cache_dir()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        mode = folder.lstat()
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to be found
+        return None
+    private = stat.S_ISDIR(mode.st_mode) and not stat.S_IMODE(mode.st_mode) & 0o077
+    if not private or mode.st_uid != os.getuid():
+        return None
+    return QuietBytecodeCache(str(folder))
+
+
 def environment(settings):
     """A Jinja2 environment: the writer's folder first (so one template can be replaced),
     then the shipped one; autoescape on for ``.html.j2`` and off for text.
@@ -774,9 +824,8 @@ def environment(settings):
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache(),
+        **TEMPLATE_SYNTAX,
     )
     env.filters["wrap80"] = wrap  # text in 80 columns: {% for line in x|wrap80("  ") %}
     return env

@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from supportledger.errors import LedgerError
-from supportledger.models import Kind
+from supportledger.kinds import Kind
 from supportledger.money import Money, MoneyError, currency_code, parse_decimal
 
 if TYPE_CHECKING:  # the schedule reads the declarations: imported only for the types
