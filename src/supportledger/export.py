@@ -32,6 +32,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple, TextIO
 from zoneinfo import ZoneInfo
 
@@ -227,6 +229,22 @@ class _Exporter:
         finally:
             result.close()
 
+    def _plain_rows(self, query) -> Iterator[tuple]:
+        """The query's rows as the driver gives them, for columns that need no result
+        processing (integers and text; a flag as 0 or 1 on SQLite): making row objects is
+        most of the cost of a long read. SQLite's cursor steps through the rows as they are
+        fetched, so memory stays flat; elsewhere rows stream through a server-side cursor,
+        which SQLAlchemy reads ahead of its caller (its rows, tuples all the same)."""
+        if self.connection.dialect.name != "sqlite":
+            yield from self._stream(query)
+            return
+        result = self.connection.execute(query)
+        try:
+            while rows := result.cursor.fetchmany(CHUNK):
+                yield from rows
+        finally:
+            result.close()
+
     def _booked(self, receipts) -> list:
         """The receipts of the window that are in the books."""
         return [
@@ -303,7 +321,7 @@ class _Exporter:
                       POSTINGS.c.leg)
         )  # fmt: skip
         day = _LocalDays(self.tz)
-        for chunk in _grouped_chunks(self._stream(query)):
+        for chunk in _grouped_chunks(self._plain_rows(query)):
             described = self._events(chunk)
             for key, rows in chunk:
                 payee, narration, meta = described[key[0]].get(
@@ -471,17 +489,17 @@ def _grouped_chunks(legs: Iterator, size: int = CHUNK) -> Iterator[list]:
     """Postings grouped into transactions (consecutive legs of one event), a chunk of
     transactions at a time."""
     chunk: list[tuple[tuple[str, int], list]] = []
-    for row in legs:
-        key = (row[0], row[1])
-        if chunk and chunk[-1][0] == key:
-            chunk[-1][1].append(row)
-            continue
+    for key, rows in groupby(legs, _EVENT):
+        chunk.append((key, list(rows)))
         if len(chunk) >= size:
             yield chunk
             chunk = []
-        chunk.append((key, [row]))
     if chunk:
         yield chunk
+
+
+#: the event a posting belongs to: its source and source id
+_EVENT = itemgetter(0, 1)
 
 
 def _posting_lines(postings: Iterable[Posting], indent: str) -> list[str]:
