@@ -33,7 +33,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from itertools import groupby
+from itertools import chain, groupby, islice
 from operator import itemgetter
 from typing import NamedTuple, TextIO
 from zoneinfo import ZoneInfo
@@ -246,13 +246,20 @@ class _Exporter:
         most of the cost of a long read. SQLite's cursor steps through the rows as they are
         fetched, so memory stays flat; elsewhere rows stream through a server-side cursor,
         which SQLAlchemy reads ahead of its caller (its rows, tuples all the same)."""
+        return chain.from_iterable(self._batches(query))  # rows one by one, in C
+
+    def _batches(self, query) -> Iterator[list]:
         if self.connection.dialect.name != "sqlite":
-            yield from self._stream(query)
+            result = self.connection.execute(query, execution_options={"yield_per": CHUNK})
+            try:
+                yield from result.partitions()
+            finally:
+                result.close()
             return
         result = self.connection.execute(query)
         try:
             while rows := result.cursor.fetchmany(CHUNK):
-                yield from rows
+                yield rows
         finally:
             result.close()
 
@@ -346,7 +353,7 @@ class _Exporter:
             for key, rows in chunk:
                 found = described[key[0]].get(key[1])
                 payee, narration, meta = found or (None, f"{key[0]} #{key[1]}", ())
-                postings = tuple(posting(*row[4:]) for row in rows)
+                postings = tuple([posting(*row[4:]) for row in rows])
                 first = rows[0]
                 yield Transaction(day(first[2]), not first[3], payee, narration, meta, postings)
 
@@ -492,28 +499,37 @@ class _LocalDays:
         self.tz = tz
         self.day = dt.date.min
         self.start = self.end = dt.datetime.min
+        self.texts = ("", "")
 
     def __call__(self, stored: str | dt.datetime) -> dt.date:
-        at = stored if isinstance(stored, dt.datetime) else dt.datetime.fromisoformat(stored)
-        if not self.start <= at < self.end:
-            self.day = at.replace(tzinfo=dt.UTC).astimezone(self.tz).date()
+        if isinstance(stored, str):
+            # text as SQLAlchemy stores it sorts as its instant: no need to parse it
+            if len(stored) == _STORED_LENGTH and self.texts[0] <= stored < self.texts[1]:
+                return self.day
+            stored = dt.datetime.fromisoformat(stored)
+        if not self.start <= stored < self.end:
+            self.day = stored.replace(tzinfo=dt.UTC).astimezone(self.tz).date()
             self.start, self.end = (
                 local_midnight(day, self.tz).replace(tzinfo=None)
                 for day in (self.day, self.day + dt.timedelta(days=1))
             )
+            self.texts = tuple(_stored_text(at) for at in (self.start, self.end))
         return self.day
+
+
+def _stored_text(at: dt.datetime) -> str:
+    """A naive instant as SQLAlchemy writes it to SQLite: ``2026-03-08 07:00:00.000000``."""
+    return at.isoformat(sep=" ", timespec="microseconds")
+
+
+_STORED_LENGTH = len(_stored_text(dt.datetime.min))
 
 
 def _grouped_chunks(legs: Iterator, size: int = CHUNK) -> Iterator[list]:
     """Postings grouped into transactions (consecutive legs of one event), a chunk of
     transactions at a time."""
-    chunk: list[tuple[tuple[str, int], list]] = []
-    for key, rows in groupby(legs, _EVENT):
-        chunk.append((key, list(rows)))
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
+    events = groupby(legs, _EVENT)
+    while chunk := [(key, list(rows)) for key, rows in islice(events, size)]:
         yield chunk
 
 
