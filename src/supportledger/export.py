@@ -26,16 +26,29 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from itertools import chain, groupby, islice
+from operator import itemgetter
 from typing import NamedTuple, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, String, func, select, type_coerce
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Integer,
+    String,
+    any_,
+    bindparam,
+    func,
+    select,
+    type_coerce,
+)
 
 from supportledger.channels import all_channels
 from supportledger.config import ConfigError
@@ -227,6 +240,38 @@ class _Exporter:
         finally:
             result.close()
 
+    def _plain_rows(self, query) -> Iterator[tuple]:
+        """The query's rows as the driver gives them, for columns that need no result
+        processing (integers and text; a flag as 0 or 1 on SQLite): making row objects is
+        most of the cost of a long read. SQLite's cursor steps through the rows as they are
+        fetched, so memory stays flat; elsewhere rows stream through a server-side cursor,
+        which SQLAlchemy reads ahead of its caller (its rows, tuples all the same)."""
+        return chain.from_iterable(self._batches(query))  # rows one by one, in C
+
+    def _batches(self, query) -> Iterator[list]:
+        if self.connection.dialect.name != "sqlite":
+            result = self.connection.execute(query, execution_options={"yield_per": CHUNK})
+            try:
+                yield from result.partitions()
+            finally:
+                result.close()
+            return
+        result = self.connection.execute(query)
+        try:
+            while rows := result.cursor.fetchmany(CHUNK):
+                yield rows
+        finally:
+            result.close()
+
+    def _among(self, column, ids: set[int]):
+        """``column IN ids`` with the ids as one parameter (a JSON array on SQLite, an array
+        on PostgreSQL): a chunk's two thousand ids are not compiled into the statement one
+        by one each time, which cost as much as the look-up."""
+        if self.connection.dialect.name == "postgresql":
+            return column == any_(bindparam(None, list(ids), ARRAY(Integer)))
+        listed = func.json_each(bindparam(None, json.dumps(list(ids)), String))
+        return column.in_(select(listed.table_valued("value").c.value))
+
     def _booked(self, receipts) -> list:
         """The receipts of the window that are in the books."""
         return [
@@ -303,13 +348,12 @@ class _Exporter:
                       POSTINGS.c.leg)
         )  # fmt: skip
         day = _LocalDays(self.tz)
-        for chunk in _grouped_chunks(self._stream(query)):
+        for chunk in _grouped_chunks(self._plain_rows(query)):
             described = self._events(chunk)
             for key, rows in chunk:
-                payee, narration, meta = described[key[0]].get(
-                    key[1], (None, f"{key[0]} #{key[1]}", ())
-                )
-                postings = tuple(posting(*row[4:]) for row in rows)
+                found = described[key[0]].get(key[1])
+                payee, narration, meta = found or (None, f"{key[0]} #{key[1]}", ())
+                postings = tuple([posting(*row[4:]) for row in rows])
                 first = rows[0]
                 yield Transaction(day(first[2]), not first[3], payee, narration, meta, postings)
 
@@ -322,13 +366,13 @@ class _Exporter:
 
     def _describe_receipt(self, ids: set[int]) -> dict[int, tuple]:
         table, reversed_ = Receipt.__table__, Receipt.__table__.alias("reversed")
-        rows = self.connection.execute(
+        rows = self._plain_rows(
             select(table.c.id, table.c.channel, table.c.kind, table.c.event,
                    table.c.external_id, table.c.supporter_id,
                    reversed_.c.external_id.label("reverses"))
             .outerjoin(reversed_, reversed_.c.id == table.c.reverses_id)
-            .where(table.c.id.in_(ids))
-        ).all()  # fmt: skip
+            .where(self._among(table.c.id, ids))
+        )  # fmt: skip
         found = {}
         for receipt_id, channel, kind, event, external_id, supporter_id, reverses in rows:
             meta = (("id", external_id),)
@@ -356,7 +400,7 @@ class _Exporter:
         for row in self.connection.execute(
             select(table.c.id, table.c.channel, table.c.external_id, table.c.status,
                    table.c.arrived_on, posted.label("posted"))
-            .where(table.c.id.in_(ids))
+            .where(self._among(table.c.id, ids))
         ):  # fmt: skip
             meta = [("id", row.external_id)]
             arrived = row.posted or (row.arrived_on if row.status == "paid" else None)
@@ -372,7 +416,7 @@ class _Exporter:
         for row in self.connection.execute(
             select(table.c.id, table.c.account, table.c.external_id, table.c.classification,
                    table.c.counterparty)
-            .where(table.c.id.in_(ids))
+            .where(self._among(table.c.id, ids))
         ):  # fmt: skip
             what = {
                 "payout": f"{self._label(row.counterparty)} payout reaches the bank",
@@ -390,7 +434,7 @@ class _Exporter:
                      (("id", row.external_id),))
             for row in self.connection.execute(
                 select(table.c.id, table.c.channel, table.c.external_id).where(
-                    table.c.id.in_(ids)
+                    self._among(table.c.id, ids)
                 )
             )
         }  # fmt: skip
@@ -402,7 +446,7 @@ class _Exporter:
                      f"{row.description or 'in or out'}", (("id", row.external_id),))
             for row in self.connection.execute(
                 select(table.c.id, table.c.channel, table.c.external_id, table.c.description)
-                .where(table.c.id.in_(ids))
+                .where(self._among(table.c.id, ids))
             )
         }  # fmt: skip
 
@@ -410,7 +454,7 @@ class _Exporter:
         table = ChannelBalance.__table__
         found = {}
         for row in self.connection.execute(
-            select(table.c.id, table.c.channel, table.c.as_of).where(table.c.id.in_(ids))
+            select(table.c.id, table.c.channel, table.c.as_of).where(self._among(table.c.id, ids))
         ):
             day = row.as_of.astimezone(self.tz).date().isoformat()
             found[row.id] = (
@@ -455,83 +499,106 @@ class _LocalDays:
         self.tz = tz
         self.day = dt.date.min
         self.start = self.end = dt.datetime.min
+        self.texts = ("", "")
 
     def __call__(self, stored: str | dt.datetime) -> dt.date:
-        at = stored if isinstance(stored, dt.datetime) else dt.datetime.fromisoformat(stored)
-        if not self.start <= at < self.end:
-            self.day = at.replace(tzinfo=dt.UTC).astimezone(self.tz).date()
+        if isinstance(stored, str):
+            # text as SQLAlchemy stores it sorts as its instant: no need to parse it
+            if len(stored) == _STORED_LENGTH and self.texts[0] <= stored < self.texts[1]:
+                return self.day
+            stored = dt.datetime.fromisoformat(stored)
+        if not self.start <= stored < self.end:
+            self.day = stored.replace(tzinfo=dt.UTC).astimezone(self.tz).date()
             self.start, self.end = (
                 local_midnight(day, self.tz).replace(tzinfo=None)
                 for day in (self.day, self.day + dt.timedelta(days=1))
             )
+            self.texts = tuple(_stored_text(at) for at in (self.start, self.end))
         return self.day
+
+
+def _stored_text(at: dt.datetime) -> str:
+    """A naive instant as SQLAlchemy writes it to SQLite: ``2026-03-08 07:00:00.000000``."""
+    return at.isoformat(sep=" ", timespec="microseconds")
+
+
+_STORED_LENGTH = len(_stored_text(dt.datetime.min))
 
 
 def _grouped_chunks(legs: Iterator, size: int = CHUNK) -> Iterator[list]:
     """Postings grouped into transactions (consecutive legs of one event), a chunk of
     transactions at a time."""
-    chunk: list[tuple[tuple[str, int], list]] = []
-    for row in legs:
-        key = (row[0], row[1])
-        if chunk and chunk[-1][0] == key:
-            chunk[-1][1].append(row)
-            continue
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-        chunk.append((key, [row]))
-    if chunk:
+    events = groupby(legs, _EVENT)
+    while chunk := [(key, list(rows)) for key, rows in islice(events, size)]:
         yield chunk
 
 
-def _posting_lines(postings: Iterable[Posting], indent: str) -> list[str]:
-    return [_posting_line(posting, indent) for posting in postings]
+#: the event a posting belongs to: its source and source id
+_EVENT = itemgetter(0, 1)
 
 
 @lru_cache(maxsize=1 << 16)  # a ledger repeats its postings: bounded, so memory stays flat
-def _posting_line(posting: Posting, indent: str) -> str:
-    amount = f"{posting.amount:>16}"
-    if posting.price is not None:
-        amount += f" @@ {posting.price}"
-    return f"{indent}{posting.account:<46}  {amount}"
+def _posting_block(postings: tuple[Posting, ...], indent: str) -> str:
+    """A transaction's posting lines, each ended: most transactions repeat another's."""
+    lines = []
+    for posting in postings:
+        amount = f"{posting.amount:>16}"
+        if posting.price is not None:
+            amount += f" @@ {posting.price}"
+        lines.append(f"{indent}{posting.account:<46}  {amount}\n")
+    return "".join(lines)
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-@lru_cache(maxsize=1 << 12)  # narrations and payees: a few thousand in any ledger
 def _beancount_string(text: str) -> str:
     return '"' + _one_line(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+@lru_cache(maxsize=1 << 16)  # payees by narrations and flags: bounded, memory flat
+def _beancount_head(pending: bool, payee: str | None, narration: str) -> str:
+    """A transaction's first line after its date."""
+    head = f" {'!' if pending else '*'}"
+    if payee is not None:
+        head += " " + _beancount_string(payee)
+    return f"{head} {_beancount_string(narration)}\n"
+
+
 def beancount_transaction(transaction: Transaction) -> str:
-    head = f"{transaction.day} {'!' if transaction.pending else '*'}"
-    if transaction.payee is not None:
-        head += " " + _beancount_string(transaction.payee)
-    head += " " + _beancount_string(transaction.narration)
-    meta = [f"  {key}: {_beancount_string(value)}" for key, value in transaction.meta]
-    return "\n".join([head, *meta, *_posting_lines(transaction.postings, "  ")]) + "\n\n"
+    meta = "".join(f"  {key}: {_beancount_string(value)}\n" for key, value in transaction.meta)
+    return (
+        f"{transaction.day}{_beancount_head(*transaction[1:4])}{meta}"
+        f"{_posting_block(transaction.postings, '  ')}\n"
+    )
 
 
-@lru_cache(maxsize=1 << 12)
 def _hledger_text(text: str) -> str:
     """A description part hledger reads back as written: ``;`` would start a comment."""
     return _one_line(text).replace(";", ",")
 
 
-def hledger_transaction(transaction: Transaction) -> str:
-    description = _hledger_text(transaction.narration)
-    if transaction.payee is not None:
-        description = f"{_hledger_text(transaction.payee).replace('|', '/')} | {description}"
+@lru_cache(maxsize=1 << 16)
+def _hledger_head(pending: bool, payee: str | None, narration: str) -> str:
+    """A transaction's first line after its date."""
+    description = _hledger_text(narration)
+    if payee is not None:
+        description = f"{_hledger_text(payee).replace('|', '/')} | {description}"
     if description.startswith("("):  # hledger would read it as a transaction code
         description = "() " + description
-    head = f"{transaction.day} {'!' if transaction.pending else '*'} {description}"
+    return f" {'!' if pending else '*'} {description}\n"
+
+
+def hledger_transaction(transaction: Transaction) -> str:
     # a tag's value ends at a comma, so a comma in an id is written %2C
-    meta = [
-        f"    ; {key}:{_one_line(value).replace(',', '%2C')}" for key, value in transaction.meta
-    ]
-    return "\n".join([head, *meta, *_posting_lines(transaction.postings, "    ")]) + "\n\n"
+    meta = "".join(
+        f"    ; {key}:{_one_line(value).replace(',', '%2C')}\n" for key, value in transaction.meta
+    )
+    return (
+        f"{transaction.day}{_hledger_head(*transaction[1:4])}{meta}"
+        f"{_posting_block(transaction.postings, '    ')}\n"
+    )
 
 
 def export(ledger: Ledger, fmt: ExportFormat, stream: TextIO, window: Window = Window()) -> int:
