@@ -35,6 +35,8 @@ REFUND_POLICIES = ("none", "percent", "all")
 ROUNDINGS = ("each", "total", "down", "net")
 #: fees a schedule remembers before it forgets them all (memory stays bounded)
 FEE_MEMO = 4096
+#: a fee not remembered yet (``None`` is a fee remembered: the rule cannot say)
+_UNSEEN = object()
 
 
 class ScheduleError(LedgerError):
@@ -298,11 +300,12 @@ class FeeSchedule:
             flags,
             tuple((name, b.currency, str(b.amount)) for name, b in sorted((bases or {}).items())),
         )
-        if key not in self._fees:
+        fee = self._fees.get(key, _UNSEEN)
+        if fee is _UNSEEN:  # not read back once stored: another thread may empty the memo
             if len(self._fees) >= FEE_MEMO:
                 self._fees.clear()
-            self._fees[key] = rule.fee(gross, flags, bases)
-        return self._fees[key]
+            fee = self._fees[key] = rule.fee(gross, flags, bases)
+        return fee
 
     def in_force(self, on: dt.date, channel: str | None = None) -> list[Rule]:
         """Every plan's rule in force on ``on`` (for ``fees show``)."""
