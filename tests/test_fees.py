@@ -92,6 +92,29 @@ def test_kdp_seventy_percent_keeps_delivery_cost():
     assert kept == Money.of("1.53", "USD")
 
 
+def test_a_remembered_fee_is_the_one_computed_afresh_digit_for_digit():
+    """The schedule remembers fees per rule and payment: asked again, for the same value
+    written with other digits (KDP's rounding keeps the gross's), with another basis or
+    plan, it answers what a schedule computing it for the first time answers."""
+    on = dt.date(2026, 10, 1)
+    remembering = load_schedule()
+    asked = [
+        (amount, plan, bases)
+        for amount in ("5.0", "5.00", "5.0", "5.000", "44.91")
+        for plan in ("70", "35")
+        for bases in (
+            None,
+            {"delivery": Money.of("0.30", "USD")},
+            {"delivery": Money.of("0.3", "USD")},
+        )
+    ]
+    for amount, plan, bases in asked * 2:
+        gross = Money.of(amount, "USD")
+        got = remembering.expected_fee("kdp", on, gross, plan=plan, bases=bases)
+        fresh = load_schedule().expected_fee("kdp", on, gross, plan=plan, bases=bases)
+        assert (got, got and str(got.amount)) == (fresh, fresh and str(fresh.amount))
+
+
 def test_kdp_rounds_the_royalty_of_a_row_not_of_a_copy():
     on = dt.date(2026, 10, 1)
     # 35% of three copies at 2.99: royalty 0.35 x 8.97 = 3.1395 -> 3.14, Amazon keeps 5.83

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -6,7 +7,17 @@ import pytest
 from importer_support import CONTEXT, write
 from supportledger.money import Money
 from supportledger.sources import RowError, Skipped, SupporterRef
-from supportledger.sources.bank import BankOfAmerica, CapitalOne, Chase, Citi, USBank, classify
+from supportledger.sources.bank import (
+    INCOME,
+    BankOfAmerica,
+    CapitalOne,
+    Chase,
+    Citi,
+    Classifier,
+    Rule,
+    USBank,
+    classify,
+)
 from supportledger.sources.ids import stable_id
 from supportledger.sources.ofx import OfxStatement
 
@@ -68,50 +79,73 @@ def test_a_redownload_gives_the_same_ids(tmp_path):
     assert len(set(first)) == 6
 
 
-@pytest.mark.parametrize(
-    ("description", "amount", "kind", "expected"),
-    [
-        ("Zelle payment from Lou Green Conf# T0ABC1234", "25", "", ("income:zelle", "Lou Green")),
-        ("ZELLE FROM LOU GREEN ON 10/05 REF # WFCT0ABC12", "25", "", ("income:zelle", "LOU GREEN")),
-        ("Zelle Transfer Conf# k2j3h4; Lou Green", "25", "", ("income:zelle", "Lou Green")),
-        ("Zelle from Lou Green", "25", "", ("income:zelle", "Lou Green")),
-        ("Zelle payment to Lou Green 1234567", "-25", "", ("unclassified", None)),
-        ("STRIPE TRANSFER ST-A1B2C3 JANE WRITER", "90", "", ("payout:stripe", None)),
-        ("AMAZON.COM SERVICES KDP PAYMENT", "61.20", "", ("payout:kdp", None)),
-        ("AUDIBLE INC ACX ROYALTY", "33", "", ("payout:audible", None)),
-        ("PAYPAL INST XFER", "-50", "", ("unclassified", None)),
-        ("MOBILE DEPOSIT REF 55", "75", "", ("income:check", None)),
-        ("DEPOSIT ID NUMBER 123456", "75", "", ("income:check", None)),
-        ("CHECK 1234", "-75", "CHECK", ("unclassified", None)),
-        ("PAYROLL DIRECT DEPOSIT", "900", "DIRECTDEP", ("unclassified", None)),
-        # what each bank really writes, and what only looks like it (see the cases below)
-        ("Zelle money received from Jo Lee", "47.25", "", ("income:zelle", "Jo Lee")),
-        ("Check Deposit (Mobile)", "300", "", ("income:check", None)),
-        ("Deposit Mobile Banking", "20", "DEPOSIT", ("income:check", None)),
-        ("REMOTE ONLINE DEPOSIT # 1", "100", "", ("income:check", None)),
-        ("DEPOSIT", "100", "", ("income:check", None)),
-        ("ANYTHING AT ALL", "100", "CHECK_DEPOSIT", ("income:check", None)),
-        ("PATREON MEMBERSHIP PAYOUT PPD ID: 4270465600", "217.10", "", ("payout:patreon", None)),
-        ("PAYPAL DES:TRANSFER ID:1234567 INDN:JANE WRITER", "50", "", ("payout:paypal", None)),
-        # Capital One 360 writes every incoming ACH "Deposit from SENDER": a salary
-        ("Deposit from BIGTECH CO CORPORA DIRECT DEP", "4419.77", "", ("unclassified", None)),
-        ("Deposit from ST. OF MARYLAND TAX REFUND", "834", "", ("unclassified", None)),
-        # an OFX deposit (TRNTYPE DEP) is any deposit: a payroll is not a check
-        ("BEAN COUNTERS PAYROLL", "1500", "DEP", ("unclassified", None)),
-        ("SOMETHING", "75", "DEP", ("unclassified", None)),
-        # Amazon pays many things; only Amazon and KDP together is a royalty payout
-        ("AMAZON MKTPLACE PMTS", "29.99", "", ("unclassified", None)),
-        ("AMAZON.COM SERVICES KDP ROYALTY PPD ID: 9000012345", "41.11", "", ("payout:kdp", None)),
-        ("AUDIBLE*REFUND", "14.95", "", ("unclassified", None)),
-        ("PATREON* MEMBERSHIP", "7", "", ("unclassified", None)),
-        ("BOOKSHOP EVENT HONORARIUM", "150", "", ("unclassified", None)),
-    ],
-)
+#: (description, amount, bank type, what the line is and its payer)
+RULE_TABLE = [
+    ("Zelle payment from Lou Green Conf# T0ABC1234", "25", "", ("income:zelle", "Lou Green")),
+    ("ZELLE FROM LOU GREEN ON 10/05 REF # WFCT0ABC12", "25", "", ("income:zelle", "LOU GREEN")),
+    ("Zelle Transfer Conf# k2j3h4; Lou Green", "25", "", ("income:zelle", "Lou Green")),
+    ("Zelle from Lou Green", "25", "", ("income:zelle", "Lou Green")),
+    ("Zelle payment to Lou Green 1234567", "-25", "", ("unclassified", None)),
+    ("STRIPE TRANSFER ST-A1B2C3 JANE WRITER", "90", "", ("payout:stripe", None)),
+    ("AMAZON.COM SERVICES KDP PAYMENT", "61.20", "", ("payout:kdp", None)),
+    ("AUDIBLE INC ACX ROYALTY", "33", "", ("payout:audible", None)),
+    ("PAYPAL INST XFER", "-50", "", ("unclassified", None)),
+    ("MOBILE DEPOSIT REF 55", "75", "", ("income:check", None)),
+    ("DEPOSIT ID NUMBER 123456", "75", "", ("income:check", None)),
+    ("CHECK 1234", "-75", "CHECK", ("unclassified", None)),
+    ("PAYROLL DIRECT DEPOSIT", "900", "DIRECTDEP", ("unclassified", None)),
+    # what each bank really writes, and what only looks like it (see the cases below)
+    ("Zelle money received from Jo Lee", "47.25", "", ("income:zelle", "Jo Lee")),
+    ("Check Deposit (Mobile)", "300", "", ("income:check", None)),
+    ("Deposit Mobile Banking", "20", "DEPOSIT", ("income:check", None)),
+    ("REMOTE ONLINE DEPOSIT # 1", "100", "", ("income:check", None)),
+    ("DEPOSIT", "100", "", ("income:check", None)),
+    ("ANYTHING AT ALL", "100", "CHECK_DEPOSIT", ("income:check", None)),
+    ("PATREON MEMBERSHIP PAYOUT PPD ID: 4270465600", "217.10", "", ("payout:patreon", None)),
+    ("PAYPAL DES:TRANSFER ID:1234567 INDN:JANE WRITER", "50", "", ("payout:paypal", None)),
+    # Capital One 360 writes every incoming ACH "Deposit from SENDER": a salary
+    ("Deposit from BIGTECH CO CORPORA DIRECT DEP", "4419.77", "", ("unclassified", None)),
+    ("Deposit from ST. OF MARYLAND TAX REFUND", "834", "", ("unclassified", None)),
+    # an OFX deposit (TRNTYPE DEP) is any deposit: a payroll is not a check
+    ("BEAN COUNTERS PAYROLL", "1500", "DEP", ("unclassified", None)),
+    ("SOMETHING", "75", "DEP", ("unclassified", None)),
+    # Amazon pays many things; only Amazon and KDP together is a royalty payout
+    ("AMAZON MKTPLACE PMTS", "29.99", "", ("unclassified", None)),
+    ("AMAZON.COM SERVICES KDP ROYALTY PPD ID: 9000012345", "41.11", "", ("payout:kdp", None)),
+    ("AUDIBLE*REFUND", "14.95", "", ("unclassified", None)),
+    ("PATREON* MEMBERSHIP", "7", "", ("unclassified", None)),
+    ("BOOKSHOP EVENT HONORARIUM", "150", "", ("unclassified", None)),
+]
+
+
+@pytest.mark.parametrize(("description", "amount", "kind", "expected"), RULE_TABLE)
 def test_the_rule_table(description, amount, kind, expected):
     """``expected``: what the line is (income or a payout, on which channel) and its payer."""
     found = classify(description, Decimal(amount), kind)
     what = ":".join(filter(None, (found.classification, found.counterparty)))
     assert (what, found.payer) == expected
+
+
+def test_one_classifier_for_a_file_says_what_classify_says_of_each_line():
+    """A file's classifier sorts out once, per sign, bank type and account, which rules can
+    take a line: over lines of every kind, in any order, with the writer's rule for one
+    account among them, it says what classifying each line afresh says."""
+    mine = Rule(INCOME, re.compile("HONORARIUM", re.I), "other", account="chase")
+    lines = [
+        (d, Decimal(a), kind, account)
+        for d, a, kind, _ in RULE_TABLE
+        for account in ("chase", "citi")
+    ]
+    classifier = Classifier((mine,))
+    for description, amount, kind, account in lines + lines[::-1]:
+        fresh = classify(description, amount, kind, account, (mine,))
+        assert classifier(description, amount, kind, account) == fresh
+    assert (
+        classifier("BOOKSHOP EVENT HONORARIUM", Decimal(150), "", "chase").counterparty == "other"
+    )
+    assert classifier("BOOKSHOP EVENT HONORARIUM", Decimal(150), "", "citi").classification == (
+        "unclassified"
+    )
 
 
 def test_bank_of_america_skips_its_preamble_and_balance_line(tmp_path):

@@ -17,20 +17,33 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
-from sqlmodel import select
+from sqlmodel import Session, select
 
 import statement_month
 from columns import in_80_columns
 from supportledger.intervals import MONTH, add_months
 from supportledger.journal import rebuild_ledger
 from supportledger.ledger import Ledger, list_receipts, record_receipt
-from supportledger.models import BankLine, Kind, Status, Subscription, Supporter
+from supportledger.models import (
+    BankLine,
+    Kind,
+    Status,
+    Subscription,
+    Supporter,
+    SupporterDetail,
+    SupporterHandle,
+)
 from supportledger.money import Money
 from supportledger.months import Month, parse_instant
 from supportledger.recurring import recurring_status
 from supportledger.sources import ReceiptEntry, SupporterRef
 from supportledger.statement import monthly_statement
-from supportledger.supporters import list_supporters, soundex, suggest_merges
+from supportledger.supporters import (
+    list_supporters,
+    resolve_supporters,
+    soundex,
+    suggest_merges,
+)
 
 MARGUERITE = SupporterRef(
     name="Marguerite Duval",
@@ -160,6 +173,49 @@ def receipt_rows(ledger):
     return [
         (r.id, r.supporter_id, r.gross_minor, r.fee_minor, r.net_minor)
         for r, _ in list_receipts(ledger)
+    ]
+
+
+def test_a_chunk_creates_its_new_supporters_together_in_the_order_met(ledger):
+    """A chunk's new supporters are inserted in one statement: their ids follow the order
+    their refs come in, a ref naming a handle another ref of the chunk brought is that
+    same new supporter, and handles and details go to the supporter they belong to."""
+    with Session(ledger.engine) as session:
+        (known,) = resolve_supporters(session, [("paypal", SupporterRef(name="Known Person"))])
+        session.commit()
+    wanted = [
+        (
+            "paypal",
+            SupporterRef(name="Ada  Byron", email="ada@example.org", details={"city": "Bath"}),
+        ),
+        ("paypal", None),
+        ("paypal", SupporterRef(name="Known Person")),
+        ("patreon", SupporterRef(name="A. Byron", email=" ADA@example.org", user_id="77")),
+        ("paypal", SupporterRef(email="zed@example.org")),
+    ]
+    with Session(ledger.engine) as session:
+        ids = resolve_supporters(session, wanted)
+        session.commit()
+        names = dict(session.exec(select(Supporter.id, Supporter.display_name)).all())
+        handles = session.exec(select(SupporterHandle.supporter_id, SupporterHandle.value)).all()
+        details = session.exec(
+            select(SupporterDetail.supporter_id, SupporterDetail.name, SupporterDetail.value)
+        ).all()
+    ada, zed = known + 1, known + 2
+    assert ids == [ada, None, known, ada, zed]
+    assert names == {known: "Known Person", ada: "Ada Byron", zed: "zed"}
+    assert sorted(handles) == [
+        (known, "Known Person"),
+        (ada, "77"),
+        (ada, "A. Byron"),
+        (ada, "Ada Byron"),
+        (ada, "ada@example.org"),
+        (zed, "zed@example.org"),
+    ]
+    assert sorted(details) == [
+        (ada, "city", "Bath"),
+        (ada, "email", "ADA@example.org"),
+        (zed, "email", "zed@example.org"),
     ]
 
 

@@ -167,7 +167,14 @@ def _remembered(bind):
     """``bind`` remembered per value, keyed with the value's type and ``fold`` too: two local
     times an hour apart at a clock change compare equal, and must not share a result."""
     remembered = lru_cache(maxsize=4096)(lambda value, kind, fold: bind(value))
-    return lambda value: remembered(value, type(value), getattr(value, "fold", 0))
+    last: list = [object(), None]  # the value just bound (a receipt's legs share its time)
+
+    def processed(value):
+        if value is not last[0]:  # the very same object binds as it did: no key to hash
+            last[:] = value, remembered(value, type(value), getattr(value, "fold", 0))
+        return last[1]
+
+    return processed
 
 
 def insert_rows(

@@ -47,7 +47,7 @@ from supportledger.channels import Channel, get_channel
 from supportledger.closing import ClosedMonths
 from supportledger.db import insert_rows, transient, writing
 from supportledger.errors import LedgerError
-from supportledger.fees import FeeSchedule, ScheduleError
+from supportledger.fees import FEE_MEMO, FeeSchedule, ScheduleError
 from supportledger.files import PinnedFile
 from supportledger.journal import (
     BANK,
@@ -120,8 +120,6 @@ if TYPE_CHECKING:
 #: entries looked up and written together: big enough for executemany to pay, small enough
 #: that memory stays flat and an ``IN`` list stays well under every backend's limits
 CHUNK = 2000
-#: expected fees remembered per import before the memo starts afresh (memory stays flat)
-FEE_MEMO = 4096
 #: the largest amount (in minor units) the ledger keeps: far beyond any writer's receipts,
 #: and small enough that sums of millions of them stay inside a 64-bit integer column
 MAX_MINOR = 10**15 - 1
@@ -599,6 +597,10 @@ class _Writer:
         fx_rate = entry.fx_rate
         if entry.gross.currency != self.base:  # held in another currency: valued on its day
             fx_rate = self._rate(entry, entry.gross.currency, occurred)
+        gross_minor, fee_minor = self._minor(entry, entry.gross), self._minor(entry, fee)
+        net_minor = gross_minor - fee_minor  # whole minor units less whole minor units
+        if fee.currency != entry.gross.currency or abs(net_minor) > MAX_MINOR:
+            self._minor(entry, entry.gross - fee)  # refused as Money refuses it, naming it
         return {
             "channel": channel.name,
             "external_id": entry.external_id,
@@ -607,9 +609,9 @@ class _Writer:
             "status": str(entry.status),
             "occurred_at": occurred,
             "currency": entry.gross.currency,
-            "gross_minor": self._minor(entry, entry.gross),
-            "fee_minor": self._minor(entry, fee),
-            "net_minor": self._minor(entry, entry.gross - fee),
+            "gross_minor": gross_minor,
+            "fee_minor": fee_minor,
+            "net_minor": net_minor,
             "expected_fee_minor": self._minor(entry, expected),
             "original_minor": self._minor(entry, entry.original or None),
             "original_currency": entry.original.currency if entry.original else None,

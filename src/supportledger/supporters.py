@@ -107,6 +107,8 @@ def resolve_supporters(
     found: list[int | None] = []
     new_handles: list[dict] = []
     details: dict[int, dict[str, str]] = defaultdict(dict)
+    #: the supporters to create, in order; until inserted, each stands as -1, -2...
+    created: list[dict] = []
     for (_, ref), triples in zip(wanted, wanted_handles, strict=True):
         if not triples:
             found.append(None)
@@ -114,11 +116,10 @@ def resolve_supporters(
         supporter_id = next((known[t] for t in triples if t in known), None)
         if supporter_id is None:
             name = (ref.name or "").strip() or (ref.email or "").split("@")[0] or "supporter"
-            supporter_id = connection.execute(
-                Supporter.__table__.insert().values(
-                    display_name=" ".join(name.split()), created_at=dt.datetime.now(dt.UTC)
-                )
-            ).inserted_primary_key[0]
+            created.append(
+                {"display_name": " ".join(name.split()), "created_at": dt.datetime.now(dt.UTC)}
+            )
+            supporter_id = -len(created)
         for ch, kind, value in triples:
             if (ch, kind, value) not in known:
                 known[(ch, kind, value)] = supporter_id
@@ -128,6 +129,16 @@ def resolve_supporters(
         given = {**({"email": ref.email.strip()} if ref.email else {}), **ref.details}
         details[supporter_id].update({k: v for k, v in given.items() if v})
         found.append(supporter_id)
+    if created:  # one statement for them all, ids in the order they were met
+        table = Supporter.__table__
+        ids = connection.execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True), created
+        ).scalars()
+        actual = dict(zip(range(-1, -len(created) - 1, -1), ids, strict=True))
+        found = [actual.get(sid, sid) for sid in found]
+        for handle in new_handles:
+            handle["supporter_id"] = actual.get(handle["supporter_id"], handle["supporter_id"])
+        details = {actual.get(sid, sid): fields for sid, fields in details.items()}
     if new_handles:
         connection.execute(handles_table.insert(), new_handles)
     _store_details(connection, details)

@@ -33,6 +33,10 @@ REFUND_POLICIES = ("none", "percent", "all")
 #: ``net``: the writer's share (gross less the exact fee) half-up, the fee the rest
 #: (stores computing a royalty per report row: KDP)
 ROUNDINGS = ("each", "total", "down", "net")
+#: fees a schedule remembers before it forgets them all (memory stays bounded)
+FEE_MEMO = 4096
+#: a fee not remembered yet (``None`` is a fee remembered: the rule cannot say)
+_UNSEEN = object()
 
 
 class ScheduleError(LedgerError):
@@ -247,6 +251,12 @@ class FeeSchedule:
         self._rules: dict[tuple[str, str], list[Rule]] = {}
         for rule in sorted(by_key.values(), key=lambda r: r.effective_from):
             self._rules.setdefault((rule.channel, rule.plan), []).append(rule)
+        #: each history's start dates, for the bisection of :meth:`rule`
+        self._starts = {
+            key: [r.effective_from for r in rules] for key, rules in self._rules.items()
+        }
+        #: fees already computed, by rule and payment (an import repeats a few amounts)
+        self._fees: dict[tuple, Money | None] = {}
         self.defaults = dict(defaults)
 
     @property
@@ -262,7 +272,7 @@ class FeeSchedule:
         history = self._rules.get((channel, plan or ""))
         if not history:
             raise ScheduleError(f"no fee schedule for channel {channel!r} plan {plan!r}")
-        index = bisect.bisect_right([r.effective_from for r in history], on) - 1
+        index = bisect.bisect_right(self._starts[(channel, plan or "")], on) - 1
         if index < 0:
             raise ScheduleError(
                 f"no {channel} {plan} fees known before {history[0].effective_from}"
@@ -278,7 +288,24 @@ class FeeSchedule:
         flags: Iterable[str] = (),
         bases: Mapping[str, Money] | None = None,
     ) -> Money | None:
-        return self.rule(channel, on, plan).fee(gross, flags, bases)
+        """The fee the rule in force predicts (:meth:`Rule.fee`), remembered per rule and
+        payment: amounts are keyed as written (``5.0`` is not ``5.00``), so a remembered
+        fee is the one computing it again would give, digit for digit."""
+        rule = self.rule(channel, on, plan)
+        flags = frozenset(flags)
+        key = (
+            id(rule),  # the rule lives as long as the schedule, and so does the memo
+            gross.currency,
+            str(gross.amount),
+            flags,
+            tuple((name, b.currency, str(b.amount)) for name, b in sorted((bases or {}).items())),
+        )
+        fee = self._fees.get(key, _UNSEEN)
+        if fee is _UNSEEN:  # not read back once stored: another thread may empty the memo
+            if len(self._fees) >= FEE_MEMO:
+                self._fees.clear()
+            fee = self._fees[key] = rule.fee(gross, flags, bases)
+        return fee
 
     def in_force(self, on: dt.date, channel: str | None = None) -> list[Rule]:
         """Every plan's rule in force on ``on`` (for ``fees show``)."""

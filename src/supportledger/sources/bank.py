@@ -115,6 +115,36 @@ class Classified:
     confirmation: str | None = None
 
 
+class Classifier:
+    """The writer's ``rules``, then the built-in ones, for the lines of one file: which
+    rules can take a line depends only on its sign, bank type and account, which a file's
+    lines share a few of, so that is sorted out once per kind of line."""
+
+    def __init__(self, rules: Iterable[Rule] = ()) -> None:
+        self.rules = (*rules, *builtin_rules())
+        self._taking: dict[tuple, tuple[Rule, ...]] = {}
+
+    def __call__(
+        self, description: str, amount: Decimal, bank_type: str = "", account: str = ""
+    ) -> Classified:
+        """What a bank line is: the first rule that takes it; else unclassified."""
+        kind = (amount > 0, amount < 0, bank_type.upper(), account)
+        taking = self._taking.get(kind)
+        if taking is None:
+            taking = tuple(r for r in self.rules if r.takes(amount, bank_type, account))
+            self._taking[kind] = taking
+        text = " ".join(description.split())
+        for rule in taking:
+            match = rule.pattern.search(text)
+            if match is None:
+                continue
+            groups = match.groupdict()
+            return Classified(
+                rule.classification, rule.counterparty, groups.get("name"), groups.get("conf")
+            )
+        return Classified(UNCLASSIFIED)
+
+
 def classify(
     description: str,
     amount: Decimal,
@@ -124,18 +154,7 @@ def classify(
 ) -> Classified:
     """What a bank line is: the first of the writer's ``rules``, then of the built-in
     ones, that takes it; else unclassified."""
-    text = " ".join(description.split())
-    for rule in (*rules, *builtin_rules()):
-        if not rule.takes(amount, bank_type, account):
-            continue
-        match = rule.pattern.search(text)
-        if match is None:
-            continue
-        groups = match.groupdict()
-        return Classified(
-            rule.classification, rule.counterparty, groups.get("name"), groups.get("conf")
-        )
-    return Classified(UNCLASSIFIED)
+    return Classifier(rules)(description, amount, bank_type, account)
 
 
 def bank_line(
@@ -191,6 +210,7 @@ class BankCsv(CsvFormat):
 
     def entries(self, path: Path, context: ImportContext) -> Iterator[BankLineEntry | Skipped]:
         seen = Occurrences()
+        classify_line = Classifier(context.bank_rules)
         for row in self.rows(path):
             amount = self.signed_amount(row)
             if amount is None:
@@ -200,7 +220,7 @@ class BankCsv(CsvFormat):
             balance = getattr(row, "balance", None)
             balance = None if balance == "" else balance
             content = (account, row.date.isoformat(), amount, description, balance)
-            found = classify(description, amount, self.bank_type(row), account, context.bank_rules)
+            found = classify_line(description, amount, self.bank_type(row), account)
             if found.classification == INCOME and found.confirmation:
                 external_id = f"{found.counterparty}:{found.confirmation}"
             else:
