@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 import paypal_export as pp
 from supportledger import imports
-from supportledger.db import insert_rows
+from supportledger.db import insert_rows, refresh_statistics
 from supportledger.imports import import_paths
 from supportledger.models import Posting, Receipt, Supporter
 from test_imports import snapshot
@@ -199,3 +199,20 @@ def test_insert_rows_refuses_rows_that_leave_out_a_defaulted_column(ledger):
         with pytest.raises(ValueError, match=r"leave out \['cleared'\]"):
             insert_rows(connection, POSTINGS, [row])
         connection.rollback()
+
+
+def test_an_import_leaves_postgresql_the_statistics_it_plans_by(ledger, tmp_path):
+    lines = [donation(n, f"Reader {n}", "10.00", "-0.84", "9.16") for n in range(12)]
+    import_paths(ledger, [pp.write(tmp_path / "twelve.csv", lines)])
+    if ledger.engine.dialect.name != "postgresql":  # SQLite plans from its indexes alone
+        assert refresh_statistics(ledger.engine, 12) == []
+        return
+    with ledger.engine.connect() as connection:
+        estimate = connection.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = to_regclass('receipts')"
+        ).scalar_one()
+    assert estimate == 12  # the import analysed the table it grew
+    # one more row is not a tenth of twelve receipts; the tables still empty are analysed
+    stale = refresh_statistics(ledger.engine, 1)
+    assert "receipts" not in stale and "postings" not in stale
+    assert "bank_lines" in stale and "payouts" in stale

@@ -227,6 +227,46 @@ def transient(exc: BaseException) -> bool:
     )
 
 
+#: The tables an import grows, whose planner statistics it may leave stale.
+IMPORTED_TABLES = (
+    "receipts",
+    "postings",
+    "journal_months",
+    "bank_lines",
+    "payouts",
+    "supporters",
+    "subscriptions",
+    "subscription_events",
+)
+
+
+def refresh_statistics(engine: Engine, written: int) -> list[str]:
+    """After an import that wrote ``written`` rows, ``ANALYZE`` the PostgreSQL tables it
+    grew by more than a tenth, or that were never analysed; returns their names.
+
+    PostgreSQL plans from statistics that only ANALYZE (or autovacuum, which a server may
+    run late or not at all) gathers: with none, a statement read every bank line once per
+    payout (4.6 s against 8 ms at 100k receipts). SQLite plans from its indexes alone."""
+    if engine.dialect.name != "postgresql" or written <= 0:
+        return []
+    with engine.connect() as connection:
+        stale = [
+            name
+            for name, estimate in connection.execute(
+                text(
+                    "SELECT c.relname, c.reltuples FROM pg_class c WHERE c.oid ="
+                    " ANY(SELECT to_regclass(t) FROM unnest(CAST(:tables AS text[])) t)"
+                ),
+                {"tables": list(IMPORTED_TABLES)},
+            )
+            if estimate < 0 or written * 10 > estimate
+        ]
+        if stale:
+            connection.exec_driver_sql("ANALYZE " + ", ".join(sorted(stale)))
+            connection.commit()
+    return sorted(stale)
+
+
 def alembic_config(engine: Engine):
     from alembic.config import Config
 

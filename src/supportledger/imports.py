@@ -45,7 +45,7 @@ from sqlmodel import Session
 
 from supportledger.channels import Channel, get_channel
 from supportledger.closing import ClosedMonths
-from supportledger.db import insert_rows, transient, writing
+from supportledger.db import insert_rows, refresh_statistics, transient, writing
 from supportledger.errors import LedgerError
 from supportledger.fees import FEE_MEMO, FeeSchedule, ScheduleError
 from supportledger.files import PinnedFile
@@ -1384,6 +1384,8 @@ def _apply_once(
             session.close()
             connection.commit()
             report.batch_id = batch_id
+    if report.batch_id is not None:
+        refresh_statistics(ledger.engine, report.added + report.updated)
     return report
 
 
