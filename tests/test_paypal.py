@@ -92,6 +92,20 @@ def test_kinds_subscriptions_and_supporters(ledger, tmp_path):
     assert found["9RF00000000000001"].supporter_id == found["8ED00000000000001"].supporter_id
 
 
+def test_new_subscriptions_take_ids_in_the_order_the_file_names_them(ledger, tmp_path):
+    """Not in a set's order, which changes with each process's string hashing."""
+    refs = [f"I-ORDER{n:05d}" for n in (7, 3, 9, 1, 8, 2, 6, 4)]
+    lines = [
+        pp.row("10/20/2026", f"10:{n:02d}:00", f"Reader {n}", "Subscription Payment",
+               "Completed", "USD", "5.00", "-0.66", "4.34", f"r{n}@example.org",
+               f"ORD{n:014d}", ref=ref)
+        for n, ref in enumerate(refs)
+    ]  # fmt: skip
+    import_paths(ledger, [pp.write(tmp_path / "Download.CSV", lines)])
+    by_id = sorted(rows(ledger, Subscription), key=lambda s: s.id)
+    assert [s.external_id for s in by_id] == refs
+
+
 def test_a_refund_reverses_the_original_and_paypal_keeps_its_fee(ledger, tmp_path):
     import_paths(ledger, [pp.write(tmp_path / "Download.CSV", pp.OCTOBER)])
     found = receipts(ledger)

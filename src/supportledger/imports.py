@@ -752,7 +752,8 @@ class _Writer:
                     f"names {k[0]} subscription {k[1]!r}, which nothing has described yet "
                     f"(import or sync its subscriptions first)",
                 )
-        self._create_subscriptions({k: creating[k] for k in missing})
+        # created in the order the file first names them: ids that do not hang on hashing
+        self._create_subscriptions({k: v for k, v in creating.items() if k in missing})
         payments = sorted(
             (
                 (
