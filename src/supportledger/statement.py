@@ -482,48 +482,46 @@ def _money(minor: int, currency: str, row_currency: str, what: str) -> Money:
     return Money.from_minor(minor, currency)
 
 
+def _minor_figures(row: Aggregate) -> tuple[int, int, int, int]:
+    """What one aggregate row adds to each line, in minor units: (count, gross, refunds,
+    fees). Income is gross (its postings are credits), refunds and fees are debits."""
+    if row.role == AccountRole.INCOME:
+        return row.count, -row.value, 0, 0
+    if row.role == AccountRole.REFUNDS:
+        return 0, 0, row.value, 0
+    if row.role == AccountRole.FEES:
+        return 0, 0, 0, row.value
+    return 0, 0, 0, 0
+
+
+def _figures(count: int, gross: int, refunds: int, fees: int, currency: str) -> Figures:
+    """Figures made money once, from sums in minor units; net = gross - refunds - fees."""
+    money = [Money.from_minor(m, currency) for m in (gross, refunds, fees)]
+    return Figures(count, *money, Money.from_minor(gross - refunds - fees, currency))
+
+
 def _aggregate_figures(row: Aggregate, currency: str) -> Figures:
-    """What one aggregate row adds to each line: income is gross (its postings are credits),
-    refunds and fees are debits; net = gross - refunds - fees."""
-    value = Money.from_minor(row.value, currency)
-    nothing = Money.zero(currency)
-    gross = -value if row.role == AccountRole.INCOME else nothing
-    refunds = value if row.role == AccountRole.REFUNDS else nothing
-    fees = value if row.role == AccountRole.FEES else nothing
-    return Figures(
-        count=row.count if row.role == AccountRole.INCOME else 0,
-        gross=gross,
-        refunds=refunds,
-        fees=fees,
-        net=gross - refunds - fees,
-    )
+    """What one aggregate row adds to each line (:func:`_minor_figures`), as money."""
+    return _figures(*_minor_figures(row), currency)
 
 
 def _channel_lines(
     aggregates: Iterable[Aggregate], currency: str
 ) -> tuple[tuple[ChannelFigures, ...], ChannelFigures]:
     """Per channel and kind, and the total, from the aggregates of one period: summed in
-    minor units (count, gross, refunds, fees, as :func:`_aggregate_figures` reads a row),
-    made money once each."""
+    minor units (count, gross, refunds, fees: :func:`_minor_figures`), made money once each."""
     by_kind: dict[str, dict[str, list[int]]] = defaultdict(lambda: {k: [0] * 4 for k in KINDS})
     surprises: dict[str, list[int]] = {}
     for row in aggregates:
         sums = by_kind[row.channel].setdefault(row.kind, [0] * 4)
-        if row.role == AccountRole.INCOME:
-            sums[0] += row.count
-            sums[1] -= row.value
-        elif row.role == AccountRole.REFUNDS:
-            sums[2] += row.value
-        elif row.role == AccountRole.FEES:
-            sums[3] += row.value
+        for column, minor in enumerate(_minor_figures(row)):
+            sums[column] += minor
         surprise = surprises.setdefault(row.channel, [0, 0])
         surprise[0] += row.unexpected_fees
         surprise[1] += row.unexpected_fee_amount
 
     def figures(sums: Iterable[list[int]]) -> Figures:
-        count, gross, refunds, fees = (sum(column) for column in zip([0] * 4, *sums, strict=True))
-        money = [Money.from_minor(m, currency) for m in (gross, refunds, fees)]
-        return Figures(count, *money, Money.from_minor(gross - refunds - fees, currency))
+        return _figures(*(sum(column) for column in zip([0] * 4, *sums, strict=True)), currency)
 
     channels = []
     for name in _channel_order(by_kind):
