@@ -233,10 +233,13 @@ class _Exporter:
         return column.collate("C") if self.connection.dialect.name == "postgresql" else column
 
     def _stream(self, query) -> Iterator:
+        """The query's rows through a server-side cursor, a chunk at a time."""
+        return chain.from_iterable(self._partitions(query))  # rows one by one, in C
+
+    def _partitions(self, query) -> Iterator[list]:
         result = self.connection.execute(query, execution_options={"yield_per": CHUNK})
         try:
-            for rows in result.partitions():
-                yield from rows
+            yield from result.partitions()
         finally:
             result.close()
 
@@ -244,18 +247,14 @@ class _Exporter:
         """The query's rows as the driver gives them, for columns that need no result
         processing (integers and text; a flag as 0 or 1 on SQLite): making row objects is
         most of the cost of a long read. SQLite's cursor steps through the rows as they are
-        fetched, so memory stays flat; elsewhere rows stream through a server-side cursor,
-        which SQLAlchemy reads ahead of its caller (its rows, tuples all the same)."""
-        return chain.from_iterable(self._batches(query))  # rows one by one, in C
-
-    def _batches(self, query) -> Iterator[list]:
+        fetched, so memory stays flat; elsewhere rows stream as :meth:`_stream` gives them
+        (SQLAlchemy reads a server-side cursor ahead of its caller; its rows, tuples all the
+        same)."""
         if self.connection.dialect.name != "sqlite":
-            result = self.connection.execute(query, execution_options={"yield_per": CHUNK})
-            try:
-                yield from result.partitions()
-            finally:
-                result.close()
-            return
+            return self._stream(query)
+        return chain.from_iterable(self._fetched(query))
+
+    def _fetched(self, query) -> Iterator[list]:
         result = self.connection.execute(query)
         try:
             while rows := result.cursor.fetchmany(CHUNK):
