@@ -25,14 +25,14 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 
 from supportledger.channels import all_channels, get_channel, label_of
 from supportledger.errors import LedgerError
@@ -51,8 +51,8 @@ from supportledger.models import (
     Supporter,
 )
 from supportledger.money import Money, exponent, total
-from supportledger.months import Month, local_date, local_midnight
-from supportledger.supporters import name_key, supporter_roots
+from supportledger.months import LocalDays, Month, local_date, local_midnight, stored_instant
+from supportledger.supporters import name_key
 
 #: A payment made, its money arrived or on its way (a check not yet deposited): enough to
 #: keep a commitment current.
@@ -335,11 +335,10 @@ def position(c: Commitment, day: dt.date, grace_days: int) -> Position | None:
     last_paid = c.payments[paid - 1][0] if paid else None
     if not c.itemised and c.stated_last_charge is not None and c.stated_last_charge <= day:
         last_paid = c.stated_last_charge
-    common = {"terms": terms, "started_on": started_on, "last_paid": last_paid}
     if status is SubscriptionStatus.CANCELLED:
-        return Position(Standing.ENDED, next_due=None, ended_on=said_on, **common)
+        return Position(Standing.ENDED, terms, started_on, last_paid, None, said_on)
     if status is SubscriptionStatus.PAUSED:
-        return Position(Standing.PAUSED, next_due=None, **common)
+        return Position(Standing.PAUSED, terms, started_on, last_paid, None)
     grace = dt.timedelta(days=grace_days)
     standing, due = Standing.CURRENT, None
     if c.itemised:
@@ -347,7 +346,7 @@ def position(c: Commitment, day: dt.date, grace_days: int) -> Position | None:
             restart if last_paid is None or last_paid < restart else terms.interval.after(last_paid)
         )
         if day > terms.interval.after(due) + grace:
-            return Position(Standing.ENDED, next_due=due, ended_on=due, inferred_end=True, **common)
+            return Position(Standing.ENDED, terms, started_on, last_paid, due, due, True)
         if day > due + grace:
             standing = Standing.LAPSED
         elif day > due:
@@ -355,7 +354,7 @@ def position(c: Commitment, day: dt.date, grace_days: int) -> Position | None:
     if status is SubscriptionStatus.DECLINED:
         declined = Standing.LAPSED if day > said_on + grace else Standing.GRACE
         standing = max(standing, declined, key=_WORSE.index)
-    return Position(standing, next_due=due, **common)
+    return Position(standing, terms, started_on, last_paid, due)
 
 
 def _day(dated: tuple) -> dt.date:
@@ -365,47 +364,56 @@ def _day(dated: tuple) -> dt.date:
 _RESTARTS = (SubscriptionState.STARTED, SubscriptionState.RESUMED)
 
 
+#: a payment habits are read from: ((local day, its month as ``year * 12 + month``, the last
+#: day a next payment keeps the habit standing), gross, instant as stored)
+HabitPayment = tuple[tuple[dt.date, int, dt.date], int, str | dt.datetime]
+
+
 def habit(
     key: tuple,
     supporter_id: int,
     name: str | None,
-    payments: Sequence[tuple[dt.date, dt.datetime, int]],
+    payments: Sequence[HabitPayment],
+    earliest: dt.date,
     day: dt.date,
     currency: str,
-    grace_days: int,
 ) -> Commitment | None:
-    """The monthly habit ``payments`` (local day, instant, gross) make as of ``day``, or
-    ``None``.
+    """The monthly habit ``payments`` make as of ``day``, read from those paid on or after
+    ``earliest`` (the first day of the :data:`INFERRED_LOOKBACK` months before ``day``'s),
+    or ``None``.
 
     It starts with the payment that completes three consecutive calendar months with a
-    payment, read from the :data:`INFERRED_LOOKBACK` months before ``day``; each later payment
-    keeps it, a new amount changes it, and once it has ended by the one rule of
-    :func:`position` only a new run of three months brings it back.
+    payment; each later payment keeps it, a new amount changes it, and once it has ended by
+    the one rule of :func:`position` only a new run of three months brings it back.
     """
-    earliest = Month.of(day).shift(-INFERRED_LOOKBACK).first_day
-    grace = dt.timedelta(days=grace_days)
     months: set[int] = set()  # year * 12 + month
     timeline: list[tuple[dt.date, HistoryEvent]] = []
     kept: list[tuple[dt.date, int]] = []
-    for paid_on, at, gross in payments:
+    horizon = amount = None
+    for (paid_on, month, keeps_to), gross, stored in payments:
         if paid_on < earliest:
             continue
         if paid_on > day:
             break
-        month = paid_on.year * 12 + paid_on.month
         months.add(month)
         # standing on the day it is paid: not ended by the rule of `position` (a second
-        # month and the grace after the first missed due day)
-        if kept and paid_on <= add_months(kept[-1][0], 2) + grace:
-            if gross != timeline[-1][1].terms.amount_minor:
+        # month and the grace after the first missed due day: `keeps_to` of the last kept)
+        if horizon is not None and paid_on <= horizon:
+            if gross != amount:
+                at = stored_instant(stored)
                 terms = Terms(gross, currency, MONTH)
                 timeline.append((paid_on, HistoryEvent(SubscriptionState.CHANGED, at, terms, at)))
-            kept.append((paid_on, gross))
-        elif all(month - i in months for i in range(1, INFERRED_RUN)):
+                amount = gross
+        elif months.issuperset(range(month - INFERRED_RUN + 1, month)):
             state = SubscriptionState.RESUMED if timeline else SubscriptionState.STARTED
+            at = stored_instant(stored)
             terms = Terms(gross, currency, MONTH)
             timeline.append((paid_on, HistoryEvent(state, at, terms, at)))
-            kept.append((paid_on, gross))
+            amount = gross
+        else:
+            continue
+        kept.append((paid_on, gross))
+        horizon = keeps_to
     if not timeline:
         return None
     return Commitment(
@@ -428,9 +436,8 @@ class RecurringFacts:
     first: dt.date
     last: dt.date
     subscriptions: tuple[Commitment, ...]
-    #: (supporter, channel) -> payments (local day, instant, gross) of the channels habits
-    #: are read from
-    habit_payments: Mapping[tuple[int, str], tuple[tuple[dt.date, dt.datetime, int], ...]]
+    #: (supporter, channel) -> payments of the channels habits are read from, oldest first
+    habit_payments: Mapping[tuple[int, str], tuple[HabitPayment, ...]]
     names: Mapping[int, str]
     #: recurring payments received from ``first`` + 1 day to ``last``: (currency, minor)
     received: tuple[tuple[str, int], ...]
@@ -440,10 +447,11 @@ class RecurringFacts:
 
     def commitments(self, day: dt.date) -> list[Commitment]:
         """The subscriptions, and the habits standing as of ``day``."""
+        earliest = Month.of(day).shift(-INFERRED_LOOKBACK).first_day
         habits = [
             habit(
-                ("inferred", root, channel), root, self.names.get(root), payments, day,
-                self.currency, self.grace_days,
+                ("inferred", root, channel), root, self.names.get(root), payments, earliest,
+                day, self.currency,
             )
             for (root, channel), payments in self.habit_payments.items()
         ]  # fmt: skip
@@ -480,8 +488,7 @@ def read_facts(
     Zelle and check payments habits are read from. ``members`` (supporter ids) limits it to
     one person."""
     end = local_midnight(last + dt.timedelta(days=1), tz)
-    roots = supporter_roots()
-    root_of = dict(connection.execute(select(roots.c.supporter_id, roots.c.root_id)).all())
+    root_of = _roots(connection)
     names = (
         dict(connection.execute(select(Supporter.id, Supporter.display_name)).all())
         if show_names
@@ -505,7 +512,7 @@ def read_facts(
         live = _live(since, paying)
         query = query.where(live)
         former = frozenset(
-            root_of[sid]
+            root_of(sid)
             for sid in connection.execute(
                 select(subs.c.supporter_id)
                 .where(~live, subs.c.supporter_id.is_not(None))
@@ -517,10 +524,11 @@ def read_facts(
         query = query.where(subs.c.supporter_id.in_(members))
         paying = paying.where(Receipt.subscription_id.in_(query.with_only_columns(subs.c.id)))
     rows = connection.execute(query.order_by(subs.c.id)).all()
+    days = LocalDays(tz)
     payments: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    paid_query = paying.add_columns(Receipt.occurred_at, Receipt.gross_minor)
+    paid_query = paying.add_columns(_stored(Receipt.occurred_at), Receipt.gross_minor)
     for sid, at, gross in connection.execute(paid_query.order_by(Receipt.occurred_at, Receipt.id)):
-        payments[sid].append((local_date(at, tz), int(gross)))
+        payments[sid].append((days[at], int(gross)))
     itemised = {channel: _itemises(channel) for channel in {row.channel for row in rows}}
     histories = read_histories(connection, [row.id for row in rows])
     subscriptions = []
@@ -528,7 +536,7 @@ def read_facts(
         history = [e for e in histories.get(row.id, ()) if e.effective_at < end]
         if not history:
             continue
-        root = root_of.get(row.supporter_id)
+        root = root_of(row.supporter_id) if row.supporter_id is not None else None
         charged = row.last_charge_at if (row.last_charge_status or "").lower() == "paid" else None
         subscriptions.append(
             Commitment(
@@ -545,16 +553,30 @@ def read_facts(
         )
     habit_start = local_midnight(Month.of(first).shift(-INFERRED_LOOKBACK).first_day, tz)
     query = (
-        select(Receipt.supporter_id, Receipt.channel, Receipt.occurred_at, Receipt.gross_minor)
+        select(
+            Receipt.supporter_id,
+            Receipt.channel,
+            _stored(Receipt.occurred_at),
+            Receipt.gross_minor,
+        )
         .where(Receipt.channel.in_(_habit_channels()), Receipt.supporter_id.is_not(None))
         .where(*_payments_before(end), Receipt.occurred_at >= habit_start)
         .order_by(Receipt.occurred_at, Receipt.id)
     )
     if members is not None:
         query = query.where(Receipt.supporter_id.in_(members))
-    habit_payments: dict[tuple[int, str], list] = defaultdict(list)
+    grace = dt.timedelta(days=grace_days)
+
+    @cache
+    def habit_day(stored) -> tuple[dt.date, int, dt.date]:
+        """A payment's day, its month, and the last day a next one keeps a habit standing
+        (a second month and the grace), worked out once per instant."""
+        day = days[stored]
+        return day, day.year * 12 + day.month, add_months(day, 2) + grace
+
+    habit_payments: dict[tuple[int, str], list[HabitPayment]] = defaultdict(list)
     for sid, channel, at, gross in connection.execute(query):
-        habit_payments[(root_of[sid], channel)].append((local_date(at, tz), at, int(gross)))
+        habit_payments[(root_of(sid), channel)].append((habit_day(at), int(gross), at))
     start = local_midnight(first + dt.timedelta(days=1), tz)
     received = connection.execute(
         select(Receipt.currency, func.coalesce(func.sum(Receipt.gross_minor), 0))
@@ -576,6 +598,32 @@ def read_facts(
         received=tuple((cur, int(minor)) for cur, minor in received),
         former=former,
     )
+
+
+def _stored(column):
+    """An instant column as the database stores it (:func:`stored_instant`): rows read by the
+    thousand skip the column type's conversion, and their local days are worked out once per
+    distinct value (:class:`LocalDays`)."""
+    return type_coerce(column, String)
+
+
+def _roots(connection) -> Callable[[int], int]:
+    """The supporter each one now stands under, merges followed as :func:`canonical` follows
+    them, from the merged supporters alone (an index's few rows): every other supporter is
+    their own root, and reading them all would grow with the ledger."""
+    table = Supporter.__table__
+    merged_into = dict(
+        connection.execute(
+            select(table.c.id, table.c.merged_into_id).where(table.c.merged_into_id.is_not(None))
+        ).all()
+    )
+
+    def root(supporter_id: int) -> int:
+        while supporter_id in merged_into:
+            supporter_id = merged_into[supporter_id]
+        return supporter_id
+
+    return root
 
 
 def _live(since: dt.datetime, paying):
