@@ -25,14 +25,14 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, case, func, select, type_coerce
 
 from supportledger.channels import all_channels, get_channel, label_of
 from supportledger.errors import LedgerError
@@ -365,8 +365,8 @@ _RESTARTS = (SubscriptionState.STARTED, SubscriptionState.RESUMED)
 
 
 #: a payment habits are read from: ((local day, its month as ``year * 12 + month``, the last
-#: day a next payment keeps the habit standing), gross, instant as stored)
-HabitPayment = tuple[tuple[dt.date, int, dt.date], int, str | dt.datetime]
+#: day a next payment keeps the habit standing, instant), gross)
+HabitPayment = tuple[tuple[dt.date, int, dt.date, dt.datetime], int]
 
 
 def habit(
@@ -385,12 +385,18 @@ def habit(
     It starts with the payment that completes three consecutive calendar months with a
     payment; each later payment keeps it, a new amount changes it, and once it has ended by
     the one rule of :func:`position` only a new run of three months brings it back.
+
+    A habit is read for the day it is judged on (:meth:`RecurringFacts.commitments`), so of
+    its changes of amount its timeline keeps the one in force on ``day`` alone: all
+    :func:`position` reads then, where a payer whose amount varies would otherwise make an
+    event of nearly every payment.
     """
     months: set[int] = set()  # year * 12 + month
-    timeline: list[tuple[dt.date, HistoryEvent]] = []
+    restarts: list[tuple[dt.date, HistoryEvent]] = []
+    changed: tuple[dt.date, dt.datetime] | None = None  # the last change since a restart
     kept: list[tuple[dt.date, int]] = []
     horizon = amount = None
-    for (paid_on, month, keeps_to), gross, stored in payments:
+    for (paid_on, month, keeps_to, at), gross in payments:
         if paid_on < earliest:
             continue
         if paid_on > day:
@@ -400,25 +406,31 @@ def habit(
         # month and the grace after the first missed due day: `keeps_to` of the last kept)
         if horizon is not None and paid_on <= horizon:
             if gross != amount:
-                at = stored_instant(stored)
-                terms = Terms(gross, currency, MONTH)
-                timeline.append((paid_on, HistoryEvent(SubscriptionState.CHANGED, at, terms, at)))
-                amount = gross
+                changed, amount = (paid_on, at), gross
         elif months.issuperset(range(month - INFERRED_RUN + 1, month)):
-            state = SubscriptionState.RESUMED if timeline else SubscriptionState.STARTED
-            at = stored_instant(stored)
-            terms = Terms(gross, currency, MONTH)
-            timeline.append((paid_on, HistoryEvent(state, at, terms, at)))
-            amount = gross
+            state = SubscriptionState.RESUMED if restarts else SubscriptionState.STARTED
+            restarts.append((paid_on, HistoryEvent(state, at, _monthly_terms(gross, currency), at)))
+            changed, amount = None, gross
         else:
             continue
         kept.append((paid_on, gross))
         horizon = keeps_to
-    if not timeline:
+    if not restarts:
         return None
+    timeline = restarts
+    if changed is not None:
+        on, at = changed
+        terms = _monthly_terms(amount, currency)
+        timeline.append((on, HistoryEvent(SubscriptionState.CHANGED, at, terms, at)))
     return Commitment(
         key, key[2], "inferred", supporter_id, name, True, tuple(timeline), tuple(kept)
     )
+
+
+@lru_cache(maxsize=1024)
+def _monthly_terms(amount_minor: int, currency: str) -> Terms:
+    """A habit's terms, one (immutable) object per amount: a payer's amounts repeat."""
+    return Terms(amount_minor, currency, MONTH)
 
 
 # --------------------------------------------------------------------------- facts
@@ -446,7 +458,8 @@ class RecurringFacts:
     former: frozenset[int] = frozenset()
 
     def commitments(self, day: dt.date) -> list[Commitment]:
-        """The subscriptions, and the habits standing as of ``day``."""
+        """The subscriptions, and the habits standing as of ``day``, each read to be judged
+        on that day (:func:`habit`)."""
         earliest = Month.of(day).shift(-INFERRED_LOOKBACK).first_day
         habits = [
             habit(
@@ -499,36 +512,29 @@ def read_facts(
         subs.c.id, subs.c.channel, subs.c.supporter_id, subs.c.last_charge_at,
         subs.c.last_charge_status,
     )  # fmt: skip
-    events = SubscriptionEvent.__table__
-    paying = select(Receipt.subscription_id).where(
-        Receipt.subscription_id.is_not(None), *_payments_before(end)
-    )
-    former: frozenset[int] = frozenset()
+    paid_query = select(
+        Receipt.subscription_id, _stored(Receipt.occurred_at), Receipt.gross_minor
+    ).where(Receipt.subscription_id.is_not(None), *_payments_before(end))
     if members is None:  # payments from two of the longest intervals and the grace before
+        events = SubscriptionEvent.__table__
         intervals = connection.execute(select(events.c.interval).distinct()).scalars()
         longest = max((_days(interval) for interval in intervals), default=31)
         since = local_midnight(first - dt.timedelta(days=2 * longest + grace_days + 2), tz)
-        paying = paying.where(Receipt.occurred_at >= since)
-        live = _live(since, paying)
-        query = query.where(live)
-        former = frozenset(
-            root_of(sid)
-            for sid in connection.execute(
-                select(subs.c.supporter_id)
-                .where(~live, subs.c.supporter_id.is_not(None))
-                .where(subs.c.id.in_(select(events.c.subscription_id)))
-                .distinct()
-            ).scalars()
-        )
+        paid_query = paid_query.where(Receipt.occurred_at >= since)
     else:
         query = query.where(subs.c.supporter_id.in_(members))
-        paying = paying.where(Receipt.subscription_id.in_(query.with_only_columns(subs.c.id)))
-    rows = connection.execute(query.order_by(subs.c.id)).all()
+        paid_query = paid_query.where(
+            Receipt.subscription_id.in_(query.with_only_columns(subs.c.id))
+        )
     days = LocalDays(tz)
     payments: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    paid_query = paying.add_columns(_stored(Receipt.occurred_at), Receipt.gross_minor)
     for sid, at, gross in connection.execute(paid_query.order_by(Receipt.occurred_at, Receipt.id)):
         payments[sid].append((days[at], int(gross)))
+    former: frozenset[int] = frozenset()
+    if members is None:
+        rows, former = _live(connection, query.order_by(subs.c.id), since, payments, root_of)
+    else:
+        rows = connection.execute(query.order_by(subs.c.id)).all()
     itemised = {channel: _itemises(channel) for channel in {row.channel for row in rows}}
     histories = read_histories(connection, [row.id for row in rows])
     subscriptions = []
@@ -568,15 +574,16 @@ def read_facts(
     grace = dt.timedelta(days=grace_days)
 
     @cache
-    def habit_day(stored) -> tuple[dt.date, int, dt.date]:
-        """A payment's day, its month, and the last day a next one keeps a habit standing
-        (a second month and the grace), worked out once per instant."""
-        day = days[stored]
-        return day, day.year * 12 + day.month, add_months(day, 2) + grace
+    def habit_day(stored) -> tuple[dt.date, int, dt.date, dt.datetime]:
+        """A payment's day, its month, the last day a next one keeps a habit standing (a
+        second month and the grace) and its instant, worked out once per stored instant."""
+        at = stored_instant(stored)
+        day = local_date(at, tz)
+        return day, day.year * 12 + day.month, add_months(day, 2) + grace, at
 
     habit_payments: dict[tuple[int, str], list[HabitPayment]] = defaultdict(list)
-    for sid, channel, at, gross in connection.execute(query):
-        habit_payments[(root_of(sid), channel)].append((habit_day(at), int(gross), at))
+    for sid, channel, stored, gross in connection.execute(query):
+        habit_payments[(root_of(sid), channel)].append((habit_day(stored), int(gross)))
     start = local_midnight(first + dt.timedelta(days=1), tz)
     received = connection.execute(
         select(Receipt.currency, func.coalesce(func.sum(Receipt.gross_minor), 0))
@@ -626,18 +633,36 @@ def _roots(connection) -> Callable[[int], int]:
     return root
 
 
-def _live(since: dt.datetime, paying):
-    """The subscriptions a day from two of their longest interval and the grace after
-    ``since`` may find standing: those of a channel that does not itemise payments, those
-    with history since ``since`` or ever paused, and those ``paying`` (the subscriptions
-    paid since ``since``). Any other has ended by :func:`position` before such a day, so a
-    month's statement need not read it: the work follows what is live, not all history."""
-    subs, events = Subscription.__table__, SubscriptionEvent.__table__
-    lumped = [c.name for c in all_channels() if not c.itemises_subscription_payments]
-    recent = select(events.c.subscription_id).where(
-        (events.c.effective_at >= since) | (events.c.state == str(SubscriptionState.PAUSED))
+def _live(
+    connection, query, since: dt.datetime, paid: Container[int], root_of: Callable[[int], int]
+) -> tuple[list, frozenset[int]]:
+    """Of the subscriptions ``query`` reads, those a day from two of their longest interval
+    and the grace after ``since`` may find standing: those of a channel that does not
+    itemise payments, those with history since ``since`` or ever paused, and those ``paid``
+    since ``since``. Any other has ended by :func:`position` before such a day, so a month's
+    statement need not read its history: of those with history, only their supporters
+    (merges followed) are kept, former supporters should one come back.
+
+    Told apart here from the subscriptions' own rows and one grouped pass over their events,
+    with the payments already read: the payments since ``since`` are the costly read (every
+    receipt of those months is looked at), and are read once."""
+    events = SubscriptionEvent.__table__
+    lumped = {c.name for c in all_channels() if not c.itemises_subscription_payments}
+    recent = (events.c.effective_at >= since) | (events.c.state == str(SubscriptionState.PAUSED))
+    described = dict(
+        connection.execute(
+            select(events.c.subscription_id, func.max(case((recent, 1), else_=0))).group_by(
+                events.c.subscription_id
+            )
+        ).all()
     )
-    return subs.c.channel.in_(lumped) | subs.c.id.in_(recent) | subs.c.id.in_(paying)
+    live, former = [], set()
+    for row in connection.execute(query):
+        if row.channel in lumped or described.get(row.id) or row.id in paid:
+            live.append(row)
+        elif row.id in described and row.supporter_id is not None:
+            former.add(root_of(row.supporter_id))
+    return live, frozenset(former)
 
 
 def _days(interval: Interval) -> int:
@@ -845,12 +870,13 @@ def monthly(facts: RecurringFacts, month: Month, schedule: FeeSchedule) -> Recur
 
 def _habit_payments(positions, month: Month) -> int:
     """What the month's payments that kept an inferred habit brought (gross minor units)."""
+    first, last = month.first_day, month.last_day
     return sum(
         gross
         for c, p in positions
         if c.basis == "inferred" and p is not None
         for day, gross in c.payments
-        if month.first_day <= day <= month.last_day
+        if first <= day <= last
     )
 
 
