@@ -528,7 +528,9 @@ def read_facts(
         )
     days = LocalDays(tz)
     payments: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    for sid, at, gross in connection.execute(paid_query.order_by(Receipt.occurred_at, Receipt.id)):
+    # fetched at once, not stepped through row by row: the long reads are costly per row
+    paid = connection.execute(paid_query.order_by(Receipt.occurred_at, Receipt.id)).all()
+    for sid, at, gross in paid:
         payments[sid].append((days[at], int(gross)))
     former: frozenset[int] = frozenset()
     if members is None:
@@ -582,7 +584,7 @@ def read_facts(
         return day, day.year * 12 + day.month, add_months(day, 2) + grace, at
 
     habit_payments: dict[tuple[int, str], list[HabitPayment]] = defaultdict(list)
-    for sid, channel, stored, gross in connection.execute(query):
+    for sid, channel, stored, gross in connection.execute(query).all():
         habit_payments[(root_of(sid), channel)].append((habit_day(stored), int(gross)))
     start = local_midnight(first + dt.timedelta(days=1), tz)
     received = connection.execute(
@@ -657,7 +659,7 @@ def _live(
         ).all()
     )
     live, former = [], set()
-    for row in connection.execute(query):
+    for row in connection.execute(query).all():
         if row.channel in lumped or described.get(row.id) or row.id in paid:
             live.append(row)
         elif row.id in described and row.supporter_id is not None:
