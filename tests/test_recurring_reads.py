@@ -154,3 +154,29 @@ def test_a_habit_whose_amount_changes_with_every_payment_stands_at_the_latest(le
     assert figures(7) == (0, 0, 0, 1, "0.00", "0.00", "0.00", "0.00", "0.00")
     assert figures(11) == (1, 0, 0, 0, "40.00", "40.00", "0.00", "0.00", "40.00")  # back
     assert figures(12) == (1, 0, 0, 0, "45.00", "45.00", "5.00", "0.00", "0.00")
+
+
+def test_merges_are_followed_to_the_end_of_their_chain(ledger):
+    """Rowan Vale (a PayPal subscriber) was merged into R. Vale (a Zelle payer), who was then
+    merged into Rowan Vale-Reid: the subscription and the Zelle habit both stand under the
+    last of them."""
+    subscribed(ledger, "I-ROW", dt.date(2026, 10, 4))
+    for day in ("2026-08-03", "2026-09-03", "2026-10-03"):
+        zelle(ledger, day, "20.00", "R. Vale")
+    record_receipt(  # the last keeper is known from a gift of their own
+        ledger,
+        ReceiptEntry(
+            "paypal", "gift-1", dt.datetime(2026, 9, 2, 9, tzinfo=PHOENIX),
+            Money.of("25.00", "USD"), kind=Kind.ONE_TIME,
+            supporter=SupporterRef(name="Rowan Vale-Reid"),
+        ),
+    )  # fmt: skip
+    merged(ledger, "Rowan Vale", "R. Vale")
+    last = merged(ledger, "R. Vale", "Rowan Vale-Reid")
+    standing = recurring_status(ledger, dt.date(2026, 10, 31))
+    assert [(r.display_name, r.supporter_id, r.channel, r.basis) for r in standing] == [
+        ("Rowan Vale-Reid", last, "paypal", "subscription"),
+        ("Rowan Vale-Reid", last, "zelle", "inferred"),
+    ]
+    recurring = monthly_statement(ledger, Month(2026, 10)).recurring
+    assert (recurring.active, recurring.supporters) == (2, 1)  # two commitments, one person
