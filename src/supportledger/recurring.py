@@ -232,30 +232,32 @@ def latest(history: Sequence[HistoryEvent]) -> dict:
 def read_histories(connection, ids: Iterable[int] | None) -> dict[int, list[HistoryEvent]]:
     """The history of each subscription in ``ids`` (``None``: of every one), oldest first."""
     table = SubscriptionEvent.__table__
+    columns = (
+        table.c.subscription_id, table.c.state, table.c.effective_at, table.c.amount_minor,
+        table.c.currency, table.c.interval, table.c.tier, table.c.observed_at,
+    )  # fmt: skip
     order = (table.c.subscription_id, table.c.effective_at, table.c.id)
     if ids is None:
-        queries = [select(table).order_by(*order)]
+        queries = [select(*columns)]
         found: dict[int, list[HistoryEvent]] = defaultdict(list)
     else:
         found = {i: [] for i in ids}
         wanted = sorted(found)
         queries = [
-            select(table).where(table.c.subscription_id.in_(wanted[i : i + 500])).order_by(*order)
+            select(*columns).where(table.c.subscription_id.in_(wanted[i : i + 500]))
             for i in range(0, len(wanted), 500)
         ]
     for query in queries:
-        for row in connection.execute(query).mappings():
-            found[row["subscription_id"]].append(_event(row))
+        for sid, *event in connection.execute(query.order_by(*order)).all():
+            found[sid].append(_event(*event))
     return found
 
 
-def _event(row) -> HistoryEvent:
-    return HistoryEvent(
-        SubscriptionState(row["state"]),
-        row["effective_at"],
-        Terms(row["amount_minor"], row["currency"], row["interval"], row["tier"]),
-        row["observed_at"],
-    )
+def _event(
+    state, effective_at, amount_minor, currency, interval, tier, observed_at
+) -> HistoryEvent:
+    terms = Terms(amount_minor, currency, interval, tier)
+    return HistoryEvent(SubscriptionState(state), effective_at, terms, observed_at)
 
 
 # --------------------------------------------------------------------------- standing
