@@ -619,9 +619,9 @@ def _stored(column):
 
 
 def _roots(connection) -> Callable[[int], int]:
-    """The supporter each one now stands under, merges followed as :func:`canonical` follows
-    them, from the merged supporters alone (an index's few rows): every other supporter is
-    their own root, and reading them all would grow with the ledger."""
+    """The supporter each one now stands under, merges followed as ``supporters.canonical``
+    follows them, from the merged supporters alone (an index's few rows): every other
+    supporter is their own root, and reading them all would grow with the ledger."""
     table = Supporter.__table__
     merged_into = dict(
         connection.execute(
