@@ -13,7 +13,7 @@ import re
 from calendar import isleap
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 #: days in a year, for intervals counted in days (a 7-day plan is paid 365 / 12 / 7 a month)
 DAYS_PER_YEAR = 365
@@ -22,8 +22,10 @@ _TEXT = re.compile(r"(\d+)\s+(month|day|year)s?")
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
+@lru_cache(maxsize=1 << 14)
 def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later, or that month's last day (31 Jan + 1 → 28 Feb)."""
+    """The same day ``months`` later, or that month's last day (31 Jan + 1 → 28 Feb).
+    Remembered: standing works out the same due days for commitment after commitment."""
     year, index = divmod(day.year * 12 + day.month - 1 + months, 12)
     last = 29 if index == 1 and isleap(year) else _MONTH_DAYS[index]
     return day.replace(year=year, month=index + 1, day=min(day.day, last))

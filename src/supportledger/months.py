@@ -102,3 +102,24 @@ _YEARS_SHOWN = f"the years the ledger keeps ({YEARS.start}-{YEARS.stop - 1})"
 
 def local_date(instant: dt.datetime, tz: ZoneInfo) -> dt.date:
     return instant.astimezone(tz).date()
+
+
+def stored_instant(stored: str | dt.datetime) -> dt.datetime:
+    """An instant as the database gives it back unconverted (naive UTC; text on SQLite, as
+    SQLAlchemy wrote it), made the aware instant the ``UTCDateTime`` column would read."""
+    naive = dt.datetime.fromisoformat(stored) if isinstance(stored, str) else stored
+    return naive.replace(tzinfo=dt.UTC)
+
+
+class LocalDays(dict):
+    """The local day in ``tz`` of each stored instant (:func:`stored_instant`), worked out
+    once per distinct value: a long read repeats its instants (a Zelle payment is dated at
+    the start of its day), and most of a row's cost would be converting it."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        super().__init__()
+        self.tz = tz
+
+    def __missing__(self, stored: str | dt.datetime) -> dt.date:
+        day = self[stored] = local_date(stored_instant(stored), self.tz)
+        return day

@@ -25,14 +25,14 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import String, case, func, select, type_coerce
 
 from supportledger.channels import all_channels, get_channel, label_of
 from supportledger.errors import LedgerError
@@ -51,8 +51,8 @@ from supportledger.models import (
     Supporter,
 )
 from supportledger.money import Money, exponent, total
-from supportledger.months import Month, local_date, local_midnight
-from supportledger.supporters import name_key, supporter_roots
+from supportledger.months import LocalDays, Month, local_date, local_midnight, stored_instant
+from supportledger.supporters import name_key
 
 #: A payment made, its money arrived or on its way (a check not yet deposited): enough to
 #: keep a commitment current.
@@ -232,30 +232,32 @@ def latest(history: Sequence[HistoryEvent]) -> dict:
 def read_histories(connection, ids: Iterable[int] | None) -> dict[int, list[HistoryEvent]]:
     """The history of each subscription in ``ids`` (``None``: of every one), oldest first."""
     table = SubscriptionEvent.__table__
+    columns = (
+        table.c.subscription_id, table.c.state, table.c.effective_at, table.c.amount_minor,
+        table.c.currency, table.c.interval, table.c.tier, table.c.observed_at,
+    )  # fmt: skip
     order = (table.c.subscription_id, table.c.effective_at, table.c.id)
     if ids is None:
-        queries = [select(table).order_by(*order)]
+        queries = [select(*columns)]
         found: dict[int, list[HistoryEvent]] = defaultdict(list)
     else:
         found = {i: [] for i in ids}
         wanted = sorted(found)
         queries = [
-            select(table).where(table.c.subscription_id.in_(wanted[i : i + 500])).order_by(*order)
+            select(*columns).where(table.c.subscription_id.in_(wanted[i : i + 500]))
             for i in range(0, len(wanted), 500)
         ]
     for query in queries:
-        for row in connection.execute(query).mappings():
-            found[row["subscription_id"]].append(_event(row))
+        for sid, *event in connection.execute(query.order_by(*order)).all():
+            found[sid].append(_event(*event))
     return found
 
 
-def _event(row) -> HistoryEvent:
-    return HistoryEvent(
-        SubscriptionState(row["state"]),
-        row["effective_at"],
-        Terms(row["amount_minor"], row["currency"], row["interval"], row["tier"]),
-        row["observed_at"],
-    )
+def _event(
+    state, effective_at, amount_minor, currency, interval, tier, observed_at
+) -> HistoryEvent:
+    terms = Terms(amount_minor, currency, interval, tier)
+    return HistoryEvent(SubscriptionState(state), effective_at, terms, observed_at)
 
 
 # --------------------------------------------------------------------------- standing
@@ -335,11 +337,10 @@ def position(c: Commitment, day: dt.date, grace_days: int) -> Position | None:
     last_paid = c.payments[paid - 1][0] if paid else None
     if not c.itemised and c.stated_last_charge is not None and c.stated_last_charge <= day:
         last_paid = c.stated_last_charge
-    common = {"terms": terms, "started_on": started_on, "last_paid": last_paid}
     if status is SubscriptionStatus.CANCELLED:
-        return Position(Standing.ENDED, next_due=None, ended_on=said_on, **common)
+        return Position(Standing.ENDED, terms, started_on, last_paid, None, said_on)
     if status is SubscriptionStatus.PAUSED:
-        return Position(Standing.PAUSED, next_due=None, **common)
+        return Position(Standing.PAUSED, terms, started_on, last_paid, None)
     grace = dt.timedelta(days=grace_days)
     standing, due = Standing.CURRENT, None
     if c.itemised:
@@ -347,7 +348,7 @@ def position(c: Commitment, day: dt.date, grace_days: int) -> Position | None:
             restart if last_paid is None or last_paid < restart else terms.interval.after(last_paid)
         )
         if day > terms.interval.after(due) + grace:
-            return Position(Standing.ENDED, next_due=due, ended_on=due, inferred_end=True, **common)
+            return Position(Standing.ENDED, terms, started_on, last_paid, due, due, True)
         if day > due + grace:
             standing = Standing.LAPSED
         elif day > due:
@@ -355,7 +356,7 @@ def position(c: Commitment, day: dt.date, grace_days: int) -> Position | None:
     if status is SubscriptionStatus.DECLINED:
         declined = Standing.LAPSED if day > said_on + grace else Standing.GRACE
         standing = max(standing, declined, key=_WORSE.index)
-    return Position(standing, next_due=due, **common)
+    return Position(standing, terms, started_on, last_paid, due)
 
 
 def _day(dated: tuple) -> dt.date:
@@ -365,52 +366,73 @@ def _day(dated: tuple) -> dt.date:
 _RESTARTS = (SubscriptionState.STARTED, SubscriptionState.RESUMED)
 
 
+#: a payment habits are read from: ((local day, its month as ``year * 12 + month``, the last
+#: day a next payment keeps the habit standing, instant), gross)
+HabitPayment = tuple[tuple[dt.date, int, dt.date, dt.datetime], int]
+
+
 def habit(
     key: tuple,
     supporter_id: int,
     name: str | None,
-    payments: Sequence[tuple[dt.date, dt.datetime, int]],
+    payments: Sequence[HabitPayment],
+    earliest: dt.date,
     day: dt.date,
     currency: str,
-    grace_days: int,
 ) -> Commitment | None:
-    """The monthly habit ``payments`` (local day, instant, gross) make as of ``day``, or
-    ``None``.
+    """The monthly habit ``payments`` make as of ``day``, read from those paid on or after
+    ``earliest`` (the first day of the :data:`INFERRED_LOOKBACK` months before ``day``'s),
+    or ``None``.
 
     It starts with the payment that completes three consecutive calendar months with a
-    payment, read from the :data:`INFERRED_LOOKBACK` months before ``day``; each later payment
-    keeps it, a new amount changes it, and once it has ended by the one rule of
-    :func:`position` only a new run of three months brings it back.
+    payment; each later payment keeps it, a new amount changes it, and once it has ended by
+    the one rule of :func:`position` only a new run of three months brings it back.
+
+    A habit is read for the day it is judged on (:meth:`RecurringFacts.commitments`), so of
+    its changes of amount its timeline keeps the one in force on ``day`` alone: all
+    :func:`position` reads then, where a payer whose amount varies would otherwise make an
+    event of nearly every payment.
     """
-    earliest = Month.of(day).shift(-INFERRED_LOOKBACK).first_day
-    grace = dt.timedelta(days=grace_days)
     months: set[int] = set()  # year * 12 + month
-    timeline: list[tuple[dt.date, HistoryEvent]] = []
+    restarts: list[tuple[dt.date, HistoryEvent]] = []
+    changed: tuple[dt.date, dt.datetime] | None = None  # the last change since a restart
     kept: list[tuple[dt.date, int]] = []
-    for paid_on, at, gross in payments:
+    horizon = amount = None
+    for (paid_on, month, keeps_to, at), gross in payments:
         if paid_on < earliest:
             continue
         if paid_on > day:
             break
-        month = paid_on.year * 12 + paid_on.month
         months.add(month)
         # standing on the day it is paid: not ended by the rule of `position` (a second
-        # month and the grace after the first missed due day)
-        if kept and paid_on <= add_months(kept[-1][0], 2) + grace:
-            if gross != timeline[-1][1].terms.amount_minor:
-                terms = Terms(gross, currency, MONTH)
-                timeline.append((paid_on, HistoryEvent(SubscriptionState.CHANGED, at, terms, at)))
-            kept.append((paid_on, gross))
-        elif all(month - i in months for i in range(1, INFERRED_RUN)):
-            state = SubscriptionState.RESUMED if timeline else SubscriptionState.STARTED
-            terms = Terms(gross, currency, MONTH)
-            timeline.append((paid_on, HistoryEvent(state, at, terms, at)))
-            kept.append((paid_on, gross))
-    if not timeline:
+        # month and the grace after the first missed due day: `keeps_to` of the last kept)
+        if horizon is not None and paid_on <= horizon:
+            if gross != amount:
+                changed, amount = (paid_on, at), gross
+        elif months.issuperset(range(month - INFERRED_RUN + 1, month)):
+            state = SubscriptionState.RESUMED if restarts else SubscriptionState.STARTED
+            restarts.append((paid_on, HistoryEvent(state, at, _monthly_terms(gross, currency), at)))
+            changed, amount = None, gross
+        else:
+            continue
+        kept.append((paid_on, gross))
+        horizon = keeps_to
+    if not restarts:
         return None
+    timeline = restarts
+    if changed is not None:
+        on, at = changed
+        terms = _monthly_terms(amount, currency)
+        timeline.append((on, HistoryEvent(SubscriptionState.CHANGED, at, terms, at)))
     return Commitment(
         key, key[2], "inferred", supporter_id, name, True, tuple(timeline), tuple(kept)
     )
+
+
+@lru_cache(maxsize=1024)
+def _monthly_terms(amount_minor: int, currency: str) -> Terms:
+    """A habit's terms, one (immutable) object per amount: a payer's amounts repeat."""
+    return Terms(amount_minor, currency, MONTH)
 
 
 # --------------------------------------------------------------------------- facts
@@ -428,9 +450,8 @@ class RecurringFacts:
     first: dt.date
     last: dt.date
     subscriptions: tuple[Commitment, ...]
-    #: (supporter, channel) -> payments (local day, instant, gross) of the channels habits
-    #: are read from
-    habit_payments: Mapping[tuple[int, str], tuple[tuple[dt.date, dt.datetime, int], ...]]
+    #: (supporter, channel) -> payments of the channels habits are read from, oldest first
+    habit_payments: Mapping[tuple[int, str], tuple[HabitPayment, ...]]
     names: Mapping[int, str]
     #: recurring payments received from ``first`` + 1 day to ``last``: (currency, minor)
     received: tuple[tuple[str, int], ...]
@@ -439,11 +460,13 @@ class RecurringFacts:
     former: frozenset[int] = frozenset()
 
     def commitments(self, day: dt.date) -> list[Commitment]:
-        """The subscriptions, and the habits standing as of ``day``."""
+        """The subscriptions, and the habits standing as of ``day``, each read to be judged
+        on that day (:func:`habit`)."""
+        earliest = Month.of(day).shift(-INFERRED_LOOKBACK).first_day
         habits = [
             habit(
-                ("inferred", root, channel), root, self.names.get(root), payments, day,
-                self.currency, self.grace_days,
+                ("inferred", root, channel), root, self.names.get(root), payments, earliest,
+                day, self.currency,
             )
             for (root, channel), payments in self.habit_payments.items()
         ]  # fmt: skip
@@ -480,8 +503,7 @@ def read_facts(
     Zelle and check payments habits are read from. ``members`` (supporter ids) limits it to
     one person."""
     end = local_midnight(last + dt.timedelta(days=1), tz)
-    roots = supporter_roots()
-    root_of = dict(connection.execute(select(roots.c.supporter_id, roots.c.root_id)).all())
+    root_of = _roots(connection)
     names = (
         dict(connection.execute(select(Supporter.id, Supporter.display_name)).all())
         if show_names
@@ -492,35 +514,31 @@ def read_facts(
         subs.c.id, subs.c.channel, subs.c.supporter_id, subs.c.last_charge_at,
         subs.c.last_charge_status,
     )  # fmt: skip
-    events = SubscriptionEvent.__table__
-    paying = select(Receipt.subscription_id).where(
-        Receipt.subscription_id.is_not(None), *_payments_before(end)
-    )
-    former: frozenset[int] = frozenset()
+    paid_query = select(
+        Receipt.subscription_id, _stored(Receipt.occurred_at), Receipt.gross_minor
+    ).where(Receipt.subscription_id.is_not(None), *_payments_before(end))
     if members is None:  # payments from two of the longest intervals and the grace before
+        events = SubscriptionEvent.__table__
         intervals = connection.execute(select(events.c.interval).distinct()).scalars()
         longest = max((_days(interval) for interval in intervals), default=31)
         since = local_midnight(first - dt.timedelta(days=2 * longest + grace_days + 2), tz)
-        paying = paying.where(Receipt.occurred_at >= since)
-        live = _live(since, paying)
-        query = query.where(live)
-        former = frozenset(
-            root_of[sid]
-            for sid in connection.execute(
-                select(subs.c.supporter_id)
-                .where(~live, subs.c.supporter_id.is_not(None))
-                .where(subs.c.id.in_(select(events.c.subscription_id)))
-                .distinct()
-            ).scalars()
-        )
+        paid_query = paid_query.where(Receipt.occurred_at >= since)
     else:
         query = query.where(subs.c.supporter_id.in_(members))
-        paying = paying.where(Receipt.subscription_id.in_(query.with_only_columns(subs.c.id)))
-    rows = connection.execute(query.order_by(subs.c.id)).all()
+        paid_query = paid_query.where(
+            Receipt.subscription_id.in_(query.with_only_columns(subs.c.id))
+        )
+    days = LocalDays(tz)
     payments: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    paid_query = paying.add_columns(Receipt.occurred_at, Receipt.gross_minor)
-    for sid, at, gross in connection.execute(paid_query.order_by(Receipt.occurred_at, Receipt.id)):
-        payments[sid].append((local_date(at, tz), int(gross)))
+    # fetched at once, not stepped through row by row: the long reads are costly per row
+    paid = connection.execute(paid_query.order_by(Receipt.occurred_at, Receipt.id)).all()
+    for sid, at, gross in paid:
+        payments[sid].append((days[at], int(gross)))
+    former: frozenset[int] = frozenset()
+    if members is None:
+        rows, former = _live(connection, query.order_by(subs.c.id), since, payments, root_of)
+    else:
+        rows = connection.execute(query.order_by(subs.c.id)).all()
     itemised = {channel: _itemises(channel) for channel in {row.channel for row in rows}}
     histories = read_histories(connection, [row.id for row in rows])
     subscriptions = []
@@ -528,7 +546,7 @@ def read_facts(
         history = [e for e in histories.get(row.id, ()) if e.effective_at < end]
         if not history:
             continue
-        root = root_of.get(row.supporter_id)
+        root = root_of(row.supporter_id) if row.supporter_id is not None else None
         charged = row.last_charge_at if (row.last_charge_status or "").lower() == "paid" else None
         subscriptions.append(
             Commitment(
@@ -545,16 +563,31 @@ def read_facts(
         )
     habit_start = local_midnight(Month.of(first).shift(-INFERRED_LOOKBACK).first_day, tz)
     query = (
-        select(Receipt.supporter_id, Receipt.channel, Receipt.occurred_at, Receipt.gross_minor)
+        select(
+            Receipt.supporter_id,
+            Receipt.channel,
+            _stored(Receipt.occurred_at),
+            Receipt.gross_minor,
+        )
         .where(Receipt.channel.in_(_habit_channels()), Receipt.supporter_id.is_not(None))
         .where(*_payments_before(end), Receipt.occurred_at >= habit_start)
         .order_by(Receipt.occurred_at, Receipt.id)
     )
     if members is not None:
         query = query.where(Receipt.supporter_id.in_(members))
-    habit_payments: dict[tuple[int, str], list] = defaultdict(list)
-    for sid, channel, at, gross in connection.execute(query):
-        habit_payments[(root_of[sid], channel)].append((local_date(at, tz), at, int(gross)))
+    grace = dt.timedelta(days=grace_days)
+
+    @cache
+    def habit_day(stored) -> tuple[dt.date, int, dt.date, dt.datetime]:
+        """A payment's day, its month, the last day a next one keeps a habit standing (a
+        second month and the grace) and its instant, worked out once per stored instant."""
+        at = stored_instant(stored)
+        day = local_date(at, tz)
+        return day, day.year * 12 + day.month, add_months(day, 2) + grace, at
+
+    habit_payments: dict[tuple[int, str], list[HabitPayment]] = defaultdict(list)
+    for sid, channel, stored, gross in connection.execute(query).all():
+        habit_payments[(root_of(sid), channel)].append((habit_day(stored), int(gross)))
     start = local_midnight(first + dt.timedelta(days=1), tz)
     received = connection.execute(
         select(Receipt.currency, func.coalesce(func.sum(Receipt.gross_minor), 0))
@@ -578,18 +611,62 @@ def read_facts(
     )
 
 
-def _live(since: dt.datetime, paying):
-    """The subscriptions a day from two of their longest interval and the grace after
-    ``since`` may find standing: those of a channel that does not itemise payments, those
-    with history since ``since`` or ever paused, and those ``paying`` (the subscriptions
-    paid since ``since``). Any other has ended by :func:`position` before such a day, so a
-    month's statement need not read it: the work follows what is live, not all history."""
-    subs, events = Subscription.__table__, SubscriptionEvent.__table__
-    lumped = [c.name for c in all_channels() if not c.itemises_subscription_payments]
-    recent = select(events.c.subscription_id).where(
-        (events.c.effective_at >= since) | (events.c.state == str(SubscriptionState.PAUSED))
+def _stored(column):
+    """An instant column as the database stores it (:func:`stored_instant`): rows read by the
+    thousand skip the column type's conversion, and their local days are worked out once per
+    distinct value (:class:`LocalDays`)."""
+    return type_coerce(column, String)
+
+
+def _roots(connection) -> Callable[[int], int]:
+    """The supporter each one now stands under, merges followed as ``supporters.canonical``
+    follows them, from the merged supporters alone (an index's few rows): every other
+    supporter is their own root, and reading them all would grow with the ledger."""
+    table = Supporter.__table__
+    merged_into = dict(
+        connection.execute(
+            select(table.c.id, table.c.merged_into_id).where(table.c.merged_into_id.is_not(None))
+        ).all()
     )
-    return subs.c.channel.in_(lumped) | subs.c.id.in_(recent) | subs.c.id.in_(paying)
+
+    def root(supporter_id: int) -> int:
+        while supporter_id in merged_into:
+            supporter_id = merged_into[supporter_id]
+        return supporter_id
+
+    return root
+
+
+def _live(
+    connection, query, since: dt.datetime, paid: Container[int], root_of: Callable[[int], int]
+) -> tuple[list, frozenset[int]]:
+    """Of the subscriptions ``query`` reads, those a day from two of their longest interval
+    and the grace after ``since`` may find standing: those of a channel that does not
+    itemise payments, those with history since ``since`` or ever paused, and those ``paid``
+    since ``since``. Any other has ended by :func:`position` before such a day, so a month's
+    statement need not read its history: of those with history, only their supporters
+    (merges followed) are kept, former supporters should one come back.
+
+    Told apart here from the subscriptions' own rows and one grouped pass over their events,
+    with the payments already read: the payments since ``since`` are the costly read (every
+    receipt of those months is looked at), and are read once."""
+    events = SubscriptionEvent.__table__
+    lumped = {c.name for c in all_channels() if not c.itemises_subscription_payments}
+    recent = (events.c.effective_at >= since) | (events.c.state == str(SubscriptionState.PAUSED))
+    described = dict(
+        connection.execute(
+            select(events.c.subscription_id, func.max(case((recent, 1), else_=0))).group_by(
+                events.c.subscription_id
+            )
+        ).all()
+    )
+    live, former = [], set()
+    for row in connection.execute(query).all():
+        if row.channel in lumped or described.get(row.id) or row.id in paid:
+            live.append(row)
+        elif row.id in described and row.supporter_id is not None:
+            former.add(root_of(row.supporter_id))
+    return live, frozenset(former)
 
 
 def _days(interval: Interval) -> int:
@@ -797,12 +874,13 @@ def monthly(facts: RecurringFacts, month: Month, schedule: FeeSchedule) -> Recur
 
 def _habit_payments(positions, month: Month) -> int:
     """What the month's payments that kept an inferred habit brought (gross minor units)."""
+    first, last = month.first_day, month.last_day
     return sum(
         gross
         for c, p in positions
         if c.basis == "inferred" and p is not None
         for day, gross in c.payments
-        if month.first_day <= day <= month.last_day
+        if first <= day <= last
     )
 
 

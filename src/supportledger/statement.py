@@ -505,11 +505,10 @@ def _aggregate_figures(row: Aggregate, currency: str) -> Figures:
     return _figures(*_minor_figures(row), currency)
 
 
-def _channel_lines(
-    aggregates: Iterable[Aggregate], currency: str
-) -> tuple[tuple[ChannelFigures, ...], ChannelFigures]:
-    """Per channel and kind, and the total, from the aggregates of one period: summed in
-    minor units (count, gross, refunds, fees: :func:`_minor_figures`), made money once each."""
+def _summed(aggregates: Iterable[Aggregate]) -> tuple[dict[str, dict[str, list[int]]], dict]:
+    """The aggregates of one period summed in minor units per channel and kind (count,
+    gross, refunds, fees: :func:`_minor_figures`), and each channel's unexpected fees
+    (count, amount)."""
     by_kind: dict[str, dict[str, list[int]]] = defaultdict(lambda: {k: [0] * 4 for k in KINDS})
     surprises: dict[str, list[int]] = {}
     for row in aggregates:
@@ -519,9 +518,23 @@ def _channel_lines(
         surprise = surprises.setdefault(row.channel, [0, 0])
         surprise[0] += row.unexpected_fees
         surprise[1] += row.unexpected_fee_amount
+    return by_kind, surprises
+
+
+def _added(sums: Iterable[list[int]]) -> list[int]:
+    """Sums of minor units added column by column."""
+    return [sum(column) for column in zip([0] * 4, *sums, strict=True)]
+
+
+def _channel_lines(
+    aggregates: Iterable[Aggregate], currency: str
+) -> tuple[tuple[ChannelFigures, ...], ChannelFigures]:
+    """Per channel and kind, and the total, from the aggregates of one period: summed in
+    minor units (:func:`_summed`), made money once each."""
+    by_kind, surprises = _summed(aggregates)
 
     def figures(sums: Iterable[list[int]]) -> Figures:
-        return _figures(*(sum(column) for column in zip([0] * 4, *sums, strict=True)), currency)
+        return _figures(*_added(sums), currency)
 
     channels = []
     for name in _channel_order(by_kind):
@@ -544,6 +557,17 @@ def _channel_lines(
         Money.from_minor(sum(surprises.get(name, (0, 0))[1] for name in names), currency),
     )
     return tuple(channels), totals
+
+
+def _period(aggregates: Iterable[Aggregate], currency: str) -> tuple[dict[str, Money], Figures]:
+    """Each channel's net and the total's figures of one period, as :func:`_channel_lines`
+    has them: all a statement shows of the months around its own (the comparison, the
+    series) and an annual summary of each month, without the lines by kind."""
+    by_kind, _ = _summed(aggregates)
+    channels = {name: _added(by_kind[name].values()) for name in _channel_order(by_kind)}
+    net = {name: Money.from_minor(sums[1] - sums[2] - sums[3], currency)
+           for name, sums in channels.items()}  # fmt: skip
+    return net, _figures(*_added(channels.values()), currency)
 
 
 def _payouts(facts: MonthFacts) -> tuple[PayoutLine, ...]:
@@ -602,27 +626,18 @@ def build_monthly_statement(
     by_bucket: dict[int, list[Aggregate]] = defaultdict(list)
     for row in facts.aggregates:
         by_bucket[row.bucket].append(row)
-    periods = {
-        m: _channel_lines(by_bucket.get(i, []), currency) for i, m in enumerate(facts.months)
-    }
-    channels, totals = periods[month]
+    periods = {m: _period(by_bucket.get(i, []), currency) for i, m in enumerate(facts.months)}
+    channels, totals = _channel_lines(by_bucket.get(facts.months.index(month), []), currency)
     ytd_months = [m for m in facts.months if m.year == month.year and m <= month]
     comparison = Comparison(
         previous_month=month.previous(),
-        previous=periods[month.previous()][1].figures,
+        previous=periods[month.previous()][1],
         year_ago_month=month.shift(-12),
-        year_ago=periods[month.shift(-12)][1].figures,
+        year_ago=periods[month.shift(-12)][1],
         year_to_date_from=ytd_months[0],
-        year_to_date=add_up((periods[m][1].figures for m in ytd_months), currency),
+        year_to_date=add_up((periods[m][1] for m in ytd_months), currency),
     )
-    series = tuple(
-        SeriesMonth(
-            m,
-            {c.channel: c.figures.net for c in periods[m][0]},
-            periods[m][1].figures.net,
-        )
-        for m in facts.months[1:]
-    )
+    series = tuple(SeriesMonth(m, periods[m][0], periods[m][1].net) for m in facts.months[1:])
     payouts = _payouts(facts)
     return MonthlyStatement(
         month=month,
@@ -683,8 +698,7 @@ def build_annual_summary(facts: YearFacts, year: int) -> AnnualSummary:
     for row in facts.aggregates:
         by_bucket[row.bucket].append(row)
     months = tuple(
-        (m, _channel_lines(by_bucket.get(i, []), currency)[1].figures)
-        for i, m in enumerate(facts.months)
+        (m, _period(by_bucket.get(i, []), currency)[1]) for i, m in enumerate(facts.months)
     )
     t = totals.figures
     payout_fees = Money.from_minor(facts.payout_fees, currency)
