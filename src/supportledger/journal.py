@@ -39,8 +39,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
@@ -129,6 +130,11 @@ def account_name(role: AccountRole, channel: Channel | None = None, kind: str = 
     return _NAMES[role].format(channel.account if channel is not None else "")
 
 
+#: :func:`~supportledger.months.local_midnight` remembered: a bank file's lines (each asked
+#: several times as it is imported) fall on a few thousand days
+day_start = lru_cache(maxsize=4096)(local_midnight)
+
+
 def month_key(instant: dt.datetime, tz: ZoneInfo) -> int:
     """The local month of ``instant`` as ``YYYYMM``: the roll-up's key."""
     local = instant.astimezone(tz)
@@ -138,9 +144,10 @@ def month_key(instant: dt.datetime, tz: ZoneInfo) -> int:
 # --------------------------------------------------------------------------- derivation
 
 
-@dataclass(frozen=True, slots=True)
-class Leg:
-    """One posting of a transaction, before it is stored."""
+class Leg(NamedTuple):
+    """One posting of a transaction, before it is stored (a tuple: a big import makes
+    several a receipt, and a frozen dataclass's field-by-field set-up costs three times
+    as much)."""
 
     role: AccountRole
     channel: str | None
@@ -302,7 +309,7 @@ class Deriver:
             Leg(role, channel, currency, -amount, -value),
             Leg(AccountRole.BANK, None, currency, amount, value),
         )
-        return JournalEntry(BANK, row["id"], local_midnight(row["posted_on"], self.tz), True, legs)
+        return JournalEntry(BANK, row["id"], day_start(row["posted_on"], self.tz), True, legs)
 
     def conversion(self, row: Mapping, carrying: Carrying) -> JournalEntry:
         """One currency balance of a channel turned into another; the gain or loss against
