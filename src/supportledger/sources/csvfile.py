@@ -235,9 +235,11 @@ ZONE_OFFSETS = {
 _GMT_OFFSET = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
 
 
+@lru_cache(maxsize=256)
 def zone_of(label: str) -> dt.tzinfo:
     """The zone a label (``PDT``), an offset (``GMT-07:00``) or an IANA name
-    (``America/Los_Angeles``, PayPal's Statement CSV) stands for."""
+    (``America/Los_Angeles``, PayPal's Statement CSV) stands for; remembered, as a file
+    writes the same few on every row."""
     if "/" in label:
         try:
             return ZoneInfo(label.strip())
