@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache, partial
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -515,13 +516,13 @@ class _Writer:
         groups: dict[tuple, set] = defaultdict(set)
         for k in keys:
             groups[k[:-1]].add(k[-1])
-        query = _lookup(table, key, tracked, self.connection.dialect.name == "postgresql")
+        names, query = _lookup(table, key, tracked, self.connection.dialect.name == "postgresql")
+        key_of = _key_getter(tuple(names.index(name) for name in key))
         found = {}
         for fixed, lasts in groups.items():
             given = {f"k{number}": value for number, value in enumerate(fixed)}
-            rows = self.connection.execute(query, {**given, "lasts": list(lasts)}).mappings()
-            for row in rows:
-                found[tuple(row[name] for name in key)] = dict(row)
+            for row in self.connection.execute(query, {**given, "lasts": list(lasts)}):
+                found[key_of(row)] = dict(zip(names, row, strict=True))
         return found
 
     def _upsert(
@@ -541,13 +542,12 @@ class _Writer:
         if not rows:
             return []
         change = change or partial(_update_row, table)
-        existing = self._existing(
-            table, key, tracked, {tuple(v[name] for name in key) for _, v in rows}
-        )
+        key_of = _key_getter(key)
+        keys = [key_of(values) for _, values in rows]
+        existing = self._existing(table, key, tracked, set(keys))
         new: dict[tuple, tuple[Entry, dict]] = {}
         outcomes = []
-        for entry, values in rows:
-            k = tuple(values[name] for name in key)
+        for (entry, values), k in zip(rows, keys, strict=True):
             current = new[k][1] if k in new else existing.get(k)
             if current is None:
                 new[k] = (entry, values)
@@ -1227,7 +1227,7 @@ class _Writer:
                 .order_by(RECEIPTS.c.occurred_at, RECEIPTS.c.id)
             )
             pool = [dict(row) for row in self.connection.execute(query).mappings()]
-            for entry, values in mine:
+            for entry, values in mine if pool else ():
                 start = day_start(entry.posted_on, self.tz)
                 end = day_start(entry.posted_on + dt.timedelta(days=1), self.tz)
                 for recorded in pool:
@@ -1243,10 +1243,20 @@ class _Writer:
         return matched
 
 
+def _key_getter(key: tuple) -> Callable[[Sequence | Mapping], tuple]:
+    """What picks a row's ``key`` (names of a mapping, or positions), always as a tuple."""
+    if len(key) == 1:
+        (only,) = key
+        return lambda row: (row[only],)
+    return itemgetter(*key)
+
+
 @lru_cache(maxsize=64)
 def _lookup(table: Table, key: tuple[str, ...], tracked: tuple[str, ...], postgresql: bool):
-    """The query :meth:`_Writer._existing` runs a key prefix at a time, built once: the
-    prefix's values are ``k0``, ``k1``…, the last column's are ``lasts`` (a list)."""
+    """The columns and the query :meth:`_Writer._existing` runs a key prefix at a time,
+    built once: the prefix's values are ``k0``, ``k1``…, the last column's are ``lasts``
+    (a list)."""
+    names = tuple(dict.fromkeys(("id", *key, *tracked)))
     *prefix, last = key
     column = table.c[last]
     given = (
@@ -1254,7 +1264,7 @@ def _lookup(table: Table, key: tuple[str, ...], tracked: tuple[str, ...], postgr
         if postgresql
         else column.in_(bindparam("lasts", expanding=True))
     )
-    return select(table.c.id, *(table.c[name] for name in dict.fromkeys((*key, *tracked)))).where(
+    return names, select(*(table.c[name] for name in names)).where(
         *(table.c[name] == bindparam(f"k{n}") for n, name in enumerate(prefix)), given
     )
 
