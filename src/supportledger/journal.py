@@ -613,17 +613,20 @@ class Journal:
 
     def _write(self, entries: Iterable[JournalEntry]) -> None:
         rows = []
+        known = self._leg_accounts
         for entry in entries:
-            month = month_key(entry.occurred_at, self.tz)
+            at = entry.occurred_at
+            month = month_key(at, self.tz)
             self._months.add(month)
             for number, leg in enumerate(entry.legs):
-                if leg.currency != self.base and leg.channel is not None:
-                    self._foreign_from(leg.channel, leg.currency, entry.occurred_at)
+                role, channel, currency, amount, value, kind, payment, audit = leg
+                if currency != self.base and channel is not None:
+                    self._foreign_from(channel, currency, at)
+                account = known.get((role, channel, kind)) or self.account_id(role, channel, kind)
                 rows.append(
                     (
-                        entry.source, entry.source_id, number, entry.occurred_at, month,
-                        entry.cleared, self.account_id(leg.role, leg.channel, leg.kind),
-                        leg.kind, leg.currency, leg.amount, leg.value, leg.payment, leg.audit,
+                        entry.source, entry.source_id, number, at, month, entry.cleared, account,
+                        kind, currency, amount, value, payment, audit,
                     )
                 )  # fmt: skip
             if len(rows) >= CHUNK:
