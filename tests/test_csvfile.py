@@ -83,3 +83,44 @@ def test_broken_files_fail_with_a_precise_message(tmp_path, content, message):
     path.write_bytes(content)
     with pytest.raises(RowError, match=message):
         list(Sample.rows(path))
+
+
+def test_a_text_read_before_is_not_parsed_again_and_a_bad_one_still_names_its_line(
+    tmp_path, monkeypatch
+):
+    """Dates and amounts a file repeats are parsed once per text (the same value on every
+    row that writes it); a column parsed its own way is read on every row; a bad cell is
+    refused on its own line, however many good ones came before."""
+    calls = []
+
+    class Counted(Amount):
+        def parse(self, text):
+            calls.append(text)
+            return super().parse(text)
+
+    class Twice(Sample):
+        fee = Counted("Fee")
+
+    parsed = []
+    date_parse = Date.parse
+    monkeypatch.setattr(
+        Date, "parse", lambda self, text: parsed.append(text) or date_parse(self, text)
+    )
+    lines = ["10/01/2026,5.00,0.30", "10/01/2026,5.00,0.30", "10/02/2026,5.00,0.30"]
+    path = write(tmp_path, "Date,Amount,Fee\n" + "\n".join(lines) + "\n")
+    monkeypatch.setattr(
+        "supportledger.sources.csvfile._PURE_PARSES",
+        frozenset({Date.parse, Amount.parse}),  # the counting stand-in counts as Date's own
+    )
+    rows = list(Twice.rows(path))
+    assert [(r.date, r.amount, r.fee) for r in rows] == [
+        (dt.date(2026, 10, 1), Decimal("5.00"), Decimal("0.30")),
+        (dt.date(2026, 10, 1), Decimal("5.00"), Decimal("0.30")),
+        (dt.date(2026, 10, 2), Decimal("5.00"), Decimal("0.30")),
+    ]
+    assert parsed == ["10/01/2026", "10/02/2026"]
+    assert calls == ["0.30"] * 3
+    bad = write(tmp_path, "Date,Amount\n" + "10/01/2026,5.00\n" * 3 + "10/01/2026,5.0O\n")
+    with pytest.raises(RowError) as caught:
+        list(Sample.rows(bad))
+    assert (caught.value.line, caught.value.value) == (5, "5.0O")

@@ -187,6 +187,36 @@ def test_a_remembered_bind_keeps_apart_the_hour_a_clock_change_repeats():
     assert (offset(before), offset(after)) == (dt.timedelta(hours=-4), dt.timedelta(hours=-5))
 
 
+def test_an_instant_is_written_to_sqlite_as_sqlalchemy_writes_it():
+    """insert_rows writes a UTC instant to SQLite in one call; it is the text SQLAlchemy's
+    own processing makes, whatever the zone, the fold or the microseconds, and a naive
+    time is refused as the column refuses it."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.dialects import sqlite
+
+    from supportledger.db import _sqlite_utc_text, _utc_on_sqlite
+
+    dialect = sqlite.dialect()
+    column = RECEIPTS.c.occurred_at
+    assert _utc_on_sqlite(column, dialect)
+    assert not _utc_on_sqlite(RECEIPTS.c.due_on, dialect)
+    slow = column.type._cached_bind_processor(dialect)
+    new_york = ZoneInfo("America/New_York")
+    instants = [
+        dt.datetime(2026, 11, 1, 1, 30, tzinfo=new_york),
+        dt.datetime(2026, 11, 1, 1, 30, tzinfo=new_york, fold=1),
+        dt.datetime(2016, 11, 1, 0, 45, 57, tzinfo=dt.timezone(dt.timedelta(hours=-7))),
+        dt.datetime(2026, 3, 3, 3, 3, 3, 123456, tzinfo=dt.UTC),
+        dt.datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=ZoneInfo("Asia/Kolkata")),
+        None,
+    ]
+    assert [_sqlite_utc_text(when) for when in instants] == [slow(when) for when in instants]
+    assert _sqlite_utc_text(instants[0]) == "2026-11-01 05:30:00.000000"
+    with pytest.raises(ValueError, match="naive"):
+        _sqlite_utc_text(dt.datetime(2026, 1, 1))
+
+
 def test_insert_rows_refuses_rows_that_leave_out_a_defaulted_column(ledger):
     """insert() fills a column's Python-side default; plain tuples cannot, so leaving one
     out is refused rather than stored as NULL."""

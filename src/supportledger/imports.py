@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,6 +58,7 @@ from supportledger.journal import (
     RECEIPT,
     TRANSFER,
     Journal,
+    day_start,
     missing_rate,
 )
 from supportledger.models import (
@@ -79,7 +81,7 @@ from supportledger.models import (
     utcnow,
 )
 from supportledger.money import Money, MoneyError
-from supportledger.months import YEARS, local_date, local_midnight
+from supportledger.months import YEARS, local_date
 from supportledger.rates import rate_on
 from supportledger.reconcile import settle_matches
 from supportledger.recurring import (
@@ -511,22 +513,16 @@ class _Writer:
         (PostgreSQL: a statement with one parameter whatever the chunk's size, so the plan
         psycopg prepares after five runs is the unique index's, never a scan of the
         prefix's rows against 2000 parameters)."""
-        *prefix, last = key
-        postgresql = self.connection.dialect.name == "postgresql"
         groups: dict[tuple, set] = defaultdict(set)
         for k in keys:
             groups[k[:-1]].add(k[-1])
-        columns = [table.c.id, *(table.c[name] for name in dict.fromkeys((*key, *tracked)))]
+        names, query = _lookup(table, key, tracked, self.connection.dialect.name == "postgresql")
+        key_of = _key_getter(tuple(names.index(name) for name in key))
         found = {}
         for fixed, lasts in groups.items():
-            query = select(*columns).where(
-                *(table.c[name] == value for name, value in zip(prefix, fixed, strict=True)),
-                table.c[last] == any_(bindparam(None, list(lasts), ARRAY(table.c[last].type)))
-                if postgresql
-                else table.c[last].in_(lasts),
-            )
-            for row in self.connection.execute(query).mappings():
-                found[tuple(row[name] for name in key)] = dict(row)
+            given = {f"k{number}": value for number, value in enumerate(fixed)}
+            for row in self.connection.execute(query, {**given, "lasts": list(lasts)}):
+                found[key_of(row)] = dict(zip(names, row, strict=True))
         return found
 
     def _upsert(
@@ -546,13 +542,12 @@ class _Writer:
         if not rows:
             return []
         change = change or partial(_update_row, table)
-        existing = self._existing(
-            table, key, tracked, {tuple(v[name] for name in key) for _, v in rows}
-        )
+        key_of = _key_getter(key)
+        keys = [key_of(values) for _, values in rows]
+        existing = self._existing(table, key, tracked, set(keys))
         new: dict[tuple, tuple[Entry, dict]] = {}
         outcomes = []
-        for entry, values in rows:
-            k = tuple(values[name] for name in key)
+        for (entry, values), k in zip(rows, keys, strict=True):
             current = new[k][1] if k in new else existing.get(k)
             if current is None:
                 new[k] = (entry, values)
@@ -1071,7 +1066,7 @@ class _Writer:
     def _write_bank_lines(self, entries: list[BankLineEntry]) -> list[str]:
         rows = []
         for entry in entries:
-            self.report.cover(local_midnight(self._dated(entry, entry.posted_on), self.tz))
+            self.report.cover(day_start(self._dated(entry, entry.posted_on), self.tz))
             rows.append(
                 (
                     entry,
@@ -1125,7 +1120,7 @@ class _Writer:
             receipt = ReceiptEntry(
                 channel=entry.counterparty,
                 external_id=f"bank:{entry.account}:{entry.external_id}",
-                occurred_at=local_midnight(entry.posted_on, self.tz),
+                occurred_at=day_start(entry.posted_on, self.tz),
                 gross=entry.amount,
                 status=Status.DEPOSITED if deposited else Status.COMPLETED,
                 supporter=entry.supporter,
@@ -1162,7 +1157,7 @@ class _Writer:
             payout = PayoutEntry(
                 channel=entry.counterparty,
                 external_id=f"bank:{entry.account}:{entry.external_id}",
-                initiated_at=local_midnight(entry.posted_on, self.tz),
+                initiated_at=day_start(entry.posted_on, self.tz),
                 amount=entry.amount,
                 arrived_on=entry.posted_on,
                 line=entry.line,
@@ -1181,7 +1176,7 @@ class _Writer:
         """The one payout already in the ledger that this bank credit can only be."""
         channel = self._channel(line.counterparty)
         low, high = channel.payout_lag_days
-        posted = local_midnight(line.posted_on, self.tz)
+        posted = day_start(line.posted_on, self.tz)
         taken = select(BANK_LINES.c.payout_id).where(BANK_LINES.c.payout_id.is_not(None))
         found = (
             self.connection.execute(
@@ -1213,7 +1208,7 @@ class _Writer:
             mine = [(e, v) for e, v in income if e.counterparty == name]
             if not channel.bank_match_days:
                 continue
-            earliest = min(local_midnight(e.posted_on, self.tz) for e, _ in mine) - window
+            earliest = min(day_start(e.posted_on, self.tz) for e, _ in mine) - window
             columns = dict.fromkeys(("id", "currency", "check_number", *RECEIPT_TRACKED))
             query = (
                 select(*(RECEIPTS.c[name] for name in columns), SUPPORTERS.c.display_name)
@@ -1232,9 +1227,9 @@ class _Writer:
                 .order_by(RECEIPTS.c.occurred_at, RECEIPTS.c.id)
             )
             pool = [dict(row) for row in self.connection.execute(query).mappings()]
-            for entry, values in mine:
-                start = local_midnight(entry.posted_on, self.tz)
-                end = local_midnight(entry.posted_on + dt.timedelta(days=1), self.tz)
+            for entry, values in mine if pool else ():
+                start = day_start(entry.posted_on, self.tz)
+                end = day_start(entry.posted_on + dt.timedelta(days=1), self.tz)
                 for recorded in pool:
                     if (
                         (recorded["gross_minor"], recorded["currency"])
@@ -1246,6 +1241,32 @@ class _Writer:
                         pool.remove(recorded)
                         break
         return matched
+
+
+def _key_getter(key: tuple) -> Callable[[Sequence | Mapping], tuple]:
+    """What picks a row's ``key`` (names of a mapping, or positions), always as a tuple."""
+    if len(key) == 1:
+        (only,) = key
+        return lambda row: (row[only],)
+    return itemgetter(*key)
+
+
+@lru_cache(maxsize=64)
+def _lookup(table: Table, key: tuple[str, ...], tracked: tuple[str, ...], postgresql: bool):
+    """The columns and the query :meth:`_Writer._existing` runs a key prefix at a time,
+    built once: the prefix's values are ``k0``, ``k1``…, the last column's are ``lasts``
+    (a list)."""
+    names = tuple(dict.fromkeys(("id", *key, *tracked)))
+    *prefix, last = key
+    column = table.c[last]
+    given = (
+        column == any_(bindparam("lasts", type_=ARRAY(column.type)))
+        if postgresql
+        else column.in_(bindparam("lasts", expanding=True))
+    )
+    return names, select(*(table.c[name] for name in names)).where(
+        *(table.c[name] == bindparam(f"k{n}") for n, name in enumerate(prefix)), given
+    )
 
 
 # ---------------------------------------------------------------------- transactions

@@ -39,8 +39,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
@@ -129,6 +130,11 @@ def account_name(role: AccountRole, channel: Channel | None = None, kind: str = 
     return _NAMES[role].format(channel.account if channel is not None else "")
 
 
+#: :func:`~supportledger.months.local_midnight` remembered: a bank file's lines (each asked
+#: several times as it is imported) fall on a few thousand days
+day_start = lru_cache(maxsize=4096)(local_midnight)
+
+
 def month_key(instant: dt.datetime, tz: ZoneInfo) -> int:
     """The local month of ``instant`` as ``YYYYMM``: the roll-up's key."""
     local = instant.astimezone(tz)
@@ -138,9 +144,10 @@ def month_key(instant: dt.datetime, tz: ZoneInfo) -> int:
 # --------------------------------------------------------------------------- derivation
 
 
-@dataclass(frozen=True, slots=True)
-class Leg:
-    """One posting of a transaction, before it is stored."""
+class Leg(NamedTuple):
+    """One posting of a transaction, before it is stored (a tuple: a big import makes
+    several a receipt, and a frozen dataclass's field-by-field set-up costs three times
+    as much)."""
 
     role: AccountRole
     channel: str | None
@@ -302,7 +309,7 @@ class Deriver:
             Leg(role, channel, currency, -amount, -value),
             Leg(AccountRole.BANK, None, currency, amount, value),
         )
-        return JournalEntry(BANK, row["id"], local_midnight(row["posted_on"], self.tz), True, legs)
+        return JournalEntry(BANK, row["id"], day_start(row["posted_on"], self.tz), True, legs)
 
     def conversion(self, row: Mapping, carrying: Carrying) -> JournalEntry:
         """One currency balance of a channel turned into another; the gain or loss against
@@ -373,6 +380,28 @@ _TABLES = {
     RECEIPT: RECEIPTS, PAYOUT: PAYOUTS, BANK: BANK_LINES, CONVERSION: CONVERSIONS,
     TRANSFER: TRANSFERS,
 }  # fmt: skip
+#: the columns of each kind of event that :class:`Deriver` reads: a receipt's text (its
+#: description, id, flags) is most of what a full row would read back, and none of it moves
+#: money
+_DERIVED_FROM = {
+    RECEIPT: (
+        "id", "channel", "kind", "event", "status", "occurred_at", "currency", "gross_minor",
+        "fee_minor", "net_minor", "expected_fee_minor", "original_minor", "original_currency",
+        "fx_rate",
+    ),
+    PAYOUT: ("id", "channel", "initiated_at", "currency", "amount_minor", "fee_minor", "status"),
+    BANK: ("id", "posted_on", "currency", "amount_minor", "classification", "counterparty"),
+    CONVERSION: (
+        "id", "channel", "occurred_at", "from_currency", "from_minor", "to_currency", "to_minor",
+    ),
+    TRANSFER: ("id", "channel", "occurred_at", "currency", "amount_minor"),
+}  # fmt: skip
+
+
+def _derivable(source: str):
+    """A query of what :class:`Deriver` reads of ``source``'s events."""
+    table = _TABLES[source]
+    return select(*(table.c[name] for name in _DERIVED_FROM[source]))
 
 
 class Journal:
@@ -533,7 +562,7 @@ class Journal:
         while True:
             rows = (
                 self.connection.execute(
-                    select(table)
+                    _derivable(source)
                     .where(table.c.batch_id == batch_id, table.c.id > after)
                     .order_by(table.c.id)
                     .limit(CHUNK)
@@ -565,7 +594,7 @@ class Journal:
 
     def _entries(self, source: str, ids: list[int]) -> Iterator[JournalEntry]:
         table = _TABLES[source]
-        rows = self.connection.execute(select(table).where(table.c.id.in_(ids))).mappings()
+        rows = self.connection.execute(_derivable(source).where(table.c.id.in_(ids))).mappings()
         for row in rows.all():
             entry = self._derive(source, row)
             if entry is not None:
@@ -584,17 +613,20 @@ class Journal:
 
     def _write(self, entries: Iterable[JournalEntry]) -> None:
         rows = []
+        known = self._leg_accounts
         for entry in entries:
-            month = month_key(entry.occurred_at, self.tz)
+            at = entry.occurred_at
+            month = month_key(at, self.tz)
             self._months.add(month)
             for number, leg in enumerate(entry.legs):
-                if leg.currency != self.base and leg.channel is not None:
-                    self._foreign_from(leg.channel, leg.currency, entry.occurred_at)
+                role, channel, currency, amount, value, kind, payment, audit = leg
+                if currency != self.base and channel is not None:
+                    self._foreign_from(channel, currency, at)
+                account = known.get((role, channel, kind)) or self.account_id(role, channel, kind)
                 rows.append(
                     (
-                        entry.source, entry.source_id, number, entry.occurred_at, month,
-                        entry.cleared, self.account_id(leg.role, leg.channel, leg.kind),
-                        leg.kind, leg.currency, leg.amount, leg.value, leg.payment, leg.audit,
+                        entry.source, entry.source_id, number, at, month, entry.cleared, account,
+                        kind, currency, amount, value, payment, audit,
                     )
                 )  # fmt: skip
             if len(rows) >= CHUNK:

@@ -319,18 +319,20 @@ class _StatedBalances:
         self._last = instant
         key = (row.currency, instant.astimezone(self.tz).date())
         found = self._days.get(key)
-        amount = Money(row.balance, row.currency)
+        stated = (row.line, row.balance)  # made Money once a day is settled, not every row
         if found is None or instant > found[0]:
-            self._days[key] = [instant, (row.line, amount), (row.line, amount)]
+            self._days[key] = [instant, stated, stated]
         elif instant == found[0]:
-            found[1] = min(found[1], (row.line, amount), key=lambda x: x[0])
-            found[2] = max(found[2], (row.line, amount), key=lambda x: x[0])
+            if stated[0] < found[1][0]:
+                found[1] = stated
+            if stated[0] > found[2][0]:
+                found[2] = stated
 
     def entries(self) -> Iterator[BalanceEntry]:
         newest_first = self._first is not None and self._first > self._last
         for (currency, _), (instant, first, last) in sorted(self._days.items()):
             line, amount = first if newest_first else last
-            yield BalanceEntry(NAME, currency, instant, amount, line)
+            yield BalanceEntry(NAME, currency, instant, Money(amount, currency), line)
 
 
 def collapse_conversion(

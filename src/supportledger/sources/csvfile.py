@@ -74,6 +74,14 @@ class Text(Column):
     pass
 
 
+def _pure(column: Column) -> bool:
+    """A column whose value is the same for the same text, whatever the row, and immutable
+    (a date, an amount, a currency, a zone): a file writes a few thousand of each, so each
+    text is read once (a subclass that parses in its own way is read every time)."""
+    kind = type(column)
+    return kind.read is Column.read and kind.parse in _PURE_PARSES
+
+
 def _plain(column: Column) -> bool:
     """A column whose cell is its text, stripped (read inline, without two calls a cell)."""
     kind = type(column)
@@ -235,9 +243,11 @@ ZONE_OFFSETS = {
 _GMT_OFFSET = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
 
 
+@lru_cache(maxsize=256)
 def zone_of(label: str) -> dt.tzinfo:
     """The zone a label (``PDT``), an offset (``GMT-07:00``) or an IANA name
-    (``America/Los_Angeles``, PayPal's Statement CSV) stands for."""
+    (``America/Los_Angeles``, PayPal's Statement CSV) stands for; remembered, as a file
+    writes the same few on every row."""
     if "/" in label:
         try:
             return ZoneInfo(label.strip())
@@ -274,6 +284,23 @@ class LabelledDateTime(Date):
                 continue
             return naive.replace(tzinfo=zone_of(label))
         raise ValueError(f"is not a date-time with a zone ({' or '.join(self.formats)} ZONE)")
+
+
+#: the parsers :func:`_pure` knows give one immutable value a text
+_PURE_PARSES = frozenset(
+    {
+        Amount.parse,
+        Currency.parse,
+        Date.parse,
+        FileDate.parse,
+        DateTime.parse,
+        ZoneLabel.parse,
+        LabelledDateTime.parse,
+    }
+)
+#: texts a column remembers the reading of before it starts again (a file's dates and
+#: amounts are a few thousand; a column of instants is a new text every row)
+CELLS_READ = 4096
 
 
 @dataclass(frozen=True)
@@ -522,7 +549,10 @@ class CsvFormat:
                 if mapping is None and line > cls.max_preamble:
                     break
                 if mapping is not None:  # where each column is, found once for the file
-                    plan = [(c.attr, mapping.get(c.attr), c, _plain(c)) for c in cls.columns()]
+                    plan = [
+                        (c.attr, mapping.get(c.attr), c, _plain(c), {} if _pure(c) else None)
+                        for c in cls.columns()
+                    ]
                 continue
             if not any(cell.strip() for cell in record):
                 continue  # blank line (some exports end with one)
@@ -537,23 +567,33 @@ class CsvFormat:
         path: Path,
         line: int,
         header,
-        plan: list[tuple[str, int | None, Column, bool]],
+        plan: list[tuple[str, int | None, Column, bool, dict | None]],
         record,
     ) -> Row:
         if len(record) < len(header):
             raise RowError(path, line, f"has {len(record)} cells, the header has {len(header)}")
         row = Row(line, header, record)
         values = row.__dict__
-        for attr, position, column, plain in plan:
+        for attr, position, column, plain, read in plan:
             cell = record[position] if position is not None else None
             if plain and cell:  # a text cell: its words as they stand, read here
                 text = cell.strip()
                 if text and "\x00" not in text:
                     values[attr] = text
                     continue
+            if read is not None and type(cell) is str:  # str: 1 and 1.0 are one key
+                value = read.get(cell, _MISSING)
+                if value is not _MISSING:
+                    values[attr] = value
+                    continue
             try:
-                values[attr] = column.read(cell)
+                value = column.read(cell)
             except ValueError as exc:
                 name = header[position] if position is not None else column.names[0]
                 raise RowError(path, line, str(exc), column=name, value=cell) from None
+            if read is not None and type(cell) is str:
+                if len(read) >= CELLS_READ:
+                    read.clear()
+                read[cell] = value
+            values[attr] = value
         return row
