@@ -41,15 +41,13 @@ from sqlmodel import select
 
 from supportledger.channels import all_channels
 from supportledger.export import (
+    HLEDGER_STYLE,
     ExportFormat,
-    Posting,
-    Transaction,
     Window,
     _check_account,
     _LocalDays,
     _plain,
     export,
-    hledger_transaction,
 )
 from supportledger.journal import rebuild_ledger
 from supportledger.ledger import Ledger, record_receipt
@@ -387,19 +385,12 @@ def test_hledger_export_parses_and_its_monthly_balances_are_the_statements(ledge
 def test_hledger_reads_payees_and_ids_back_as_written(tmp_path):
     journal = tmp_path / "names.journal"
     journal.write_text(
-        hledger_transaction(
-            Transaction(
-                day=dt.date(2026, 7, 1),
-                pending=False,
-                payee="(Anon) O'Hara; | Jr",
-                narration="PayPal one-time support",
-                meta=(("id", "check:12:o'hara, jr"),),
-                postings=(
-                    Posting("Income:Support:PayPal:OneTime", "-5.00 USD"),
-                    Posting("Assets:PayPal", "5.00 USD"),
-                ),
-            )
-        ),
+        "2026-07-01 *"
+        + HLEDGER_STYLE.event(
+            "(Anon) O'Hara; | Jr", "PayPal one-time support", (("id", "check:12:o'hara, jr"),)
+        )
+        + HLEDGER_STYLE.posting("Income:Support:PayPal:OneTime", "-5.00 USD")
+        + HLEDGER_STYLE.posting("Assets:PayPal", "5.00 USD"),
         encoding="utf-8",
     )
     done = subprocess.run(
@@ -616,4 +607,4 @@ def test_the_local_day_of_ordered_instants_crosses_midnight_and_clock_changes():
         # text as stored (or, read fully, without its microseconds), or a datetime
         spec = ("microseconds", "seconds", None)[minutes % 3]
         stored = at.isoformat(sep=" ", timespec=spec) if spec else at
-        assert day(stored) == local_date(at.replace(tzinfo=dt.UTC), tz), at
+        assert day(stored) == local_date(at.replace(tzinfo=dt.UTC), tz).isoformat(), at

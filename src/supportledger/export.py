@@ -29,13 +29,13 @@ import datetime as dt
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from itertools import chain, groupby, islice
 from operator import itemgetter
-from typing import NamedTuple, TextIO
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -145,6 +145,7 @@ class AccountNames:
         return self._names[default]
 
 
+@lru_cache(maxsize=1 << 16)  # a ledger repeats its amounts: bounded, memory flat
 def _plain(minor: int, currency: str) -> str:
     """A stored amount as ``Money.plain`` writes it, from its integer minor units alone
     (integer division, never a float)."""
@@ -155,27 +156,31 @@ def _plain(minor: int, currency: str) -> str:
     return f"{'-' if minor < 0 else ''}{whole}.{part:0{digits}d}"
 
 
-@lru_cache(maxsize=1 << 16)  # a ledger repeats its amounts
 def _amount(minor: int, currency: str) -> str:
     return f"{_plain(minor, currency)} {currency}"
 
 
-class Posting(NamedTuple):
-    account: str
-    amount: str  # ``-20.00 USD``
-    #: the total price (``@@``) of a foreign amount: what it brought in the base currency
-    price: str | None = None
+@dataclass(frozen=True)
+class JournalStyle:
+    """How a plain-text journal writes a transaction: after its date and flag (`` *``,
+    `` !``) the rest of its first line, then a line per metadata pair, then its postings
+    with this indent."""
 
+    heading: Callable[[str | None, str], str]  # (payee, narration) -> the line's rest
+    meta: Callable[[str, str], str]  # (key, value) -> the line
+    indent: str
 
-class Transaction(NamedTuple):
-    """One transaction as written (tuples: an export makes one for every event)."""
+    def event(self, payee: str | None, narration: str, meta: tuple = ()) -> str:
+        """An event's part of its transaction: the rest of the first line and its metadata."""
+        return self.heading(payee, narration) + "".join([self.meta(*pair) for pair in meta])
 
-    day: dt.date
-    pending: bool
-    payee: str | None
-    narration: str
-    meta: tuple[tuple[str, str], ...]
-    postings: tuple[Posting, ...]
+    def posting(self, account: str, amount: str, price: str | None = None) -> str:
+        """A posting's line; ``price`` is the total price (``@@``) of a foreign amount, what
+        it brought in the base currency."""
+        text = f"{amount:>16}"
+        if price is not None:
+            text += f" @@ {price}"
+        return f"{self.indent}{account:<46}  {text}\n"
 
 
 @dataclass(frozen=True)
@@ -212,8 +217,9 @@ class _Exporter:
         self.accounts = AccountNames(ledger.settings.account_names)
         self.labels = {channel.name: channel.label for channel in all_channels()}
         self.supporters = self._supporter_labels()
-        #: a receipt's narration by (channel, kind, event): a few dozen in any ledger
-        self._narrations: dict[tuple[str, str, str], str] = {}
+        #: narrations by what they depend on: a few dozen in any ledger
+        self._narration = _Written(self._receipt_narration)
+        self._bank_narration = _Written(self._bank_line_narration)
 
     def _supporter_labels(self) -> dict[int, str]:
         """Each supporter as the export shows them: as whoever absorbed them in a merge, by
@@ -278,32 +284,21 @@ class _Exporter:
             *self.window.conditions(receipts.occurred_at, self.tz),
         ]
 
-    def receipts(self) -> Iterator:
+    def receipts(self) -> Iterator[tuple]:
+        """The window's booked receipts as plain values, by instant: the instant as stored."""
         table = Receipt.__table__
-        reversed_ = table.alias("reversed")
         query = (
             select(
-                table.c.occurred_at,
-                table.c.channel,
-                table.c.external_id,
-                table.c.kind,
-                table.c.event,
+                type_coerce(table.c.occurred_at, String), table.c.channel, table.c.kind,
+                table.c.event, table.c.supporter_id, table.c.gross_minor, table.c.fee_minor,
+                table.c.net_minor, table.c.currency, table.c.original_minor,
+                table.c.original_currency, table.c.fx_rate, table.c.external_id,
                 table.c.status,
-                table.c.currency,
-                table.c.gross_minor,
-                table.c.fee_minor,
-                table.c.net_minor,
-                table.c.original_minor,
-                table.c.original_currency,
-                table.c.fx_rate,
-                table.c.supporter_id,
-                reversed_.c.external_id.label("reverses"),
             )
-            .outerjoin(reversed_, reversed_.c.id == table.c.reverses_id)
             .where(*self._booked(table.c))
             .order_by(table.c.occurred_at, table.c.channel, self._ordered(table.c.external_id))
-        )
-        return self._stream(query)
+        )  # fmt: skip
+        return self._plain_rows(query)
 
     def accounts_in_use(self) -> dict[str, dt.date]:
         """Every account the window's postings use, with the day it is first used."""
@@ -318,23 +313,11 @@ class _Exporter:
             first_use[account] = min(day, first_use.get(account, day))
         return first_use
 
-    def supporter(self, row) -> str | None:
-        return self.supporters[row.supporter_id] if row.supporter_id is not None else None
-
-    def transactions(self) -> Iterator[Transaction]:
-        """The journal's transactions in the window, by instant and event. Postings come as
-        plain values, the instant as stored (each local day worked out once), amounts
-        written from their minor units; their events are described a chunk at a time."""
-        names = dict(self.connection.execute(select(ACCOUNTS.c.id, ACCOUNTS.c.name)).all())
-        base = self.ledger.currency
-
-        @lru_cache(maxsize=1 << 16)  # a ledger repeats its postings: bounded, memory flat
-        def posting(account_id: int, currency: str, amount: int, value: int) -> Posting:
-            price = None  # a foreign amount is valued in the base currency, as carried
-            if currency != base:
-                price = _amount(abs(value), base)
-            return Posting(self.accounts(names[account_id]), _amount(amount, currency), price)
-
+    def journal(self, style: JournalStyle) -> Iterator[tuple[int, str]]:
+        """The journal's transactions in the window as ``style`` writes them, by instant and
+        event, a chunk at a time with how many it holds. Postings come as plain values, the
+        instant as stored (each local day worked out once); a ledger repeats its postings,
+        so each distinct one is written once; events are described a chunk at a time."""
         query = (
             select(
                 POSTINGS.c.source, POSTINGS.c.source_id,
@@ -346,24 +329,43 @@ class _Exporter:
             .order_by(POSTINGS.c.occurred_at, POSTINGS.c.source, POSTINGS.c.source_id,
                       POSTINGS.c.leg)
         )  # fmt: skip
+        lines = _Written(self._posting_writer(style))
         day = _LocalDays(self.tz)
         for chunk in _grouped_chunks(self._plain_rows(query)):
-            described = self._events(chunk)
-            for key, rows in chunk:
-                found = described[key[0]].get(key[1])
-                payee, narration, meta = found or (None, f"{key[0]} #{key[1]}", ())
-                postings = tuple([posting(*row[4:]) for row in rows])
+            described = self._events(chunk, style)
+            texts = []
+            for (source, source_id), rows in chunk:
                 first = rows[0]
-                yield Transaction(day(first[2]), not first[3], payee, narration, meta, postings)
+                event = described[source].get(source_id)
+                if event is None:  # postings left by an event no longer there
+                    event = style.event(None, f"{source} #{source_id}")
+                postings = "".join([lines[row[4:]] for row in rows])
+                texts.append(f"{day(first[2])}{_FLAGS[first[3]]}{event}{postings}\n")
+            yield len(texts), "".join(texts)
 
-    def _events(self, chunk: list[tuple[tuple[str, int], list]]) -> dict:
-        """Payee, narration and metadata of the events of a chunk of transactions."""
+    def _posting_writer(self, style: JournalStyle) -> Callable[[int, str, int, int], str]:
+        """A posting's line from its account, currency, amount and value in minor units; a
+        foreign amount is priced at its value in the base currency, as the journal carries it."""
+        names = dict(self.connection.execute(select(ACCOUNTS.c.id, ACCOUNTS.c.name)).all())
+        base = self.ledger.currency
+
+        def write(account_id: int, currency: str, amount: int, value: int) -> str:
+            price = None if currency == base else _amount(abs(value), base)
+            return style.posting(self.accounts(names[account_id]), _amount(amount, currency), price)
+
+        return write
+
+    def _events(self, chunk: list[tuple[tuple[str, int], list]], style: JournalStyle) -> dict:
+        """The events of a chunk of transactions as ``style`` writes them, by source and id."""
         wanted: dict[str, set[int]] = defaultdict(set)
         for (source, source_id), _ in chunk:
             wanted[source].add(source_id)
-        return {source: getattr(self, f"_describe_{source}")(ids) for source, ids in wanted.items()}
+        return {
+            source: getattr(self, f"_describe_{source}")(ids, style)
+            for source, ids in wanted.items()
+        }
 
-    def _describe_receipt(self, ids: set[int]) -> dict[int, tuple]:
+    def _describe_receipt(self, ids: set[int], style: JournalStyle) -> dict[int, str]:
         table, reversed_ = Receipt.__table__, Receipt.__table__.alias("reversed")
         rows = self._plain_rows(
             select(table.c.id, table.c.channel, table.c.kind, table.c.event,
@@ -372,22 +374,28 @@ class _Exporter:
             .outerjoin(reversed_, reversed_.c.id == table.c.reverses_id)
             .where(self._among(table.c.id, ids))
         )  # fmt: skip
+        payees, narration, heading, meta = (
+            self.supporters,
+            self._narration,
+            style.heading,
+            style.meta,
+        )
         found = {}
         for receipt_id, channel, kind, event, external_id, supporter_id, reverses in rows:
-            meta = (("id", external_id),)
+            payee = payees[supporter_id] if supporter_id is not None else None
+            text = heading(payee, narration[channel, kind, event])
+            text += meta("id", external_id)
             if reverses is not None:
-                meta += (("reverses", reverses),)
-            payee = self.supporters[supporter_id] if supporter_id is not None else None
-            narration = self._narrations.get((channel, kind, event))
-            if narration is None:
-                words = _KIND_WORDS.get(kind, kind)
-                happened = "" if event == "payment" else " " + event.replace("_", " ")
-                narration = f"{self._label(channel)} {words}{happened}"
-                self._narrations[(channel, kind, event)] = narration
-            found[receipt_id] = (payee, narration, meta)
+                text += meta("reverses", reverses)
+            found[receipt_id] = text
         return found
 
-    def _describe_payout(self, ids: set[int]) -> dict[int, tuple]:
+    def _receipt_narration(self, channel: str, kind: str, event: str) -> str:
+        words = _KIND_WORDS.get(kind, kind)
+        happened = "" if event == "payment" else " " + event.replace("_", " ")
+        return f"{self._label(channel)} {words}{happened}"
+
+    def _describe_payout(self, ids: set[int], style: JournalStyle) -> dict[int, str]:
         table = Payout.__table__
         posted = (
             select(func.min(BankLine.posted_on))
@@ -405,32 +413,36 @@ class _Exporter:
             arrived = row.posted or (row.arrived_on if row.status == "paid" else None)
             if arrived is not None:
                 meta.append(("arrived", arrived.isoformat()))
-            found[row.id] = (None, f"{self._label(row.channel)} payout", tuple(meta))
+            found[row.id] = style.event(None, f"{self._label(row.channel)} payout", tuple(meta))
         return found
 
-    def _describe_bank(self, ids: set[int]) -> dict[int, tuple]:
+    def _describe_bank(self, ids: set[int], style: JournalStyle) -> dict[int, str]:
         """A bank line by what it was found to be (its text can name a payer: left out)."""
         table = BankLine.__table__
         found = {}
-        for row in self.connection.execute(
+        for line_id, account, external_id, classification, counterparty in self._plain_rows(
             select(table.c.id, table.c.account, table.c.external_id, table.c.classification,
                    table.c.counterparty)
             .where(self._among(table.c.id, ids))
         ):  # fmt: skip
-            what = {
-                "payout": f"{self._label(row.counterparty)} payout reaches the bank",
-                "income": f"{self._label(row.counterparty)} deposited",
-                "transfer": "transfer",
-            }.get(row.classification, row.classification)
-            meta = (("id", f"{row.account}:{row.external_id}"),)
-            found[row.id] = (None, f"Bank: {what}", meta)
+            found[line_id] = style.heading(
+                None, self._bank_narration[classification, counterparty]
+            ) + style.meta("id", f"{account}:{external_id}")
         return found
 
-    def _describe_conversion(self, ids: set[int]) -> dict[int, tuple]:
+    def _bank_line_narration(self, classification: str, counterparty: str | None) -> str:
+        what = {
+            "payout": f"{self._label(counterparty)} payout reaches the bank",
+            "income": f"{self._label(counterparty)} deposited",
+            "transfer": "transfer",
+        }.get(classification, classification)
+        return f"Bank: {what}"
+
+    def _describe_conversion(self, ids: set[int], style: JournalStyle) -> dict[int, str]:
         table = Conversion.__table__
         return {
-            row.id: (None, f"{self._label(row.channel)} currency conversion",
-                     (("id", row.external_id),))
+            row.id: style.event(None, f"{self._label(row.channel)} currency conversion",
+                                (("id", row.external_id),))
             for row in self.connection.execute(
                 select(table.c.id, table.c.channel, table.c.external_id).where(
                     self._among(table.c.id, ids)
@@ -438,79 +450,85 @@ class _Exporter:
             )
         }  # fmt: skip
 
-    def _describe_transfer(self, ids: set[int]) -> dict[int, tuple]:
+    def _describe_transfer(self, ids: set[int], style: JournalStyle) -> dict[int, str]:
         table = Transfer.__table__
         return {
-            row.id: (None, f"{self._label(row.channel)}: the writer's own money, "
-                     f"{row.description or 'in or out'}", (("id", row.external_id),))
+            row.id: style.event(None, f"{self._label(row.channel)}: the writer's own money, "
+                                f"{row.description or 'in or out'}", (("id", row.external_id),))
             for row in self.connection.execute(
                 select(table.c.id, table.c.channel, table.c.external_id, table.c.description)
                 .where(self._among(table.c.id, ids))
             )
         }  # fmt: skip
 
-    def _describe_opening(self, ids: set[int]) -> dict[int, tuple]:
+    def _describe_opening(self, ids: set[int], style: JournalStyle) -> dict[int, str]:
         table = ChannelBalance.__table__
         found = {}
         for row in self.connection.execute(
             select(table.c.id, table.c.channel, table.c.as_of).where(self._among(table.c.id, ids))
         ):
             day = row.as_of.astimezone(self.tz).date().isoformat()
-            found[row.id] = (
+            found[row.id] = style.event(
                 None, f"{self._label(row.channel)} balance before the ledger (as it stated on "
-                f"{day})", (),
+                f"{day})",
             )  # fmt: skip
         return found
 
     def _label(self, channel: str | None) -> str:
         return self.labels.get(channel, channel or "")
 
-    def csv_rows(self) -> Iterator[list]:
-        for row in self.receipts():
-            original = (
-                _plain(row.original_minor, row.original_currency)
-                if row.original_minor is not None and row.original_currency
-                else ""
-            )
+    def csv_rows(self) -> Iterator[list[str]]:
+        """A row per receipt, its cells made safe for a spreadsheet: the date and the
+        amounts, written here as plain numbers, need no guarding."""
+        day = _LocalDays(self.tz)
+        supporters = {key: safe_cell(label) for key, label in self.supporters.items()}
+        for (
+            at, channel, kind, event, supporter_id, gross, fee, net, currency, original,
+            original_currency, fx_rate, external_id, status,
+        ) in self.receipts():  # fmt: skip
             yield [
-                row.occurred_at.astimezone(self.tz).date().isoformat(),
-                row.channel,
-                row.kind,
-                row.event,
-                self.supporter(row) or "",
-                _plain(row.gross_minor, row.currency),
-                _plain(row.fee_minor, row.currency),
-                _plain(row.net_minor, row.currency),
-                row.currency,
-                original,
-                row.original_currency or "",
-                row.fx_rate or "",
-                row.external_id,
-                row.status,
+                day(at),
+                safe_cell(channel),
+                safe_cell(kind),
+                safe_cell(event),
+                supporters[supporter_id] if supporter_id is not None else "",
+                _plain(gross, currency),
+                _plain(fee, currency),
+                _plain(net, currency),
+                safe_cell(currency),
+                _plain(original, original_currency)
+                if original is not None and original_currency
+                else "",
+                safe_cell(original_currency),
+                safe_cell(fx_rate),
+                safe_cell(external_id),
+                safe_cell(status),
             ]
 
 
 class _LocalDays:
-    """The local day of each stored instant (naive UTC, as the database gives it back: text
-    on SQLite), for instants that come in order: worked out again only past the day's end."""
+    """The local day (ISO text) of each stored instant (naive UTC, as the database gives it
+    back: text on SQLite), for instants that come in order: worked out again only past the
+    day's end."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
-        self.day = dt.date.min
+        self.day = ""
         self.start = self.end = dt.datetime.min
         self.texts = ("", "")
 
-    def __call__(self, stored: str | dt.datetime) -> dt.date:
+    def __call__(self, stored: str | dt.datetime) -> str:
         if isinstance(stored, str):
             # text as SQLAlchemy stores it sorts as its instant: no need to parse it
             if len(stored) == _STORED_LENGTH and self.texts[0] <= stored < self.texts[1]:
                 return self.day
             stored = dt.datetime.fromisoformat(stored)
         if not self.start <= stored < self.end:
-            self.day = stored.replace(tzinfo=dt.UTC).astimezone(self.tz).date()
+            day = stored.replace(tzinfo=dt.UTC).astimezone(self.tz).date()
+            self.day = day.isoformat()
             self.start, self.end = (
-                local_midnight(day, self.tz).replace(tzinfo=None)
-                for day in (self.day, self.day + dt.timedelta(days=1))
+                local_midnight(local, self.tz).replace(tzinfo=None)
+                for local in (day, day + dt.timedelta(days=1))
             )
             self.texts = tuple(_stored_text(at) for at in (self.start, self.end))
         return self.day
@@ -534,18 +552,25 @@ def _grouped_chunks(legs: Iterator, size: int = CHUNK) -> Iterator[list]:
 
 #: the event a posting belongs to: its source and source id
 _EVENT = itemgetter(0, 1)
+#: a transaction's flag after its date, by whether it is cleared
+_FLAGS = (" !", " *")
+#: distinct postings kept written at a time
+_KEPT = 1 << 16
 
 
-@lru_cache(maxsize=1 << 16)  # a ledger repeats its postings: bounded, so memory stays flat
-def _posting_block(postings: tuple[Posting, ...], indent: str) -> str:
-    """A transaction's posting lines, each ended: most transactions repeat another's."""
-    lines = []
-    for posting in postings:
-        amount = f"{posting.amount:>16}"
-        if posting.price is not None:
-            amount += f" @@ {posting.price}"
-        lines.append(f"{indent}{posting.account:<46}  {amount}\n")
-    return "".join(lines)
+class _Written(dict):
+    """Texts by their key, each written once by ``write`` (called with the key's values)
+    and kept: at most :data:`_KEPT` at a time, so memory stays flat."""
+
+    def __init__(self, write: Callable[..., str]) -> None:
+        super().__init__()
+        self.write = write
+
+    def __missing__(self, key: tuple) -> str:
+        if len(self) >= _KEPT:
+            self.clear()
+        text = self[key] = self.write(*key)
+        return text
 
 
 def _one_line(text: str) -> str:
@@ -556,21 +581,15 @@ def _beancount_string(text: str) -> str:
     return '"' + _one_line(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-@lru_cache(maxsize=1 << 16)  # payees by narrations and flags: bounded, memory flat
-def _beancount_head(pending: bool, payee: str | None, narration: str) -> str:
-    """A transaction's first line after its date."""
-    head = f" {'!' if pending else '*'}"
-    if payee is not None:
-        head += " " + _beancount_string(payee)
-    return f"{head} {_beancount_string(narration)}\n"
+@lru_cache(maxsize=1 << 16)  # payees by narrations: bounded, memory flat
+def _beancount_heading(payee: str | None, narration: str) -> str:
+    """A transaction's first line after its date and flag."""
+    heading = " " + _beancount_string(payee) if payee is not None else ""
+    return f"{heading} {_beancount_string(narration)}\n"
 
 
-def beancount_transaction(transaction: Transaction) -> str:
-    meta = "".join(f"  {key}: {_beancount_string(value)}\n" for key, value in transaction.meta)
-    return (
-        f"{transaction.day}{_beancount_head(*transaction[1:4])}{meta}"
-        f"{_posting_block(transaction.postings, '  ')}\n"
-    )
+def _beancount_meta(key: str, value: str) -> str:
+    return f"  {key}: {_beancount_string(value)}\n"
 
 
 def _hledger_text(text: str) -> str:
@@ -579,25 +598,23 @@ def _hledger_text(text: str) -> str:
 
 
 @lru_cache(maxsize=1 << 16)
-def _hledger_head(pending: bool, payee: str | None, narration: str) -> str:
-    """A transaction's first line after its date."""
+def _hledger_heading(payee: str | None, narration: str) -> str:
+    """A transaction's first line after its date and flag."""
     description = _hledger_text(narration)
     if payee is not None:
         description = f"{_hledger_text(payee).replace('|', '/')} | {description}"
     if description.startswith("("):  # hledger would read it as a transaction code
         description = "() " + description
-    return f" {'!' if pending else '*'} {description}\n"
+    return f" {description}\n"
 
 
-def hledger_transaction(transaction: Transaction) -> str:
+def _hledger_meta(key: str, value: str) -> str:
     # a tag's value ends at a comma, so a comma in an id is written %2C
-    meta = "".join(
-        f"    ; {key}:{_one_line(value).replace(',', '%2C')}\n" for key, value in transaction.meta
-    )
-    return (
-        f"{transaction.day}{_hledger_head(*transaction[1:4])}{meta}"
-        f"{_posting_block(transaction.postings, '    ')}\n"
-    )
+    return f"    ; {key}:{_one_line(value).replace(',', '%2C')}\n"
+
+
+BEANCOUNT_STYLE = JournalStyle(_beancount_heading, _beancount_meta, "  ")
+HLEDGER_STYLE = JournalStyle(_hledger_heading, _hledger_meta, "    ")
 
 
 def export(ledger: Ledger, fmt: ExportFormat, stream: TextIO, window: Window = Window()) -> int:
@@ -612,7 +629,7 @@ def export(ledger: Ledger, fmt: ExportFormat, stream: TextIO, window: Window = W
             writer.writerow(CSV_COLUMNS)
             count = 0
             for row in exporter.csv_rows():
-                writer.writerow([safe_cell(value) for value in row])
+                writer.writerow(row)
                 count += 1
             return count
         header = (
@@ -623,14 +640,14 @@ def export(ledger: Ledger, fmt: ExportFormat, stream: TextIO, window: Window = W
         if fmt is ExportFormat.beancount:
             stream.write(header + f'option "operating_currency" "{currency}"\n\n')
             stream.writelines(f"{day} open {account}\n" for account, day in first_use)
-            render = beancount_transaction
+            style = BEANCOUNT_STYLE
         else:
             stream.write(header)
             stream.writelines(f"account {account}\n" for account, _ in first_use)
-            render = hledger_transaction
+            style = HLEDGER_STYLE
         stream.write("\n")
         count = 0
-        for transaction in exporter.transactions():
-            stream.write(render(transaction))
-            count += 1
+        for written, text in exporter.journal(style):
+            stream.write(text)
+            count += written
         return count
