@@ -546,6 +546,29 @@ def test_a_window_takes_the_authors_months(ledger):
     assert "PP-WD-0902" not in from_september
 
 
+def test_an_account_opens_on_its_first_use_in_the_window(ledger):
+    """Zelle's income is used on 30 June, 10 July, 31 August at 23:30 (1 September in UTC)
+    and 1 October: each window opens it on its own first day of use, in the author's zone."""
+    build_quarter(ledger)
+    zelle = "open Income:Support:Zelle:OneTime\n"
+    for window, day in (
+        (Window(), "2026-06-30"),
+        (QUARTER, "2026-07-10"),
+        (Window(Month(2026, 8), Month(2026, 8)), "2026-08-31"),
+        (Window(Month(2026, 9)), "2026-10-01"),
+        (Window(None, Month(2026, 6)), "2026-06-30"),
+    ):
+        opens = [
+            line for line in exported(ledger, ExportFormat.beancount, window).splitlines()
+            if " open " in line
+        ]  # fmt: skip
+        assert f"{day} {zelle}" in "\n".join(opens) + "\n", window
+    # Audible's only sale is August's: an account the window does not use is not opened
+    audible = "2026-08-31 open Income:Sales:Audible\n"
+    assert audible in exported(ledger, ExportFormat.beancount, QUARTER)
+    assert "Audible" not in exported(ledger, ExportFormat.beancount, Window(Month(2026, 9)))
+
+
 def test_account_names_follow_the_writers_chart(ledger, tmp_path):
     build_quarter(ledger)
     renames = {"Assets:Bank": "Assets:Checking", "Income:Support": "Income:Donations"}

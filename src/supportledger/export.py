@@ -53,7 +53,7 @@ from sqlalchemy import (
 from supportledger.channels import all_channels
 from supportledger.config import ConfigError
 from supportledger.errors import LedgerError
-from supportledger.journal import ACCOUNTS, POSTINGS, align_ledger
+from supportledger.journal import ACCOUNTS, MONTHS, POSTINGS, align_ledger
 from supportledger.ledger import Ledger
 from supportledger.models import (
     COUNTED_STATUSES,
@@ -202,6 +202,15 @@ class Window:
             found.append(column < self.last.bounds(tz)[1])
         return found
 
+    def month_conditions(self, column) -> list:
+        """The same months on the journal roll-up's keys (``YYYYMM``)."""
+        found = []
+        if self.first is not None:
+            found.append(column >= self.first.year * 100 + self.first.month)
+        if self.last is not None:
+            found.append(column <= self.last.year * 100 + self.last.month)
+        return found
+
     def __str__(self) -> str:
         return f"{self.first or 'the start'} to {self.last or 'the end'}"
 
@@ -301,13 +310,27 @@ class _Exporter:
         return self._plain_rows(query)
 
     def accounts_in_use(self) -> dict[str, dt.date]:
-        """Every account the window's postings use, with the day it is first used."""
+        """Every account the window's postings use, with the day it is first used: the
+        roll-up gives each account's first month, and only that month's postings are read."""
+        first_months = (
+            select(MONTHS.c.account_id, func.min(MONTHS.c.month).label("month"))
+            .where(*self.window.month_conditions(MONTHS.c.month))
+            .group_by(MONTHS.c.account_id)
+            .subquery()
+        )
+        first_use_at = (
+            select(func.min(POSTINGS.c.occurred_at))
+            .where(
+                POSTINGS.c.month == first_months.c.month,
+                POSTINGS.c.account_id == first_months.c.account_id,
+            )
+            .scalar_subquery()
+        )
         first_use: dict[str, dt.date] = {}
         for name, first in self.connection.execute(
-            select(ACCOUNTS.c.name, func.min(POSTINGS.c.occurred_at))
-            .join(ACCOUNTS, ACCOUNTS.c.id == POSTINGS.c.account_id)
-            .where(*self.window.conditions(POSTINGS.c.occurred_at, self.tz))
-            .group_by(ACCOUNTS.c.name)
+            select(ACCOUNTS.c.name, first_use_at).join_from(
+                first_months, ACCOUNTS, ACCOUNTS.c.id == first_months.c.account_id
+            )
         ):
             account, day = self.accounts(name), first.astimezone(self.tz).date()
             first_use[account] = min(day, first_use.get(account, day))
