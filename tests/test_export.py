@@ -33,6 +33,7 @@ import subprocess
 import sys
 from collections import defaultdict
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,7 @@ from supportledger.export import (
     _check_account,
     _LocalDays,
     _plain,
+    _whole_events,
     export,
 )
 from supportledger.journal import rebuild_ledger
@@ -631,3 +633,16 @@ def test_the_local_day_of_ordered_instants_crosses_midnight_and_clock_changes():
         spec = ("microseconds", "seconds", None)[minutes % 3]
         stored = at.isoformat(sep=" ", timespec=spec) if spec else at
         assert day(stored) == local_date(at.replace(tzinfo=dt.UTC), tz).isoformat(), at
+
+
+def test_blocks_of_postings_are_cut_where_an_event_ends():
+    """The postings are read a block at a time; an event's legs are never split between two
+    blocks, however the reads fall (one event longer than a block included)."""
+    legs = [("receipt", 1, 0), ("receipt", 1, 1), ("bank", 1, 0), ("bank", 1, 1), ("bank", 1, 2)]
+    legs += [("receipt", 2, leg) for leg in range(7)] + [("payout", 2, 0)]
+    for size in range(1, len(legs) + 2):
+        blocks = list(_whole_events(iter([legs[i : i + size] for i in range(0, len(legs), size)])))
+        assert [leg for block in blocks for leg in block] == legs, size
+        for block, after in pairwise(blocks):  # the next block starts another event
+            assert block[-1][:2] != after[0][:2], size
+    assert list(_whole_events(iter([]))) == []

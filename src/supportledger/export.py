@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from itertools import chain, groupby, islice
+from itertools import chain, groupby
 from operator import itemgetter
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -247,32 +247,32 @@ class _Exporter:
         """Order by the id's characters on every database, so output does not hang on a locale."""
         return column.collate("C") if self.connection.dialect.name == "postgresql" else column
 
-    def _stream(self, query) -> Iterator:
-        """The query's rows through a server-side cursor, a chunk at a time."""
-        return chain.from_iterable(self._partitions(query))  # rows one by one, in C
-
-    def _partitions(self, query) -> Iterator[list]:
-        result = self.connection.execute(query, execution_options={"yield_per": CHUNK})
+    def _partitions(self, query, size: int = CHUNK) -> Iterator[list]:
+        result = self.connection.execute(query, execution_options={"yield_per": size})
         try:
             yield from result.partitions()
         finally:
             result.close()
 
     def _plain_rows(self, query) -> Iterator[tuple]:
-        """The query's rows as the driver gives them, for columns that need no result
-        processing (integers and text; a flag as 0 or 1 on SQLite): making row objects is
-        most of the cost of a long read. SQLite's cursor steps through the rows as they are
-        fetched, so memory stays flat; elsewhere rows stream as :meth:`_stream` gives them
-        (SQLAlchemy reads a server-side cursor ahead of its caller; its rows, tuples all the
-        same)."""
-        if self.connection.dialect.name != "sqlite":
-            return self._stream(query)
-        return chain.from_iterable(self._fetched(query))
+        """The query's rows as :meth:`_plain_blocks` gives them, one by one."""
+        return chain.from_iterable(self._plain_blocks(query))
 
-    def _fetched(self, query) -> Iterator[list]:
+    def _plain_blocks(self, query, size: int = CHUNK) -> Iterator[list]:
+        """The query's rows as the driver gives them, ``size`` at a time, for columns that
+        need no result processing (integers and text; a flag as 0 or 1 on SQLite): making
+        row objects is most of the cost of a long read. SQLite's cursor steps through the
+        rows as they are fetched, so memory stays flat; elsewhere rows stream as
+        :meth:`_partitions` gives them (SQLAlchemy reads a server-side cursor ahead of its
+        caller; its rows, tuples all the same)."""
+        if self.connection.dialect.name != "sqlite":
+            return self._partitions(query, size)
+        return self._fetched(query, size)
+
+    def _fetched(self, query, size: int) -> Iterator[list]:
         result = self.connection.execute(query)
         try:
-            while rows := result.cursor.fetchmany(CHUNK):
+            while rows := result.cursor.fetchmany(size):
                 yield rows
         finally:
             result.close()
@@ -352,17 +352,18 @@ class _Exporter:
             .order_by(POSTINGS.c.occurred_at, POSTINGS.c.source, POSTINGS.c.source_id,
                       POSTINGS.c.leg)
         )  # fmt: skip
-        lines = _Written(self._posting_writer(style))
+        line = _Written(self._posting_writer(style)).__getitem__
         day = _LocalDays(self.tz)
-        for chunk in _grouped_chunks(self._plain_rows(query)):
-            described = self._events(chunk, style)
+        for block in _whole_events(self._plain_blocks(query, _POSTING_ROWS)):
+            described = self._events(block, style)
             texts = []
-            for (source, source_id), rows in chunk:
-                first = rows[0]
+            for (source, source_id), legs in groupby(block, _EVENT):
+                legs = list(legs)
+                first = legs[0]
                 event = described[source].get(source_id)
                 if event is None:  # postings left by an event no longer there
                     event = style.event(None, f"{source} #{source_id}")
-                postings = "".join([lines[row[4:]] for row in rows])
+                postings = "".join(map(line, map(_POSTING, legs)))
                 texts.append(f"{day(first[2])}{_FLAGS[first[3]]}{event}{postings}\n")
             yield len(texts), "".join(texts)
 
@@ -378,10 +379,10 @@ class _Exporter:
 
         return write
 
-    def _events(self, chunk: list[tuple[tuple[str, int], list]], style: JournalStyle) -> dict:
-        """The events of a chunk of transactions as ``style`` writes them, by source and id."""
+    def _events(self, postings: list[tuple], style: JournalStyle) -> dict:
+        """The events of a block of postings as ``style`` writes them, by source and id."""
         wanted: dict[str, set[int]] = defaultdict(set)
-        for (source, source_id), _ in chunk:
+        for source, source_id in set(map(_EVENT, postings)):
             wanted[source].add(source_id)
         return {
             source: getattr(self, f"_describe_{source}")(ids, style)
@@ -565,16 +566,28 @@ def _stored_text(at: dt.datetime) -> str:
 _STORED_LENGTH = len(_stored_text(dt.datetime.min))
 
 
-def _grouped_chunks(legs: Iterator, size: int = CHUNK) -> Iterator[list]:
-    """Postings grouped into transactions (consecutive legs of one event), a chunk of
-    transactions at a time."""
-    events = groupby(legs, _EVENT)
-    while chunk := [(key, list(rows)) for key, rows in islice(events, size)]:
-        yield chunk
+def _whole_events(blocks: Iterator[list]) -> Iterator[list]:
+    """Blocks of postings cut where an event ends: the legs of the last event of a block
+    (consecutive, as they are ordered) are carried to the next."""
+    carried: list = []
+    for block in blocks:
+        block = carried + block
+        last, cut = _EVENT(block[-1]), len(block) - 1
+        while cut and _EVENT(block[cut - 1]) == last:
+            cut -= 1
+        carried = block[cut:]
+        if cut:
+            yield block[:cut]
+    if carried:
+        yield carried
 
 
+#: postings read at a time: some two thousand events
+_POSTING_ROWS = 3 * CHUNK
 #: the event a posting belongs to: its source and source id
 _EVENT = itemgetter(0, 1)
+#: what a posting's line is written from: account, currency, amount and value
+_POSTING = itemgetter(slice(4, None))
 #: a transaction's flag after its date, by whether it is cleared
 _FLAGS = (" !", " *")
 #: distinct postings kept written at a time
