@@ -35,7 +35,7 @@ from enum import StrEnum
 from functools import lru_cache
 from itertools import chain, groupby
 from operator import itemgetter
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -367,13 +367,14 @@ class _Exporter:
                 texts.append(f"{day(first[2])}{_FLAGS[first[3]]}{event}{postings}\n")
             yield len(texts), "".join(texts)
 
-    def _posting_writer(self, style: JournalStyle) -> Callable[[int, str, int, int], str]:
+    def _posting_writer(self, style: JournalStyle) -> Callable[[tuple], str]:
         """A posting's line from its account, currency, amount and value in minor units; a
         foreign amount is priced at its value in the base currency, as the journal carries it."""
         names = dict(self.connection.execute(select(ACCOUNTS.c.id, ACCOUNTS.c.name)).all())
         base = self.ledger.currency
 
-        def write(account_id: int, currency: str, amount: int, value: int) -> str:
+        def write(posting: tuple[int, str, int, int]) -> str:
+            account_id, currency, amount, value = posting
             price = None if currency == base else _amount(abs(value), base)
             return style.posting(self.accounts(names[account_id]), _amount(amount, currency), price)
 
@@ -414,7 +415,8 @@ class _Exporter:
             found[receipt_id] = text
         return found
 
-    def _receipt_narration(self, channel: str, kind: str, event: str) -> str:
+    def _receipt_narration(self, what: tuple[str, str, str]) -> str:
+        channel, kind, event = what
         words = _KIND_WORDS.get(kind, kind)
         happened = "" if event == "payment" else " " + event.replace("_", " ")
         return f"{self._label(channel)} {words}{happened}"
@@ -454,7 +456,8 @@ class _Exporter:
             ) + style.meta("id", f"{account}:{external_id}")
         return found
 
-    def _bank_line_narration(self, classification: str, counterparty: str | None) -> str:
+    def _bank_line_narration(self, what: tuple[str, str | None]) -> str:
+        classification, counterparty = what
         what = {
             "payout": f"{self._label(counterparty)} payout reaches the bank",
             "income": f"{self._label(counterparty)} deposited",
@@ -506,27 +509,28 @@ class _Exporter:
         amounts, written here as plain numbers, need no guarding."""
         day = _LocalDays(self.tz)
         supporters = {key: safe_cell(label) for key, label in self.supporters.items()}
+        safe = _Written(safe_cell)  # for the columns of a few values each
         for (
             at, channel, kind, event, supporter_id, gross, fee, net, currency, original,
             original_currency, fx_rate, external_id, status,
         ) in self.receipts():  # fmt: skip
             yield [
                 day(at),
-                safe_cell(channel),
-                safe_cell(kind),
-                safe_cell(event),
+                safe[channel],
+                safe[kind],
+                safe[event],
                 supporters[supporter_id] if supporter_id is not None else "",
                 _plain(gross, currency),
                 _plain(fee, currency),
                 _plain(net, currency),
-                safe_cell(currency),
+                safe[currency],
                 _plain(original, original_currency)
                 if original is not None and original_currency
                 else "",
-                safe_cell(original_currency),
-                safe_cell(fx_rate),
+                safe[original_currency],
+                safe[fx_rate],
                 safe_cell(external_id),
-                safe_cell(status),
+                safe[status],
             ]
 
 
@@ -590,22 +594,22 @@ _EVENT = itemgetter(0, 1)
 _POSTING = itemgetter(slice(4, None))
 #: a transaction's flag after its date, by whether it is cleared
 _FLAGS = (" !", " *")
-#: distinct postings kept written at a time
+#: texts a :class:`_Written` keeps at a time
 _KEPT = 1 << 16
 
 
 class _Written(dict):
-    """Texts by their key, each written once by ``write`` (called with the key's values)
-    and kept: at most :data:`_KEPT` at a time, so memory stays flat."""
+    """Texts by what they are written from, each written once by ``write`` and kept: at
+    most :data:`_KEPT` at a time, so memory stays flat."""
 
-    def __init__(self, write: Callable[..., str]) -> None:
+    def __init__(self, write: Callable[[Any], str]) -> None:
         super().__init__()
         self.write = write
 
-    def __missing__(self, key: tuple) -> str:
+    def __missing__(self, key) -> str:
         if len(self) >= _KEPT:
             self.clear()
-        text = self[key] = self.write(*key)
+        text = self[key] = self.write(key)
         return text
 
 
