@@ -216,9 +216,16 @@ class Window:
 
 
 class _Exporter:
-    """One export: the ledger's rows in a window, turned into transactions or CSV rows."""
+    """One export: the ledger's rows in a window, turned into transactions as ``style``
+    writes them or into CSV rows."""
 
-    def __init__(self, ledger: Ledger, connection: Connection, window: Window) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        connection: Connection,
+        window: Window,
+        style: JournalStyle | None = None,
+    ) -> None:
         self.ledger = ledger
         self.tz = ledger.tz
         self.connection = connection
@@ -226,9 +233,12 @@ class _Exporter:
         self.accounts = AccountNames(ledger.settings.account_names)
         self.labels = {channel.name: channel.label for channel in all_channels()}
         self.supporters = self._supporter_labels()
+        self.style = style
         #: narrations by what they depend on: a few dozen in any ledger
         self._narration = _Written(self._receipt_narration)
         self._bank_narration = _Written(self._bank_line_narration)
+        #: a receipt's heading by its supporter and narration's parts
+        self._receipt_headings = _Written(self._receipt_heading)
 
     def _supporter_labels(self) -> dict[int, str]:
         """Each supporter as the export shows them: as whoever absorbed them in a merge, by
@@ -336,8 +346,8 @@ class _Exporter:
             first_use[account] = min(day, first_use.get(account, day))
         return first_use
 
-    def journal(self, style: JournalStyle) -> Iterator[tuple[int, str]]:
-        """The journal's transactions in the window as ``style`` writes them, by instant and
+    def journal(self) -> Iterator[tuple[int, str]]:
+        """The journal's transactions in the window as the style writes them, by instant and
         event, a chunk at a time with how many it holds. Postings come as plain values, the
         instant as stored (each local day worked out once); a ledger repeats its postings,
         so each distinct one is written once; events are described a chunk at a time."""
@@ -352,22 +362,22 @@ class _Exporter:
             .order_by(POSTINGS.c.occurred_at, POSTINGS.c.source, POSTINGS.c.source_id,
                       POSTINGS.c.leg)
         )  # fmt: skip
-        line = _Written(self._posting_writer(style)).__getitem__
+        line = _Written(self._posting_writer()).__getitem__
         day = _LocalDays(self.tz)
         for block in _whole_events(self._plain_blocks(query, _POSTING_ROWS)):
-            described = self._events(block, style)
+            described = self._events(block)
             texts = []
             for (source, source_id), legs in groupby(block, _EVENT):
                 legs = list(legs)
                 first = legs[0]
                 event = described[source].get(source_id)
                 if event is None:  # postings left by an event no longer there
-                    event = style.event(None, f"{source} #{source_id}")
+                    event = self.style.event(None, f"{source} #{source_id}")
                 postings = "".join(map(line, map(_POSTING, legs)))
                 texts.append(f"{day(first[2])}{_FLAGS[first[3]]}{event}{postings}\n")
             yield len(texts), "".join(texts)
 
-    def _posting_writer(self, style: JournalStyle) -> Callable[[tuple], str]:
+    def _posting_writer(self) -> Callable[[tuple], str]:
         """A posting's line from its account, currency, amount and value in minor units; a
         foreign amount is priced at its value in the base currency, as the journal carries it."""
         names = dict(self.connection.execute(select(ACCOUNTS.c.id, ACCOUNTS.c.name)).all())
@@ -376,21 +386,20 @@ class _Exporter:
         def write(posting: tuple[int, str, int, int]) -> str:
             account_id, currency, amount, value = posting
             price = None if currency == base else _amount(abs(value), base)
-            return style.posting(self.accounts(names[account_id]), _amount(amount, currency), price)
+            return self.style.posting(
+                self.accounts(names[account_id]), _amount(amount, currency), price
+            )
 
         return write
 
-    def _events(self, postings: list[tuple], style: JournalStyle) -> dict:
-        """The events of a block of postings as ``style`` writes them, by source and id."""
+    def _events(self, postings: list[tuple]) -> dict:
+        """The events of a block of postings as the style writes them, by source and id."""
         wanted: dict[str, set[int]] = defaultdict(set)
         for source, source_id in set(map(_EVENT, postings)):
             wanted[source].add(source_id)
-        return {
-            source: getattr(self, f"_describe_{source}")(ids, style)
-            for source, ids in wanted.items()
-        }
+        return {source: getattr(self, f"_describe_{source}")(ids) for source, ids in wanted.items()}
 
-    def _describe_receipt(self, ids: set[int], style: JournalStyle) -> dict[int, str]:
+    def _describe_receipt(self, ids: set[int]) -> dict[int, str]:
         table, reversed_ = Receipt.__table__, Receipt.__table__.alias("reversed")
         rows = self._plain_rows(
             select(table.c.id, table.c.channel, table.c.kind, table.c.event,
@@ -399,21 +408,19 @@ class _Exporter:
             .outerjoin(reversed_, reversed_.c.id == table.c.reverses_id)
             .where(self._among(table.c.id, ids))
         )  # fmt: skip
-        payees, narration, heading, meta = (
-            self.supporters,
-            self._narration,
-            style.heading,
-            style.meta,
-        )
+        headings, meta = self._receipt_headings, self.style.meta
         found = {}
         for receipt_id, channel, kind, event, external_id, supporter_id, reverses in rows:
-            payee = payees[supporter_id] if supporter_id is not None else None
-            text = heading(payee, narration[channel, kind, event])
-            text += meta("id", external_id)
+            text = headings[supporter_id, channel, kind, event] + meta("id", external_id)
             if reverses is not None:
                 text += meta("reverses", reverses)
             found[receipt_id] = text
         return found
+
+    def _receipt_heading(self, what: tuple[int | None, str, str, str]) -> str:
+        supporter_id, *narration = what
+        payee = self.supporters[supporter_id] if supporter_id is not None else None
+        return self.style.heading(payee, self._narration[tuple(narration)])
 
     def _receipt_narration(self, what: tuple[str, str, str]) -> str:
         channel, kind, event = what
@@ -421,7 +428,7 @@ class _Exporter:
         happened = "" if event == "payment" else " " + event.replace("_", " ")
         return f"{self._label(channel)} {words}{happened}"
 
-    def _describe_payout(self, ids: set[int], style: JournalStyle) -> dict[int, str]:
+    def _describe_payout(self, ids: set[int]) -> dict[int, str]:
         table = Payout.__table__
         posted = (
             select(func.min(BankLine.posted_on))
@@ -439,10 +446,12 @@ class _Exporter:
             arrived = row.posted or (row.arrived_on if row.status == "paid" else None)
             if arrived is not None:
                 meta.append(("arrived", arrived.isoformat()))
-            found[row.id] = style.event(None, f"{self._label(row.channel)} payout", tuple(meta))
+            found[row.id] = self.style.event(
+                None, f"{self._label(row.channel)} payout", tuple(meta)
+            )
         return found
 
-    def _describe_bank(self, ids: set[int], style: JournalStyle) -> dict[int, str]:
+    def _describe_bank(self, ids: set[int]) -> dict[int, str]:
         """A bank line by what it was found to be (its text can name a payer: left out)."""
         table = BankLine.__table__
         found = {}
@@ -451,9 +460,9 @@ class _Exporter:
                    table.c.counterparty)
             .where(self._among(table.c.id, ids))
         ):  # fmt: skip
-            found[line_id] = style.heading(
+            found[line_id] = self.style.heading(
                 None, self._bank_narration[classification, counterparty]
-            ) + style.meta("id", f"{account}:{external_id}")
+            ) + self.style.meta("id", f"{account}:{external_id}")
         return found
 
     def _bank_line_narration(self, what: tuple[str, str | None]) -> str:
@@ -465,10 +474,10 @@ class _Exporter:
         }.get(classification, classification)
         return f"Bank: {what}"
 
-    def _describe_conversion(self, ids: set[int], style: JournalStyle) -> dict[int, str]:
+    def _describe_conversion(self, ids: set[int]) -> dict[int, str]:
         table = Conversion.__table__
         return {
-            row.id: style.event(None, f"{self._label(row.channel)} currency conversion",
+            row.id: self.style.event(None, f"{self._label(row.channel)} currency conversion",
                                 (("id", row.external_id),))
             for row in self.connection.execute(
                 select(table.c.id, table.c.channel, table.c.external_id).where(
@@ -477,10 +486,10 @@ class _Exporter:
             )
         }  # fmt: skip
 
-    def _describe_transfer(self, ids: set[int], style: JournalStyle) -> dict[int, str]:
+    def _describe_transfer(self, ids: set[int]) -> dict[int, str]:
         table = Transfer.__table__
         return {
-            row.id: style.event(None, f"{self._label(row.channel)}: the writer's own money, "
+            row.id: self.style.event(None, f"{self._label(row.channel)}: the writer's own money, "
                                 f"{row.description or 'in or out'}", (("id", row.external_id),))
             for row in self.connection.execute(
                 select(table.c.id, table.c.channel, table.c.external_id, table.c.description)
@@ -488,14 +497,14 @@ class _Exporter:
             )
         }  # fmt: skip
 
-    def _describe_opening(self, ids: set[int], style: JournalStyle) -> dict[int, str]:
+    def _describe_opening(self, ids: set[int]) -> dict[int, str]:
         table = ChannelBalance.__table__
         found = {}
         for row in self.connection.execute(
             select(table.c.id, table.c.channel, table.c.as_of).where(self._among(table.c.id, ids))
         ):
             day = row.as_of.astimezone(self.tz).date().isoformat()
-            found[row.id] = style.event(
+            found[row.id] = self.style.event(
                 None, f"{self._label(row.channel)} balance before the ledger (as it stated on "
                 f"{day})",
             )  # fmt: skip
@@ -655,6 +664,7 @@ def _hledger_meta(key: str, value: str) -> str:
 
 BEANCOUNT_STYLE = JournalStyle(_beancount_heading, _beancount_meta, "  ")
 HLEDGER_STYLE = JournalStyle(_hledger_heading, _hledger_meta, "    ")
+_STYLES = {ExportFormat.beancount: BEANCOUNT_STYLE, ExportFormat.hledger: HLEDGER_STYLE}
 
 
 def export(ledger: Ledger, fmt: ExportFormat, stream: TextIO, window: Window = Window()) -> int:
@@ -663,7 +673,7 @@ def export(ledger: Ledger, fmt: ExportFormat, stream: TextIO, window: Window = W
     currency = ledger.currency
     align_ledger(ledger)
     with ledger.engine.connect() as connection:
-        exporter = _Exporter(ledger, connection, window)
+        exporter = _Exporter(ledger, connection, window, _STYLES.get(fmt))
         if fmt is ExportFormat.csv:
             writer = csv.writer(stream, lineterminator="\n")
             writer.writerow(CSV_COLUMNS)
@@ -680,14 +690,12 @@ def export(ledger: Ledger, fmt: ExportFormat, stream: TextIO, window: Window = W
         if fmt is ExportFormat.beancount:
             stream.write(header + f'option "operating_currency" "{currency}"\n\n')
             stream.writelines(f"{day} open {account}\n" for account, day in first_use)
-            style = BEANCOUNT_STYLE
         else:
             stream.write(header)
             stream.writelines(f"account {account}\n" for account, _ in first_use)
-            style = HLEDGER_STYLE
         stream.write("\n")
         count = 0
-        for written, text in exporter.journal(style):
+        for written, text in exporter.journal():
             stream.write(text)
             count += written
         return count
