@@ -170,7 +170,9 @@ class JournalStyle:
     meta: Callable[[str, str], str]  # (key, value) -> the line
     indent: str
 
-    def event(self, payee: str | None, narration: str, meta: tuple = ()) -> str:
+    def event(
+        self, payee: str | None, narration: str, meta: tuple[tuple[str, str], ...] = ()
+    ) -> str:
         """An event's part of its transaction: the rest of the first line and its metadata."""
         return self.heading(payee, narration) + "".join([self.meta(*pair) for pair in meta])
 
@@ -348,9 +350,10 @@ class _Exporter:
 
     def journal(self) -> Iterator[tuple[int, str]]:
         """The journal's transactions in the window as the style writes them, by instant and
-        event, a chunk at a time with how many it holds. Postings come as plain values, the
-        instant as stored (each local day worked out once); a ledger repeats its postings,
-        so each distinct one is written once; events are described a chunk at a time."""
+        event, a block of some two thousand at a time with how many it holds. Postings come
+        as plain values, the instant as stored (each local day worked out once); a ledger
+        repeats its postings, so each distinct one is written once; a block's events are
+        described together."""
         query = (
             select(
                 POSTINGS.c.source, POSTINGS.c.source_id,
@@ -418,9 +421,9 @@ class _Exporter:
         return found
 
     def _receipt_heading(self, what: tuple[int | None, str, str, str]) -> str:
-        supporter_id, *narration = what
+        supporter_id, channel, kind, event = what
         payee = self.supporters[supporter_id] if supporter_id is not None else None
-        return self.style.heading(payee, self._narration[tuple(narration)])
+        return self.style.heading(payee, self._narration[channel, kind, event])
 
     def _receipt_narration(self, what: tuple[str, str, str]) -> str:
         channel, kind, event = what
