@@ -82,6 +82,8 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
+#: the receipt a reversal reverses (made once: an alias copies every column)
+_REVERSED = Receipt.__table__.alias("reversed")
 #: Receipts in the books: what the statement counts, and checks in hand not yet deposited.
 BOOKED_RECEIPTS = (*COUNTED_STATUSES, Status.PENDING)
 _KIND_WORDS = {Kind.ONE_TIME: "one-time support", Kind.RECURRING: "recurring support"}
@@ -403,7 +405,7 @@ class _Exporter:
         return {source: getattr(self, f"_describe_{source}")(ids) for source, ids in wanted.items()}
 
     def _describe_receipt(self, ids: set[int]) -> dict[int, str]:
-        table, reversed_ = Receipt.__table__, Receipt.__table__.alias("reversed")
+        table, reversed_ = Receipt.__table__, _REVERSED
         rows = self._plain_rows(
             select(table.c.id, table.c.channel, table.c.kind, table.c.event,
                    table.c.external_id, table.c.supporter_id,
