@@ -33,6 +33,7 @@ import subprocess
 import sys
 from collections import defaultdict
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -41,15 +42,14 @@ from sqlmodel import select
 
 from supportledger.channels import all_channels
 from supportledger.export import (
+    HLEDGER_STYLE,
     ExportFormat,
-    Posting,
-    Transaction,
     Window,
     _check_account,
     _LocalDays,
     _plain,
+    _whole_events,
     export,
-    hledger_transaction,
 )
 from supportledger.journal import rebuild_ledger
 from supportledger.ledger import Ledger, record_receipt
@@ -387,19 +387,12 @@ def test_hledger_export_parses_and_its_monthly_balances_are_the_statements(ledge
 def test_hledger_reads_payees_and_ids_back_as_written(tmp_path):
     journal = tmp_path / "names.journal"
     journal.write_text(
-        hledger_transaction(
-            Transaction(
-                day=dt.date(2026, 7, 1),
-                pending=False,
-                payee="(Anon) O'Hara; | Jr",
-                narration="PayPal one-time support",
-                meta=(("id", "check:12:o'hara, jr"),),
-                postings=(
-                    Posting("Income:Support:PayPal:OneTime", "-5.00 USD"),
-                    Posting("Assets:PayPal", "5.00 USD"),
-                ),
-            )
-        ),
+        "2026-07-01 *"
+        + HLEDGER_STYLE.event(
+            "(Anon) O'Hara; | Jr", "PayPal one-time support", (("id", "check:12:o'hara, jr"),)
+        )
+        + HLEDGER_STYLE.posting("Income:Support:PayPal:OneTime", "-5.00 USD")
+        + HLEDGER_STYLE.posting("Assets:PayPal", "5.00 USD"),
         encoding="utf-8",
     )
     done = subprocess.run(
@@ -555,6 +548,29 @@ def test_a_window_takes_the_authors_months(ledger):
     assert "PP-WD-0902" not in from_september
 
 
+def test_an_account_opens_on_its_first_use_in_the_window(ledger):
+    """Zelle's income is used on 30 June, 10 July, 31 August at 23:30 (1 September in UTC)
+    and 1 October: each window opens it on its own first day of use, in the author's zone."""
+    build_quarter(ledger)
+    zelle = "open Income:Support:Zelle:OneTime\n"
+    for window, day in (
+        (Window(), "2026-06-30"),
+        (QUARTER, "2026-07-10"),
+        (Window(Month(2026, 8), Month(2026, 8)), "2026-08-31"),
+        (Window(Month(2026, 9)), "2026-10-01"),
+        (Window(None, Month(2026, 6)), "2026-06-30"),
+    ):
+        opens = [
+            line for line in exported(ledger, ExportFormat.beancount, window).splitlines()
+            if " open " in line
+        ]  # fmt: skip
+        assert f"{day} {zelle}" in "\n".join(opens) + "\n", window
+    # Audible's only sale is August's: an account the window does not use is not opened
+    audible = "2026-08-31 open Income:Sales:Audible\n"
+    assert audible in exported(ledger, ExportFormat.beancount, QUARTER)
+    assert "Audible" not in exported(ledger, ExportFormat.beancount, Window(Month(2026, 9)))
+
+
 def test_account_names_follow_the_writers_chart(ledger, tmp_path):
     build_quarter(ledger)
     renames = {"Assets:Bank": "Assets:Checking", "Income:Support": "Income:Donations"}
@@ -616,4 +632,17 @@ def test_the_local_day_of_ordered_instants_crosses_midnight_and_clock_changes():
         # text as stored (or, read fully, without its microseconds), or a datetime
         spec = ("microseconds", "seconds", None)[minutes % 3]
         stored = at.isoformat(sep=" ", timespec=spec) if spec else at
-        assert day(stored) == local_date(at.replace(tzinfo=dt.UTC), tz), at
+        assert day(stored) == local_date(at.replace(tzinfo=dt.UTC), tz).isoformat(), at
+
+
+def test_blocks_of_postings_are_cut_where_an_event_ends():
+    """The postings are read a block at a time; an event's legs are never split between two
+    blocks, however the reads fall (one event longer than a block included)."""
+    legs = [("receipt", 1, 0), ("receipt", 1, 1), ("bank", 1, 0), ("bank", 1, 1), ("bank", 1, 2)]
+    legs += [("receipt", 2, leg) for leg in range(7)] + [("payout", 2, 0)]
+    for size in range(1, len(legs) + 2):
+        blocks = list(_whole_events(iter([legs[i : i + size] for i in range(0, len(legs), size)])))
+        assert [leg for block in blocks for leg in block] == legs, size
+        for block, after in pairwise(blocks):  # the next block starts another event
+            assert block[-1][:2] != after[0][:2], size
+    assert list(_whole_events(iter([]))) == []

@@ -29,13 +29,13 @@ import datetime as dt
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from itertools import chain, groupby, islice
+from itertools import chain, groupby
 from operator import itemgetter
-from typing import NamedTuple, TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -53,7 +53,7 @@ from sqlalchemy import (
 from supportledger.channels import all_channels
 from supportledger.config import ConfigError
 from supportledger.errors import LedgerError
-from supportledger.journal import ACCOUNTS, POSTINGS, align_ledger
+from supportledger.journal import ACCOUNTS, MONTHS, POSTINGS, align_ledger
 from supportledger.ledger import Ledger
 from supportledger.models import (
     COUNTED_STATUSES,
@@ -82,6 +82,8 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
+#: the receipt a reversal reverses (made once: an alias copies every column)
+_REVERSED = Receipt.__table__.alias("reversed")
 #: Receipts in the books: what the statement counts, and checks in hand not yet deposited.
 BOOKED_RECEIPTS = (*COUNTED_STATUSES, Status.PENDING)
 _KIND_WORDS = {Kind.ONE_TIME: "one-time support", Kind.RECURRING: "recurring support"}
@@ -145,6 +147,7 @@ class AccountNames:
         return self._names[default]
 
 
+@lru_cache(maxsize=1 << 16)  # a ledger repeats its amounts: bounded, memory flat
 def _plain(minor: int, currency: str) -> str:
     """A stored amount as ``Money.plain`` writes it, from its integer minor units alone
     (integer division, never a float)."""
@@ -155,27 +158,33 @@ def _plain(minor: int, currency: str) -> str:
     return f"{'-' if minor < 0 else ''}{whole}.{part:0{digits}d}"
 
 
-@lru_cache(maxsize=1 << 16)  # a ledger repeats its amounts
 def _amount(minor: int, currency: str) -> str:
     return f"{_plain(minor, currency)} {currency}"
 
 
-class Posting(NamedTuple):
-    account: str
-    amount: str  # ``-20.00 USD``
-    #: the total price (``@@``) of a foreign amount: what it brought in the base currency
-    price: str | None = None
+@dataclass(frozen=True)
+class JournalStyle:
+    """How a plain-text journal writes a transaction: after its date and flag (`` *``,
+    `` !``) the rest of its first line, then a line per metadata pair, then its postings
+    with this indent."""
 
+    heading: Callable[[str | None, str], str]  # (payee, narration) -> the line's rest
+    meta: Callable[[str, str], str]  # (key, value) -> the line
+    indent: str
 
-class Transaction(NamedTuple):
-    """One transaction as written (tuples: an export makes one for every event)."""
+    def event(
+        self, payee: str | None, narration: str, meta: tuple[tuple[str, str], ...] = ()
+    ) -> str:
+        """An event's part of its transaction: the rest of the first line and its metadata."""
+        return self.heading(payee, narration) + "".join([self.meta(*pair) for pair in meta])
 
-    day: dt.date
-    pending: bool
-    payee: str | None
-    narration: str
-    meta: tuple[tuple[str, str], ...]
-    postings: tuple[Posting, ...]
+    def posting(self, account: str, amount: str, price: str | None = None) -> str:
+        """A posting's line; ``price`` is the total price (``@@``) of a foreign amount, what
+        it brought in the base currency."""
+        text = f"{amount:>16}"
+        if price is not None:
+            text += f" @@ {price}"
+        return f"{self.indent}{account:<46}  {text}\n"
 
 
 @dataclass(frozen=True)
@@ -197,14 +206,30 @@ class Window:
             found.append(column < self.last.bounds(tz)[1])
         return found
 
+    def month_conditions(self, column) -> list:
+        """The same months on the journal roll-up's keys (``YYYYMM``)."""
+        found = []
+        if self.first is not None:
+            found.append(column >= self.first.year * 100 + self.first.month)
+        if self.last is not None:
+            found.append(column <= self.last.year * 100 + self.last.month)
+        return found
+
     def __str__(self) -> str:
         return f"{self.first or 'the start'} to {self.last or 'the end'}"
 
 
 class _Exporter:
-    """One export: the ledger's rows in a window, turned into transactions or CSV rows."""
+    """One export: the ledger's rows in a window, turned into transactions as ``style``
+    writes them or into CSV rows."""
 
-    def __init__(self, ledger: Ledger, connection: Connection, window: Window) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        connection: Connection,
+        window: Window,
+        style: JournalStyle | None = None,
+    ) -> None:
         self.ledger = ledger
         self.tz = ledger.tz
         self.connection = connection
@@ -212,8 +237,12 @@ class _Exporter:
         self.accounts = AccountNames(ledger.settings.account_names)
         self.labels = {channel.name: channel.label for channel in all_channels()}
         self.supporters = self._supporter_labels()
-        #: a receipt's narration by (channel, kind, event): a few dozen in any ledger
-        self._narrations: dict[tuple[str, str, str], str] = {}
+        self.style = style
+        #: narrations by what they depend on: a few dozen in any ledger
+        self._narration = _Written(self._receipt_narration)
+        self._bank_narration = _Written(self._bank_line_narration)
+        #: a receipt's heading by its supporter and narration's parts
+        self._receipt_headings = _Written(self._receipt_heading)
 
     def _supporter_labels(self) -> dict[int, str]:
         """Each supporter as the export shows them: as whoever absorbed them in a merge, by
@@ -232,32 +261,32 @@ class _Exporter:
         """Order by the id's characters on every database, so output does not hang on a locale."""
         return column.collate("C") if self.connection.dialect.name == "postgresql" else column
 
-    def _stream(self, query) -> Iterator:
-        """The query's rows through a server-side cursor, a chunk at a time."""
-        return chain.from_iterable(self._partitions(query))  # rows one by one, in C
-
-    def _partitions(self, query) -> Iterator[list]:
-        result = self.connection.execute(query, execution_options={"yield_per": CHUNK})
+    def _partitions(self, query, size: int = CHUNK) -> Iterator[list]:
+        result = self.connection.execute(query, execution_options={"yield_per": size})
         try:
             yield from result.partitions()
         finally:
             result.close()
 
     def _plain_rows(self, query) -> Iterator[tuple]:
-        """The query's rows as the driver gives them, for columns that need no result
-        processing (integers and text; a flag as 0 or 1 on SQLite): making row objects is
-        most of the cost of a long read. SQLite's cursor steps through the rows as they are
-        fetched, so memory stays flat; elsewhere rows stream as :meth:`_stream` gives them
-        (SQLAlchemy reads a server-side cursor ahead of its caller; its rows, tuples all the
-        same)."""
-        if self.connection.dialect.name != "sqlite":
-            return self._stream(query)
-        return chain.from_iterable(self._fetched(query))
+        """The query's rows as :meth:`_plain_blocks` gives them, one by one."""
+        return chain.from_iterable(self._plain_blocks(query))
 
-    def _fetched(self, query) -> Iterator[list]:
+    def _plain_blocks(self, query, size: int = CHUNK) -> Iterator[list]:
+        """The query's rows as the driver gives them, ``size`` at a time, for columns that
+        need no result processing (integers and text; a flag as 0 or 1 on SQLite): making
+        row objects is most of the cost of a long read. SQLite's cursor steps through the
+        rows as they are fetched, so memory stays flat; elsewhere rows stream as
+        :meth:`_partitions` gives them (SQLAlchemy reads a server-side cursor ahead of its
+        caller; its rows, tuples all the same)."""
+        if self.connection.dialect.name != "sqlite":
+            return self._partitions(query, size)
+        return self._fetched(query, size)
+
+    def _fetched(self, query, size: int) -> Iterator[list]:
         result = self.connection.execute(query)
         try:
-            while rows := result.cursor.fetchmany(CHUNK):
+            while rows := result.cursor.fetchmany(size):
                 yield rows
         finally:
             result.close()
@@ -278,63 +307,55 @@ class _Exporter:
             *self.window.conditions(receipts.occurred_at, self.tz),
         ]
 
-    def receipts(self) -> Iterator:
+    def receipts(self) -> Iterator[tuple]:
+        """The window's booked receipts as plain values, by instant: the instant as stored."""
         table = Receipt.__table__
-        reversed_ = table.alias("reversed")
         query = (
             select(
-                table.c.occurred_at,
-                table.c.channel,
-                table.c.external_id,
-                table.c.kind,
-                table.c.event,
+                type_coerce(table.c.occurred_at, String), table.c.channel, table.c.kind,
+                table.c.event, table.c.supporter_id, table.c.gross_minor, table.c.fee_minor,
+                table.c.net_minor, table.c.currency, table.c.original_minor,
+                table.c.original_currency, table.c.fx_rate, table.c.external_id,
                 table.c.status,
-                table.c.currency,
-                table.c.gross_minor,
-                table.c.fee_minor,
-                table.c.net_minor,
-                table.c.original_minor,
-                table.c.original_currency,
-                table.c.fx_rate,
-                table.c.supporter_id,
-                reversed_.c.external_id.label("reverses"),
             )
-            .outerjoin(reversed_, reversed_.c.id == table.c.reverses_id)
             .where(*self._booked(table.c))
             .order_by(table.c.occurred_at, table.c.channel, self._ordered(table.c.external_id))
-        )
-        return self._stream(query)
+        )  # fmt: skip
+        return self._plain_rows(query)
 
     def accounts_in_use(self) -> dict[str, dt.date]:
-        """Every account the window's postings use, with the day it is first used."""
+        """Every account the window's postings use, with the day it is first used: the
+        roll-up gives each account's first month, and only that month's postings are read."""
+        first_months = (
+            select(MONTHS.c.account_id, func.min(MONTHS.c.month).label("month"))
+            .where(*self.window.month_conditions(MONTHS.c.month))
+            .group_by(MONTHS.c.account_id)
+            .subquery()
+        )
+        first_use_at = (
+            select(func.min(POSTINGS.c.occurred_at))
+            .where(
+                POSTINGS.c.month == first_months.c.month,
+                POSTINGS.c.account_id == first_months.c.account_id,
+            )
+            .scalar_subquery()
+        )
         first_use: dict[str, dt.date] = {}
         for name, first in self.connection.execute(
-            select(ACCOUNTS.c.name, func.min(POSTINGS.c.occurred_at))
-            .join(ACCOUNTS, ACCOUNTS.c.id == POSTINGS.c.account_id)
-            .where(*self.window.conditions(POSTINGS.c.occurred_at, self.tz))
-            .group_by(ACCOUNTS.c.name)
+            select(ACCOUNTS.c.name, first_use_at).join_from(
+                first_months, ACCOUNTS, ACCOUNTS.c.id == first_months.c.account_id
+            )
         ):
             account, day = self.accounts(name), first.astimezone(self.tz).date()
             first_use[account] = min(day, first_use.get(account, day))
         return first_use
 
-    def supporter(self, row) -> str | None:
-        return self.supporters[row.supporter_id] if row.supporter_id is not None else None
-
-    def transactions(self) -> Iterator[Transaction]:
-        """The journal's transactions in the window, by instant and event. Postings come as
-        plain values, the instant as stored (each local day worked out once), amounts
-        written from their minor units; their events are described a chunk at a time."""
-        names = dict(self.connection.execute(select(ACCOUNTS.c.id, ACCOUNTS.c.name)).all())
-        base = self.ledger.currency
-
-        @lru_cache(maxsize=1 << 16)  # a ledger repeats its postings: bounded, memory flat
-        def posting(account_id: int, currency: str, amount: int, value: int) -> Posting:
-            price = None  # a foreign amount is valued in the base currency, as carried
-            if currency != base:
-                price = _amount(abs(value), base)
-            return Posting(self.accounts(names[account_id]), _amount(amount, currency), price)
-
+    def journal(self) -> Iterator[tuple[int, str]]:
+        """The journal's transactions in the window as the style writes them, by instant and
+        event, a block of some two thousand at a time with how many it holds. Postings come
+        as plain values, the instant as stored (each local day worked out once); a ledger
+        repeats its postings, so each distinct one is written once; a block's events are
+        described together."""
         query = (
             select(
                 POSTINGS.c.source, POSTINGS.c.source_id,
@@ -346,25 +367,45 @@ class _Exporter:
             .order_by(POSTINGS.c.occurred_at, POSTINGS.c.source, POSTINGS.c.source_id,
                       POSTINGS.c.leg)
         )  # fmt: skip
+        line = _Written(self._posting_writer()).__getitem__
         day = _LocalDays(self.tz)
-        for chunk in _grouped_chunks(self._plain_rows(query)):
-            described = self._events(chunk)
-            for key, rows in chunk:
-                found = described[key[0]].get(key[1])
-                payee, narration, meta = found or (None, f"{key[0]} #{key[1]}", ())
-                postings = tuple([posting(*row[4:]) for row in rows])
-                first = rows[0]
-                yield Transaction(day(first[2]), not first[3], payee, narration, meta, postings)
+        for block in _whole_events(self._plain_blocks(query, _POSTING_ROWS)):
+            described = self._events(block)
+            texts = []
+            for (source, source_id), legs in groupby(block, _EVENT):
+                legs = list(legs)
+                first = legs[0]
+                event = described[source].get(source_id)
+                if event is None:  # postings left by an event no longer there
+                    event = self.style.event(None, f"{source} #{source_id}")
+                postings = "".join(map(line, map(_POSTING, legs)))
+                texts.append(f"{day(first[2])}{_FLAGS[first[3]]}{event}{postings}\n")
+            yield len(texts), "".join(texts)
 
-    def _events(self, chunk: list[tuple[tuple[str, int], list]]) -> dict:
-        """Payee, narration and metadata of the events of a chunk of transactions."""
+    def _posting_writer(self) -> Callable[[tuple], str]:
+        """A posting's line from its account, currency, amount and value in minor units; a
+        foreign amount is priced at its value in the base currency, as the journal carries it."""
+        names = dict(self.connection.execute(select(ACCOUNTS.c.id, ACCOUNTS.c.name)).all())
+        base = self.ledger.currency
+
+        def write(posting: tuple[int, str, int, int]) -> str:
+            account_id, currency, amount, value = posting
+            price = None if currency == base else _amount(abs(value), base)
+            return self.style.posting(
+                self.accounts(names[account_id]), _amount(amount, currency), price
+            )
+
+        return write
+
+    def _events(self, postings: list[tuple]) -> dict:
+        """The events of a block of postings as the style writes them, by source and id."""
         wanted: dict[str, set[int]] = defaultdict(set)
-        for (source, source_id), _ in chunk:
+        for source, source_id in set(map(_EVENT, postings)):
             wanted[source].add(source_id)
         return {source: getattr(self, f"_describe_{source}")(ids) for source, ids in wanted.items()}
 
-    def _describe_receipt(self, ids: set[int]) -> dict[int, tuple]:
-        table, reversed_ = Receipt.__table__, Receipt.__table__.alias("reversed")
+    def _describe_receipt(self, ids: set[int]) -> dict[int, str]:
+        table, reversed_ = Receipt.__table__, _REVERSED
         rows = self._plain_rows(
             select(table.c.id, table.c.channel, table.c.kind, table.c.event,
                    table.c.external_id, table.c.supporter_id,
@@ -372,22 +413,27 @@ class _Exporter:
             .outerjoin(reversed_, reversed_.c.id == table.c.reverses_id)
             .where(self._among(table.c.id, ids))
         )  # fmt: skip
+        headings, meta = self._receipt_headings, self.style.meta
         found = {}
         for receipt_id, channel, kind, event, external_id, supporter_id, reverses in rows:
-            meta = (("id", external_id),)
+            text = headings[supporter_id, channel, kind, event] + meta("id", external_id)
             if reverses is not None:
-                meta += (("reverses", reverses),)
-            payee = self.supporters[supporter_id] if supporter_id is not None else None
-            narration = self._narrations.get((channel, kind, event))
-            if narration is None:
-                words = _KIND_WORDS.get(kind, kind)
-                happened = "" if event == "payment" else " " + event.replace("_", " ")
-                narration = f"{self._label(channel)} {words}{happened}"
-                self._narrations[(channel, kind, event)] = narration
-            found[receipt_id] = (payee, narration, meta)
+                text += meta("reverses", reverses)
+            found[receipt_id] = text
         return found
 
-    def _describe_payout(self, ids: set[int]) -> dict[int, tuple]:
+    def _receipt_heading(self, what: tuple[int | None, str, str, str]) -> str:
+        supporter_id, channel, kind, event = what
+        payee = self.supporters[supporter_id] if supporter_id is not None else None
+        return self.style.heading(payee, self._narration[channel, kind, event])
+
+    def _receipt_narration(self, what: tuple[str, str, str]) -> str:
+        channel, kind, event = what
+        words = _KIND_WORDS.get(kind, kind)
+        happened = "" if event == "payment" else " " + event.replace("_", " ")
+        return f"{self._label(channel)} {words}{happened}"
+
+    def _describe_payout(self, ids: set[int]) -> dict[int, str]:
         table = Payout.__table__
         posted = (
             select(func.min(BankLine.posted_on))
@@ -405,32 +451,39 @@ class _Exporter:
             arrived = row.posted or (row.arrived_on if row.status == "paid" else None)
             if arrived is not None:
                 meta.append(("arrived", arrived.isoformat()))
-            found[row.id] = (None, f"{self._label(row.channel)} payout", tuple(meta))
+            found[row.id] = self.style.event(
+                None, f"{self._label(row.channel)} payout", tuple(meta)
+            )
         return found
 
-    def _describe_bank(self, ids: set[int]) -> dict[int, tuple]:
+    def _describe_bank(self, ids: set[int]) -> dict[int, str]:
         """A bank line by what it was found to be (its text can name a payer: left out)."""
         table = BankLine.__table__
         found = {}
-        for row in self.connection.execute(
+        for line_id, account, external_id, classification, counterparty in self._plain_rows(
             select(table.c.id, table.c.account, table.c.external_id, table.c.classification,
                    table.c.counterparty)
             .where(self._among(table.c.id, ids))
         ):  # fmt: skip
-            what = {
-                "payout": f"{self._label(row.counterparty)} payout reaches the bank",
-                "income": f"{self._label(row.counterparty)} deposited",
-                "transfer": "transfer",
-            }.get(row.classification, row.classification)
-            meta = (("id", f"{row.account}:{row.external_id}"),)
-            found[row.id] = (None, f"Bank: {what}", meta)
+            found[line_id] = self.style.heading(
+                None, self._bank_narration[classification, counterparty]
+            ) + self.style.meta("id", f"{account}:{external_id}")
         return found
 
-    def _describe_conversion(self, ids: set[int]) -> dict[int, tuple]:
+    def _bank_line_narration(self, what: tuple[str, str | None]) -> str:
+        classification, counterparty = what
+        what = {
+            "payout": f"{self._label(counterparty)} payout reaches the bank",
+            "income": f"{self._label(counterparty)} deposited",
+            "transfer": "transfer",
+        }.get(classification, classification)
+        return f"Bank: {what}"
+
+    def _describe_conversion(self, ids: set[int]) -> dict[int, str]:
         table = Conversion.__table__
         return {
-            row.id: (None, f"{self._label(row.channel)} currency conversion",
-                     (("id", row.external_id),))
+            row.id: self.style.event(None, f"{self._label(row.channel)} currency conversion",
+                                (("id", row.external_id),))
             for row in self.connection.execute(
                 select(table.c.id, table.c.channel, table.c.external_id).where(
                     self._among(table.c.id, ids)
@@ -438,79 +491,86 @@ class _Exporter:
             )
         }  # fmt: skip
 
-    def _describe_transfer(self, ids: set[int]) -> dict[int, tuple]:
+    def _describe_transfer(self, ids: set[int]) -> dict[int, str]:
         table = Transfer.__table__
         return {
-            row.id: (None, f"{self._label(row.channel)}: the writer's own money, "
-                     f"{row.description or 'in or out'}", (("id", row.external_id),))
+            row.id: self.style.event(None, f"{self._label(row.channel)}: the writer's own money, "
+                                f"{row.description or 'in or out'}", (("id", row.external_id),))
             for row in self.connection.execute(
                 select(table.c.id, table.c.channel, table.c.external_id, table.c.description)
                 .where(self._among(table.c.id, ids))
             )
         }  # fmt: skip
 
-    def _describe_opening(self, ids: set[int]) -> dict[int, tuple]:
+    def _describe_opening(self, ids: set[int]) -> dict[int, str]:
         table = ChannelBalance.__table__
         found = {}
         for row in self.connection.execute(
             select(table.c.id, table.c.channel, table.c.as_of).where(self._among(table.c.id, ids))
         ):
             day = row.as_of.astimezone(self.tz).date().isoformat()
-            found[row.id] = (
+            found[row.id] = self.style.event(
                 None, f"{self._label(row.channel)} balance before the ledger (as it stated on "
-                f"{day})", (),
+                f"{day})",
             )  # fmt: skip
         return found
 
     def _label(self, channel: str | None) -> str:
         return self.labels.get(channel, channel or "")
 
-    def csv_rows(self) -> Iterator[list]:
-        for row in self.receipts():
-            original = (
-                _plain(row.original_minor, row.original_currency)
-                if row.original_minor is not None and row.original_currency
-                else ""
-            )
+    def csv_rows(self) -> Iterator[list[str]]:
+        """A row per receipt, its cells made safe for a spreadsheet: the date and the
+        amounts, written here as plain numbers, need no guarding."""
+        day = _LocalDays(self.tz)
+        supporters = {key: safe_cell(label) for key, label in self.supporters.items()}
+        safe = _Written(safe_cell)  # for the columns of a few values each
+        for (
+            at, channel, kind, event, supporter_id, gross, fee, net, currency, original,
+            original_currency, fx_rate, external_id, status,
+        ) in self.receipts():  # fmt: skip
             yield [
-                row.occurred_at.astimezone(self.tz).date().isoformat(),
-                row.channel,
-                row.kind,
-                row.event,
-                self.supporter(row) or "",
-                _plain(row.gross_minor, row.currency),
-                _plain(row.fee_minor, row.currency),
-                _plain(row.net_minor, row.currency),
-                row.currency,
-                original,
-                row.original_currency or "",
-                row.fx_rate or "",
-                row.external_id,
-                row.status,
+                day(at),
+                safe[channel],
+                safe[kind],
+                safe[event],
+                supporters[supporter_id] if supporter_id is not None else "",
+                _plain(gross, currency),
+                _plain(fee, currency),
+                _plain(net, currency),
+                safe[currency],
+                _plain(original, original_currency)
+                if original is not None and original_currency
+                else "",
+                safe[original_currency],
+                safe[fx_rate],
+                safe_cell(external_id),
+                safe[status],
             ]
 
 
 class _LocalDays:
-    """The local day of each stored instant (naive UTC, as the database gives it back: text
-    on SQLite), for instants that come in order: worked out again only past the day's end."""
+    """The local day (ISO text) of each stored instant (naive UTC, as the database gives it
+    back: text on SQLite), for instants that come in order: worked out again only past the
+    day's end."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
-        self.day = dt.date.min
+        self.day = ""
         self.start = self.end = dt.datetime.min
         self.texts = ("", "")
 
-    def __call__(self, stored: str | dt.datetime) -> dt.date:
+    def __call__(self, stored: str | dt.datetime) -> str:
         if isinstance(stored, str):
             # text as SQLAlchemy stores it sorts as its instant: no need to parse it
             if len(stored) == _STORED_LENGTH and self.texts[0] <= stored < self.texts[1]:
                 return self.day
             stored = dt.datetime.fromisoformat(stored)
         if not self.start <= stored < self.end:
-            self.day = stored.replace(tzinfo=dt.UTC).astimezone(self.tz).date()
+            day = stored.replace(tzinfo=dt.UTC).astimezone(self.tz).date()
+            self.day = day.isoformat()
             self.start, self.end = (
-                local_midnight(day, self.tz).replace(tzinfo=None)
-                for day in (self.day, self.day + dt.timedelta(days=1))
+                local_midnight(local, self.tz).replace(tzinfo=None)
+                for local in (day, day + dt.timedelta(days=1))
             )
             self.texts = tuple(_stored_text(at) for at in (self.start, self.end))
         return self.day
@@ -524,28 +584,47 @@ def _stored_text(at: dt.datetime) -> str:
 _STORED_LENGTH = len(_stored_text(dt.datetime.min))
 
 
-def _grouped_chunks(legs: Iterator, size: int = CHUNK) -> Iterator[list]:
-    """Postings grouped into transactions (consecutive legs of one event), a chunk of
-    transactions at a time."""
-    events = groupby(legs, _EVENT)
-    while chunk := [(key, list(rows)) for key, rows in islice(events, size)]:
-        yield chunk
+def _whole_events(blocks: Iterator[list]) -> Iterator[list]:
+    """Blocks of postings cut where an event ends: the legs of the last event of a block
+    (consecutive, as they are ordered) are carried to the next."""
+    carried: list = []
+    for block in blocks:
+        block = carried + block
+        last, cut = _EVENT(block[-1]), len(block) - 1
+        while cut and _EVENT(block[cut - 1]) == last:
+            cut -= 1
+        carried = block[cut:]
+        if cut:
+            yield block[:cut]
+    if carried:
+        yield carried
 
 
+#: postings read at a time: some two thousand events
+_POSTING_ROWS = 3 * CHUNK
 #: the event a posting belongs to: its source and source id
 _EVENT = itemgetter(0, 1)
+#: what a posting's line is written from: account, currency, amount and value
+_POSTING = itemgetter(slice(4, None))
+#: a transaction's flag after its date, by whether it is cleared
+_FLAGS = (" !", " *")
+#: texts a :class:`_Written` keeps at a time
+_KEPT = 1 << 16
 
 
-@lru_cache(maxsize=1 << 16)  # a ledger repeats its postings: bounded, so memory stays flat
-def _posting_block(postings: tuple[Posting, ...], indent: str) -> str:
-    """A transaction's posting lines, each ended: most transactions repeat another's."""
-    lines = []
-    for posting in postings:
-        amount = f"{posting.amount:>16}"
-        if posting.price is not None:
-            amount += f" @@ {posting.price}"
-        lines.append(f"{indent}{posting.account:<46}  {amount}\n")
-    return "".join(lines)
+class _Written(dict):
+    """Texts by what they are written from, each written once by ``write`` and kept: at
+    most :data:`_KEPT` at a time, so memory stays flat."""
+
+    def __init__(self, write: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.write = write
+
+    def __missing__(self, key) -> str:
+        if len(self) >= _KEPT:
+            self.clear()
+        text = self[key] = self.write(key)
+        return text
 
 
 def _one_line(text: str) -> str:
@@ -556,21 +635,15 @@ def _beancount_string(text: str) -> str:
     return '"' + _one_line(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-@lru_cache(maxsize=1 << 16)  # payees by narrations and flags: bounded, memory flat
-def _beancount_head(pending: bool, payee: str | None, narration: str) -> str:
-    """A transaction's first line after its date."""
-    head = f" {'!' if pending else '*'}"
-    if payee is not None:
-        head += " " + _beancount_string(payee)
-    return f"{head} {_beancount_string(narration)}\n"
+@lru_cache(maxsize=1 << 16)  # payees by narrations: bounded, memory flat
+def _beancount_heading(payee: str | None, narration: str) -> str:
+    """A transaction's first line after its date and flag."""
+    heading = " " + _beancount_string(payee) if payee is not None else ""
+    return f"{heading} {_beancount_string(narration)}\n"
 
 
-def beancount_transaction(transaction: Transaction) -> str:
-    meta = "".join(f"  {key}: {_beancount_string(value)}\n" for key, value in transaction.meta)
-    return (
-        f"{transaction.day}{_beancount_head(*transaction[1:4])}{meta}"
-        f"{_posting_block(transaction.postings, '  ')}\n"
-    )
+def _beancount_meta(key: str, value: str) -> str:
+    return f"  {key}: {_beancount_string(value)}\n"
 
 
 def _hledger_text(text: str) -> str:
@@ -579,25 +652,24 @@ def _hledger_text(text: str) -> str:
 
 
 @lru_cache(maxsize=1 << 16)
-def _hledger_head(pending: bool, payee: str | None, narration: str) -> str:
-    """A transaction's first line after its date."""
+def _hledger_heading(payee: str | None, narration: str) -> str:
+    """A transaction's first line after its date and flag."""
     description = _hledger_text(narration)
     if payee is not None:
         description = f"{_hledger_text(payee).replace('|', '/')} | {description}"
     if description.startswith("("):  # hledger would read it as a transaction code
         description = "() " + description
-    return f" {'!' if pending else '*'} {description}\n"
+    return f" {description}\n"
 
 
-def hledger_transaction(transaction: Transaction) -> str:
+def _hledger_meta(key: str, value: str) -> str:
     # a tag's value ends at a comma, so a comma in an id is written %2C
-    meta = "".join(
-        f"    ; {key}:{_one_line(value).replace(',', '%2C')}\n" for key, value in transaction.meta
-    )
-    return (
-        f"{transaction.day}{_hledger_head(*transaction[1:4])}{meta}"
-        f"{_posting_block(transaction.postings, '    ')}\n"
-    )
+    return f"    ; {key}:{_one_line(value).replace(',', '%2C')}\n"
+
+
+BEANCOUNT_STYLE = JournalStyle(_beancount_heading, _beancount_meta, "  ")
+HLEDGER_STYLE = JournalStyle(_hledger_heading, _hledger_meta, "    ")
+_STYLES = {ExportFormat.beancount: BEANCOUNT_STYLE, ExportFormat.hledger: HLEDGER_STYLE}
 
 
 def export(ledger: Ledger, fmt: ExportFormat, stream: TextIO, window: Window = Window()) -> int:
@@ -606,13 +678,13 @@ def export(ledger: Ledger, fmt: ExportFormat, stream: TextIO, window: Window = W
     currency = ledger.currency
     align_ledger(ledger)
     with ledger.engine.connect() as connection:
-        exporter = _Exporter(ledger, connection, window)
+        exporter = _Exporter(ledger, connection, window, _STYLES.get(fmt))
         if fmt is ExportFormat.csv:
             writer = csv.writer(stream, lineterminator="\n")
             writer.writerow(CSV_COLUMNS)
             count = 0
             for row in exporter.csv_rows():
-                writer.writerow([safe_cell(value) for value in row])
+                writer.writerow(row)
                 count += 1
             return count
         header = (
@@ -623,14 +695,12 @@ def export(ledger: Ledger, fmt: ExportFormat, stream: TextIO, window: Window = W
         if fmt is ExportFormat.beancount:
             stream.write(header + f'option "operating_currency" "{currency}"\n\n')
             stream.writelines(f"{day} open {account}\n" for account, day in first_use)
-            render = beancount_transaction
         else:
             stream.write(header)
             stream.writelines(f"account {account}\n" for account, _ in first_use)
-            render = hledger_transaction
         stream.write("\n")
         count = 0
-        for transaction in exporter.transactions():
-            stream.write(render(transaction))
-            count += 1
+        for written, text in exporter.journal():
+            stream.write(text)
+            count += written
         return count
