@@ -443,12 +443,18 @@ def read_coverage(connection) -> tuple:
 
 def _read_used(connection, channels: set[str], end: dt.datetime) -> frozenset[str]:
     """Of ``channels``, those with a receipt before ``end``: one look-up each through the
-    channel's index, not a pass over the ledger."""
+    ``(channel, status, occurred_at)`` index, not a pass over the ledger. The order names
+    that index: without it PostgreSQL expects a match within a few rows of a plain scan and
+    reads the table from its start, past every other channel's receipts (18-23 ms a channel
+    at 100k receipts, 0.1 ms through the index)."""
     return frozenset(
         ch
         for ch in channels
         if connection.execute(
-            select(Receipt.id).where(Receipt.channel == ch, Receipt.occurred_at < end).limit(1)
+            select(Receipt.channel)
+            .where(Receipt.channel == ch, Receipt.occurred_at < end)
+            .order_by(Receipt.channel, Receipt.status, Receipt.occurred_at)
+            .limit(1)
         ).first()
     )
 
