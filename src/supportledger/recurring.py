@@ -52,7 +52,7 @@ from supportledger.models import (
 )
 from supportledger.money import Money, exponent, total
 from supportledger.months import LocalDays, Month, local_date, local_midnight, stored_instant
-from supportledger.supporters import name_key
+from supportledger.supporters import merge_roots, name_key
 
 #: A payment made, its money arrived or on its way (a check not yet deposited): enough to
 #: keep a commitment current.
@@ -503,7 +503,7 @@ def read_facts(
     Zelle and check payments habits are read from. ``members`` (supporter ids) limits it to
     one person."""
     end = local_midnight(last + dt.timedelta(days=1), tz)
-    root_of = _roots(connection)
+    root_of = merge_roots(connection)
     names = (
         dict(connection.execute(select(Supporter.id, Supporter.display_name)).all())
         if show_names
@@ -616,25 +616,6 @@ def _stored(column):
     thousand skip the column type's conversion, and their local days are worked out once per
     distinct value (:class:`LocalDays`)."""
     return type_coerce(column, String)
-
-
-def _roots(connection) -> Callable[[int], int]:
-    """The supporter each one now stands under, merges followed as ``supporters.canonical``
-    follows them, from the merged supporters alone (an index's few rows): every other
-    supporter is their own root, and reading them all would grow with the ledger."""
-    table = Supporter.__table__
-    merged_into = dict(
-        connection.execute(
-            select(table.c.id, table.c.merged_into_id).where(table.c.merged_into_id.is_not(None))
-        ).all()
-    )
-
-    def root(supporter_id: int) -> int:
-        while supporter_id in merged_into:
-            supporter_id = merged_into[supporter_id]
-        return supporter_id
-
-    return root
 
 
 def _live(

@@ -7,7 +7,8 @@ near matches are only *suggested*, and the writer merges them.
 
 A merge never touches a receipt: the absorbed supporter points at the one that absorbed it
 (``merged_into_id``), receipts keep their ``supporter_id``, and every query that groups by
-supporter goes through :func:`supporter_roots`. So ``unmerge`` puts everything back.
+supporter goes through :func:`supporter_roots` (in SQL) or :func:`merge_roots` (in Python).
+So ``unmerge`` puts everything back.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import combinations
@@ -196,6 +198,26 @@ def supporter_roots():
             merged.c.merged_into_id == roots.c.supporter_id
         )
     )
+
+
+def merge_roots(connection) -> Callable[[int], int]:
+    """The supporter each one now stands under, merges followed as :func:`supporter_roots`
+    follows them, for reads that fold supporters in Python: read from the merged supporters
+    alone (an index's few rows), as every other supporter is their own root and reading them
+    all would grow with the ledger."""
+    table = Supporter.__table__
+    merged_into = dict(
+        connection.execute(
+            sa_select(table.c.id, table.c.merged_into_id).where(table.c.merged_into_id.is_not(None))
+        ).all()
+    )
+
+    def root(supporter_id: int) -> int:
+        while supporter_id in merged_into:
+            supporter_id = merged_into[supporter_id]
+        return supporter_id
+
+    return root
 
 
 def _root_map(session: Session) -> dict[int, int]:
