@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from channel_samples import APPLE, KOFI_HEADER, SAMPLES, table
+from channel_samples import APPLE, GUMROAD_HEADER, KOFI_HEADER, SAMPLES, _purchase, table
 from importer_support import CONTEXT, write
 from supportledger.channels.apple_books import AppleFinancialReport
 from supportledger.channels.cashapp import CashAppActivity
@@ -151,6 +151,33 @@ def test_gumroad_sales_refunds_and_the_totals_row(tmp_path):
         refunded.occurred_at,  # the export gives no refund date
     )
     assert totals == Skipped("the export's totals row", 5)
+
+
+def test_gumroad_skips_the_rows_that_took_no_money(tmp_path):
+    # antiwork/gumroad app/services/exports/purchase_export_service.rb exports the states
+    # Purchase::NON_GIFT_SUCCESS_STATES (app/models/purchase.rb):
+    # "preorder_authorization_successful" and free trials' "not_charged" beside "successful";
+    # its spec ("marks preorder authorizations", "includes the preorder authorization
+    # date-time") shows the authorisation's row, then the charge at release as a purchase of
+    # its own.
+    released = {"Pre-order authorization time (UTC timezone)": "2026-09-28 10:00:00 UTC"}
+    path = tmp_path / "Sales.csv"
+    path.write_text(
+        table(
+            GUMROAD_HEADER,
+            [
+                _purchase("AUTH-1", "2026-09-28 10:00:00 UTC", "10.0", "1.79", "8.21",
+                          **{"Pre-order authorization?": "1"}),
+                _purchase("CHG-1", "2026-10-05 09:00:00 UTC", "10.0", "1.79", "8.21", **released),
+                _purchase("TRIAL-1", "2026-10-06 09:00:00 UTC", "5.0", "0.0", "5.0",
+                          **{"Free trial purchase?": "1", "Recurrence": "monthly"}),
+            ],
+        )
+    )  # fmt: skip
+    authorisation, charge, trial = GumroadSales().entries(path, CONTEXT)
+    assert authorisation == Skipped("a pre-order's authorisation: its charge is its own row", 2)
+    assert (charge.external_id, charge.gross, charge.fee) == ("CHG-1", usd("10.00"), usd("1.79"))
+    assert trial == Skipped("a free trial: nothing charged", 4)
 
 
 def test_gumroad_cuts_each_part_of_its_fee_to_the_cent():
