@@ -215,6 +215,31 @@ def test_venmo_statement_payments_transfers_and_balance(tmp_path):
     assert closing == BalanceEntry("venmo", "USD", transfer.initiated_at, usd("0.00"), 9)
 
 
+def test_venmo_a_charge_is_paid_by_its_to_not_its_from(tmp_path):
+    # egh/ledger-autosync fixtures/venmo.csv (an older statement, "Username" over the first
+    # column), its rows as written; its converter takes a Charge's payee from To. A Charge is
+    # the writer asking: From is the writer, To the one who paid.
+    path = tmp_path / "venmo.csv"
+    path.write_text(
+        "Username,ID,Datetime,Type,Status,Note,From,To,Amount (total),Amount (fee),"
+        "Funding Source,Destination,Beginning Balance,Ending Balance,"
+        "Statement Period Venmo Fees,Year to Date Venmo Fees,Disclaimer\n"
+        'my_username,,,,,,,,,,,,"$0",,,,\n'
+        ",1,2020-01-01T13:00:00,Charge,Complete,foobar charge positive,Me,Friend A,+ $73.01,,,"
+        "Venmo balance,,,,,\n"
+        ",2,2020-01-02T17:00:00,Payment,Complete,foobar payment positive,Friend B,My Name,"
+        "+ $50.03,,,Venmo balance,,,,,\n"
+        ",3,2020-01-03T20:00:00,Payment,Complete,foobar payment negative,Me,Friend A,- $12.01,,"
+        "Venmo balance,,,,,,\n"
+        ',,,,,,,,,,,,,"$76.01",,,\n'
+    )
+    _, charged, paid, sent, closing = VenmoStatement().entries(path, CONTEXT)
+    assert (charged.gross, charged.supporter) == (usd("73.01"), SupporterRef(name="Friend A"))
+    assert (paid.gross, paid.supporter) == (usd("50.03"), SupporterRef(name="Friend B"))
+    assert sent == Skipped("money sent: the writer's own spending", 5)
+    assert closing.amount == usd("76.01")
+
+
 def test_cash_app_received_refunded_and_cashed_out(tmp_path):
     received, card, refunded, refund, cash_out = entries_of(tmp_path, "cashapp")
     assert (received.gross, received.fee, received.occurred_at) == (
