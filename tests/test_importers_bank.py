@@ -82,6 +82,21 @@ def test_a_redownload_gives_the_same_ids(tmp_path):
 #: (description, amount, bank type, what the line is and its payer)
 RULE_TABLE = [
     ("Zelle payment from Lou Green Conf# T0ABC1234", "25", "", ("income:zelle", "Lou Green")),
+    # Bank of America writes the sender's memo between the name and the confirmation (its
+    # CSV as public parsers' tests quote it: 'Zelle payment from NAME for "Car payment"; Conf#
+    # svSbs7iik'); the memo is not the payer's name
+    (
+        'Zelle payment from Lou Green for "Salt Road"; Conf# svSbs7iik',
+        "25",
+        "",
+        ("income:zelle", "Lou Green"),
+    ),
+    (
+        'Zelle payment from LOU GREEN for "b; c"; Conf# 99chzdd0x',
+        "25",
+        "",
+        ("income:zelle", "LOU GREEN"),
+    ),
     ("ZELLE FROM LOU GREEN ON 10/05 REF # WFCT0ABC12", "25", "", ("income:zelle", "LOU GREEN")),
     ("Zelle Transfer Conf# k2j3h4; Lou Green", "25", "", ("income:zelle", "Lou Green")),
     ("Zelle from Lou Green", "25", "", ("income:zelle", "Lou Green")),

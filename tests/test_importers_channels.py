@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from channel_samples import APPLE, KOFI_HEADER, SAMPLES, table
+from channel_samples import APPLE, GUMROAD_HEADER, KOFI_HEADER, SAMPLES, _purchase, table
 from importer_support import CONTEXT, write
 from supportledger.channels.apple_books import AppleFinancialReport
 from supportledger.channels.cashapp import CashAppActivity
@@ -153,6 +153,33 @@ def test_gumroad_sales_refunds_and_the_totals_row(tmp_path):
     assert totals == Skipped("the export's totals row", 5)
 
 
+def test_gumroad_skips_the_rows_that_took_no_money(tmp_path):
+    # antiwork/gumroad app/services/exports/purchase_export_service.rb exports the states
+    # Purchase::NON_GIFT_SUCCESS_STATES (app/models/purchase.rb):
+    # "preorder_authorization_successful" and free trials' "not_charged" beside "successful";
+    # its spec ("marks preorder authorizations", "includes the preorder authorization
+    # date-time") shows the authorisation's row, then the charge at release as a purchase of
+    # its own.
+    released = {"Pre-order authorization time (UTC timezone)": "2026-09-28 10:00:00 UTC"}
+    path = tmp_path / "Sales.csv"
+    path.write_text(
+        table(
+            GUMROAD_HEADER,
+            [
+                _purchase("AUTH-1", "2026-09-28 10:00:00 UTC", "10.0", "1.79", "8.21",
+                          **{"Pre-order authorization?": "1"}),
+                _purchase("CHG-1", "2026-10-05 09:00:00 UTC", "10.0", "1.79", "8.21", **released),
+                _purchase("TRIAL-1", "2026-10-06 09:00:00 UTC", "5.0", "0.0", "5.0",
+                          **{"Free trial purchase?": "1", "Recurrence": "monthly"}),
+            ],
+        )
+    )  # fmt: skip
+    authorisation, charge, trial = GumroadSales().entries(path, CONTEXT)
+    assert authorisation == Skipped("a pre-order's authorisation: its charge is its own row", 2)
+    assert (charge.external_id, charge.gross, charge.fee) == ("CHG-1", usd("10.00"), usd("1.79"))
+    assert trial == Skipped("a free trial: nothing charged", 4)
+
+
 def test_gumroad_cuts_each_part_of_its_fee_to_the_cent():
     # antiwork/gumroad computes fees in integer cents: (cents * per_thousand) / 1000 truncates
     on = dt.date(2026, 10, 3)
@@ -186,6 +213,31 @@ def test_venmo_statement_payments_transfers_and_balance(tmp_path):
     )
     # the disclaimer spans two lines: the row ends on line 9
     assert closing == BalanceEntry("venmo", "USD", transfer.initiated_at, usd("0.00"), 9)
+
+
+def test_venmo_a_charge_is_paid_by_its_to_not_its_from(tmp_path):
+    # egh/ledger-autosync fixtures/venmo.csv (an older statement, "Username" over the first
+    # column), its rows as written; its converter takes a Charge's payee from To. A Charge is
+    # the writer asking: From is the writer, To the one who paid.
+    path = tmp_path / "venmo.csv"
+    path.write_text(
+        "Username,ID,Datetime,Type,Status,Note,From,To,Amount (total),Amount (fee),"
+        "Funding Source,Destination,Beginning Balance,Ending Balance,"
+        "Statement Period Venmo Fees,Year to Date Venmo Fees,Disclaimer\n"
+        'my_username,,,,,,,,,,,,"$0",,,,\n'
+        ",1,2020-01-01T13:00:00,Charge,Complete,foobar charge positive,Me,Friend A,+ $73.01,,,"
+        "Venmo balance,,,,,\n"
+        ",2,2020-01-02T17:00:00,Payment,Complete,foobar payment positive,Friend B,My Name,"
+        "+ $50.03,,,Venmo balance,,,,,\n"
+        ",3,2020-01-03T20:00:00,Payment,Complete,foobar payment negative,Me,Friend A,- $12.01,,"
+        "Venmo balance,,,,,,\n"
+        ',,,,,,,,,,,,,"$76.01",,,\n'
+    )
+    _, charged, paid, sent, closing = VenmoStatement().entries(path, CONTEXT)
+    assert (charged.gross, charged.supporter) == (usd("73.01"), SupporterRef(name="Friend A"))
+    assert (paid.gross, paid.supporter) == (usd("50.03"), SupporterRef(name="Friend B"))
+    assert sent == Skipped("money sent: the writer's own spending", 5)
+    assert closing.amount == usd("76.01")
 
 
 def test_cash_app_received_refunded_and_cashed_out(tmp_path):

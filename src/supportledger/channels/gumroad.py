@@ -11,6 +11,12 @@ Each sale is a receipt: gross = Sale Price, net = Net Total, fee = the differenc
 fee, the processor's and an affiliate's commission). A sale's row says whether it was
 refunded or lost to a dispute, not when: the refund or chargeback is booked on the sale's
 own date (a closed month is never changed: it lands in the first open one).
+
+The export also lists purchases that took no money (its search keeps Gumroad's
+``NON_GIFT_SUCCESS_STATES``: ``preorder_authorization_successful`` and free trials'
+``not_charged``): a pre-order's card authorisation (``Pre-order authorization? = 1``), whose
+charge at release is a row of its own, and a membership's free trial (``Free trial
+purchase? = 1``). Both are skipped with that reason, never booked as a sale.
 """
 
 from __future__ import annotations
@@ -66,6 +72,8 @@ class GumroadSales(CsvFormat):
     disputed = Text("Disputed?", default="0")
     dispute_won = Text("Dispute Won?", default="0")
     recurring = Text("Recurring Charge?", default="0")
+    free_trial = Text("Free trial purchase?", required=False, default="0")
+    preorder_authorization = Text("Pre-order authorization?", required=False, default="0")
     product_id = Text("Product ID", default="")
     discover = Text("Discover?", default="0")
 
@@ -74,6 +82,12 @@ class GumroadSales(CsvFormat):
         for row in self.rows(path):
             if row.purchase_id == TOTALS:
                 yield Skipped("the export's totals row", row.line)
+                continue
+            if _yes(row.preorder_authorization):
+                yield Skipped("a pre-order's authorisation: its charge is its own row", row.line)
+                continue
+            if _yes(row.free_trial):
+                yield Skipped("a free trial: nothing charged", row.line)
                 continue
             for name in ("time", "sale_price", "net_total"):
                 if getattr(row, name) == "":

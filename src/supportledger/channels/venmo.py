@@ -11,7 +11,9 @@ transactions, and an ending-balance row with the legal disclaimer. Amounts read
 ``+ $120.00`` / ``- $20.00``.
 
 Money received is a receipt (gross = Amount (total), fee = Amount (fee)); a transfer to the
-bank is a payout; money sent is the writer's own spending, skipped. ``Datetime`` carries no
+bank is a payout; money sent is the writer's own spending, skipped. The payer of a
+``Payment`` received is its From; of a ``Charge`` (the writer asked, the other paid), its
+To: From is the writer who charged. ``Datetime`` carries no
 zone: the channel's ``export_timezone`` says which (UTC, as Venmo's API writes the same
 field; a writer whose statements are in local time corrects it in CHANNELS_FILE). The
 ending balance is kept as Venmo's own statement of the balance.
@@ -64,6 +66,7 @@ class VenmoStatement(CsvFormat):
     status = Text("Status", default="")
     note = Text("Note", default="")
     sender = Text("From", default="")
+    recipient = Text("To", required=False, default="")
     total = Amount("Amount (total)", required=False)
     fee = Amount("Amount (fee)", required=False)
     destination = Text("Destination", default="")
@@ -121,6 +124,7 @@ class VenmoStatement(CsvFormat):
         if amount.amount <= 0:
             return Skipped("money sent: the writer's own spending", row.line)
         gross = to_base.apply(amount, rate, to_base.base)
+        payer = row.recipient if kind == "charge" else row.sender
         return ReceiptEntry(
             channel=NAME,
             external_id=row.transaction_id,
@@ -131,7 +135,7 @@ class VenmoStatement(CsvFormat):
             status=status,
             original=amount if rate is not None else None,
             fx_rate=rate,
-            supporter=SupporterRef(name=row.sender) if row.sender else None,
+            supporter=SupporterRef(name=payer) if payer else None,
             description=row.note,
             line=row.line,
         )
