@@ -311,3 +311,42 @@ def test_the_journal_command_checks_and_rebuilds(cli, ledger):
     assert code == 1 and "does not balance" in err
     assert cli("journal", "rebuild")[0] == 0
     assert cli("journal", "check")[0] == 0
+
+
+def test_a_ledger_keeps_the_time_zone_it_was_filled_in(cli, samples, monkeypatch):
+    """The bundled samples' day-dated receipts (KDP's and Patreon's October, the bank's
+    days) are kept as the start of their day in Phoenix; read in New York, October's
+    royalties would fall on 30 September. A different ``LEDGER_TIMEZONE`` is refused by
+    whatever reads or writes figures, and the ledger is left as it was."""
+    month = ("statement", "--month", "2026-10", "--format", "json")
+    before = cli(*month)
+    assert before[0] == 0
+    monkeypatch.setenv("LEDGER_TIMEZONE", "America/New_York")
+    refusal = (
+        "supportledger: this ledger keeps its days and months in America/Phoenix, but "
+        "LEDGER_TIMEZONE is America/New_York (America/Phoenix when unset): set "
+        "LEDGER_TIMEZONE=America/Phoenix in .env or the environment; a ledger's time zone "
+        "cannot change once it holds receipts\n"
+    )
+    for command in (
+        month,
+        ("reconcile", "--month", "2026-10"),
+        ("export", "--format", "csv"),
+        ("add", "--channel", "zelle", "--amount", "5.00", "--date", "2026-10-07"),
+    ):
+        assert cli(*command) == (1, "", refusal), command
+    monkeypatch.setenv("LEDGER_TIMEZONE", "America/Phoenix")
+    assert cli(*month) == before
+
+
+def test_an_empty_ledger_takes_the_zone_it_is_given(cli, monkeypatch):
+    """`init` writes the default zone before the writer has set theirs: until the ledger
+    holds a receipt, the zone in force is simply taken."""
+    assert cli("init")[0] == 0
+    monkeypatch.setenv("LEDGER_TIMEZONE", "America/New_York")
+    assert cli("add", "--channel", "zelle", "--amount", "5.00", "--date", "2026-10-01")[0] == 0
+    code, out, _ = cli("statement", "--month", "2026-10", "--format", "json")
+    assert (code, json.loads(out)["timezone"]) == (0, "America/New_York")
+    monkeypatch.setenv("LEDGER_TIMEZONE", "America/Phoenix")
+    code, _, err = cli("statement", "--month", "2026-10")
+    assert code == 1 and "keeps its days and months in America/New_York" in err

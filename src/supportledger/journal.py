@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, case, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, case, delete, func, insert, select
 
 from supportledger.channels import Channel, get_channel
 from supportledger.db import insert_rows, writing
@@ -68,7 +68,7 @@ from supportledger.models import (
     Transfer,
 )
 from supportledger.money import Money
-from supportledger.months import Month, local_midnight
+from supportledger.months import local_midnight
 from supportledger.rates import rate_on
 
 if TYPE_CHECKING:
@@ -488,36 +488,25 @@ class Journal:
     # ------------------------------------------------------------------ time zone, currency
     def align(self) -> None:
         """Make the stored months and values those of the ledger's settings: a journal built
-        under another ``LEDGER_TIMEZONE`` has its months recomputed, one built under another
-        ``BASE_CURRENCY`` (or before the journal existed) is derived again."""
+        under another ``BASE_CURRENCY`` (or before the journal existed) is derived again.
+        The time zone is the ledger's own once it holds anything: a day-dated event (a bank
+        line, a royalty month, a check typed in by its day) is kept as the start of its day
+        in that zone, and read in another it would fall on the day before or after, so a
+        different ``LEDGER_TIMEZONE`` is refused (:func:`zone_refusal`), never followed."""
         meta = dict(self.connection.execute(select(META.c.key, META.c.value)).all())
         zone, base = meta.get("journal_timezone"), meta.get("journal_currency")
         if (zone, base) == (self.tz.key, self.base):
             return
+        if zone not in (None, self.tz.key) and self._holds_postings():
+            raise LedgerError(zone_refusal(zone, self.tz.key))
         if base != self.base:
             self.rebuild()
-        else:
-            self._retime()
         for key, value in (("journal_timezone", self.tz.key), ("journal_currency", self.base)):
             self.connection.execute(delete(META).where(META.c.key == key))
             self.connection.execute(insert(META).values(key=key, value=value))
 
-    def _retime(self) -> None:
-        first, last = self.connection.execute(
-            select(func.min(POSTINGS.c.occurred_at), func.max(POSTINGS.c.occurred_at))
-        ).one()
-        if first is None:
-            return
-        month, end = Month.of(first, self.tz), Month.of(last, self.tz)
-        while month <= end:
-            start, stop = month.bounds(self.tz)
-            self.connection.execute(
-                update(POSTINGS)
-                .where(POSTINGS.c.occurred_at >= start, POSTINGS.c.occurred_at < stop)
-                .values(month=month.year * 100 + month.month)
-            )
-            month = month.next()
-        self._roll_up(None)
+    def _holds_postings(self) -> bool:
+        return self.connection.execute(select(POSTINGS.c.id).limit(1)).first() is not None
 
     def rebuild(self) -> None:
         """Every posting derived again from the events (an upgrade, a new base currency)."""
@@ -809,9 +798,19 @@ def missing_rate(currency: str, base: str, day: dt.date) -> str:
     )
 
 
+def zone_refusal(kept: str, asked: str) -> str:
+    """The one-line answer when ``LEDGER_TIMEZONE`` is not the zone the ledger keeps."""
+    return (
+        f"this ledger keeps its days and months in {kept}, but LEDGER_TIMEZONE is {asked} "
+        f"(America/Phoenix when unset): set LEDGER_TIMEZONE={kept} in .env or the "
+        f"environment; a ledger's time zone cannot change once it holds receipts"
+    )
+
+
 def align_ledger(ledger: Ledger) -> None:
-    """Bring the journal in line with the ledger's settings (a new time zone or base
-    currency, or a ledger from before the journal); only a read when it already is."""
+    """Bring the journal in line with the ledger's settings (a new base currency, or a
+    ledger from before the journal); only a read when it already is. A time zone other than
+    the ledger's own is refused (:meth:`Journal.align`)."""
     wanted = {"journal_timezone": ledger.tz.key, "journal_currency": ledger.currency}
     with ledger.engine.connect() as connection:
         meta = dict(connection.execute(select(META.c.key, META.c.value)).all())
