@@ -317,7 +317,7 @@ def test_a_ledger_keeps_the_time_zone_it_was_filled_in(cli, samples, monkeypatch
     """The bundled samples' day-dated receipts (KDP's and Patreon's October, the bank's
     days) are kept as the start of their day in Phoenix; read in New York, October's
     royalties would fall on 30 September. A different ``LEDGER_TIMEZONE`` is refused by
-    whatever reads or writes figures, and the ledger is left as it was."""
+    whatever reads the ledger, and the ledger is left as it was."""
     month = ("statement", "--month", "2026-10", "--format", "json")
     before = cli(*month)
     assert before[0] == 0
@@ -332,6 +332,8 @@ def test_a_ledger_keeps_the_time_zone_it_was_filled_in(cli, samples, monkeypatch
         month,
         ("reconcile", "--month", "2026-10"),
         ("export", "--format", "csv"),
+        ("supporters",),
+        ("bank", "lines"),
         ("add", "--channel", "zelle", "--amount", "5.00", "--date", "2026-10-07"),
     ):
         assert cli(*command) == (1, "", refusal), command
@@ -340,13 +342,14 @@ def test_a_ledger_keeps_the_time_zone_it_was_filled_in(cli, samples, monkeypatch
 
 
 def test_an_empty_ledger_takes_the_zone_it_is_given(cli, monkeypatch):
-    """`init` writes the default zone before the writer has set theirs: until the ledger
-    holds a receipt, the zone in force is simply taken."""
-    assert cli("init")[0] == 0
+    """`init` may run before the writer has set their zone: until the ledger holds a
+    receipt, the zone in force is simply taken (here New York's, then Phoenix's)."""
     monkeypatch.setenv("LEDGER_TIMEZONE", "America/New_York")
+    assert cli("init")[0] == 0
+    monkeypatch.setenv("LEDGER_TIMEZONE", "America/Phoenix")
     assert cli("add", "--channel", "zelle", "--amount", "5.00", "--date", "2026-10-01")[0] == 0
     code, out, _ = cli("statement", "--month", "2026-10", "--format", "json")
-    assert (code, json.loads(out)["timezone"]) == (0, "America/New_York")
-    monkeypatch.setenv("LEDGER_TIMEZONE", "America/Phoenix")
+    assert (code, json.loads(out)["timezone"]) == (0, "America/Phoenix")
+    monkeypatch.setenv("LEDGER_TIMEZONE", "America/New_York")
     code, _, err = cli("statement", "--month", "2026-10")
-    assert code == 1 and "keeps its days and months in America/New_York" in err
+    assert code == 1 and "keeps its days and months in America/Phoenix" in err

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, case, delete, func, insert, select
+from sqlalchemy import Connection, Table, case, delete, func, insert, inspect, select
 
 from supportledger.channels import Channel, get_channel
 from supportledger.db import insert_rows, writing
@@ -492,21 +492,17 @@ class Journal:
         The time zone is the ledger's own once it holds anything: a day-dated event (a bank
         line, a royalty month, a check typed in by its day) is kept as the start of its day
         in that zone, and read in another it would fall on the day before or after, so a
-        different ``LEDGER_TIMEZONE`` is refused (:func:`zone_refusal`), never followed."""
+        different ``LEDGER_TIMEZONE`` is refused (:func:`refuse_another_zone`), never followed."""
         meta = dict(self.connection.execute(select(META.c.key, META.c.value)).all())
         zone, base = meta.get("journal_timezone"), meta.get("journal_currency")
         if (zone, base) == (self.tz.key, self.base):
             return
-        if zone not in (None, self.tz.key) and self._holds_postings():
-            raise LedgerError(zone_refusal(zone, self.tz.key))
+        refuse_another_zone(self.connection, self.tz.key)
         if base != self.base:
             self.rebuild()
         for key, value in (("journal_timezone", self.tz.key), ("journal_currency", self.base)):
             self.connection.execute(delete(META).where(META.c.key == key))
             self.connection.execute(insert(META).values(key=key, value=value))
-
-    def _holds_postings(self) -> bool:
-        return self.connection.execute(select(POSTINGS.c.id).limit(1)).first() is not None
 
     def rebuild(self) -> None:
         """Every posting derived again from the events (an upgrade, a new base currency)."""
@@ -798,10 +794,16 @@ def missing_rate(currency: str, base: str, day: dt.date) -> str:
     )
 
 
-def zone_refusal(kept: str, asked: str) -> str:
-    """The one-line answer when ``LEDGER_TIMEZONE`` is not the zone the ledger keeps."""
-    return (
-        f"this ledger keeps its days and months in {kept}, but LEDGER_TIMEZONE is {asked} "
+def refuse_another_zone(connection: Connection, zone: str) -> None:
+    """Raise unless ``zone`` is the ledger's own: the one its journal was kept in, once it
+    holds a posting (before, any zone is taken). A ledger from before the journal has none."""
+    if not inspect(connection).has_table(META.name):
+        return
+    kept = connection.execute(select(META.c.value).where(META.c.key == "journal_timezone")).scalar()
+    if kept in (None, zone) or connection.execute(select(POSTINGS.c.id).limit(1)).first() is None:
+        return
+    raise LedgerError(
+        f"this ledger keeps its days and months in {kept}, but LEDGER_TIMEZONE is {zone} "
         f"(America/Phoenix when unset): set LEDGER_TIMEZONE={kept} in .env or the "
         f"environment; a ledger's time zone cannot change once it holds receipts"
     )

@@ -45,9 +45,16 @@ class Ledger:
 
     @cached_property
     def engine(self) -> Engine:
+        """The database, once it is known to be kept in ``LEDGER_TIMEZONE``: a command run
+        under another zone (a scheduled job that did not read ``.env``) would file day-dated
+        receipts on other days, so it is refused before it reads anything."""
         from supportledger.db import make_engine
+        from supportledger.journal import refuse_another_zone
 
-        return make_engine(self.settings.database_url)
+        engine = make_engine(self.settings.database_url)
+        with engine.connect() as connection:
+            refuse_another_zone(connection, self.tz.key)
+        return engine
 
     @cached_property
     def schedule(self) -> FeeSchedule:
